@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
+# knotd (reference server), dig/kdig, dnspython, clang with libFuzzer.
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
+       liburcu-dev)
+test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython clang
+      libclang-rt-14-dev llvm)
+
+pkgs=("${build[@]}")
+if [ "${1:-}" = "--test" ]; then
+    pkgs+=("${test[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

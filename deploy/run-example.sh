@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the build dependencies, builds meridiand (Release) and runs it in the foreground
+# on 127.0.0.1:5353 and [::1]:5353 with the example config and zones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./deploy/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target meridiand
+./build/src/meridiand -n -c zones/meridian.yaml
+echo
+echo "Try:  dig @127.0.0.1 -p 5353 www.example.com A +norec"
+echo "      dig @::1 -p 5353 example.com MX +nsid +norec"
+echo "Stop with Ctrl-C; reload zones with: kill -HUP <pid>"
+echo
+exec ./build/src/meridiand -c zones/meridian.yaml

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Domain names in uncompressed wire format (RFC 1035 §3.1): helpers shared by the zone
+ * compiler and the answer path. Pure functions on caller memory, no allocation. */
+#ifndef MERIDIAN_COMMON_DNAME_H
+#define MERIDIAN_COMMON_DNAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNAME_MAX_LEN 255   /* RFC 1035 §2.3.4 */
+#define DNAME_MAX_LABELS 128
+#define DNAME_TEXT_MAX 1024 /* 255 octets, each at most "\DDD" */
+
+/* Length of the uncompressed name at `wire` (including the root label), or -1 if it runs
+ * past `max`, exceeds 255 octets or uses a compression pointer / reserved label type. */
+int dname_wire_length(const uint8_t *wire, size_t max);
+
+/* Number of labels, not counting the root. `wire` must be valid. */
+int dname_label_count(const uint8_t *wire);
+
+/* Copies a valid name to `dst`, ASCII-lowercased (RFC 4343: case-insensitive compare).
+ * Returns its length. */
+int dname_lower_copy(uint8_t *dst, const uint8_t *wire);
+
+/* Case-insensitive equality of two valid wire names. */
+bool dname_equal(const uint8_t *a, const uint8_t *b);
+
+/* True if `name` equals `parent` or lies below it (both valid; case-insensitive). */
+bool dname_is_subdomain(const uint8_t *name, const uint8_t *parent);
+
+/* Presentation format with RFC 1035 §5.1 escapes, always ending in ".". */
+void dname_to_text(const uint8_t *wire, char *out, size_t out_size);
+
+/* Parses an absolute or relative presentation name (relative names are taken as absolute).
+ * Returns the wire length or -1 on a syntax error. */
+int dname_from_text(const char *text, uint8_t *out);
+
+#endif

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+/* The configuration loader: reads one YAML file with libyaml's document API, walks it with
+ * the per-section key tables below and fills a `struct config`, applying defaults for what
+ * is absent. Errors come back as "file:line: message". Runs on the main or loader thread;
+ * the result is immutable afterwards. A new section is a new table plus one top-level entry. */
+#include "config/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/dname.h"
+#include "common/log.h"
+#include "common/sockaddr.h"
+#include "config/config_yaml.h"
+
+#define CONFIG_DEFAULT_VERSION "Meridian 0.1.0"
+#define CONFIG_WORKERS_MAX 256
+#define CONFIG_NSID_MAX 512 /* our limit; RFC 5001 only bounds it by the option length */
+#define CONFIG_TXT_MAX 255  /* one TXT character-string (RFC 1035 §3.3.14) for CHAOS answers */
+
+static const char *const default_listen[] = {"127.0.0.1:53", "[::1]:53"};
+
+static yaml_node_t *
+seq_item(struct cfg_ctx *ctx, yaml_node_t *seq, size_t i)
+{
+    return yaml_document_get_node(ctx->doc, seq->data.sequence.items.start[i]);
+}
+
+static size_t
+seq_len(const yaml_node_t *seq)
+{
+    return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+/* server: */
+
+static int
+parse_one_listen(struct cfg_ctx *ctx, yaml_node_t *node, struct config_listen *out)
+{
+    const char *s = cfg_scalar(node);
+    if (!s || sockaddr_parse(s, 53, &out->addr, &out->addr_len) < 0)
+        return cfg_error(ctx, node,
+                         "listen: invalid address '%s' (expected IP, IP:port or [IPv6]:port)",
+                         s ? s : "(not a string)");
+    out->text = xstrdup(s);
+    return 0;
+}
+
+static int
+parse_listen(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    bool single = value->type == YAML_SCALAR_NODE;
+    size_t n;
+
+    (void)key;
+    /* A lone string is the common one-address case; accept it as a list of one. */
+    if (!single && value->type != YAML_SEQUENCE_NODE)
+        return cfg_error(ctx, value, "listen: expected an address or a list of addresses");
+    n = single ? 1 : seq_len(value);
+    if (n == 0)
+        return cfg_error(ctx, value, "listen: expected at least one address");
+    cfg->listen = xcalloc(n, sizeof(*cfg->listen));
+    cfg->listen_count = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = single ? value : seq_item(ctx, value, i);
+        struct config_listen *l = &cfg->listen[i];
+        if (parse_one_listen(ctx, item, l) < 0)
+            return -1;
+        /* With SO_REUSEPORT a second bind to the same address would silently succeed. */
+        for (size_t j = 0; j < i; j++)
+            if (cfg->listen[j].addr_len == l->addr_len &&
+                memcmp(&cfg->listen[j].addr, &l->addr, l->addr_len) == 0)
+                return cfg_error(ctx, item, "listen: duplicate address '%s'", l->text);
+    }
+    return 0;
+}
+
+static int
+parse_workers(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    uint64_t v;
+
+    (void)key;
+    if (s && strcmp(s, "auto") == 0) {
+        cfg->workers = 0; /* resolved in apply_defaults() */
+        return 0;
+    }
+    if (!s || cfg_parse_uint(s, CONFIG_WORKERS_MAX, &v) < 0 || v == 0)
+        return cfg_error(ctx, value, "workers: expected 'auto' or an integer 1..%d",
+                         CONFIG_WORKERS_MAX);
+    cfg->workers = (unsigned)v;
+    return 0;
+}
+
+static int
+hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 5001 §2.3: the payload is opaque bytes; text is taken as is, "hex:..." for binary. */
+static int
+parse_nsid(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    (void)key;
+    if (s && strncmp(s, "hex:", 4) == 0) {
+        const char *hex = s + 4;
+        size_t digits = strlen(hex);
+        if (digits % 2 != 0 || digits / 2 > CONFIG_NSID_MAX)
+            goto out;
+        len = digits / 2;
+        buf = xmalloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++) {
+            int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                goto out;
+            buf[i] = (uint8_t)(hi << 4 | lo);
+        }
+    } else if (s) {
+        len = strlen(s);
+        if (len > CONFIG_NSID_MAX)
+            goto out;
+        buf = xmalloc(len ? len : 1);
+        memcpy(buf, s, len);
+    }
+    if (len > 0) {
+        cfg->nsid = buf;
+        cfg->nsid_len = len;
+        buf = NULL;
+        rc = 0;
+    }
+out:
+    free(buf);
+    if (rc < 0)
+        cfg_error(ctx, value, "nsid: expected text or hex:<hex digits>, 1..%d bytes",
+                  CONFIG_NSID_MAX);
+    return rc;
+}
+
+static int
+parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    int level = s ? log_level_parse(s) : -1;
+
+    (void)key;
+    if (level < 0)
+        return cfg_error(ctx, value, "log_level: expected error, warning, info or debug");
+    cfg->log_level = level;
+    return 0;
+}
+
+static const struct cfg_key server_keys[] = {
+    {.name = "listen", .type = CFG_CUSTOM, .parse = parse_listen},
+    {.name = "workers", .type = CFG_CUSTOM, .parse = parse_workers},
+    {.name = "identity",
+     .type = CFG_STRING,
+     .offset = offsetof(struct config, identity),
+     .max = CONFIG_TXT_MAX},
+    {.name = "version",
+     .type = CFG_STRING,
+     .offset = offsetof(struct config, version),
+     .max = CONFIG_TXT_MAX},
+    {.name = "hide_identity", .type = CFG_BOOL, .offset = offsetof(struct config, hide_identity)},
+    {.name = "hide_version", .type = CFG_BOOL, .offset = offsetof(struct config, hide_version)},
+    {.name = "nsid", .type = CFG_CUSTOM, .parse = parse_nsid},
+    {.name = "udp_max_size",
+     .type = CFG_U16,
+     .offset = offsetof(struct config, udp_max_size),
+     .min = 512,
+     .max = 65535},
+    {.name = "tcp_idle_timeout",
+     .type = CFG_DURATION_MS,
+     .offset = offsetof(struct config, tcp_idle_timeout_ms),
+     .min = 1,
+     .max = 3600000},
+    {.name = "tcp_max_connections",
+     .type = CFG_U32,
+     .offset = offsetof(struct config, tcp_max_connections),
+     .min = 1,
+     .max = 65535},
+    {.name = "tcp_max_pipelined",
+     .type = CFG_U32,
+     .offset = offsetof(struct config, tcp_max_pipelined),
+     .min = 1,
+     .max = 256},
+    {.name = "log_level", .type = CFG_CUSTOM, .parse = parse_log_level},
+};
+
+static int
+parse_server(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    (void)key;
+    return cfg_parse_mapping(ctx, value, "server", server_keys,
+                             sizeof(server_keys) / sizeof(server_keys[0]), target);
+}
+
+/* zones: */
+
+static int
+parse_origin(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_zone *zone = target;
+    const char *s = cfg_scalar(value);
+    uint8_t wire[DNAME_MAX_LEN];
+
+    (void)key;
+    /* dname_from_text reads "" as the root; an empty origin is a mistake, not ".". */
+    if (!s || s[0] == '\0' || dname_from_text(s, wire) < 0)
+        return cfg_error(ctx, value, "origin: invalid domain name '%s'", s ? s : "(not a string)");
+    zone->origin = xstrdup(s);
+    return 0;
+}
+
+static int
+parse_zone_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_zone *zone = target;
+    const char *s = cfg_scalar(value);
+    const char *slash = strrchr(ctx->path, '/');
+    size_t dir_len = slash ? (size_t)(slash - ctx->path) + 1 : 0;
+
+    (void)key;
+    if (!s || s[0] == '\0')
+        return cfg_error(ctx, value, "file: expected a path");
+    /* Relative to the config file, so a config and its zones move together. Without a
+     * slash in the config path its directory is the working directory: keep `s` as is. */
+    if (s[0] == '/' || dir_len == 0) {
+        zone->file = xstrdup(s);
+    } else {
+        size_t len = strlen(s);
+        zone->file = xmalloc(dir_len + len + 1);
+        memcpy(zone->file, ctx->path, dir_len);
+        memcpy(zone->file + dir_len, s, len + 1);
+    }
+    return 0;
+}
+
+static const struct cfg_key zone_keys[] = {
+    {.name = "origin", .type = CFG_CUSTOM, .parse = parse_origin, .required = true},
+    {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file, .required = true},
+};
+
+struct origin_key {
+    uint8_t wire[DNAME_MAX_LEN]; /* lowercased, zero-padded so memcmp compares names */
+    size_t index;
+};
+
+static int
+compare_origin(const void *a, const void *b)
+{
+    const struct origin_key *x = a, *y = b;
+    int c = memcmp(x->wire, y->wire, sizeof(x->wire));
+    if (c != 0)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorting finds duplicates in O(n log n); a config may list many thousands of zones. The
+ * error goes to the earliest entry that repeats an origin seen before it. */
+static int
+check_duplicate_zones(struct cfg_ctx *ctx, yaml_node_t *seq)
+{
+    struct config *cfg = ctx->cfg;
+    size_t n = cfg->zone_count, best = SIZE_MAX, best_first = 0, group = 0;
+    struct origin_key *keys = xcalloc(n, sizeof(*keys));
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t wire[DNAME_MAX_LEN];
+        /* RFC 4343: names compare case-insensitively, and "a." equals "a". */
+        (void)dname_from_text(cfg->zones[i].origin, wire);
+        dname_lower_copy(keys[i].wire, wire);
+        keys[i].index = i;
+    }
+    qsort(keys, n, sizeof(*keys), compare_origin);
+    for (size_t k = 1; k < n; k++) {
+        if (memcmp(keys[k].wire, keys[group].wire, sizeof(keys[k].wire)) != 0) {
+            group = k;
+        } else if (keys[k].index < best) {
+            best = keys[k].index;
+            best_first = keys[group].index;
+        }
+    }
+    if (best != SIZE_MAX)
+        rc = cfg_error(ctx, seq_item(ctx, seq, best), "duplicate zone '%s' (first at line %d)",
+                       cfg->zones[best].origin, cfg->zones[best_first].line);
+    free(keys);
+    return rc;
+}
+
+static int
+parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    size_t n;
+
+    (void)key;
+    if (value->type != YAML_SEQUENCE_NODE)
+        return cfg_error(ctx, value, "zones: expected a list of zones");
+    n = seq_len(value);
+    if (n == 0)
+        return cfg_error(ctx, value, "zones: expected at least one zone");
+    cfg->zones = xcalloc(n, sizeof(*cfg->zones));
+    cfg->zone_count = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = seq_item(ctx, value, i);
+        cfg->zones[i].line = cfg_line(item);
+        if (cfg_parse_mapping(ctx, item, "zones entry", zone_keys,
+                              sizeof(zone_keys) / sizeof(zone_keys[0]), &cfg->zones[i]) < 0)
+            return -1;
+    }
+    return check_duplicate_zones(ctx, value);
+}
+
+/* The top level: one entry per section. */
+static const struct cfg_key top_keys[] = {
+    {.name = "server", .type = CFG_CUSTOM, .parse = parse_server},
+    {.name = "zones", .type = CFG_CUSTOM, .parse = parse_zones, .required = true},
+};
+
+/* Defaults for what the file left out. Numbers are preset before parsing (see config_load);
+ * these need allocation or a system call, so they are only filled in if still unset. */
+static void
+apply_defaults(struct config *cfg)
+{
+    if (cfg->listen_count == 0) {
+        size_t n = sizeof(default_listen) / sizeof(default_listen[0]);
+        cfg->listen = xcalloc(n, sizeof(*cfg->listen));
+        cfg->listen_count = n;
+        for (size_t i = 0; i < n; i++) {
+            struct config_listen *l = &cfg->listen[i];
+            if (sockaddr_parse(default_listen[i], 53, &l->addr, &l->addr_len) < 0)
+                abort(); /* our own constant */
+            l->text = xstrdup(default_listen[i]);
+        }
+    }
+    if (cfg->workers == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->workers = cpus < 1                    ? 1
+                       : cpus > CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX
+                                                   : (unsigned)cpus;
+    }
+    if (!cfg->identity) {
+        char host[CONFIG_TXT_MAX + 1] = "";
+        /* POSIX leaves truncation unterminated; the last byte stays NUL. */
+        if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
+            snprintf(host, sizeof(host), "localhost");
+        cfg->identity = xstrdup(host);
+    }
+    if (!cfg->version)
+        cfg->version = xstrdup(CONFIG_DEFAULT_VERSION);
+}
+
+/* Loads the next document of the stream; a syntax error becomes "file:line: ...". */
+static int
+load_document(struct cfg_ctx *ctx, yaml_parser_t *parser, yaml_document_t *doc)
+{
+    char where[64] = "";
+
+    if (yaml_parser_load(parser, doc))
+        return 0;
+    if (parser->context)
+        snprintf(where, sizeof(where), " (%s at line %d)", parser->context,
+                 (int)parser->context_mark.line + 1);
+    snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: YAML syntax error: %s%s", ctx->path,
+             (int)parser->problem_mark.line + 1,
+             parser->problem ? parser->problem : "out of memory", where);
+    return -1;
+}
+
+int
+config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
+{
+    struct config *cfg = xcalloc(1, sizeof(*cfg));
+    struct cfg_ctx ctx = {.path = path, .err = err, .cfg = cfg};
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    bool have_parser = false, have_doc = false, have_extra = false;
+    yaml_node_t *root;
+    struct stat st;
+    FILE *f;
+    int rc = -1;
+
+    *out = NULL;
+    err[0] = '\0';
+    cfg->path = xstrdup(path);
+    cfg->udp_max_size = 1232;
+    cfg->tcp_idle_timeout_ms = 10000;
+    cfg->tcp_max_connections = 512;
+    cfg->tcp_max_pipelined = 16;
+    cfg->log_level = LOG_LEVEL_INFO;
+
+    f = fopen(path, "r");
+    /* A directory opens fine on Linux and would only fail later with a vague read error. */
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        f = NULL;
+        errno = EISDIR;
+    }
+    if (!f) {
+        snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        snprintf(err, CONFIG_ERR_MAX, "%s: cannot initialize the YAML parser", path);
+        goto out;
+    }
+    have_parser = true;
+    yaml_parser_set_input_file(&parser, f);
+    if (load_document(&ctx, &parser, &doc) < 0)
+        goto out;
+    have_doc = true;
+    ctx.doc = &doc;
+    /* Read on to the end of the stream: a syntax error there must not pass unnoticed, and a
+     * second document would be ignored silently. */
+    if (load_document(&ctx, &parser, &extra) < 0)
+        goto out;
+    have_extra = true;
+    if (yaml_document_get_root_node(&extra)) {
+        cfg_error(&ctx, yaml_document_get_root_node(&extra), "expected a single YAML document");
+        goto out;
+    }
+
+    root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        cfg_error(&ctx, NULL, "missing key 'zones' at top level");
+        goto out;
+    }
+    if (cfg_parse_mapping(&ctx, root, NULL, top_keys, sizeof(top_keys) / sizeof(top_keys[0]), cfg) <
+        0)
+        goto out;
+    apply_defaults(cfg);
+    *out = cfg;
+    cfg = NULL;
+    rc = 0;
+out:
+    if (have_extra)
+        yaml_document_delete(&extra);
+    if (have_doc)
+        yaml_document_delete(&doc);
+    if (have_parser)
+        yaml_parser_delete(&parser);
+    if (f)
+        fclose(f);
+    config_free(cfg);
+    return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->listen_count; i++)
+        free(cfg->listen[i].text);
+    free(cfg->listen);
+    for (size_t i = 0; i < cfg->zone_count; i++) {
+        free(cfg->zones[i].origin);
+        free(cfg->zones[i].file);
+    }
+    free(cfg->zones);
+    free(cfg->identity);
+    free(cfg->version);
+    free(cfg->nsid);
+    free(cfg->path);
+    free(cfg);
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/* Generic helpers for the config loader: error formatting with line numbers, strict scalar
+ * parsing (integers, booleans, durations) and the table-driven mapping walker that every
+ * section uses. Input is a loaded libyaml document; output goes into the caller's structs by
+ * offset. Runs on the thread that calls config_load(); no global state. */
+#include "config/config_yaml.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/alloc.h"
+#include "config/config.h"
+
+int
+cfg_error(struct cfg_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+{
+    int n = snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: ", ctx->path, cfg_line(node));
+    /* A path longer than the buffer leaves no room for the message; keep what fits. */
+    if (n >= 0 && n < CONFIG_ERR_MAX) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->err + n, (size_t)(CONFIG_ERR_MAX - n), fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int
+cfg_line(const yaml_node_t *node)
+{
+    /* libyaml marks are 0-based; editors and our messages count from 1. */
+    return node ? (int)node->start_mark.line + 1 : 1;
+}
+
+const char *
+cfg_scalar(const yaml_node_t *node)
+{
+    return node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+}
+
+/* `key:` with nothing after it, or an explicit ~/null: YAML 1.1 reads these as null, which
+ * no key of ours accepts. A quoted "" is a string, not null. */
+static bool
+is_null(const yaml_node_t *node)
+{
+    const char *s = cfg_scalar(node);
+    if (!s || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+           strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+int
+cfg_parse_uint(const char *text, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    /* strtoul would accept spaces, a sign and wrap "-1" to a huge value. */
+    if (*text == '\0')
+        return -1;
+    for (; *text; text++) {
+        if (*text < '0' || *text > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(*text - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+    char digits[16];
+    size_t n = strspn(text, "0123456789");
+    uint64_t v;
+
+    if (n == 0 || n >= sizeof(digits))
+        return -1;
+    memcpy(digits, text, n);
+    digits[n] = '\0';
+    /* 15 digits times an hour in ms still fits in 64 bits. */
+    if (cfg_parse_uint(digits, UINT64_MAX / 3600000, &v) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(text + n, units[i].suffix) == 0) {
+            *out_ms = v * units[i].ms;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The largest whole unit, so range messages read "1ms..1h" rather than "1..3600000". */
+static void
+format_duration(uint32_t ms, char *out, size_t out_size)
+{
+    if (ms != 0 && ms % 3600000 == 0)
+        snprintf(out, out_size, "%uh", ms / 3600000);
+    else if (ms != 0 && ms % 60000 == 0)
+        snprintf(out, out_size, "%um", ms / 60000);
+    else if (ms != 0 && ms % 1000 == 0)
+        snprintf(out, out_size, "%us", ms / 1000);
+    else
+        snprintf(out, out_size, "%ums", ms);
+}
+
+static int
+parse_bool(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, bool *out)
+{
+    const char *s = cfg_scalar(value);
+    if (s && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0)) {
+        *out = true;
+        return 0;
+    }
+    if (s && (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0)) {
+        *out = false;
+        return 0;
+    }
+    return cfg_error(ctx, value, "%s: expected true or false", key->name);
+}
+
+static int
+parse_string(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, char **out)
+{
+    const char *s = cfg_scalar(value);
+    if (!s || s[0] == '\0' || strlen(s) > key->max)
+        return cfg_error(ctx, value, "%s: expected a string of 1..%u bytes", key->name, key->max);
+    free(*out);
+    *out = xstrdup(s);
+    return 0;
+}
+
+static int
+parse_uint_key(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, uint32_t *out)
+{
+    const char *s = cfg_scalar(value);
+    uint64_t v;
+    if (!s || cfg_parse_uint(s, key->max, &v) < 0 || v < key->min)
+        return cfg_error(ctx, value, "%s: expected an integer %u..%u", key->name, key->min,
+                         key->max);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int
+parse_duration_key(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                   uint32_t *out_ms)
+{
+    const char *s = cfg_scalar(value);
+    uint64_t ms;
+    if (!s || cfg_parse_duration_ms(s, &ms) < 0 || ms < key->min || ms > key->max) {
+        char lo[24], hi[24];
+        format_duration(key->min, lo, sizeof(lo));
+        format_duration(key->max, hi, sizeof(hi));
+        return cfg_error(ctx, value, "%s: expected a duration %s..%s (e.g. 10s, 500ms, 2m)",
+                         key->name, lo, hi);
+    }
+    *out_ms = (uint32_t)ms;
+    return 0;
+}
+
+/* Stores one typed value at target + key->offset. */
+static int
+parse_value(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    char *field = (char *)target + key->offset;
+    uint32_t v = 0;
+    int rc;
+
+    switch (key->type) {
+    case CFG_BOOL:
+        return parse_bool(ctx, key, value, (bool *)field);
+    case CFG_STRING:
+        return parse_string(ctx, key, value, (char **)field);
+    case CFG_U16:
+        assert(key->max <= UINT16_MAX);
+        rc = parse_uint_key(ctx, key, value, &v);
+        if (rc == 0)
+            *(uint16_t *)field = (uint16_t)v;
+        return rc;
+    case CFG_U32:
+        return parse_uint_key(ctx, key, value, (uint32_t *)field);
+    case CFG_DURATION_MS:
+        return parse_duration_key(ctx, key, value, (uint32_t *)field);
+    case CFG_CUSTOM:
+        return key->parse(ctx, key, value, target);
+    }
+    return cfg_error(ctx, value, "%s: internal error: bad key type", key->name);
+}
+
+int
+cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *section,
+                  const struct cfg_key *keys, size_t key_count, void *target)
+{
+    /* Which table entries were seen, to catch repeats (libyaml keeps both) and missing keys. */
+    uint64_t seen = 0;
+    assert(key_count <= 64);
+
+    if (node->type != YAML_MAPPING_NODE) {
+        if (section)
+            return cfg_error(ctx, node, "%s: expected a mapping", section);
+        return cfg_error(ctx, node, "expected a mapping at top level");
+    }
+    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = yaml_document_get_node(ctx->doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(ctx->doc, pair->value);
+        const char *name = cfg_scalar(k);
+        size_t i;
+
+        if (!name)
+            return cfg_error(ctx, k, "expected a key name, not a %s",
+                             k->type == YAML_MAPPING_NODE ? "mapping" : "list");
+        for (i = 0; i < key_count; i++)
+            if (strcmp(name, keys[i].name) == 0)
+                break;
+        if (i == key_count) {
+            if (section)
+                return cfg_error(ctx, k, "unknown key '%s' in %s", name, section);
+            return cfg_error(ctx, k, "unknown key '%s' at top level", name);
+        }
+        if (seen & (UINT64_C(1) << i))
+            return cfg_error(ctx, k, "duplicate key '%s'", name);
+        seen |= UINT64_C(1) << i;
+        if (is_null(v))
+            return cfg_error(ctx, v, "%s: missing value", name);
+        if (parse_value(ctx, &keys[i], v, target) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < key_count; i++) {
+        if (!keys[i].required || (seen & (UINT64_C(1) << i)))
+            continue;
+        if (section)
+            return cfg_error(ctx, node, "missing key '%s' in %s", keys[i].name, section);
+        return cfg_error(ctx, node, "missing key '%s' at top level", keys[i].name);
+    }
+    return 0;
+}

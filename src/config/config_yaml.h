@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the config module: the load context and a table-driven mapping walker over a
+ * libyaml document. A section is a table of `struct cfg_key`; plain typed keys (bool,
+ * string, integer, duration) are stored by offset into the section's target struct, anything
+ * else goes to a per-key function. Every error is written as "file:line: message" into the
+ * context's buffer, and the walker returns -1. Runs on whichever thread calls config_load(). */
+#ifndef MERIDIAN_CONFIG_CONFIG_YAML_H
+#define MERIDIAN_CONFIG_CONFIG_YAML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+struct config;
+
+struct cfg_ctx {
+    const char *path;     /* the config file as given, for messages */
+    char *err;            /* CONFIG_ERR_MAX bytes */
+    yaml_document_t *doc; /* borrowed for the duration of the load */
+    struct config *cfg;   /* the config being built */
+};
+
+enum cfg_type {
+    CFG_BOOL,        /* bool: true/false/yes/no */
+    CFG_STRING,      /* char *, max = longest length in bytes */
+    CFG_U16,         /* uint16_t, min..max */
+    CFG_U32,         /* uint32_t, min..max */
+    CFG_DURATION_MS, /* uint32_t milliseconds: "10s", "500ms", "2m", "1h" or bare seconds */
+    CFG_CUSTOM,      /* handled by `parse` */
+};
+
+struct cfg_key;
+/* Parses `value` (never a null scalar) for `key` into `target`; 0 or -1 with ctx->err set. */
+typedef int (*cfg_parse_fn)(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                            void *target);
+
+struct cfg_key {
+    const char *name;
+    enum cfg_type type;
+    size_t offset; /* into the target struct, for the typed kinds */
+    uint32_t min;
+    uint32_t max;
+    cfg_parse_fn parse; /* CFG_CUSTOM only */
+    bool required;
+};
+
+/* Formats "file:line: message" into ctx->err; `node` gives the line (NULL: line 1).
+ * Always returns -1 so callers can `return cfg_error(...)`. */
+int cfg_error(struct cfg_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* 1-based line of a node, as shown in messages. */
+int cfg_line(const yaml_node_t *node);
+
+/* The scalar's text, or NULL if the node is not a scalar. */
+const char *cfg_scalar(const yaml_node_t *node);
+
+/* Walks the mapping `node` with the key table: unknown, repeated or missing required keys are
+ * errors. `section` names it in messages ("server"); NULL means the top level. */
+int cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *section,
+                      const struct cfg_key *keys, size_t key_count, void *target)
+    __attribute__((warn_unused_result));
+
+/* Strict unsigned decimal: digits only, no sign, no spaces. */
+int cfg_parse_uint(const char *text, uint64_t max, uint64_t *out)
+    __attribute__((warn_unused_result));
+
+/* "10s", "500ms", "2m", "1h" or a bare integer (seconds) into milliseconds. */
+int cfg_parse_duration_ms(const char *text, uint64_t *out_ms) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The answer path: dns_answer() turns one query message into one response message. It is
+ * a pure function of its inputs: no sockets, no locks, no allocation, no global state, so
+ * any worker thread may call it concurrently on the same (immutable) view, and tests and
+ * fuzzers drive it without a network. */
+#ifndef MERIDIAN_DNS_DNS_H
+#define MERIDIAN_DNS_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "zone/zone.h"
+
+#define DNS_HEADER_LEN 12
+#define DNS_UDP_DEFAULT_LIMIT 512  /* RFC 1035 §4.2.1, queries without EDNS */
+#define DNS_EDNS_DEFAULT_SIZE 1232 /* DNS flag day 2020: avoids IP fragmentation */
+
+enum dns_rcode {
+    DNS_RCODE_NOERROR = 0,
+    DNS_RCODE_FORMERR = 1,
+    DNS_RCODE_SERVFAIL = 2,
+    DNS_RCODE_NXDOMAIN = 3,
+    DNS_RCODE_NOTIMP = 4,
+    DNS_RCODE_REFUSED = 5,
+    DNS_RCODE_YXDOMAIN = 6,
+    DNS_RCODE_BADVERS = 16, /* RFC 6891 §6.1.3, extended */
+};
+
+/* Everything dns_answer reads besides the query: part of the server's snapshot. */
+struct dns_view {
+    const struct zone_set *zones;
+    const char *identity; /* CHAOS id.server / hostname.bind; NULL = hidden (REFUSED) */
+    const char *version;  /* CHAOS version.bind / version.server; NULL = hidden */
+    const uint8_t *nsid;  /* RFC 5001 payload; NULL = NSID off */
+    uint16_t nsid_len;
+    uint16_t udp_max_size; /* largest UDP response we send to an EDNS client */
+};
+
+struct dns_client {
+    const struct sockaddr *addr;
+    bool tcp;
+};
+
+/* What happened, for counters. */
+struct dns_result {
+    uint16_t qtype;
+    uint8_t rcode; /* full (extended) rcode of the response */
+    bool truncated;
+    bool edns;
+};
+
+/* Answers the query (query, len) from `view` into out (capacity out_max). Over UDP the
+ * response is limited to 512 bytes, or the client's EDNS size clamped to
+ * view->udp_max_size, with TC set when required data does not fit (RFC 2181 §9). Returns
+ * the response length, or 0 when the message must be dropped (shorter than a header, or a
+ * response: QR set). */
+size_t dns_answer(const struct dns_view *view, const struct dns_client *client,
+                  const uint8_t *query, size_t len, uint8_t *out, size_t out_max,
+                  struct dns_result *result);
+
+#endif

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+/* The authoritative answer algorithm (RFC 1034 §4.3.2, with RFC 2308 negative answers,
+ * RFC 4592 wildcards, RFC 6672 DNAME, RFC 8482 minimal ANY, RFC 6891 EDNS, RFC 5001 NSID).
+ * dns_answer() is pure: it reads the immutable view and writes into the caller's buffer.
+ * Runs on every worker thread concurrently. */
+#include <string.h>
+
+#include "dns/dns_internal.h"
+
+/* CNAME/DNAME chain links followed inside a zone; enough for any sane chain and a hard
+ * stop for loops (knotd and NSD use similar small limits). */
+#define MAX_CHAIN_HOPS 12
+
+struct answer {
+    const struct dns_view *view;
+    const struct dns_query *q;
+    bool tcp;
+    struct dns_writer w;
+    uint16_t flags;
+    int rcode;
+};
+
+static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
+                    const uint8_t *lname, int hops);
+
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* A required RRset did not fit: RFC 2181 §9 sets TC; nothing after it is added. */
+static bool
+truncated(const struct answer *a)
+{
+    return (a->flags & DNS_FLAG_TC) != 0;
+}
+
+static void
+add_required(struct answer *a, enum dns_section section, const uint8_t *owner,
+             const struct zone_rrset *set)
+{
+    if (truncated(a))
+        return;
+    if (dns_writer_rrset(&a->w, section, owner, set) < 0)
+        a->flags |= DNS_FLAG_TC;
+}
+
+/* RFC 2308 §3 and §5: SOA in the authority section with TTL min(SOA TTL, SOA MINIMUM). */
+static void
+add_negative(struct answer *a, const struct zone *zone)
+{
+    struct zone_rrset soa = *zone->soa;
+    soa.ttl = zone->negative_ttl;
+    add_required(a, DNS_SECTION_NS, zone->origin, &soa);
+}
+
+/* Address records of the in-zone targets of an NS/MX/SRV RRset. In a referral, glue below
+ * the cut is required (RFC 9471 §3: TC if it does not fit); anything else is optional and
+ * simply left out when there is no room. */
+static void
+add_additional(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
+               const uint8_t *cut)
+{
+    if (!set->targets || truncated(a))
+        return;
+    for (uint16_t i = 0; i < set->count; i++) {
+        uint32_t idx = set->targets[i];
+        bool seen = false;
+        for (uint16_t j = 0; j < i && !seen; j++)
+            seen = set->targets[j] == idx;
+        if (idx == ZONE_NONE || seen)
+            continue;
+        const struct zone_node *t = &zone->nodes[idx];
+        /* Outside a referral, data below a zone cut is not ours to give. */
+        if (!cut && (t->flags & ZONE_NODE_NONAUTH))
+            continue;
+        bool required = cut && dname_is_subdomain(t->name, cut);
+        static const uint16_t types[] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+        for (int k = 0; k < 2; k++) {
+            const struct zone_rrset *addr = zone_node_rrset(t, types[k]);
+            if (addr && dns_writer_rrset(&a->w, DNS_SECTION_AR, t->name, addr) < 0 && required)
+                a->flags |= DNS_FLAG_TC;
+        }
+    }
+}
+
+/* RFC 1034 §4.3.2 step 3b: a referral to the child zone's servers; not authoritative. */
+static void
+add_referral(struct answer *a, const struct zone *zone, const struct zone_node *cut)
+{
+    const struct zone_rrset *ns = zone_node_rrset(cut, DNS_TYPE_NS);
+    /* After a CNAME from our own data the answer stays authoritative for that part. */
+    if (a->w.count[DNS_SECTION_AN] == 0)
+        a->flags &= (uint16_t)~DNS_FLAG_AA;
+    add_required(a, DNS_SECTION_NS, cut->name, ns);
+    add_additional(a, zone, ns, cut->name);
+}
+
+/* Follows a CNAME or synthesized CNAME target if it lies in this zone. */
+static void
+follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hops)
+{
+    uint8_t ltarget[DNAME_MAX_LEN];
+    if (truncated(a) || hops >= MAX_CHAIN_HOPS)
+        return;
+    dname_lower_copy(ltarget, target);
+    if (dname_is_subdomain(ltarget, zone->origin))
+        resolve(a, zone, target, ltarget, hops + 1);
+}
+
+/* RFC 8482 §4.1: a subset is enough. Over UDP one RRset keeps ANY from being an
+ * amplification tool; over TCP the client gets every RRset of the name. */
+static void
+add_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
+        const uint8_t *owner)
+{
+    if (node->rrset_count == 0) {
+        add_negative(a, zone);
+        return;
+    }
+    uint16_t n = a->tcp ? node->rrset_count : 1;
+    for (uint16_t i = 0; i < n; i++)
+        add_required(a, DNS_SECTION_AN, owner, &node->rrsets[i]);
+}
+
+static void
+answer_node(struct answer *a, const struct zone *zone, const struct zone_node *node,
+            const uint8_t *owner, int hops)
+{
+    uint16_t qtype = a->q->qtype;
+    if ((node->flags & ZONE_NODE_CNAME) && qtype != DNS_TYPE_CNAME && qtype != DNS_TYPE_ANY) {
+        /* RFC 1034 §3.6.2: answer with the CNAME and restart at its target. */
+        const struct zone_rrset *cname = zone_node_rrset(node, DNS_TYPE_CNAME);
+        add_required(a, DNS_SECTION_AN, owner, cname);
+        follow(a, zone, cname->rdata + 2, hops);
+        return;
+    }
+    if (qtype == DNS_TYPE_ANY) {
+        add_any(a, zone, node, owner);
+        return;
+    }
+    const struct zone_rrset *set = zone_node_rrset(node, qtype);
+    if (!set) {
+        add_negative(a, zone); /* NODATA: RFC 2308 §2.2 */
+        return;
+    }
+    add_required(a, DNS_SECTION_AN, owner, set);
+    add_additional(a, zone, set, NULL);
+}
+
+/* RFC 6672 §2.3: the DNAME, then a CNAME synthesized from it (TTL of the DNAME, §3.1),
+ * then the new name is looked up. */
+static void
+answer_dname(struct answer *a, const struct zone *zone, const struct zone_node *node,
+             const uint8_t *owner, const uint8_t *lname, int hops)
+{
+    const struct zone_rrset *dname = zone_node_rrset(node, DNS_TYPE_DNAME);
+    add_required(a, DNS_SECTION_AN, node->name, dname);
+    if (truncated(a))
+        return;
+    int name_len = dname_wire_length(lname, DNAME_MAX_LEN);
+    int prefix_len = name_len - node->name_len;
+    const uint8_t *target = dname->rdata + 2;
+    int target_len = dname_wire_length(target, (size_t)(dname->rdata[0] << 8 | dname->rdata[1]));
+    if (target_len < 0)
+        return;
+    if (prefix_len + target_len > DNAME_MAX_LEN) {
+        a->rcode = DNS_RCODE_YXDOMAIN; /* RFC 6672 §2.2: the result would be too long */
+        return;
+    }
+    uint8_t synth[DNAME_MAX_LEN];
+    memcpy(synth, owner, (size_t)prefix_len); /* the labels as the client wrote them */
+    memcpy(synth + prefix_len, target, (size_t)target_len);
+    if (dns_writer_rr(&a->w, DNS_SECTION_AN, owner, DNS_TYPE_CNAME, DNS_CLASS_IN, dname->ttl,
+                      synth, (uint16_t)(prefix_len + target_len)) < 0) {
+        a->flags |= DNS_FLAG_TC;
+        return;
+    }
+    follow(a, zone, synth, hops);
+}
+
+/* Looks `lname` up in `zone` top-down from the apex, one table probe per label: the walk
+ * meets zone cuts and DNAMEs on the way and ends at the name or its closest encloser.
+ * `owner` is the same name as written in the query or in the referring RDATA. */
+static void
+resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const uint8_t *lname,
+        int hops)
+{
+    int offsets[DNAME_MAX_LABELS + 1];
+    int labels = 0, len = 0;
+    while (lname[len]) {
+        offsets[labels++] = len;
+        len += 1 + lname[len];
+    }
+    len++;
+
+    const struct zone_node *node = &zone->nodes[0];
+    int depth;
+    for (depth = zone->origin_labels + 1; depth <= labels; depth++) {
+        int off = offsets[labels - depth];
+        const struct zone_node *n = zone_lookup(zone, lname + off, len - off);
+        if (!n)
+            break;
+        node = n;
+        /* RFC 4035 §3.1.4.1 spirit: DS at a cut belongs to the parent side. */
+        if ((n->flags & ZONE_NODE_DELEGATION) &&
+            !(depth == labels && a->q->qtype == DNS_TYPE_DS)) {
+            add_referral(a, zone, n);
+            return;
+        }
+        if ((n->flags & ZONE_NODE_DNAME) && depth < labels) {
+            answer_dname(a, zone, n, owner, lname, hops);
+            return;
+        }
+    }
+    if (depth > labels) {
+        answer_node(a, zone, node, owner, hops);
+        return;
+    }
+    /* No such name: RFC 4592 §3.3.1, a wildcard child of the closest encloser answers. */
+    if ((node->flags & ZONE_NODE_WILDCARD_CHILD) && node->name_len + 2 <= DNAME_MAX_LEN) {
+        uint8_t wild[DNAME_MAX_LEN];
+        wild[0] = 1;
+        wild[1] = '*';
+        memcpy(wild + 2, node->name, node->name_len);
+        const struct zone_node *w = zone_lookup(zone, wild, node->name_len + 2);
+        if (w) {
+            answer_node(a, zone, w, owner, hops);
+            return;
+        }
+    }
+    a->rcode = DNS_RCODE_NXDOMAIN;
+    add_negative(a, zone);
+}
+
+static bool
+name_is(const uint8_t *lname, const char *wire)
+{
+    return strcmp((const char *)lname, wire) == 0;
+}
+
+/* CHAOS TXT id.server / hostname.bind / version.bind / version.server (RFC 4892). */
+static void
+answer_chaos(struct answer *a)
+{
+    const struct dns_query *q = a->q;
+    const char *text = NULL;
+    if (name_is(q->lname, "\x02id\x06server") || name_is(q->lname, "\x08hostname\x04" "bind"))
+        text = a->view->identity;
+    else if (name_is(q->lname, "\x07version\x04" "bind") ||
+             name_is(q->lname, "\x07version\x06server"))
+        text = a->view->version;
+    if (!text || (q->qtype != DNS_TYPE_TXT && q->qtype != DNS_TYPE_ANY)) {
+        a->rcode = DNS_RCODE_REFUSED;
+        return;
+    }
+    uint8_t rdata[256];
+    size_t n = strlen(text);
+    if (n > 255)
+        n = 255;
+    rdata[0] = (uint8_t)n;
+    memcpy(rdata + 1, text, n);
+    a->flags |= DNS_FLAG_AA;
+    if (dns_writer_rr(&a->w, DNS_SECTION_AN, q->qname, DNS_TYPE_TXT, DNS_CLASS_CH, 0, rdata,
+                      (uint16_t)(n + 1)) < 0)
+        a->flags |= DNS_FLAG_TC;
+}
+
+static void
+answer_query(struct answer *a)
+{
+    const struct dns_query *q = a->q;
+    if (q->qclass == DNS_CLASS_CH) {
+        answer_chaos(a);
+        return;
+    }
+    switch (q->qtype) {
+    case DNS_TYPE_OPT:
+    case DNS_TYPE_TSIG:
+    case DNS_TYPE_TKEY:
+        a->rcode = DNS_RCODE_FORMERR; /* meta-types are not questions (RFC 6895 §3.1) */
+        return;
+    case DNS_TYPE_MAILA:
+    case DNS_TYPE_MAILB:
+        a->rcode = DNS_RCODE_NOTIMP;
+        return;
+    case DNS_TYPE_AXFR:
+    case DNS_TYPE_IXFR:
+        a->rcode = DNS_RCODE_REFUSED; /* zone transfers are not offered */
+        return;
+    default:
+        break;
+    }
+    const struct zone *zone = q->qclass == DNS_CLASS_IN && a->view->zones
+                                  ? zone_set_find(a->view->zones, q->lname)
+                                  : NULL;
+    if (!zone) {
+        a->rcode = DNS_RCODE_REFUSED; /* not authoritative for it; we never recurse */
+        return;
+    }
+    a->flags |= DNS_FLAG_AA;
+    resolve(a, zone, q->qname, q->lname, 0);
+}
+
+/* RFC 6891 §6.1.2-§6.1.3: our OPT, carrying the upper rcode bits, DO copied (RFC 3225 §3),
+ * and NSID when asked for (RFC 5001 §2.2). Space was reserved before the sections. */
+static size_t
+put_opt(const struct answer *a, uint8_t *out, size_t pos)
+{
+    const struct dns_view *v = a->view;
+    bool nsid = a->q->nsid_requested && v->nsid;
+    uint16_t rdlen = nsid ? (uint16_t)(4 + v->nsid_len) : 0;
+    uint8_t *p = out + pos;
+    p[0] = 0; /* root owner */
+    put16(p + 1, DNS_TYPE_OPT);
+    put16(p + 3, v->udp_max_size);
+    p[5] = (uint8_t)(a->rcode >> 4);
+    p[6] = 0; /* version 0 */
+    put16(p + 7, a->q->edns_do ? 0x8000 : 0);
+    put16(p + 9, rdlen);
+    if (nsid) {
+        put16(p + 11, DNS_OPT_NSID);
+        put16(p + 13, v->nsid_len);
+        memcpy(p + 15, v->nsid, v->nsid_len);
+    }
+    return pos + 11u + rdlen;
+}
+
+size_t
+dns_answer(const struct dns_view *view, const struct dns_client *client, const uint8_t *query,
+           size_t len, uint8_t *out, size_t out_max, struct dns_result *result)
+{
+    struct dns_query q;
+    struct answer a = {.view = view, .q = &q, .tcp = client->tcp};
+    int rc = dns_parse_query(query, len, &q);
+    memset(result, 0, sizeof(*result));
+    if (rc < 0)
+        return 0;
+
+    size_t limit = out_max < 65535 ? out_max : 65535;
+    if (!client->tcp) {
+        /* RFC 6891 §6.2.3-§6.2.5: below 512 counts as 512; never above our own limit. */
+        size_t udp = DNS_UDP_DEFAULT_LIMIT;
+        if (q.edns) {
+            udp = q.edns_udp_size < DNS_UDP_DEFAULT_LIMIT ? DNS_UDP_DEFAULT_LIMIT
+                                                          : q.edns_udp_size;
+            if (udp > view->udp_max_size)
+                udp = view->udp_max_size;
+        }
+        if (udp < limit)
+            limit = udp;
+    }
+    size_t opt_len = q.edns ? 11u + (q.nsid_requested && view->nsid ? 4u + view->nsid_len : 0)
+                            : 0;
+    if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN)
+        return 0; /* caller buffer too small to answer at all */
+
+    dns_writer_init(&a.w, out, limit - opt_len);
+    a.flags = (uint16_t)(DNS_FLAG_QR | (q.flags & (0x7800 | DNS_FLAG_RD | DNS_FLAG_CD)));
+    a.rcode = rc;
+    if (q.question_ok)
+        (void)dns_writer_question(&a.w, q.qname, q.qtype, q.qclass);
+    if (rc == DNS_RCODE_NOERROR)
+        answer_query(&a);
+
+    put16(out, q.id);
+    put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));
+    if (q.edns)
+        a.w.count[DNS_SECTION_AR]++;
+    dns_writer_finish(&a.w);
+    size_t end = q.edns ? put_opt(&a, out, a.w.pos) : a.w.pos;
+
+    result->qtype = q.qtype;
+    result->rcode = (uint8_t)a.rcode;
+    result->truncated = truncated(&a);
+    result->edns = q.edns;
+    return end;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of the dns module: the parsed query and the response writer. */
+#ifndef MERIDIAN_DNS_DNS_INTERNAL_H
+#define MERIDIAN_DNS_DNS_INTERNAL_H
+
+#include "dns/dns.h"
+
+enum {
+    DNS_TYPE_A = 1,
+    DNS_TYPE_NS = 2,
+    DNS_TYPE_CNAME = 5,
+    DNS_TYPE_SOA = 6,
+    DNS_TYPE_PTR = 12,
+    DNS_TYPE_MX = 15,
+    DNS_TYPE_TXT = 16,
+    DNS_TYPE_AAAA = 28,
+    DNS_TYPE_SRV = 33,
+    DNS_TYPE_DNAME = 39,
+    DNS_TYPE_OPT = 41,
+    DNS_TYPE_DS = 43,
+    DNS_TYPE_RRSIG = 46,
+    DNS_TYPE_TKEY = 249,
+    DNS_TYPE_TSIG = 250,
+    DNS_TYPE_IXFR = 251,
+    DNS_TYPE_AXFR = 252,
+    DNS_TYPE_MAILB = 253,
+    DNS_TYPE_MAILA = 254,
+    DNS_TYPE_ANY = 255,
+};
+
+enum { DNS_CLASS_IN = 1, DNS_CLASS_CH = 3 };
+enum { DNS_OPT_NSID = 3, DNS_OPT_ECS = 8 };
+
+/* Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1, RFC 4035 §3.2). */
+enum {
+    DNS_FLAG_QR = 0x8000,
+    DNS_FLAG_AA = 0x0400,
+    DNS_FLAG_TC = 0x0200,
+    DNS_FLAG_RD = 0x0100,
+    DNS_FLAG_CD = 0x0010,
+};
+
+struct dns_query {
+    uint16_t id;
+    uint16_t flags;
+    uint8_t opcode;
+    bool question_ok;        /* the question parsed: it is echoed in the response */
+    const uint8_t *qname;    /* the name as sent (case preserved) */
+    int qname_len;
+    uint8_t lname[DNAME_MAX_LEN]; /* lowercased */
+    uint16_t qtype;
+    uint16_t qclass;
+    bool edns;
+    uint8_t edns_version;
+    bool edns_do;
+    uint16_t edns_udp_size;
+    bool nsid_requested;
+};
+
+/* Parses and validates a query. Returns -1 to drop it (no header, or QR set), else the rcode
+ * to answer with before any lookup: NOERROR, FORMERR (malformed, RFC 1035 §4.1.1), NOTIMP
+ * (opcode other than QUERY) or BADVERS. Fields are filled as far as parsing got. */
+int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
+
+#define DNS_COMPRESS_MAX 96
+
+/* Builds a response in a caller buffer with name compression (RFC 1035 §4.1.4). */
+struct dns_writer {
+    uint8_t *buf;
+    size_t limit; /* bytes usable for sections; room for OPT is reserved below this */
+    size_t pos;
+    uint16_t count[4]; /* QD, AN, NS, AR */
+    int comp_count;
+    uint16_t comp[DNS_COMPRESS_MAX]; /* offsets of names (and their suffixes) written */
+};
+
+enum dns_section { DNS_SECTION_QD = 0, DNS_SECTION_AN, DNS_SECTION_NS, DNS_SECTION_AR };
+
+void dns_writer_init(struct dns_writer *w, uint8_t *buf, size_t limit);
+/* Writes the question (12-byte header must already be reserved). 0 or -1 (no room). */
+int dns_writer_question(struct dns_writer *w, const uint8_t *qname, uint16_t qtype,
+                        uint16_t qclass);
+/* Appends every record of `set` with owner `owner` (wire, any case) to `section`; on lack
+ * of room nothing of the RRset stays and -1 is returned (RFC 2181 §9: no partial RRsets). */
+int dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                     const struct zone_rrset *set);
+/* Appends one record with caller RDATA (names inside compressed as for zone data). 0 or -1. */
+int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                  uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
+                  uint16_t rdlen);
+/* Writes the counts into the header. */
+void dns_writer_finish(struct dns_writer *w);
+
+#endif

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/* Response writer with name compression (RFC 1035 §4.1.4). Every name written is recorded
+ * by offset; a later name is written as its new labels plus a pointer to the longest
+ * already-written suffix, compared case-insensitively (RFC 4343), so owners that repeat the
+ * question take its case. Names inside RDATA are compressed only for the types RFC 3597 §4
+ * allows (NS, CNAME, SOA, PTR, MX); DNAME (RFC 6672 §2.5) and SRV (RFC 2782) never are.
+ * Writes into the caller's buffer: no allocation. */
+#include <string.h>
+
+#include "dns/dns_internal.h"
+
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline uint8_t
+lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+void
+dns_writer_init(struct dns_writer *w, uint8_t *buf, size_t limit)
+{
+    w->buf = buf;
+    w->limit = limit;
+    w->pos = DNS_HEADER_LEN;
+    memset(w->count, 0, sizeof(w->count));
+    w->comp_count = 0;
+}
+
+/* True if the (possibly compressed) name at packet offset `off` equals the uncompressed
+ * `name`, ignoring case. Pointers in our own output always point backwards. */
+static bool
+name_at_equals(const uint8_t *buf, uint16_t off, const uint8_t *name)
+{
+    for (int guard = 0; guard < DNAME_MAX_LABELS; guard++) {
+        uint8_t l = buf[off];
+        while ((l & 0xC0) == 0xC0) {
+            off = (uint16_t)(((l & 0x3F) << 8) | buf[off + 1]);
+            l = buf[off];
+        }
+        if (l != *name)
+            return false;
+        if (l == 0)
+            return true;
+        for (int i = 1; i <= l; i++)
+            if (lower(buf[off + i]) != lower(name[i]))
+                return false;
+        off = (uint16_t)(off + 1 + l);
+        name += 1 + l;
+    }
+    return false;
+}
+
+/* Writes `name` compressed; returns 0 or -1 (no room). */
+static int
+put_name(struct dns_writer *w, const uint8_t *name)
+{
+    const uint8_t *suffix = name;
+    uint16_t match = 0;
+    size_t prefix_len = 0;
+    /* Find the longest suffix already in the packet. */
+    while (*suffix) {
+        for (int i = 0; i < w->comp_count; i++) {
+            if (name_at_equals(w->buf, w->comp[i], suffix)) {
+                match = w->comp[i];
+                break;
+            }
+        }
+        if (match)
+            break;
+        prefix_len += 1u + *suffix;
+        suffix += 1 + *suffix;
+    }
+    size_t need = prefix_len + (match ? 2 : 1);
+    if (w->pos + need > w->limit)
+        return -1;
+    /* Record the new labels as compression targets (offsets must fit in 14 bits). */
+    const uint8_t *p = name;
+    size_t off = w->pos;
+    while (p < suffix) {
+        if (off < 0x4000 && w->comp_count < DNS_COMPRESS_MAX)
+            w->comp[w->comp_count++] = (uint16_t)off;
+        off += 1u + *p;
+        p += 1 + *p;
+    }
+    memcpy(w->buf + w->pos, name, prefix_len);
+    w->pos += prefix_len;
+    if (match) {
+        put16(w->buf + w->pos, (uint16_t)(0xC000 | match));
+        w->pos += 2;
+    } else {
+        w->buf[w->pos++] = 0;
+    }
+    return 0;
+}
+
+int
+dns_writer_question(struct dns_writer *w, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
+{
+    if (put_name(w, qname) < 0 || w->pos + 4 > w->limit)
+        return -1;
+    put16(w->buf + w->pos, qtype);
+    put16(w->buf + w->pos + 2, qclass);
+    w->pos += 4;
+    w->count[DNS_SECTION_QD] = 1;
+    return 0;
+}
+
+/* Type, class, TTL and a placeholder RDLENGTH; returns the RDLENGTH offset or 0. */
+static size_t
+put_fixed(struct dns_writer *w, uint16_t type, uint16_t rclass, uint32_t ttl)
+{
+    if (w->pos + 10 > w->limit)
+        return 0;
+    uint8_t *p = w->buf + w->pos;
+    put16(p, type);
+    put16(p + 2, rclass);
+    put16(p + 4, (uint16_t)(ttl >> 16));
+    put16(p + 6, (uint16_t)ttl);
+    w->pos += 10;
+    return w->pos - 2;
+}
+
+/* RDATA whose embedded names may be compressed: offsets of the names, -1 terminated. */
+static const int8_t *
+compressible_names(uint16_t type)
+{
+    static const int8_t at0[] = {0, -1}, at2[] = {2, -1}, soa[] = {0, 0, -1};
+    switch (type) {
+    case DNS_TYPE_NS:
+    case DNS_TYPE_CNAME:
+    case DNS_TYPE_PTR:
+        return at0;
+    case DNS_TYPE_MX:
+        return at2;
+    case DNS_TYPE_SOA:
+        return soa; /* MNAME then RNAME, back to back */
+    default:
+        return NULL;
+    }
+}
+
+static int
+put_rdata(struct dns_writer *w, uint16_t type, const uint8_t *rd, uint16_t rdlen)
+{
+    const int8_t *names = compressible_names(type);
+    if (!names || rdlen == 0) {
+        if (w->pos + rdlen > w->limit)
+            return -1;
+        memcpy(w->buf + w->pos, rd, rdlen);
+        w->pos += rdlen;
+        return 0;
+    }
+    size_t in = 0;
+    for (; *names >= 0; names++) {
+        size_t fixed = (size_t)*names; /* bytes before the name, relative to `in` */
+        if (in + fixed > rdlen || w->pos + fixed > w->limit)
+            return -1;
+        memcpy(w->buf + w->pos, rd + in, fixed);
+        w->pos += fixed;
+        in += fixed;
+        int nlen = dname_wire_length(rd + in, rdlen - in);
+        if (nlen < 0)
+            return -1;
+        if (put_name(w, rd + in) < 0)
+            return -1;
+        in += (size_t)nlen;
+    }
+    if (w->pos + (rdlen - in) > w->limit)
+        return -1;
+    memcpy(w->buf + w->pos, rd + in, rdlen - in);
+    w->pos += rdlen - in;
+    return 0;
+}
+
+static int
+put_rr(struct dns_writer *w, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+       const uint8_t *rd, uint16_t rdlen)
+{
+    if (put_name(w, owner) < 0)
+        return -1;
+    size_t len_at = put_fixed(w, type, rclass, ttl);
+    if (!len_at || put_rdata(w, type, rd, rdlen) < 0)
+        return -1;
+    put16(w->buf + len_at, (uint16_t)(w->pos - len_at - 2));
+    return 0;
+}
+
+int
+dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+              uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+    size_t pos = w->pos;
+    int comp = w->comp_count;
+    if (put_rr(w, owner, type, rclass, ttl, rdata, rdlen) < 0) {
+        w->pos = pos;
+        w->comp_count = comp;
+        return -1;
+    }
+    w->count[section]++;
+    return 0;
+}
+
+int
+dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                 const struct zone_rrset *set)
+{
+    size_t pos = w->pos;
+    int comp = w->comp_count;
+    const uint8_t *p = set->rdata;
+    for (uint16_t i = 0; i < set->count; i++) {
+        uint16_t rdlen = (uint16_t)(p[0] << 8 | p[1]);
+        if (put_rr(w, owner, set->type, DNS_CLASS_IN, set->ttl, p + 2, rdlen) < 0) {
+            w->pos = pos;
+            w->comp_count = comp;
+            return -1;
+        }
+        p += 2u + rdlen;
+    }
+    w->count[section] = (uint16_t)(w->count[section] + set->count);
+    return 0;
+}
+
+void
+dns_writer_finish(struct dns_writer *w)
+{
+    for (int s = 0; s < 4; s++)
+        put16(w->buf + 4 + 2 * s, w->count[s]);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Network front end: N worker threads, each with its own libev loop, its own SO_REUSEPORT
+ * UDP socket per listen address (recvmmsg/sendmmsg in batches) and its own SO_REUSEPORT TCP
+ * listener per address (RFC 7766: pipelining, idle timeout, connection cap closing the
+ * oldest idle connection first). net/ only moves bytes: answers come from the handler. No
+ * allocation per query: buffers and TCP connection slots are allocated when a worker starts. */
+#ifndef MERIDIAN_NET_NET_H
+#define MERIDIAN_NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config/config.h"
+
+struct net_query {
+    const struct sockaddr *client; /* source address of the query */
+    socklen_t client_len;
+    const struct sockaddr *local;  /* the listen address it arrived on */
+    bool tcp;
+    const uint8_t *data; /* the DNS message, without the TCP length prefix */
+    size_t len;
+};
+
+struct net_handler {
+    /* Called on worker `worker` for each query. Writes the response into out (capacity
+     * out_max: 65535 for TCP; for UDP the largest datagram the handler may send) and returns
+     * its length, or 0 to send nothing (drop). Must not block. */
+    size_t (*answer)(void *ctx, unsigned worker, const struct net_query *q, uint8_t *out,
+                     size_t out_max);
+    /* Called on each worker thread as it starts / before it exits (e.g. RCU registration).
+     * Either may be NULL. */
+    void (*thread_start)(void *ctx, unsigned worker);
+    void (*thread_stop)(void *ctx, unsigned worker);
+    /* Called by each worker once per loop iteration after a batch is handled, outside any
+     * query (e.g. an RCU quiescent point). May be NULL. */
+    void (*idle)(void *ctx, unsigned worker);
+    void *ctx;
+};
+
+struct net;
+
+/* Binds every listen address of cfg for every worker (so bind errors are reported before
+ * any thread starts) and starts the workers. Returns 0, or -1 with a message in err. */
+int net_start(const struct config *cfg, const struct net_handler *handler, struct net **out,
+              char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+
+/* Stops the workers (each finishes its current batch), joins them and closes the sockets. */
+void net_stop(struct net *net);
+
+#endif

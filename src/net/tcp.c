@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: MIT
+/* DNS over TCP for one worker (RFC 7766). Each worker owns one SO_REUSEPORT listener per
+ * listen address and a connection table of tcp_max_connections slots allocated when the
+ * worker is built, so nothing is allocated per connection or per query. A connection reads
+ * 2-byte length-prefixed queries into its input buffer, answers every complete one in order
+ * into its output buffer (pipelining, RFC 7766 §6.2.1.1) and writes what it can without
+ * blocking. Open connections sit on a list ordered by last activity: the head has been idle
+ * the longest, so it is the one an idle timeout closes first (one ev_timer per worker armed
+ * for the head, RFC 7766 §6.2.3) and the one given up when a new client needs a slot.
+ * Runs only on the worker's thread; every socket is non-blocking. */
+#include "net/net_internal.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+
+/* Input per connection. A query to an authoritative server is a question plus OPT (maybe a
+ * cookie, ECS, TSIG): a few hundred bytes. A longer message is refused by closing; the room
+ * above one query lets a single read take in a burst of pipelined ones. */
+#define TCP_IN_SIZE 8192
+#define TCP_QUERY_MAX (TCP_IN_SIZE - 2)
+/* Output per connection: room for one largest answer (length prefix included) plus 16 KiB,
+ * so that several small pipelined answers leave in one write. An answer is produced only
+ * when a largest one would fit; otherwise the connection waits until the client reads. */
+#define TCP_ANSWER_ROOM (2 + NET_MSG_MAX)
+#define TCP_OUT_SIZE (TCP_ANSWER_ROOM + 16384)
+/* Connections accepted per listener wakeup, so that a SYN flood cannot monopolise a worker. */
+#define TCP_ACCEPT_BATCH 64
+#define TCP_BACKLOG 1024
+/* Out of descriptors: stop accepting for this long instead of spinning on a listener that
+ * stays readable. */
+#define TCP_ACCEPT_PAUSE_S 0.1
+
+struct tcp_conn {
+    ev_io io; /* io.data points back to the connection */
+    struct tcp_state *ts;
+    struct tcp_conn *prev, *next; /* activity list when open, free list when not */
+    double last_active;           /* monotonic seconds */
+    int fd;                       /* -1 when the slot is free */
+    bool eof;                     /* the client shut down its side: finish, then close */
+    const struct net_listen *listen;
+    struct sockaddr_storage client;
+    socklen_t client_len;
+    size_t in_len;             /* bytes in in[] */
+    size_t out_start, out_end; /* unsent bytes are out[out_start, out_end) */
+    uint8_t in[TCP_IN_SIZE];
+    uint8_t out[TCP_OUT_SIZE];
+};
+
+struct tcp_state {
+    struct net_worker *worker;
+    struct tcp_conn *conns; /* the table: tcp_max_connections slots */
+    struct tcp_conn *free_list;
+    struct tcp_conn *lru_head; /* idle the longest */
+    struct tcp_conn *lru_tail; /* most recently active */
+    double idle_timeout_s;
+    ev_timer idle_timer;   /* armed for the head's deadline, or earlier */
+    ev_timer accept_pause; /* restarts the listeners after EMFILE and the like */
+};
+
+/* Activity stamps use the monotonic clock: ev_now() follows the wall clock, and a clock step
+ * would otherwise close every connection at once or none for an hour. */
+static double
+mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+lru_unlink(struct tcp_state *ts, struct tcp_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        ts->lru_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        ts->lru_tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void
+lru_append(struct tcp_state *ts, struct tcp_conn *c)
+{
+    c->prev = ts->lru_tail;
+    c->next = NULL;
+    if (ts->lru_tail)
+        ts->lru_tail->next = c;
+    else
+        ts->lru_head = c;
+    ts->lru_tail = c;
+}
+
+/* The timer may already be pending for an earlier deadline (a head that has since become
+ * active or closed): it then fires early, finds nothing expired and re-arms. That costs one
+ * wakeup instead of a timer update on every read and write. */
+static void
+idle_timer_arm(struct tcp_state *ts)
+{
+    struct ev_loop *loop = ts->worker->loop;
+
+    if (!ts->lru_head || ev_is_active(&ts->idle_timer))
+        return;
+    double after = ts->lru_head->last_active + ts->idle_timeout_s - mono_now();
+    ev_timer_set(&ts->idle_timer, after > 0 ? after : 0, 0);
+    ev_timer_start(loop, &ts->idle_timer);
+}
+
+/* Some bytes moved: the connection goes to the tail of the activity list. */
+static void
+conn_touch(struct tcp_conn *c)
+{
+    c->last_active = mono_now();
+    if (c->ts->lru_tail != c) {
+        lru_unlink(c->ts, c);
+        lru_append(c->ts, c);
+    }
+}
+
+/* True if answers are still waiting for a client that has stopped reading: ours in out[], or
+ * the kernel's in the socket's send queue (SIOCOUTQ counts unsent and unacknowledged). */
+static bool
+conn_stalled(const struct tcp_conn *c)
+{
+    int queued = 0;
+
+    if (c->out_start < c->out_end)
+        return true;
+    return ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0;
+}
+
+/* abortive: reset instead of FIN. Used when we give up on a client that stopped reading,
+ * so the kernel drops the queued answers now rather than keep retrying them for minutes. */
+static void
+conn_close(struct tcp_conn *c, bool abortive)
+{
+    struct tcp_state *ts = c->ts;
+
+    ev_io_stop(ts->worker->loop, &c->io);
+    if (abortive) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    close(c->fd);
+    c->fd = -1;
+    lru_unlink(ts, c);
+    c->next = ts->free_list;
+    ts->free_list = c;
+}
+
+static void
+conn_set_events(struct tcp_conn *c, int events)
+{
+    struct ev_loop *loop = c->ts->worker->loop;
+
+    if ((c->io.events & (EV_READ | EV_WRITE)) == events)
+        return;
+    ev_io_stop(loop, &c->io);
+    ev_io_modify(&c->io, events);
+    ev_io_start(loop, &c->io);
+}
+
+static size_t
+msg_len_at(const uint8_t *p)
+{
+    return (size_t)p[0] << 8 | p[1];
+}
+
+/* True if in[] starts with a complete message (RFC 7766 §8: 2-byte length, then message). */
+static bool
+conn_has_query(const struct tcp_conn *c)
+{
+    return c->in_len >= 2 && c->in_len >= 2 + msg_len_at(c->in);
+}
+
+/* True if out[] has room for a largest answer, after moving unsent bytes to the front. */
+static bool
+conn_out_room(struct tcp_conn *c)
+{
+    if (TCP_OUT_SIZE - c->out_end >= TCP_ANSWER_ROOM)
+        return true;
+    if (c->out_start > 0) {
+        memmove(c->out, c->out + c->out_start, c->out_end - c->out_start);
+        c->out_end -= c->out_start;
+        c->out_start = 0;
+    }
+    return TCP_OUT_SIZE - c->out_end >= TCP_ANSWER_ROOM;
+}
+
+/* Writes as much of out[] as the socket takes. Returns -1 if the connection is dead. */
+static int
+conn_flush(struct tcp_conn *c)
+{
+    while (c->out_start < c->out_end) {
+        /* MSG_NOSIGNAL: a client that went away must not SIGPIPE the server. */
+        ssize_t n = send(c->fd, c->out + c->out_start, c->out_end - c->out_start,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            return -1;
+        }
+        c->out_start += (size_t)n;
+        conn_touch(c);
+    }
+    c->out_start = c->out_end = 0;
+    return 0;
+}
+
+/* Answers the complete queries in in[], in the order received (answers could be reordered,
+ * RFC 7766 §7, but ours are all immediate). Stops at an incomplete message, after
+ * tcp_max_pipelined answers (the rest wait for the next wakeup, so one client's burst does
+ * not hold up the others), or when out[] cannot take another answer while the client is not
+ * reading. Returns -1 if the client sent something that is not a DNS query. */
+static int
+conn_process(struct tcp_conn *c)
+{
+    struct net_worker *w = c->ts->worker;
+    const struct net_handler *h = &w->net->handler;
+    uint32_t answered = 0;
+    size_t pos = 0;
+    int ret = 0;
+
+    while (c->in_len - pos >= 2) {
+        size_t len = msg_len_at(c->in + pos);
+        /* A zero length or one shorter than a header is not a message; longer than our
+         * buffer is not a query we would answer. Either way the stream cannot be trusted. */
+        if (len < NET_DNS_HEADER_SIZE || len > TCP_QUERY_MAX) {
+            ret = -1;
+            goto out;
+        }
+        if (c->in_len - pos < 2 + len || answered == w->net->tcp_max_pipelined)
+            break;
+        if (!conn_out_room(c)) {
+            if (conn_flush(c) < 0) {
+                ret = -1;
+                goto out;
+            }
+            if (!conn_out_room(c))
+                break;
+        }
+
+        struct net_query q = {
+            .client = (const struct sockaddr *)&c->client,
+            .client_len = c->client_len,
+            .local = (const struct sockaddr *)&c->listen->addr,
+            .tcp = true,
+            .data = c->in + pos + 2,
+            .len = len,
+        };
+        uint8_t *dst = c->out + c->out_end;
+        size_t n = h->answer(h->ctx, w->id, &q, dst + 2, NET_MSG_MAX);
+        if (n > 0 && n <= NET_MSG_MAX) {
+            dst[0] = (uint8_t)(n >> 8);
+            dst[1] = (uint8_t)n;
+            c->out_end += 2 + n;
+        }
+        pos += 2 + len;
+        answered++;
+    }
+out:
+    if (pos > 0) {
+        memmove(c->in, c->in + pos, c->in_len - pos);
+        c->in_len -= pos;
+    }
+    return ret;
+}
+
+/* Answers what can be answered, writes what can be written, and decides what to wait for:
+ * - queries left over or answers unsent: wait for writability (immediate if the socket has
+ *   room, which is how left-over queries get their turn in the next loop iteration);
+ * - otherwise read. A connection whose output is stuck therefore stops reading, so a client
+ *   that never reads holds at most in[] and out[] until the idle timeout closes it. */
+static void
+conn_run(struct tcp_conn *c)
+{
+    if (conn_process(c) < 0 || conn_flush(c) < 0) {
+        conn_close(c, false);
+        return;
+    }
+    bool queued = conn_has_query(c);
+    bool unsent = c->out_start < c->out_end;
+    if (c->eof && !queued && !unsent) {
+        conn_close(c, false);
+        return;
+    }
+    if (queued || unsent)
+        conn_set_events(c, EV_WRITE);
+    else
+        conn_set_events(c, EV_READ);
+}
+
+static void
+conn_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct tcp_conn *c = io->data;
+    (void)loop;
+
+    /* in[] always has room here: a full in[] holds a complete query (TCP_QUERY_MAX), and
+     * then we wait for writability, not input. The check keeps recv from seeing a zero-size
+     * buffer, whose 0 would look like end of stream. */
+    if ((revents & EV_READ) && c->in_len < TCP_IN_SIZE) {
+        ssize_t n = recv(c->fd, c->in + c->in_len, TCP_IN_SIZE - c->in_len, MSG_DONTWAIT);
+        if (n > 0) {
+            c->in_len += (size_t)n;
+            conn_touch(c);
+        } else if (n == 0) {
+            /* RFC 7766 §6.2.4 allows a client to half-close after its queries: answer what
+             * arrived, then close. */
+            c->eof = true;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            conn_close(c, false);
+            return;
+        }
+    }
+    conn_run(c);
+}
+
+static void
+conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
+          const struct sockaddr_storage *client, socklen_t client_len)
+{
+    struct tcp_conn *c;
+
+    /* All slots taken: give up the connection idle the longest rather than refuse the new
+     * client (RFC 7766 §6.2.3, §10: servers manage their connection budget by closing idle
+     * connections). */
+    if (!ts->free_list)
+        conn_close(ts->lru_head, conn_stalled(ts->lru_head));
+    c = ts->free_list;
+    ts->free_list = c->next;
+
+    c->fd = fd;
+    c->eof = false;
+    c->listen = l;
+    memcpy(&c->client, client, client_len);
+    c->client_len = client_len;
+    c->in_len = 0;
+    c->out_start = c->out_end = 0;
+    c->last_active = mono_now();
+    lru_append(ts, c);
+    ev_io_init(&c->io, conn_cb, fd, EV_READ);
+    c->io.data = c;
+    ev_io_start(ts->worker->loop, &c->io);
+    idle_timer_arm(ts);
+}
+
+static void
+accept_pause(struct tcp_state *ts)
+{
+    struct net_worker *w = ts->worker;
+
+    for (size_t i = 0; i < w->net->listen_count; i++)
+        ev_io_stop(w->loop, &w->tcp[i].io);
+    if (!ev_is_active(&ts->accept_pause)) {
+        ev_timer_set(&ts->accept_pause, TCP_ACCEPT_PAUSE_S, 0);
+        ev_timer_start(w->loop, &ts->accept_pause);
+    }
+}
+
+static void
+accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct tcp_state *ts = t->data;
+    (void)revents;
+
+    for (size_t i = 0; i < ts->worker->net->listen_count; i++)
+        ev_io_start(loop, &ts->worker->tcp[i].io);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct net_sock *s = io->data;
+    struct tcp_state *ts = s->worker->tcp_state;
+    (void)loop;
+    (void)revents;
+
+    for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
+        struct sockaddr_storage client;
+        socklen_t len = sizeof(client);
+        int fd = accept4(s->fd, (struct sockaddr *)&client, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_pause(ts);
+            break; /* EAGAIN, or a network error on a connection already gone */
+        }
+        conn_open(ts, s->listen, fd, &client, len);
+    }
+}
+
+/* Closes every connection whose deadline has passed, oldest first, then re-arms for the next
+ * one. A stalled client (not reading) gets a reset, see conn_close. */
+static void
+idle_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct tcp_state *ts = t->data;
+    double now = mono_now();
+    (void)loop;
+    (void)revents;
+
+    while (ts->lru_head && ts->lru_head->last_active + ts->idle_timeout_s <= now)
+        conn_close(ts->lru_head, conn_stalled(ts->lru_head));
+    idle_timer_arm(ts);
+}
+
+int
+net_tcp_open(const struct net_listen *l, int *out, char err[CONFIG_ERR_MAX])
+{
+    int one = 1;
+    int fd = -1;
+    int ret = -1;
+
+    if (net_socket_open(l, SOCK_STREAM, &fd, err) < 0)
+        goto out;
+    /* We write whole answers, batched per wakeup; Nagle would only hold the next batch back
+     * until the client acknowledges the last. Accepted sockets inherit the option. */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (listen(fd, TCP_BACKLOG) < 0) {
+        net_error(err, l, "listen", errno);
+        goto out;
+    }
+    *out = fd;
+    fd = -1;
+    ret = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    return ret;
+}
+
+void
+net_tcp_worker_init(struct net_worker *w)
+{
+    struct tcp_state *ts = xcalloc(1, sizeof(*ts));
+    uint32_t count = w->net->tcp_max_connections;
+
+    ts->worker = w;
+    /* One block for the whole table; its pages are touched only as connections use them. */
+    ts->conns = xcalloc(count, sizeof(*ts->conns));
+    for (uint32_t i = count; i-- > 0;) {
+        struct tcp_conn *c = &ts->conns[i];
+        c->ts = ts;
+        c->fd = -1;
+        c->next = ts->free_list;
+        ts->free_list = c;
+    }
+    ts->idle_timeout_s = w->net->tcp_idle_timeout_ms / 1000.0;
+    ev_timer_init(&ts->idle_timer, idle_timer_cb, 0, 0);
+    ts->idle_timer.data = ts;
+    ev_timer_init(&ts->accept_pause, accept_resume_cb, 0, 0);
+    ts->accept_pause.data = ts;
+    w->tcp_state = ts;
+
+    for (size_t i = 0; i < w->net->listen_count; i++) {
+        struct net_sock *s = &w->tcp[i];
+        ev_io_init(&s->io, accept_cb, s->fd, EV_READ);
+        s->io.data = s;
+        ev_io_start(w->loop, &s->io);
+    }
+}
+
+void
+net_tcp_worker_fini(struct net_worker *w)
+{
+    struct tcp_state *ts = w->tcp_state;
+
+    /* The worker has stopped: close what is open, without touching its loop's watchers one
+     * by one (the loop is destroyed next). */
+    for (uint32_t i = 0; i < w->net->tcp_max_connections; i++)
+        if (ts->conns[i].fd >= 0)
+            close(ts->conns[i].fd);
+    free(ts->conns);
+    free(ts);
+    w->tcp_state = NULL;
+}

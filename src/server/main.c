@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+/* meridiand: the authoritative server. Loads the config and zones into a snapshot, starts
+ * the network workers, then the main thread waits for signals: SIGHUP reloads (a new
+ * snapshot is built here while workers keep answering from the old one; on any error the
+ * old one stays), SIGINT/SIGTERM stop. `-n` checks the config and zones and exits. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "common/log.h"
+#include "net/net.h"
+#include "server/snapshot.h"
+
+#define DEFAULT_CONFIG "/etc/meridian/meridian.yaml"
+
+static struct snapshot *current; /* RCU-protected */
+
+static size_t
+handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
+             size_t out_max)
+{
+    (void)ctx;
+    (void)worker;
+    struct dns_client client = {.addr = nq->client, .tcp = nq->tcp};
+    struct dns_result result;
+    rcu_read_lock();
+    const struct snapshot *snap = rcu_dereference(current);
+    size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
+    rcu_read_unlock();
+    return n;
+}
+
+static void
+worker_start(void *ctx, unsigned worker)
+{
+    (void)ctx;
+    (void)worker;
+    rcu_register_thread();
+}
+
+static void
+worker_stop(void *ctx, unsigned worker)
+{
+    (void)ctx;
+    (void)worker;
+    rcu_unregister_thread();
+}
+
+/* systemd Type=notify (sd_notify protocol: one datagram to $NOTIFY_SOCKET). */
+static void
+notify_systemd(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= 108)
+        return;
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    memcpy(sun.sun_path, path, strlen(path));
+    if (sun.sun_path[0] == '@')
+        sun.sun_path[0] = '\0'; /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    (void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
+    close(fd);
+}
+
+static double
+elapsed_s(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void
+reload(const char *path)
+{
+    char err[CONFIG_ERR_MAX];
+    struct snapshot *snap;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    notify_systemd("RELOADING=1");
+    if (snapshot_load(path, &snap, err) < 0) {
+        log_error("reload failed, still serving the previous data: %s", err);
+        notify_systemd("READY=1");
+        return;
+    }
+    log_set_level((enum log_level)snap->cfg->log_level);
+    struct snapshot *old = rcu_xchg_pointer(&current, snap);
+    synchronize_rcu(); /* every worker has left the old snapshot */
+    snapshot_free(old);
+    log_info("reloaded: %zu zones, %zu records in %.3f s (listen addresses and workers change "
+             "only on restart)",
+             snap->cfg->zone_count, snap->record_count, elapsed_s(&start));
+    notify_systemd("READY=1");
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: meridiand [-c FILE] [-n] [-V] [-h]\n"
+               "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+               "  -n       check the configuration and every zone, then exit\n"
+               "  -V       print the version and exit\n"
+               "  -h       this help\n"
+               "signals: SIGHUP reloads config and zones; SIGINT/SIGTERM stop\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = DEFAULT_CONFIG;
+    bool check_only = false;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:nVh")) != -1) {
+        switch (opt) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'n':
+            check_only = true;
+            break;
+        case 'V':
+            printf("meridiand 0.1.0\n");
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    char err[CONFIG_ERR_MAX];
+    struct snapshot *snap;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    if (snapshot_load(path, &snap, err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: ok: %zu zones, %zu records\n", path, snap->cfg->zone_count,
+               snap->record_count);
+        snapshot_free(snap);
+        return 0;
+    }
+    log_set_level((enum log_level)snap->cfg->log_level);
+    log_info("loaded %zu zones, %zu records in %.3f s", snap->cfg->zone_count, snap->record_count,
+             elapsed_s(&start));
+    rcu_assign_pointer(current, snap);
+
+    /* Signals go to the main thread only: block them before the workers start. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct net_handler handler = {
+        .answer = handle_query,
+        .thread_start = worker_start,
+        .thread_stop = worker_stop,
+    };
+    struct net *net;
+    if (net_start(snap->cfg, &handler, &net, err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        snapshot_free(snap);
+        return 1;
+    }
+    for (size_t i = 0; i < snap->cfg->listen_count; i++)
+        log_info("listening on %s (udp, tcp)", snap->cfg->listen[i].text);
+    log_info("ready: %u workers", snap->cfg->workers);
+    notify_systemd("READY=1");
+
+    for (;;) {
+        int sig;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(path);
+            continue;
+        }
+        log_info("signal %d: stopping", sig);
+        break;
+    }
+    notify_systemd("STOPPING=1");
+    net_stop(net);
+    snapshot_free(current);
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Compiled zones: RFC 1035 master files parsed with ldns, checked, and compiled into an
+ * immutable structure with pre-rendered wire RDATA that the answer path reads without
+ * locks or allocation. Built on the main/loader thread; read-only afterwards and shared by
+ * every worker until freed (after the last reader has moved on: see server/snapshot).
+ *
+ * Names are uncompressed wire format. Owner names are stored lowercased (RFC 4343), so
+ * lookups take a lowercased query name. */
+#ifndef MERIDIAN_ZONE_ZONE_H
+#define MERIDIAN_ZONE_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/alloc.h"
+#include "common/dname.h"
+
+#define ZONE_ERR_MAX 512
+#define ZONE_NONE UINT32_MAX /* "no node" in node-index fields */
+
+enum zone_node_flags {
+    ZONE_NODE_APEX = 1 << 0,
+    ZONE_NODE_DELEGATION = 1 << 1,     /* NS below the apex: a zone cut (RFC 1034 §4.2.1) */
+    ZONE_NODE_NONAUTH = 1 << 2,        /* below a zone cut: glue or occluded data */
+    ZONE_NODE_WILDCARD_CHILD = 1 << 3, /* "*.<this name>" exists (RFC 4592 §2.1.1) */
+    ZONE_NODE_DNAME = 1 << 4,          /* has a DNAME RRset (RFC 6672) */
+    ZONE_NODE_CNAME = 1 << 5,          /* has a CNAME RRset */
+};
+
+/* One RRset. RDATA is `count` records, each a big-endian 16-bit length and the record's
+ * uncompressed wire RDATA; owner, type, class (IN) and TTL are shared. */
+struct zone_rrset {
+    uint16_t type;
+    uint16_t count;
+    uint32_t ttl;
+    const uint8_t *rdata;
+    /* For NS, MX and SRV: per record, the node index of the target name inside this zone
+     * (ZONE_NONE if absent), for additional-section processing (RFC 1035 §3.3.9-§3.3.11). */
+    const uint32_t *targets;
+};
+
+struct zone_node {
+    const uint8_t *name; /* lowercased wire name */
+    const struct zone_rrset *rrsets; /* sorted by type */
+    uint16_t rrset_count;            /* 0 for an empty non-terminal */
+    uint8_t flags;                   /* enum zone_node_flags */
+    uint8_t label_count;
+    uint8_t name_len;
+};
+
+struct zone_slot {
+    uint32_t hash;
+    uint32_t node; /* ZONE_NONE = empty slot */
+};
+
+struct zone {
+    uint8_t origin[DNAME_MAX_LEN];
+    int origin_len;
+    int origin_labels;
+    char *file;
+
+    struct zone_node *nodes; /* nodes[0] is the apex */
+    uint32_t node_count;
+    struct zone_slot *slots; /* open addressing, power-of-two size */
+    uint32_t slot_mask;
+
+    const struct zone_rrset *soa;
+    uint32_t negative_ttl; /* RFC 2308 §5: min(SOA TTL, SOA MINIMUM) */
+    uint32_t serial;
+    size_t record_count;
+
+    struct arena arena; /* every name, RRset and RDATA of this zone */
+};
+
+/* Reads `file` (RFC 1035 master format, $ORIGIN/$TTL, RFC 3597 unknown types) for zone
+ * `origin` (presentation form), checks it and compiles it. On error returns -1 with
+ * "file:line: message" in err. Warnings (non-fatal oddities) are logged. */
+int zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
+    __attribute__((warn_unused_result));
+void zone_free(struct zone *zone);
+
+/* Exact lookup of a lowercased wire name (of length len) in the zone; NULL if absent. */
+const struct zone_node *zone_lookup(const struct zone *zone, const uint8_t *lname, int len);
+
+/* The node's RRset of `type`, or NULL. */
+const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
+
+/* Hash used by the zone tables (exposed for tests and for zone_set). */
+uint32_t zone_name_hash(const uint8_t *lname, int len);
+
+/* Several zones; a query goes to the zone with the longest matching origin. */
+struct zone_set {
+    struct zone **zones;
+    size_t count;
+    struct zone_slot *slots; /* origins, open addressing; node = index into zones */
+    uint32_t slot_mask;
+};
+
+/* Takes ownership of the zones array (count entries). Origins must be distinct. */
+struct zone_set *zone_set_new(struct zone **zones, size_t count);
+void zone_set_free(struct zone_set *set);
+/* The zone whose origin is the longest suffix of lname (lowercased wire), or NULL. */
+const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lname);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the zone parser (zone_load.c) and the compiler (zone_db.c). */
+#ifndef MERIDIAN_ZONE_ZONE_INTERNAL_H
+#define MERIDIAN_ZONE_ZONE_INTERNAL_H
+
+#include "zone/zone.h"
+
+/* One parsed record, before compilation. Owner and RDATA live in the loader's scratch
+ * arena. */
+struct zone_record {
+    const uint8_t *owner; /* lowercased wire */
+    const uint8_t *rdata;
+    uint32_t ttl;
+    uint16_t type;
+    uint16_t rdlen;
+    uint8_t owner_len;
+    int line;
+};
+
+/* Checks the records (SOA, apex NS, CNAME exclusivity, glue, ...) and builds the zone's
+ * nodes and lookup table. `recs` is reordered. Returns 0 or -1 with "file:line: message". */
+int zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
+                 char err[ZONE_ERR_MAX]);
+
+/* Writes "file:line: message" into err. */
+void zone_error(char err[ZONE_ERR_MAX], const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Offset of the domain name inside RDATA that additional-section processing follows for
+ * NS, MX, SRV; -1 for other types. */
+int zone_target_offset(uint16_t type);
+
+#endif

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/* Zone loader and compiler: structure of a compiled zone (nodes, empty non-terminals, cut
+ * and wildcard flags, additional-section targets, negative TTL) and every load-time check
+ * with its file:line message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/dname.h"
+#include "zone/zone.h"
+
+static char zone_path[64];
+
+static void
+write_zone(const char *text)
+{
+    strcpy(zone_path, "/tmp/meridian-test-zone-XXXXXX");
+    int fd = mkstemp(zone_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static struct zone *
+load_ok(const char *text)
+{
+    char err[ZONE_ERR_MAX] = "";
+    struct zone *z = NULL;
+    write_zone(text);
+    int rc = zone_load("example.com", zone_path, &z, err);
+    if (rc != 0)
+        fail_msg("unexpected error: %s", err);
+    unlink(zone_path);
+    return z;
+}
+
+/* Loads a broken zone; asserts the message is "<file>:<line>: ..." containing `word`. */
+static void
+load_fails(const char *text, int line, const char *word)
+{
+    char err[ZONE_ERR_MAX] = "", prefix[128];
+    struct zone *z = NULL;
+    write_zone(text);
+    assert_int_equal(zone_load("example.com", zone_path, &z, err), -1);
+    unlink(zone_path);
+    assert_null(z);
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", zone_path, line);
+    if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, word))
+        fail_msg("got '%s', want prefix '%s' and '%s'", err, prefix, word);
+}
+
+static const struct zone_node *
+find(const struct zone *z, const char *text)
+{
+    uint8_t wire[DNAME_MAX_LEN];
+    int len = dname_from_text(text, wire);
+    assert_true(len > 0);
+    return zone_lookup(z, wire, len);
+}
+
+#define HEAD                                                                                   \
+    "$ORIGIN example.com.\n"                                                                   \
+    "$TTL 3600\n"                                                                              \
+    "@ IN SOA ns1 hostmaster ( 2024010101 7200 3600 1209600\n"                                 \
+    "                          300 )\n"                                                        \
+    "@ NS ns1\n"                                                                               \
+    "ns1 A 192.0.2.1\n"
+
+static void
+test_structure(void **state)
+{
+    (void)state;
+    struct zone *z = load_ok(HEAD "a.b.c A 192.0.2.2\n"
+                                  "*.w A 192.0.2.3\n"
+                                  "sub NS ns.sub\n"
+                                  "ns.sub A 192.0.2.4\n"
+                                  "mx MX 10 ns1\n"
+                                  "mx MX 20 elsewhere.net.\n"
+                                  "dup TXT \"x\"\n"
+                                  "dup TXT \"x\"\n"
+                                  "Mixed.Case A 192.0.2.5\n");
+    assert_int_equal(z->serial, 2024010101);
+    assert_int_equal(z->negative_ttl, 300); /* min(SOA TTL 3600, MINIMUM 300) */
+    assert_true(z->nodes[0].flags & ZONE_NODE_APEX);
+
+    /* Empty non-terminals exist and hold no data (RFC 4592 §2.2.2). */
+    const struct zone_node *b = find(z, "b.c.example.com");
+    assert_non_null(b);
+    assert_int_equal(b->rrset_count, 0);
+    assert_non_null(find(z, "c.example.com"));
+    assert_null(find(z, "x.c.example.com"));
+
+    assert_true(find(z, "w.example.com")->flags & ZONE_NODE_WILDCARD_CHILD);
+    assert_true(find(z, "sub.example.com")->flags & ZONE_NODE_DELEGATION);
+    assert_true(find(z, "ns.sub.example.com")->flags & ZONE_NODE_NONAUTH);
+    assert_false(find(z, "ns1.example.com")->flags & ZONE_NODE_NONAUTH);
+
+    /* Owner names are case-folded at load. */
+    assert_non_null(find(z, "mixed.case.example.com"));
+
+    /* Duplicate records collapse (RFC 2181 §5). */
+    assert_int_equal(zone_node_rrset(find(z, "dup.example.com"), 16)->count, 1);
+
+    /* MX targets: one in the zone, one not. */
+    const struct zone_rrset *mx = zone_node_rrset(find(z, "mx.example.com"), 15);
+    assert_int_equal(mx->count, 2);
+    assert_non_null(mx->targets);
+    int in_zone = 0;
+    for (int i = 0; i < 2; i++)
+        in_zone += mx->targets[i] != ZONE_NONE;
+    assert_int_equal(in_zone, 1);
+    assert_int_equal(z->record_count, 11);
+    zone_free(z);
+}
+
+static void
+test_rdata_wire(void **state)
+{
+    (void)state;
+    struct zone *z = load_ok(HEAD "t TXT \"a b\" \"c\\\"d\"\n"
+                                  "u TYPE65400 \\# 4 0a000001\n"
+                                  "h HTTPS 1 . alpn=h2\n");
+    const struct zone_rrset *txt = zone_node_rrset(find(z, "t.example.com"), 16);
+    static const uint8_t want_txt[] = {0, 8, 3, 'a', ' ', 'b', 3, 'c', '"', 'd'};
+    assert_memory_equal(txt->rdata, want_txt, sizeof(want_txt));
+    const struct zone_rrset *unk = zone_node_rrset(find(z, "u.example.com"), 65400);
+    static const uint8_t want_unk[] = {0, 4, 10, 0, 0, 1};
+    assert_memory_equal(unk->rdata, want_unk, sizeof(want_unk));
+    assert_non_null(zone_node_rrset(find(z, "h.example.com"), 65));
+    zone_free(z);
+}
+
+static void
+test_errors(void **state)
+{
+    (void)state;
+    load_fails("$ORIGIN example.com.\n@ 60 NS ns1\nns1 60 A 192.0.2.1\n", 1, "no SOA");
+    load_fails("$ORIGIN example.com.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\nns1 A 192.0.2.1\n", 1,
+               "no NS");
+    load_fails(HEAD "www CNAME ns1\nwww A 192.0.2.9\n", 8, "CNAME");
+    load_fails(HEAD "www A 192.0.2.9\nwww CNAME ns1\n", 8, "CNAME");
+    load_fails(HEAD "www CNAME ns1\nwww CNAME ns2\n", 8, "more than one CNAME");
+    load_fails(HEAD "www.example.net. A 192.0.2.9\n", 7, "outside the zone");
+    load_fails(HEAD "sub NS ns.sub\n", 7, "missing glue");
+    load_fails(HEAD "bad A 300.1.2.3\n", 7, "");
+    load_fails(HEAD "x SOA ns1 h 1 2 3 4 5\n", 7, "SOA record outside");
+    load_fails(HEAD "$INCLUDE other.zone\n", 7, "$INCLUDE");
+    load_fails(HEAD "x CH TXT \"x\"\n", 7, "class IN");
+}
+
+static void
+test_missing_file(void **state)
+{
+    (void)state;
+    char err[ZONE_ERR_MAX];
+    struct zone *z;
+    assert_int_equal(zone_load("example.com", "/nonexistent/zone", &z, err), -1);
+    assert_string_equal(err, "/nonexistent/zone: cannot open: No such file or directory");
+}
+
+static void
+test_zone_set_longest_match(void **state)
+{
+    (void)state;
+    struct zone **zones = calloc(2, sizeof(*zones));
+    char err[ZONE_ERR_MAX];
+    write_zone(HEAD);
+    assert_int_equal(zone_load("example.com", zone_path, &zones[0], err), 0);
+    unlink(zone_path);
+    write_zone("$ORIGIN sub.example.com.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.7\n");
+    assert_int_equal(zone_load("sub.example.com", zone_path, &zones[1], err), 0);
+    unlink(zone_path);
+    struct zone_set *set = zone_set_new(zones, 2);
+    uint8_t name[DNAME_MAX_LEN];
+    dname_from_text("a.sub.example.com", name);
+    assert_ptr_equal(zone_set_find(set, name), zones[1]);
+    dname_from_text("a.example.com", name);
+    assert_ptr_equal(zone_set_find(set, name), zones[0]);
+    dname_from_text("example.org", name);
+    assert_null(zone_set_find(set, name));
+    zone_set_free(set);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_rdata_wire),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_zone_set_longest_match),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
