@@ -300,6 +300,13 @@ answer_query(struct answer *a)
         a->rcode = DNS_RCODE_REFUSED; /* not authoritative for it; we never recurse */
         return;
     }
+    /* RFC 4035 §3.1.4.1: DS for a child apex is the parent's data; if we also serve the
+     * parent, answer from there. */
+    if (q->qtype == DNS_TYPE_DS && q->lname[0] != 0 && dname_equal(q->lname, zone->origin)) {
+        const struct zone *parent = zone_set_find(a->view->zones, q->lname + 1 + q->lname[0]);
+        if (parent)
+            zone = parent;
+    }
     a->flags |= DNS_FLAG_AA;
     resolve(a, zone, q->qname, q->lname, 0);
 }

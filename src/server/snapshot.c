@@ -2,6 +2,7 @@
 /* Building and freeing snapshots (see snapshot.h). Runs on the main thread. */
 #include "server/snapshot.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,16 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     struct zone **zones = xcalloc(cfg->zone_count, sizeof(*zones));
     for (size_t i = 0; i < cfg->zone_count; i++) {
         char zerr[ZONE_ERR_MAX];
-        if (zone_load(cfg->zones[i].origin, cfg->zones[i].file, &zones[i], zerr) < 0) {
-            snprintf(err, CONFIG_ERR_MAX, "%s", zerr);
+        const struct config_zone *cz = &cfg->zones[i];
+        if (zone_load(cz->origin, cz->file, &zones[i], zerr) < 0) {
+            /* An error without a line in the zone (it could not be opened) is located at
+             * the zone's entry in the config instead. */
+            size_t flen = strlen(cz->file);
+            if (strncmp(zerr, cz->file, flen) == 0 && strncmp(zerr + flen, ": ", 2) == 0)
+                snprintf(err, CONFIG_ERR_MAX, "%.150s:%d: zone %.80s: %.250s", cfg->path, cz->line,
+                         cz->origin, zerr);
+            else
+                snprintf(err, CONFIG_ERR_MAX, "%s", zerr);
             for (size_t j = 0; j < i; j++)
                 zone_free(zones[j]);
             free(zones);
@@ -40,6 +49,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     snap->view.nsid = cfg->nsid;
     snap->view.nsid_len = (uint16_t)cfg->nsid_len;
     snap->view.udp_max_size = cfg->udp_max_size;
+    /* The loader's scratch space is gone: give it back rather than keep it in the heap. */
+    malloc_trim(0);
     *out = snap;
     return 0;
 }

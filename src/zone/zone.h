@@ -35,8 +35,9 @@ struct zone_rrset {
     uint16_t count;
     uint32_t ttl;
     const uint8_t *rdata;
-    /* For NS, MX and SRV: per record, the node index of the target name inside this zone
-     * (ZONE_NONE if absent), for additional-section processing (RFC 1035 §3.3.9-§3.3.11). */
+    /* For NS, MX, SRV, SVCB and HTTPS: per record, the node index of the target name inside
+     * this zone (ZONE_NONE if absent), for additional-section processing (RFC 1035 §3.3.9,
+     * RFC 9460 §4.1). */
     const uint32_t *targets;
 };
 

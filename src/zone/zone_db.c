@@ -24,6 +24,8 @@ enum {
     TYPE_AAAA = 28,
     TYPE_SRV = 33,
     TYPE_DNAME = 39,
+    TYPE_SVCB = 64,
+    TYPE_HTTPS = 65,
     TYPE_RRSIG = 46,
     TYPE_NSEC = 47,
 };
@@ -48,6 +50,9 @@ zone_target_offset(uint16_t type)
         return 2; /* RFC 1035 §3.3.9: PREFERENCE, EXCHANGE */
     case TYPE_SRV:
         return 6; /* RFC 2782: priority, weight, port, target */
+    case TYPE_SVCB:
+    case TYPE_HTTPS:
+        return 2; /* RFC 9460 §2.2: SvcPriority, TargetName; §4.1 asks for its addresses */
     default:
         return -1;
     }

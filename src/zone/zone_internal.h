@@ -27,7 +27,7 @@ void zone_error(char err[ZONE_ERR_MAX], const char *file, int line, const char *
     __attribute__((format(printf, 4, 5)));
 
 /* Offset of the domain name inside RDATA that additional-section processing follows for
- * NS, MX, SRV; -1 for other types. */
+ * NS, MX, SRV, SVCB, HTTPS; -1 for other types. */
 int zone_target_offset(uint16_t type);
 
 #endif

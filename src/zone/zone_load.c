@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -152,6 +153,8 @@ zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE
         snprintf(err, ZONE_ERR_MAX, "%s: cannot open: %s", file, strerror(errno));
         goto out;
     }
+    /* ldns reads with getc(): only this thread uses the stream, so skip the lock per byte. */
+    __fsetlocking(fp, FSETLOCKING_BYCALLER);
     char origin_abs[DNAME_TEXT_MAX];
     dname_to_text(zone->origin, origin_abs, sizeof(origin_abs));
     if (read_records(&r, fp, origin_abs, err) < 0)

@@ -1,0 +1,616 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""e2e 001: meridiand and knotd serve the same zones; every query must get the
+same answer (DESIGN.md §5: "A reference server (knotd) gives the same answers
+on the same zone").
+
+For each query: rcode, flags (QR AA TC RD RA AD CD), EDNS (presence, version,
+DO, payload, option codes, NSID value) and each section as a set of RRs
+(owner lowercased, type, class, TTL, canonical rdata). The question must echo
+the query's case exactly (RFC 4343). Where the RFCs allow two answers and
+knotd differs on purpose, the case says why and asserts our behaviour.
+
+--self-test runs a second knotd in place of meridiand, to check the harness.
+"""
+
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness as h  # noqa: E402  (re-executes under a python3 with dnspython)
+
+import dns.edns  # noqa: E402
+import dns.flags  # noqa: E402
+import dns.message  # noqa: E402
+import dns.name  # noqa: E402
+import dns.opcode  # noqa: E402
+import dns.rcode  # noqa: E402
+import dns.rdataclass  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.zone  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHIPPED = os.path.normpath(os.path.join(HERE, "..", "..", "..", "zones"))
+
+ZONES = [
+    ("example.org", os.path.join(HERE, "zones", "example.org.zone")),
+    ("hosted.example.org", os.path.join(HERE, "zones", "hosted.example.org.zone")),
+    ("example", os.path.join(HERE, "zones", "example.zone")),
+    # The example zones meridiand ships must answer like knotd too.
+    ("example.com", os.path.join(SHIPPED, "example.com.zone")),
+    ("2.0.192.in-addr.arpa", os.path.join(SHIPPED, "2.0.192.in-addr.arpa.zone")),
+]
+IDENTITY = "e2e-identity"
+VERSION = "e2e-version 1.0"
+NSID_TEXT = "e2e-nsid"
+UDP_MAX = 1232
+EDNS_DEFAULT = object()  # marker: "EDNS(0), payload 1232"
+
+
+class Case:
+    """One query and how to judge the answer.
+
+    mode: full    everything compared with knotd
+          tc      truncated over UDP: rcode, flags, OPT; content is the
+                  server's choice (RFC 2181 §9)
+          any     RFC 8482: rcode/flags; answer non-empty, a subset of the
+                  name's data, servers pick different RRsets
+          rcode   rcode, QR and opcode only (FORMERR/NOTIMP bodies vary)
+          noreply neither server may answer
+          own     our behaviour asserted by `check`; knotd differs on purpose
+    check(resp, query) -> list of errors: extra assertions on meridiand's reply.
+    ignore_flags: header flags where knotd differs on purpose (check asserts ours).
+    """
+
+    def __init__(self, label, query=None, wire=None, tcp=False, addr=h.V4, mode="full",
+                 check=None, ignore_flags=0, want_size=None):
+        self.label = label
+        self.query = query
+        self.raw = wire is not None  # hand-made bytes: no question check
+        self.wire = wire if wire is not None else query.to_wire()
+        self.tcp = tcp
+        self.addr = addr
+        self.mode = mode
+        self.check = check
+        self.ignore_flags = ignore_flags  # flags judged by `check`, not by knotd
+        self.want_size = want_size  # exact reply length in octets, where it is the point
+
+
+def make(name, rdtype="A", rdclass="IN", edns=EDNS_DEFAULT, payload=UDP_MAX, options=None,
+         do=False, flags=dns.flags.RD, opcode=None):
+    """A query; edns=None sends none, an int sends that EDNS version."""
+    if edns is EDNS_DEFAULT:
+        edns = 0
+    q = dns.message.make_query(name, rdtype, rdclass, flags=flags)
+    if edns is not None:
+        # use_edns() directly: make_query(use_edns=1) means "True", i.e. version 0.
+        q.use_edns(edns, ednsflags=dns.flags.DO if do else 0, payload=payload,
+                   options=options or [])
+    if opcode is not None:
+        q.set_opcode(opcode)
+    return q
+
+
+def udp_limit(query):
+    """RFC 6891 §6.2.3/§6.2.5: no EDNS -> 512; else the requester's size, at
+    least 512, at most our udp_max_size."""
+    if query is None or query.edns < 0:
+        return 512
+    return min(max(query.payload, 512), UDP_MAX)
+
+
+# ---------------------------------------------------------------------------
+# Extra assertions
+
+
+def expect(rcode=None, flags_set=(), flags_clear=(), answer_min=None, edns=None):
+    def check(resp, query):
+        errs = []
+        if rcode is not None and resp.rcode() != rcode:
+            errs.append("rcode: want %s got %s" % (dns.rcode.to_text(rcode), h.rcode_text(resp)))
+        for f in flags_set:
+            if not resp.flags & f:
+                errs.append("flag %s should be set" % dns.flags.to_text(f))
+        for f in flags_clear:
+            if resp.flags & f:
+                errs.append("flag %s should be clear" % dns.flags.to_text(f))
+        if answer_min is not None and len(resp.answer) < answer_min:
+            errs.append("answer has %d RRsets, want >= %d" % (len(resp.answer), answer_min))
+        if edns is not None and (resp.edns >= 0) != edns:
+            errs.append("OPT should be %s" % ("present" if edns else "absent"))
+        return errs
+    return check
+
+
+def ecs_check(resp, query):
+    """RFC 7871 §7.2.1: an ECS-aware server echoes family, source prefix and
+    address with a scope; a static answer does not depend on the client, so
+    scope must be 0. Knot (no geoip module) is not ECS-aware and omits the
+    option; both are allowed, so only a present option is judged."""
+    got = h.opt_value(resp, h.ECS)
+    sent = h.opt_value(query, h.ECS)
+    if got is None:
+        return []
+    errs = []
+    if (got.family, got.srclen, got.address) != (sent.family, sent.srclen, sent.address):
+        errs.append("ECS echo %s differs from the query's %s" % (got.to_text(), sent.to_text()))
+    if got.scopelen != 0:
+        errs.append("ECS scope /%d for a static answer, want /0" % got.scopelen)
+    return errs
+
+
+# ---------------------------------------------------------------------------
+# Zone data for RFC 8482 ANY checks
+
+
+class ZoneData:
+    def __init__(self, zones):
+        self.zones = [dns.zone.from_file(path, origin, relativize=False)
+                      for origin, path in zones]
+
+    def rows(self, qname):
+        """(type, class, ttl, rdata) of qname, or of its wildcard source."""
+        name = dns.name.from_text(qname.lower())
+        for z in sorted(self.zones, key=lambda z: -len(z.origin.labels)):
+            if not name.is_subdomain(z.origin):
+                continue
+            node = z.get_node(name)
+            if node is None:
+                node = z.get_node(dns.name.Name(("*",) + name.parent().labels))
+            if node is None:
+                return set()
+            return {(rds.rdtype, rds.rdclass, rds.ttl, rd.to_digestable(dns.name.root))
+                    for rds in node for rd in rds}
+        return set()
+
+
+def any_check(zone_data):
+    def check(resp, query):
+        errs = []
+        qname = query.question[0].name.to_text().lower()
+        if not resp.answer:
+            return ["ANY answer is empty (RFC 8482 §4.1: return at least one RRset)"]
+        data = zone_data.rows(qname)
+        for owner, rdtype, rdclass, ttl, rdata in h.rrset_rows(resp.answer):
+            if owner != qname:
+                errs.append("ANY answer owner %s != %s" % (owner, qname))
+            elif (rdtype, rdclass, ttl, rdata) not in data:
+                errs.append("ANY answer not in the zone: %s"
+                            % h.row_text((owner, rdtype, rdclass, ttl, rdata)))
+        return errs
+    return check
+
+
+# ---------------------------------------------------------------------------
+# The queries
+
+
+def build_cases(zone_data):
+    cases = []
+    nsid = dns.edns.GenericOption(h.NSID, b"")  # RFC 5001 §2.1: empty in a query
+
+    def add(label, query, **kw):
+        cases.append(Case(label, query, **kw))
+
+    def types(name, rdtypes, **kw):
+        for t in rdtypes:
+            add("%s %s" % (name, t), make(name, t, **kw))
+
+    # Every type at its owner, plus NODATA types beside them.
+    types("example.org", ["SOA", "NS", "MX", "A", "AAAA", "TXT", "CAA", "HTTPS", "SSHFP",
+                          "HINFO", "SRV", "DS", "DNSKEY", "CNAME"])
+    types("ns1.example.org", ["A", "AAAA", "MX"])
+    types("ns2.example.org", ["A", "AAAA"])
+    types("mail.example.org", ["A", "AAAA"])
+    types("www.example.org", ["A", "AAAA", "TXT", "HTTPS", "SVCB"])
+    types("txt.example.org", ["TXT"])
+    types("_sip._udp.example.org", ["SRV"])
+    types("_xmpp._tcp.example.org", ["SRV"])
+    types("sip.example.org", ["NAPTR", "A"])
+    types("_443._tcp.www.example.org", ["TLSA"])
+    types("_dns.example.org", ["SVCB"])
+    types("svc.example.org", ["SVCB"])
+    types("svc2.example.org", ["SVCB"])
+    types("ptr.example.org", ["PTR"])
+    types("opaque.example.org", ["TYPE65400", "TYPE65401", "A", "TYPE65402"])
+    types("opaque-a.example.org", ["A"])
+
+    # NXDOMAIN, NODATA, empty non-terminals.
+    types("nothere.example.org", ["A", "AAAA", "SOA"])
+    types("deeper.nothere.example.org", ["A"])
+    types("dept.example.org", ["A", "NS"])
+    types("host.dept.example.org", ["A", "TXT"])
+    types("deep.example.org", ["A"])
+    types("x.deep.example.org", ["A"])
+    types("b.x.deep.example.org", ["A"])
+    types("nope.b.x.deep.example.org", ["A"])
+
+    # CNAME chains.
+    types("c1.example.org", ["A", "AAAA", "CNAME", "TXT"])
+    types("c3.example.org", ["A"])
+    types("cext.example.org", ["A", "CNAME"])
+    types("cnx.example.org", ["A"])
+    types("cwild.example.org", ["A", "TXT"])
+    types("cwc.example.org", ["A"])
+    types("cdel.example.org", ["A"])
+    types("cdname.example.org", ["A"])
+    types("cnodata.example.org", ["A", "MX"])
+    types("cloop1.example.org", ["A"])
+    types("cself.example.org", ["A"])
+    types("ccross.example.org", ["A"])
+    types("cent.example.org", ["A"])
+
+    # DNAME (RFC 6672).
+    types("old.example.org", ["DNAME", "A"])
+    types("host.old.example.org", ["A", "AAAA", "MX"])
+    types("c.old.example.org", ["A"])
+    types("missing.old.example.org", ["A"])
+    types("a.b.old.example.org", ["A"])
+    types("x.dext.example.org", ["A"])
+    types("host.dchain.example.org", ["A"])
+    types("x.dlong.example.org", ["A"])
+    # RFC 6672 §2.2: a synthesised name longer than 255 octets is YXDOMAIN.
+    types("a" * 60 + "." + "b" * 20 + ".dlong.example.org", ["A"])
+
+    # Wildcards (RFC 4592).
+    types("foo.wild.example.org", ["A", "TXT", "MX", "AAAA"])
+    types("a.b.c.wild.example.org", ["A"])
+    types("exact.wild.example.org", ["A", "TXT"])
+    types("sub.exact.wild.example.org", ["A"])
+    types("*.wild.example.org", ["A"])
+    types("ent.wild.example.org", ["A"])
+    types("x.ent.wild.example.org", ["A"])
+    types("foo.wc.example.org", ["A", "CNAME", "TXT"])
+    types("foo.wmx.example.org", ["MX", "A"])
+
+    # Delegations: in-bailiwick glue, sibling glue, no glue, in-zone NS target.
+    types("sub.example.org", ["NS", "A", "DS", "SOA"])
+    types("host.sub.example.org", ["A", "DS"])
+    types("ns1.sub.example.org", ["A", "AAAA"])
+    types("a.b.sub.example.org", ["MX"])
+    types("sib.example.org", ["A", "NS"])
+    types("host.sib.example.org", ["A"])
+    types("ext.example.org", ["A"])
+    types("inz.example.org", ["A"])
+    types("host.big.example.org", ["A"])
+    # A child zone hosted here: longest match wins; DS comes from the parent.
+    types("hosted.example.org", ["SOA", "NS", "A", "DS"])
+    types("www.hosted.example.org", ["A"])
+    types("any.thing.hosted.example.org", ["TXT", "A"])
+    types("ns1.hosted.example.org", ["A"])
+
+    # RFC 4592 §2.2.1 example zone and its example queries (§2.2.1 lists the
+    # answers: synthesis, NODATA, no synthesis, referral).
+    types("host3.example", ["MX", "A"])
+    types("foo.bar.example", ["TXT"])
+    types("host1.example", ["MX"])
+    types("sub.*.example", ["MX"])
+    types("_telnet._tcp.host1.example", ["SRV"])
+    types("host.subdel.example", ["A"])
+    types("ghost.*.example", ["MX"])
+    types("_ssh._tcp.host1.example", ["SRV"])
+    types("_ssh._tcp.host2.example", ["SRV"])
+    types("_tcp.host2.example", ["SRV"])
+    types("host2.example", ["A"])
+
+    # The shipped example zones.
+    types("example.com", ["SOA", "NS", "MX", "A", "AAAA", "TXT", "CAA", "HTTPS"])
+    types("www.example.com", ["A", "SSHFP"])
+    types("files.example.com", ["A"])
+    types("cdn.example.com", ["A"])
+    types("txt.example.com", ["TXT"])
+    types("_sip._udp.example.com", ["SRV"])
+    types("sip.example.com", ["NAPTR"])
+    types("_http._tcp.example.com", ["PTR"])
+    types("web._http._tcp.example.com", ["SRV", "TXT"])
+    types("_dns.example.com", ["SVCB"])
+    types("_443._tcp.www.example.com", ["TLSA"])
+    types("sub.example.com", ["DS", "NS"])
+    types("host.sub.example.com", ["A"])
+    types("any.wild.example.com", ["A", "TXT"])
+    types("dept.example.com", ["A"])
+    types("host.old.example.com", ["A"])
+    types("opaque.example.com", ["TYPE65400"])
+    types("10.ptr.example.com", ["PTR"])
+    types("10.2.0.192.in-addr.arpa", ["PTR"])
+    types("99.2.0.192.in-addr.arpa", ["PTR"])
+    types("2.0.192.in-addr.arpa", ["SOA", "NS"])
+
+    # Outside our zones: REFUSED (no referral to the root, RFC 1034 §4.3.1 for
+    # a server that is not a recursor).
+    types("www.example.net", ["A"])
+    types("org", ["SOA"])
+    types(".", ["NS"])
+    types("com", ["NS"])
+    types("2.0.192.in-addr.arpa.example.org.example.net", ["A"])
+
+    # Without EDNS; RD clear; DO/CD/AD handling (RFC 3225, RFC 6840 §5.7-5.8).
+    types("www.example.org", ["A", "MX"], edns=None)
+    types("c1.example.org", ["A"], edns=None)
+    types("host.sub.example.org", ["A"], edns=None)
+    add("www.example.org A RD=0", make("www.example.org", flags=0))
+    add("www.example.org A DO=1", make("www.example.org", do=True))
+    add("nothere.example.org A DO=1", make("nothere.example.org", do=True))
+    # CD: RFC 4035 §3.1.6 has a security-aware server copy CD into the reply
+    # (BIND and NSD do, whatever the zone); knotd 3.2 clears it. We copy it.
+    add("www.example.org A CD=1", make("www.example.org", flags=dns.flags.RD | dns.flags.CD),
+        ignore_flags=dns.flags.CD, check=expect(flags_set=(dns.flags.CD,)))
+    add("www.example.org A CD=1 DO=1", make("www.example.org", do=True,
+                                             flags=dns.flags.RD | dns.flags.CD),
+        ignore_flags=dns.flags.CD, check=expect(flags_set=(dns.flags.CD,)))
+    add("www.example.org A AD=1", make("www.example.org", flags=dns.flags.RD | dns.flags.AD))
+
+    # 0x20 mixed case: question echoed as asked, data compared caselessly.
+    for name, t in (("wWw.ExAmPlE.oRg", "A"), ("FoO.WiLd.example.org", "A"),
+                    ("HoSt.OlD.eXaMpLe.org", "A"), ("hOsT.SuB.example.org", "A"),
+                    ("NoThErE.example.ORG", "A"), ("C1.EXAMPLE.ORG", "A"),
+                    ("HOST3.EXAMPLE", "MX"), ("WWW.HOSTED.EXAMPLE.ORG", "A")):
+        add("0x20 %s %s" % (name, t), make(name, t))
+
+    # TCP (RFC 7766) and IPv6 transport.
+    for name, t in (("www.example.org", "A"), ("example.org", "SOA"), ("txtbig.example.org", "TXT"),
+                    ("txt1300.example.org", "TXT"), ("huge.example.org", "A"),
+                    ("nothere.example.org", "A"), ("c1.example.org", "A")):
+        add("tcp %s %s" % (name, t), make(name, t), tcp=True)
+    add("tcp txt1300 TXT no EDNS", make("txt1300.example.org", "TXT", edns=None), tcp=True)
+    for name, t in (("www.example.org", "AAAA"), ("host.sub.example.org", "A")):
+        add("ipv6 %s %s" % (name, t), make(name, t), addr=h.V6)
+    add("ipv6 tcp www.example.org A", make("www.example.org"), addr=h.V6, tcp=True)
+
+    # UDP size limits: 512 without EDNS, the requester's payload with EDNS
+    # (raised to 512, capped at 1232). The txtNNN names are sized for this.
+    for name in ("txt500", "txt600", "txt900", "txt1232", "txt1300", "txtbig"):
+        qn = name + ".example.org"
+        add("udp noedns %s TXT" % name, make(qn, "TXT", edns=None))
+        add("udp edns1232 %s TXT" % name, make(qn, "TXT"))
+    add("udp edns4096 txt1300 TXT", make("txt1300.example.org", "TXT", payload=4096))
+    add("udp edns512 txt600 TXT", make("txt600.example.org", "TXT", payload=512))
+    add("udp edns100 txt500 TXT", make("txt500.example.org", "TXT", payload=100))
+    add("udp nsid txt1232 TXT", make("txt1232.example.org", "TXT",
+                                       options=[dns.edns.GenericOption(h.NSID, b"")]))
+    # Exactly at the limit, NSID included in the arithmetic: 1232 fits, 1233 not.
+    for name in ("txtedge", "txtover"):
+        qn = name + ".example.org"
+        add("udp nsid %s TXT" % name, make(qn, "TXT", options=[nsid]),
+            want_size=1232 if name == "txtedge" else None)
+        add("udp edns1232 %s TXT" % name, make(qn, "TXT"),
+            want_size=1220 if name == "txtedge" else 1221)
+    add("udp noedns ctxtbig TXT", make("ctxtbig.example.org", "TXT", edns=None))
+    # Referrals: RFC 9471 §3: all in-domain glue must fit, else TC.
+    add("udp noedns big referral", make("host.big.example.org", edns=None))
+    add("udp edns big referral", make("host.big.example.org"))
+    add("udp edns huge referral", make("host.huge.example.org"))
+
+    # EDNS options.
+    unknown = dns.edns.GenericOption(65001, b"\x01\x02\x03")
+    ecs4 = dns.edns.ECSOption("192.0.2.0", 24)
+    ecs6 = dns.edns.ECSOption("2001:db8::", 56)
+    add("nsid www A", make("www.example.org", options=[nsid]))
+    add("nsid nxdomain", make("nothere.example.org", options=[nsid]))
+    add("nsid refused", make("www.example.net", options=[nsid]))
+    add("nsid tcp", make("www.example.org", options=[nsid]), tcp=True)
+    add("unknown option ignored", make("www.example.org", options=[unknown]))
+    add("unknown option + nsid", make("www.example.org", options=[unknown, nsid]))
+    add("edns version 1 -> BADVERS", make("www.example.org", edns=1))
+    add("edns version 1 + nsid", make("www.example.org", edns=1, options=[nsid]))
+    add("edns version 255 nxdomain", make("nothere.example.org", edns=255))
+    add("ecs v4 www A", make("www.example.org", options=[ecs4]), check=ecs_check)
+    add("ecs v6 www AAAA", make("www.example.org", "AAAA", options=[ecs6]), check=ecs_check)
+
+    # CHAOS (identity/version configured alike on both servers). No RFC says
+    # whether these answers are authoritative: BIND and NSD set AA (they serve
+    # a built-in CH zone), knotd does not. We set AA, like BIND and NSD.
+    chaos_aa = expect(flags_set=(dns.flags.AA,))
+    for name in ("id.server", "hostname.bind", "version.bind", "version.server"):
+        add("chaos %s TXT" % name, make(name, "TXT", "CH"), ignore_flags=dns.flags.AA,
+            check=chaos_aa)
+    add("chaos ID.SERVER TXT 0x20", make("ID.Server", "TXT", "CH"), ignore_flags=dns.flags.AA,
+        check=chaos_aa)
+    add("chaos id.server TXT tcp", make("id.server", "TXT", "CH"), tcp=True,
+        ignore_flags=dns.flags.AA, check=chaos_aa)
+    add("chaos version.bind A", make("version.bind", "A", "CH"))
+    add("chaos authors.bind TXT", make("authors.bind", "TXT", "CH"))
+    add("chaos www.example.org TXT", make("www.example.org", "TXT", "CH"))
+
+    # RFC 8482 minimal ANY.
+    any_ok = any_check(zone_data)
+    for name in ("example.org", "www.example.org", "txt.example.org", "sip.example.org",
+                 "foo.wild.example.org", "example.com", "host3.example"):
+        add("ANY %s" % name, make(name, "ANY"), mode="any", check=any_ok)
+    add("ANY tcp www.example.org", make("www.example.org", "ANY"), tcp=True, mode="any",
+        check=any_ok)
+    add("ANY nxdomain", make("nothere.example.org", "ANY"))
+    add("ANY ent", make("dept.example.org", "ANY"))
+    add("ANY referral", make("host.sub.example.org", "ANY"))
+
+    # Opcodes. STATUS (2), unassigned 3 and 15, DSO (6, RFC 8490 §5.1.1:
+    # NOTIMP from a server without DSO): NOTIMP, compared with knotd.
+    for op in (2, 3, 6, 15):
+        add("opcode %d" % op, make("www.example.org", opcode=op), mode="rcode")
+    # NOTIFY (4) and UPDATE (5): knotd implements both and answers NOTAUTH as
+    # no ACL allows them. meridiand implements neither: NOTIMP, as RFC 1035
+    # §4.1.1 and RFC 2136 §3 describe for a server without the feature.
+    for op in (4, 5):
+        add("opcode %d" % op, make("example.org", "SOA", opcode=op), mode="own",
+            check=expect(rcode=dns.rcode.NOTIMP))
+
+    # Malformed: FORMERR (or silence for a response).
+    two = make("www.example.org", edns=None)
+    wire2 = bytearray(two.to_wire())
+    wire2[5] = 2
+    wire2 += two.to_wire()[12:]
+    # knotd drops a query with two questions; RFC 1035 leaves it open, and we
+    # answer FORMERR so that the client learns at once (RFC 9619 §2 makes
+    # QDCOUNT other than 1 a format error).
+    add("QDCOUNT=2", two, wire=bytes(wire2), mode="own",
+        check=expect(rcode=dns.rcode.FORMERR, flags_set=(dns.flags.QR,)))
+    zero = make("www.example.org", edns=None)
+    add("QDCOUNT=0", zero, wire=zero.to_wire()[:4] + b"\x00\x00" + zero.to_wire()[6:12],
+        mode="rcode")
+    resp = make("www.example.org", edns=None, flags=dns.flags.QR)
+    add("QR=1 query is not answered", resp, mode="noreply")
+    two_opt = make("www.example.org")
+    w = bytearray(two_opt.to_wire())
+    opt_rr = bytes(w[len(w) - 11:])
+    w[11] = 2
+    add("two OPT RRs", two_opt, wire=bytes(w) + opt_rr, mode="rcode")
+    # A meta-type as the question: RFC 6895 §3.1 makes OPT meaningful only in
+    # the additional section; we answer FORMERR (as BIND does), knotd NODATA.
+    add("qtype OPT in question", make("www.example.org", "OPT"), mode="own",
+        check=expect(rcode=dns.rcode.FORMERR, flags_set=(dns.flags.QR,)))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Running
+
+
+def judge(case, exp, got, got_wire):
+    """Errors for one case; exp is knotd's reply, got the candidate's (and
+    got_wire its bytes)."""
+    if case.mode == "noreply":
+        errs = []
+        if exp is not None:
+            errs.append("knotd answered (test assumption broken)")
+        if got is not None:
+            errs.append("answered a query with QR=1 (RFC 1035 §4.1.1: drop responses)")
+        return errs
+    if got is None:
+        return ["no response (expected %s)" % h.summary(exp)]
+    errs = []
+    if not case.raw and case.mode != "rcode":
+        errs += h.check_question(case.query, got)
+    if not case.tcp:
+        limit = udp_limit(case.query)
+        if len(got_wire) > limit:
+            errs.append("UDP response %d bytes > limit %d" % (len(got_wire), limit))
+    if case.want_size is not None and len(got_wire) != case.want_size:
+        errs.append("reply is %d octets, want exactly %d" % (len(got_wire), case.want_size))
+    if case.mode == "own":
+        return errs + case.check(got, case.query)
+    if exp is None:
+        return errs + ["knotd gave no response; meridiand: %s" % h.summary(got)]
+    if case.mode == "full":
+        errs += h.diff_full(exp, got, case.ignore_flags)
+    elif case.mode in ("tc", "any"):
+        errs += h.diff_headers(exp, got, ignore=case.ignore_flags) + h.diff_edns(exp, got)
+    elif case.mode == "rcode":
+        errs += h.diff_headers(exp, got, flags=False)
+        if not got.flags & dns.flags.QR:
+            errs.append("QR clear in the response")
+        if h.opcode_of(got) != h.opcode_of(exp):
+            errs.append("opcode %d != %d" % (h.opcode_of(got), h.opcode_of(exp)))
+    if case.check is not None:
+        errs += case.check(got, case.query)
+    return errs
+
+
+def run_cases(cases, ref_port, cand_port, results, self_test, dump=None):
+    """Send every case to both servers and judge; returns the number sent."""
+    sent = 0
+    for case in cases:
+        if self_test and (case.mode == "own" or case.ignore_flags):
+            continue  # knotd differs on purpose here
+        sent += 1
+        exp_wire = h.exchange(case.wire, ref_port, case.tcp, case.addr)
+        got_wire = h.exchange(case.wire, cand_port, case.tcp, case.addr)
+        exp, got = h.parse(exp_wire), h.parse(got_wire)
+        if dump is not None:
+            dump.write(";; == %s (%s)\n%s\n" % (case.label, case.mode,
+                                               exp.to_text() if exp else "no response"))
+        if got_wire is not None and got is None:
+            errs = ["unparseable response: %s" % got_wire.hex()]
+        else:
+            # A truncated UDP reply has server-chosen content: compare it as
+            # "tc" when knotd truncated, so that only rcode/flags/OPT count.
+            if case.mode == "full" and exp is not None and exp.flags & dns.flags.TC:
+                case.mode = "tc"
+            errs = judge(case, exp, got, got_wire)
+        if errs:
+            errs.append("knotd:     %s" % h.summary(exp))
+            errs.append("meridiand: %s" % h.summary(got))
+        proto = "tcp " if case.tcp and not case.label.startswith("tcp") else ""
+        mode = "" if case.mode == "full" else " [%s]" % case.mode
+        results.check(proto + case.label + mode, errs)
+    return sent
+
+
+def hidden_cases():
+    # hide_identity/hide_version: knotd with an empty identity/version
+    # answers REFUSED, as meridiand's hide_* options promise.
+    return [Case("hidden chaos %s" % n, make(n, "TXT", "CH"))
+            for n in ("id.server", "hostname.bind", "version.bind", "version.server")]
+
+
+def start_pair(args, tmp, tag, knotd, self_test, **ident):
+    """Start knotd (reference) and the candidate on their own free ports."""
+    wd = tmp.join(tag)
+    os.makedirs(wd, exist_ok=True)
+
+    def knot(port, sub="ref"):
+        d = os.path.join(wd, sub)
+        os.makedirs(d, exist_ok=True)
+        conf = h.write_knot_config(os.path.join(d, "knot.conf"), d, port, ZONES, nsid=NSID_TEXT,
+                                   udp_max_size=UDP_MAX, **ident)
+        return h.Knotd(knotd, d, port, conf)
+
+    def meridian(port):
+        d = os.path.join(wd, "meridian")
+        os.makedirs(d, exist_ok=True)
+        conf = h.write_meridian_config(os.path.join(d, "meridian.yaml"), port, ZONES,
+                                       nsid=NSID_TEXT, udp_max_size=UDP_MAX, **ident)
+        return h.Meridiand(args.meridiand, d, port, conf)
+
+    ref = h.start_with_free_port(knot, "example.org")
+    try:
+        if self_test:
+            cand = h.start_with_free_port(lambda p: knot(p, "cand"), "example.org")
+        else:
+            cand = h.start_with_free_port(meridian, "example.org")
+    except Exception:
+        ref.stop()
+        raise
+    return ref, cand
+
+
+def main():
+    def extra(p):
+        p.add_argument("--self-test", action="store_true",
+                       help="compare knotd with a second knotd (checks the harness)")
+        p.add_argument("--dump", metavar="FILE", help="write knotd's answer to every query here")
+    args = h.parse_args(__doc__.splitlines()[0], extra)
+    knotd = h.find_tool("knotd", args.knotd)
+    if knotd is None:
+        h.skip("knotd not found (Debian package 'knot'); it is the reference server")
+    results = h.Results(args.verbose)
+    zone_data = ZoneData(ZONES)
+    cases = build_cases(zone_data)
+    queries = 0
+    dump = open(args.dump, "w") if args.dump else None
+    with h.TempDir(args.keep) as tmp:
+        ident = dict(identity=IDENTITY, version=VERSION)
+        ref, cand = start_pair(args, tmp, "visible", knotd, args.self_test, **ident)
+        try:
+            queries += run_cases(cases, ref.port, cand.port, results, args.self_test, dump)
+            results.check("candidate still running", [] if cand.alive() else
+                          ["exited with %s:\n%s" % (cand.proc.returncode, cand.log_tail())])
+        finally:
+            ref.stop()
+            cand.stop()
+        ident = dict(identity=IDENTITY, version=VERSION, hide_identity=True, hide_version=True)
+        ref, cand = start_pair(args, tmp, "hidden", knotd, args.self_test, **ident)
+        try:
+            queries += run_cases(hidden_cases(), ref.port, cand.port, results, args.self_test,
+                                 dump)
+        finally:
+            ref.stop()
+            cand.stop()
+    if dump:
+        dump.close()
+    print("%d queries" % queries)
+    return results.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
