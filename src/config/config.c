@@ -2,7 +2,9 @@
 /* The configuration loader: reads one YAML file with libyaml's document API, walks it with
  * the per-section key tables below and fills a `struct config`, applying defaults for what
  * is absent. Errors come back as "file:line: message". Runs on the main or loader thread;
- * the result is immutable afterwards. A new section is a new table plus one top-level entry. */
+ * the result is immutable afterwards. A new section is a new table plus one top-level entry;
+ * the steering sections (geoip, services) live in config_geoip.c, config_services.c and
+ * config_nets.c. */
 #include "config/config.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/sockaddr.h"
+#include "config/config_services.h"
 #include "config/config_yaml.h"
 
 #define CONFIG_DEFAULT_VERSION "Meridian 0.1.0"
@@ -25,30 +28,55 @@
 
 static const char *const default_listen[] = {"127.0.0.1:53", "[::1]:53"};
 
-static yaml_node_t *
-seq_item(struct cfg_ctx *ctx, yaml_node_t *seq, size_t i)
-{
-    return yaml_document_get_node(ctx->doc, seq->data.sequence.items.start[i]);
-}
-
-static size_t
-seq_len(const yaml_node_t *seq)
-{
-    return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-}
-
 /* server: */
 
 static int
-parse_one_listen(struct cfg_ctx *ctx, yaml_node_t *node, struct config_listen *out)
+parse_listen_address(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                     void *target)
 {
-    const char *s = cfg_scalar(node);
-    if (!s || sockaddr_parse(s, 53, &out->addr, &out->addr_len) < 0)
-        return cfg_error(ctx, node,
+    struct config_listen *l = target;
+    const char *s = cfg_scalar(value);
+
+    (void)key;
+    if (!s || sockaddr_parse(s, 53, &l->addr, &l->addr_len) < 0)
+        return cfg_error(ctx, value,
                          "listen: invalid address '%s' (expected IP, IP:port or [IPv6]:port)",
                          s ? s : "(not a string)");
-    out->text = xstrdup(s);
+    l->text = xstrdup(s);
     return 0;
+}
+
+/* RFC 7871 §7.1.2: a server may ignore ECS; per listener, so e.g. a resolver-facing address
+ * honours it while an anycast probe address does not. */
+static int
+parse_listen_ecs(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_listen *l = target;
+    const char *s = cfg_scalar(value);
+
+    (void)key;
+    if (s && strcmp(s, "honour") == 0)
+        l->ecs_ignore = false;
+    else if (s && strcmp(s, "ignore") == 0)
+        l->ecs_ignore = true;
+    else
+        return cfg_error(ctx, value, "ecs: expected honour or ignore");
+    return 0;
+}
+
+static const struct cfg_key listen_keys[] = {
+    {.name = "address", .type = CFG_CUSTOM, .parse = parse_listen_address, .required = true},
+    {.name = "ecs", .type = CFG_CUSTOM, .parse = parse_listen_ecs},
+};
+
+/* A listen entry is "IP:port" or {address: "IP:port", ecs: honour|ignore}. */
+static int
+parse_one_listen(struct cfg_ctx *ctx, yaml_node_t *node, struct config_listen *out)
+{
+    if (node->type == YAML_MAPPING_NODE)
+        return cfg_parse_mapping(ctx, node, "listen entry", listen_keys,
+                                 sizeof(listen_keys) / sizeof(listen_keys[0]), out);
+    return parse_listen_address(ctx, NULL, node, out);
 }
 
 static int
@@ -62,13 +90,13 @@ parse_listen(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
     /* A lone string is the common one-address case; accept it as a list of one. */
     if (!single && value->type != YAML_SEQUENCE_NODE)
         return cfg_error(ctx, value, "listen: expected an address or a list of addresses");
-    n = single ? 1 : seq_len(value);
+    n = single ? 1 : cfg_seq_len(value);
     if (n == 0)
         return cfg_error(ctx, value, "listen: expected at least one address");
     cfg->listen = xcalloc(n, sizeof(*cfg->listen));
     cfg->listen_count = n;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = single ? value : seq_item(ctx, value, i);
+        yaml_node_t *item = single ? value : cfg_seq_item(ctx, value, i);
         struct config_listen *l = &cfg->listen[i];
         if (parse_one_listen(ctx, item, l) < 0)
             return -1;
@@ -238,22 +266,11 @@ parse_zone_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *val
 {
     struct config_zone *zone = target;
     const char *s = cfg_scalar(value);
-    const char *slash = strrchr(ctx->path, '/');
-    size_t dir_len = slash ? (size_t)(slash - ctx->path) + 1 : 0;
 
     (void)key;
     if (!s || s[0] == '\0')
         return cfg_error(ctx, value, "file: expected a path");
-    /* Relative to the config file, so a config and its zones move together. Without a
-     * slash in the config path its directory is the working directory: keep `s` as is. */
-    if (s[0] == '/' || dir_len == 0) {
-        zone->file = xstrdup(s);
-    } else {
-        size_t len = strlen(s);
-        zone->file = xmalloc(dir_len + len + 1);
-        memcpy(zone->file, ctx->path, dir_len);
-        memcpy(zone->file + dir_len, s, len + 1);
-    }
+    zone->file = cfg_resolve_path(ctx, s);
     return 0;
 }
 
@@ -262,51 +279,21 @@ static const struct cfg_key zone_keys[] = {
     {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file, .required = true},
 };
 
-struct origin_key {
-    uint8_t wire[DNAME_MAX_LEN]; /* lowercased, zero-padded so memcmp compares names */
-    size_t index;
-};
-
-static int
-compare_origin(const void *a, const void *b)
-{
-    const struct origin_key *x = a, *y = b;
-    int c = memcmp(x->wire, y->wire, sizeof(x->wire));
-    if (c != 0)
-        return c;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* Sorting finds duplicates in O(n log n); a config may list many thousands of zones. The
- * error goes to the earliest entry that repeats an origin seen before it. */
+/* The error goes to the earliest entry that repeats an origin seen before it. */
 static int
 check_duplicate_zones(struct cfg_ctx *ctx, yaml_node_t *seq)
 {
     struct config *cfg = ctx->cfg;
-    size_t n = cfg->zone_count, best = SIZE_MAX, best_first = 0, group = 0;
-    struct origin_key *keys = xcalloc(n, sizeof(*keys));
+    const char **names = xcalloc(cfg->zone_count ? cfg->zone_count : 1, sizeof(*names));
+    size_t dup, first;
     int rc = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        uint8_t wire[DNAME_MAX_LEN];
-        /* RFC 4343: names compare case-insensitively, and "a." equals "a". */
-        (void)dname_from_text(cfg->zones[i].origin, wire);
-        dname_lower_copy(keys[i].wire, wire);
-        keys[i].index = i;
-    }
-    qsort(keys, n, sizeof(*keys), compare_origin);
-    for (size_t k = 1; k < n; k++) {
-        if (memcmp(keys[k].wire, keys[group].wire, sizeof(keys[k].wire)) != 0) {
-            group = k;
-        } else if (keys[k].index < best) {
-            best = keys[k].index;
-            best_first = keys[group].index;
-        }
-    }
-    if (best != SIZE_MAX)
-        rc = cfg_error(ctx, seq_item(ctx, seq, best), "duplicate zone '%s' (first at line %d)",
-                       cfg->zones[best].origin, cfg->zones[best_first].line);
-    free(keys);
+    for (size_t i = 0; i < cfg->zone_count; i++)
+        names[i] = cfg->zones[i].origin;
+    if (cfg_find_duplicate_dname(names, cfg->zone_count, &dup, &first))
+        rc = cfg_error(ctx, cfg_seq_item(ctx, seq, dup), "duplicate zone '%s' (first at line %d)",
+                       cfg->zones[dup].origin, cfg->zones[first].line);
+    free(names);
     return rc;
 }
 
@@ -319,13 +306,13 @@ parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
     (void)key;
     if (value->type != YAML_SEQUENCE_NODE)
         return cfg_error(ctx, value, "zones: expected a list of zones");
-    n = seq_len(value);
+    n = cfg_seq_len(value);
     if (n == 0)
         return cfg_error(ctx, value, "zones: expected at least one zone");
     cfg->zones = xcalloc(n, sizeof(*cfg->zones));
     cfg->zone_count = n;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = seq_item(ctx, value, i);
+        yaml_node_t *item = cfg_seq_item(ctx, value, i);
         cfg->zones[i].line = cfg_line(item);
         if (cfg_parse_mapping(ctx, item, "zones entry", zone_keys,
                               sizeof(zone_keys) / sizeof(zone_keys[0]), &cfg->zones[i]) < 0)
@@ -338,6 +325,8 @@ parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
 static const struct cfg_key top_keys[] = {
     {.name = "server", .type = CFG_CUSTOM, .parse = parse_server},
     {.name = "zones", .type = CFG_CUSTOM, .parse = parse_zones, .required = true},
+    {.name = "geoip", .type = CFG_CUSTOM, .parse = cfg_parse_geoip},
+    {.name = "services", .type = CFG_CUSTOM, .parse = cfg_parse_services},
 };
 
 /* Defaults for what the file left out. Numbers are preset before parsing (see config_load);
@@ -371,6 +360,7 @@ apply_defaults(struct config *cfg)
     }
     if (!cfg->version)
         cfg->version = xstrdup(CONFIG_DEFAULT_VERSION);
+    cfg_geoip_defaults(cfg);
 }
 
 /* Loads the next document of the stream; a syntax error becomes "file:line: ...". */
@@ -451,6 +441,9 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     if (cfg_parse_mapping(&ctx, root, NULL, top_keys, sizeof(top_keys) / sizeof(top_keys[0]), cfg) <
         0)
         goto out;
+    /* Checks across sections: a service may come before the geoip section it needs. */
+    if (cfg_check_services(&ctx) < 0)
+        goto out;
     apply_defaults(cfg);
     *out = cfg;
     cfg = NULL;
@@ -481,6 +474,8 @@ config_free(struct config *cfg)
         free(cfg->zones[i].file);
     }
     free(cfg->zones);
+    cfg_geoip_free(cfg);
+    cfg_services_free(cfg);
     free(cfg->identity);
     free(cfg->version);
     free(cfg->nsid);

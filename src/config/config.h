@@ -15,7 +15,93 @@
 struct config_listen {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    char *text; /* as written, e.g. "[::1]:5353" */
+    char *text;      /* as written, e.g. "[::1]:5353" */
+    bool ecs_ignore; /* RFC 7871 on this listener: false = honour (default), true = ignore */
+};
+
+/* An IP address or prefix: family 4 or 6, address in network order (IPv4 in the first 4
+ * bytes). */
+struct config_prefix {
+    uint8_t family;
+    uint8_t prefix_len;
+    uint8_t addr[16];
+};
+
+/* One pool member: an address (A/AAAA services) or a target name (CNAME services). */
+struct config_member {
+    struct config_prefix address; /* prefix_len 32/128; family 0 for CNAME members */
+    char *target;                 /* CNAME services: absolute target name, else NULL */
+    uint32_t weight;              /* 1..1000000, default 1 */
+    char *check;                  /* health check name (issue: health checks), or NULL */
+    bool down;                    /* forced down in config */
+    int line;
+};
+
+struct config_pool {
+    char *name;
+    struct config_member *members;
+    size_t member_count;
+    bool has_coords; /* for `order: nearest` */
+    double latitude;
+    double longitude;
+    int line;
+};
+
+/* A list of pool indices (into config_service.pools), in fallback order. */
+struct config_pool_list {
+    uint32_t *pools;
+    size_t count;
+};
+
+/* A geo rule: key is a continent code (AF AN AS EU NA OC SA), an ISO 3166-1 country code
+ * ("DE") or an ISO 3166-2 subdivision ("US-CA"), uppercased. */
+struct config_geo_rule {
+    char *key;
+    struct config_pool_list order;
+    int line;
+};
+
+struct config_net_rule {
+    struct config_prefix net; /* host bits zero */
+    struct config_pool_list order;
+    int line;         /* in the config, or in nets_file (see file) */
+    const char *file; /* config->path for inline rules, service->nets_file for file rules */
+};
+
+enum config_select {
+    CONFIG_SELECT_WEIGHTED = 0, /* one member, random by weight */
+    CONFIG_SELECT_STICKY,       /* one member, weighted rendezvous hash of the client subnet */
+    CONFIG_SELECT_ALL,          /* every healthy member */
+    CONFIG_SELECT_FIRST_N,      /* the first N healthy members in declared order */
+};
+
+enum config_all_down {
+    CONFIG_ALL_DOWN_ALL = 0, /* fail open: answer as if every member were up */
+    CONFIG_ALL_DOWN_NODATA,
+    CONFIG_ALL_DOWN_POOL, /* answer from all_down_pool regardless of health */
+};
+
+struct config_service {
+    char *name; /* owner name as written (absolute) */
+    int line;
+    uint32_t ttl_s; /* default 30 */
+    bool cname;     /* `type: cname`; default A/AAAA from member addresses */
+    struct config_pool *pools;
+    size_t pool_count;
+    struct config_geo_rule *continents, *countries, *subdivisions;
+    size_t continent_count, country_count, subdivision_count;
+    struct config_pool_list default_order; /* default: every pool in declared order */
+    struct config_net_rule *nets;          /* inline `nets` and then `nets_file` lines */
+    size_t net_count;
+    char *nets_file;    /* resolved `nets_file` path, or NULL; its rules' `file` points here */
+    bool nearest;       /* `order: nearest`: pools ordered by distance to the client */
+    uint32_t nearest_n; /* 0 = all pools */
+    enum config_select select;
+    uint32_t first_n; /* for first_n; default 2 */
+    enum config_all_down all_down;
+    uint32_t all_down_pool;   /* pool index for CONFIG_ALL_DOWN_POOL */
+    uint8_t sticky_prefix_v4; /* default 24 */
+    uint8_t sticky_prefix_v6; /* default 56 */
 };
 
 struct config_zone {
@@ -30,21 +116,35 @@ struct config {
     /* server: */
     struct config_listen *listen;
     size_t listen_count;
-    unsigned workers;           /* "auto" resolves to the number of online CPUs */
-    char *identity;             /* id.server / hostname.bind; default: gethostname() */
-    char *version;              /* version.bind; default "meridian <version>" */
-    bool hide_identity;         /* CHAOS id.server/hostname.bind answer REFUSED */
-    bool hide_version;          /* CHAOS version.bind answers REFUSED */
-    uint8_t *nsid;              /* RFC 5001 payload; NULL = NSID off */
+    unsigned workers;   /* "auto" resolves to the number of online CPUs */
+    char *identity;     /* id.server / hostname.bind; default: gethostname() */
+    char *version;      /* version.bind; default "meridian <version>" */
+    bool hide_identity; /* CHAOS id.server/hostname.bind answer REFUSED */
+    bool hide_version;  /* CHAOS version.bind answers REFUSED */
+    uint8_t *nsid;      /* RFC 5001 payload; NULL = NSID off */
     size_t nsid_len;
-    uint16_t udp_max_size;      /* our EDNS UDP payload limit, 512..65535, default 1232 */
+    uint16_t udp_max_size;        /* our EDNS UDP payload limit, 512..65535, default 1232 */
     uint32_t tcp_idle_timeout_ms; /* RFC 7766 §6.2.3; default 10000 */
     uint32_t tcp_max_connections; /* per worker; default 512 */
     uint32_t tcp_max_pipelined;   /* queries read ahead per connection; default 16 */
-    int log_level;              /* enum log_level; default info */
+    int log_level;                /* enum log_level; default info */
 
     struct config_zone *zones;
     size_t zone_count;
+
+    /* geoip: */
+    char *geoip_database; /* resolved path, or NULL = no GeoIP */
+    int geoip_line;
+    /* Lookup paths into the MMDB record, each a NULL-terminated list of keys (a decimal key
+     * is an array index). Defaults: GeoIP2/GeoLite2 City and Country layouts. */
+    char **geoip_country_path;     /* country iso_code */
+    char **geoip_continent_path;   /* continent code */
+    char **geoip_subdivision_path; /* subdivisions 0 iso_code */
+    char **geoip_latitude_path;    /* location latitude */
+    char **geoip_longitude_path;   /* location longitude */
+
+    struct config_service *services;
+    size_t service_count;
 };
 
 /* Reads and validates `path`. On success returns 0 and a new config in *out; on failure

@@ -13,19 +13,36 @@
 #include <strings.h>
 
 #include "common/alloc.h"
+#include "common/dname.h"
 #include "config/config.h"
+
+static int
+vformat_error(struct cfg_ctx *ctx, const char *file, int line, const char *fmt, va_list ap)
+{
+    int n = snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: ", file, line);
+    /* A path longer than the buffer leaves no room for the message; keep what fits. */
+    if (n >= 0 && n < CONFIG_ERR_MAX)
+        vsnprintf(ctx->err + n, (size_t)(CONFIG_ERR_MAX - n), fmt, ap);
+    return -1;
+}
 
 int
 cfg_error(struct cfg_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
 {
-    int n = snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: ", ctx->path, cfg_line(node));
-    /* A path longer than the buffer leaves no room for the message; keep what fits. */
-    if (n >= 0 && n < CONFIG_ERR_MAX) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ctx->err + n, (size_t)(CONFIG_ERR_MAX - n), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vformat_error(ctx, ctx->path, cfg_line(node), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int
+cfg_error_at(struct cfg_ctx *ctx, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vformat_error(ctx, file ? file : ctx->path, line, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -44,14 +61,112 @@ cfg_scalar(const yaml_node_t *node)
 
 /* `key:` with nothing after it, or an explicit ~/null: YAML 1.1 reads these as null, which
  * no key of ours accepts. A quoted "" is a string, not null. */
-static bool
-is_null(const yaml_node_t *node)
+bool
+cfg_is_null(const yaml_node_t *node)
 {
     const char *s = cfg_scalar(node);
     if (!s || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
     return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
            strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+yaml_node_t *
+cfg_seq_item(struct cfg_ctx *ctx, yaml_node_t *seq, size_t i)
+{
+    return yaml_document_get_node(ctx->doc, seq->data.sequence.items.start[i]);
+}
+
+size_t
+cfg_seq_len(const yaml_node_t *seq)
+{
+    return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+size_t
+cfg_map_len(const yaml_node_t *map)
+{
+    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+int
+cfg_map_entry(struct cfg_ctx *ctx, yaml_node_t *map, size_t i, const char **name, yaml_node_t **key,
+              yaml_node_t **value)
+{
+    yaml_node_pair_t *pair = &map->data.mapping.pairs.start[i];
+    *key = yaml_document_get_node(ctx->doc, pair->key);
+    *value = yaml_document_get_node(ctx->doc, pair->value);
+    *name = cfg_scalar(*key);
+    if (!*name)
+        return cfg_error(ctx, *key, "expected a key name, not a %s",
+                         (*key)->type == YAML_MAPPING_NODE ? "mapping" : "list");
+    if (cfg_is_null(*value))
+        return cfg_error(ctx, *value, "%s: missing value", *name);
+    return 0;
+}
+
+char *
+cfg_resolve_path(const struct cfg_ctx *ctx, const char *path)
+{
+    const char *slash = strrchr(ctx->path, '/');
+    size_t dir_len = slash ? (size_t)(slash - ctx->path) + 1 : 0;
+    size_t len = strlen(path);
+    char *out;
+
+    /* Relative to the config file, so a config and its data files move together. Without a
+     * slash in the config path its directory is the working directory: keep `path` as is. */
+    if (path[0] == '/' || dir_len == 0)
+        return xstrdup(path);
+    out = xmalloc(dir_len + len + 1);
+    memcpy(out, ctx->path, dir_len);
+    memcpy(out + dir_len, path, len + 1);
+    return out;
+}
+
+struct dname_key {
+    uint8_t wire[DNAME_MAX_LEN]; /* lowercased, zero-padded so memcmp compares names */
+    size_t index;
+};
+
+static int
+compare_dname_key(const void *a, const void *b)
+{
+    const struct dname_key *x = a, *y = b;
+    int c = memcmp(x->wire, y->wire, sizeof(x->wire));
+    if (c != 0)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+bool
+cfg_find_duplicate_dname(const char *const *names, size_t n, size_t *dup, size_t *first)
+{
+    struct dname_key *keys = xcalloc(n ? n : 1, sizeof(*keys));
+    size_t best = SIZE_MAX, best_first = 0, group = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t wire[DNAME_MAX_LEN];
+        /* RFC 4343: names compare case-insensitively, and "a." equals "a". */
+        (void)dname_from_text(names[i], wire);
+        dname_lower_copy(keys[i].wire, wire);
+        keys[i].index = i;
+    }
+    /* Sorting finds duplicates in O(n log n); a config may list many thousands of names. */
+    qsort(keys, n, sizeof(*keys), compare_dname_key);
+    for (size_t k = 1; k < n; k++) {
+        if (memcmp(keys[k].wire, keys[group].wire, sizeof(keys[k].wire)) != 0) {
+            group = k;
+        } else if (keys[k].index < best) {
+            best = keys[k].index;
+            best_first = keys[group].index;
+        }
+    }
+    free(keys);
+    if (best == SIZE_MAX)
+        return false;
+    *dup = best;
+    *first = best_first;
+    return true;
 }
 
 int
@@ -231,7 +346,7 @@ cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *section,
         if (seen & (UINT64_C(1) << i))
             return cfg_error(ctx, k, "duplicate key '%s'", name);
         seen |= UINT64_C(1) << i;
-        if (is_null(v))
+        if (cfg_is_null(v))
             return cfg_error(ctx, v, "%s: missing value", name);
         if (parse_value(ctx, &keys[i], v, target) < 0)
             return -1;

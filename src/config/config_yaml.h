@@ -50,11 +50,38 @@ struct cfg_key {
 int cfg_error(struct cfg_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same for a line known without its node (checks after the walk, or another file):
+ * "file:line: message"; `file` NULL means the config file. Returns -1. */
+int cfg_error_at(struct cfg_ctx *ctx, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* 1-based line of a node, as shown in messages. */
 int cfg_line(const yaml_node_t *node);
 
 /* The scalar's text, or NULL if the node is not a scalar. */
 const char *cfg_scalar(const yaml_node_t *node);
+
+/* True for `key:` with no value, `~` or `null` (plain style only; "" is a string). */
+bool cfg_is_null(const yaml_node_t *node);
+
+/* Items of a sequence node, and pairs of a mapping node. */
+yaml_node_t *cfg_seq_item(struct cfg_ctx *ctx, yaml_node_t *seq, size_t i);
+size_t cfg_seq_len(const yaml_node_t *seq);
+size_t cfg_map_len(const yaml_node_t *map);
+
+/* The i-th pair of a free-form mapping (names chosen by the user, not a key table): a key
+ * that is not a scalar, or a null value, is an error. `name` is the key's text. */
+int cfg_map_entry(struct cfg_ctx *ctx, yaml_node_t *map, size_t i, const char **name,
+                  yaml_node_t **key, yaml_node_t **value) __attribute__((warn_unused_result));
+
+/* A path from the config taken relative to the config file's directory (absolute paths and
+ * a config path without a directory leave it as is). Returns a new string. */
+char *cfg_resolve_path(const struct cfg_ctx *ctx, const char *path);
+
+/* Finds a repeated domain name among names[0..n), all valid (RFC 4343: case-insensitive,
+ * "a." equals "a"). Returns true with *dup the earliest index that repeats a name listed
+ * before it, and *first that earlier index. */
+bool cfg_find_duplicate_dname(const char *const *names, size_t n, size_t *dup, size_t *first);
 
 /* Walks the mapping `node` with the key table: unknown, repeated or missing required keys are
  * errors. `section` names it in messages ("server"); NULL means the top level. */

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "health/health.h"
+#include "policy/policy.h"
 #include "zone/zone.h"
 
 #define DNS_HEADER_LEN 12
@@ -36,11 +38,15 @@ struct dns_view {
     const uint8_t *nsid;  /* RFC 5001 payload; NULL = NSID off */
     uint16_t nsid_len;
     uint16_t udp_max_size; /* largest UDP response we send to an EDNS client */
+    const struct policy_set *policies;  /* steered names; NULL = none */
+    const struct health_table *health;  /* NULL = every member up unless forced down */
 };
 
 struct dns_client {
-    const struct sockaddr *addr;
+    const struct sockaddr *addr; /* source address (AF_INET or AF_INET6), or NULL */
     bool tcp;
+    bool ecs_ignore;  /* the listener ignores EDNS Client Subnet (RFC 7871) */
+    uint64_t random;  /* one random number for this query (weighted choice) */
 };
 
 /* What happened, for counters. */
@@ -49,6 +55,8 @@ struct dns_result {
     uint8_t rcode; /* full (extended) rcode of the response */
     bool truncated;
     bool edns;
+    bool ecs;     /* the query carried a usable ECS option */
+    bool steered; /* a steering policy chose (part of) the answer */
 };
 
 /* Answers the query (query, len) from `view` into out (capacity out_max). Over UDP the

@@ -3,6 +3,7 @@
  * RFC 4592 wildcards, RFC 6672 DNAME, RFC 8482 minimal ANY, RFC 6891 EDNS, RFC 5001 NSID).
  * dns_answer() is pure: it reads the immutable view and writes into the caller's buffer.
  * Runs on every worker thread concurrently. */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "dns/dns_internal.h"
@@ -14,10 +15,16 @@
 struct answer {
     const struct dns_view *view;
     const struct dns_query *q;
+    const struct dns_client *client;
     bool tcp;
     struct dns_writer w;
     uint16_t flags;
     int rcode;
+    bool steered;
+    uint8_t ecs_scope;   /* widest prefix for which this answer holds (RFC 7871 §7.2.1) */
+    bool have_pc;        /* pc computed (only steered answers need it) */
+    int scope_offset;    /* bits to add back when an IPv6 ECS address was an IPv4 alias */
+    struct policy_client pc;
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -49,11 +56,17 @@ add_required(struct answer *a, enum dns_section section, const uint8_t *owner,
 
 /* RFC 2308 §3 and §5: SOA in the authority section with TTL min(SOA TTL, SOA MINIMUM). */
 static void
-add_negative(struct answer *a, const struct zone *zone)
+add_negative_capped(struct answer *a, const struct zone *zone, uint32_t ttl_cap)
 {
     struct zone_rrset soa = *zone->soa;
-    soa.ttl = zone->negative_ttl;
+    soa.ttl = zone->negative_ttl < ttl_cap ? zone->negative_ttl : ttl_cap;
     add_required(a, DNS_SECTION_NS, zone->origin, &soa);
+}
+
+static void
+add_negative(struct answer *a, const struct zone *zone)
+{
+    add_negative_capped(a, zone, UINT32_MAX);
 }
 
 /* Address records of the in-zone targets of an NS/MX/SRV RRset. In a referral, glue below
@@ -125,11 +138,99 @@ add_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
         add_required(a, DNS_SECTION_AN, owner, &node->rrsets[i]);
 }
 
+/* Who the steering policy answers: the ECS prefix if present and honoured, else the source
+ * address; IPv4 aliases inside IPv6 become IPv4 (the scope is mapped back on output). */
+static const struct policy_client *
+policy_client(struct answer *a)
+{
+    if (a->have_pc)
+        return &a->pc;
+    struct policy_client *pc = &a->pc;
+    const struct dns_query *q = a->q;
+    const struct sockaddr *sa = a->client->addr;
+    memset(pc, 0, sizeof(*pc));
+    if (q->ecs && !a->client->ecs_ignore) {
+        if (q->ecs_source > 0) { /* RFC 7871 §7.1.2: source /0 asks for no tailoring */
+            pc->family = q->ecs_family == 1 ? 4 : 6;
+            pc->bits = q->ecs_source;
+            memcpy(pc->addr, q->ecs_addr, sizeof(pc->addr));
+        }
+    } else if (sa && sa->sa_family == AF_INET) {
+        pc->family = 4;
+        pc->bits = 32;
+        memcpy(pc->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        pc->family = 6;
+        pc->bits = 128;
+        memcpy(pc->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    }
+    int family = pc->family, bits = pc->bits;
+    if (family == 6) {
+        geo_normalize(&pc->family, pc->addr, &pc->bits);
+        a->scope_offset = pc->family == 4 ? bits - pc->bits : 0;
+    }
+    a->have_pc = true;
+    return pc;
+}
+
+/* Writes one synthesized record set from the policy's choice. */
+static void
+add_policy_rrset(struct answer *a, const uint8_t *owner, const struct policy_service *svc,
+                 const struct policy_answer *ans, uint16_t type)
+{
+    uint8_t rdata[POLICY_MAX_ANSWER * (2 + 16)];
+    size_t pos = 0;
+    for (uint32_t i = 0; i < ans->count; i++) {
+        const struct policy_member *m = ans->members[i];
+        size_t len = svc->cname ? (size_t)dname_wire_length(m->target, DNAME_MAX_LEN)
+                                : (m->family == 4 ? 4u : 16u);
+        if (pos + 2 + len > sizeof(rdata))
+            break;
+        rdata[pos] = (uint8_t)(len >> 8);
+        rdata[pos + 1] = (uint8_t)len;
+        memcpy(rdata + pos + 2, svc->cname ? m->target : m->addr, len);
+        pos += 2 + len;
+    }
+    struct zone_rrset set = {.type = type, .count = (uint16_t)ans->count, .ttl = ans->ttl_s,
+                             .rdata = rdata};
+    add_required(a, DNS_SECTION_AN, owner, &set);
+}
+
+/* A steered name (DESIGN.md §5). Returns false when the static data should answer instead
+ * (address services asked for types other than A/AAAA). */
+static bool
+answer_steered(struct answer *a, const struct zone *zone, const struct zone_node *node,
+               const uint8_t *owner, int hops)
+{
+    const struct policy_service *svc =
+        policy_set_find(a->view->policies, node->name, node->name_len);
+    uint16_t qtype = a->q->qtype;
+    if (!svc || (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA))
+        return false;
+    struct policy_answer ans;
+    policy_select(svc, policy_client(a), qtype, a->view->health, a->client->random, &ans);
+    a->steered = true;
+    if (ans.scope > a->ecs_scope)
+        a->ecs_scope = ans.scope;
+    if (ans.count == 0) {
+        /* Cap the negative TTL at the service's: health may bring members back soon. */
+        add_negative_capped(a, zone, ans.ttl_s);
+        return true;
+    }
+    add_policy_rrset(a, owner, svc, &ans, svc->cname ? DNS_TYPE_CNAME : qtype);
+    if (svc->cname && qtype != DNS_TYPE_CNAME && qtype != DNS_TYPE_ANY)
+        follow(a, zone, ans.members[0]->target, hops);
+    return true;
+}
+
 static void
 answer_node(struct answer *a, const struct zone *zone, const struct zone_node *node,
             const uint8_t *owner, int hops)
 {
     uint16_t qtype = a->q->qtype;
+    if ((node->flags & ZONE_NODE_STEERED) && a->view->policies &&
+        answer_steered(a, zone, node, owner, hops))
+        return;
     if ((node->flags & ZONE_NODE_CNAME) && qtype != DNS_TYPE_CNAME && qtype != DNS_TYPE_ANY) {
         /* RFC 1034 §3.6.2: answer with the CNAME and restart at its target. */
         const struct zone_rrset *cname = zone_node_rrset(node, DNS_TYPE_CNAME);
@@ -313,12 +414,52 @@ answer_query(struct answer *a)
 
 /* RFC 6891 §6.1.2-§6.1.3: our OPT, carrying the upper rcode bits, DO copied (RFC 3225 §3),
  * and NSID when asked for (RFC 5001 §2.2). Space was reserved before the sections. */
+static bool
+echo_ecs(const struct dns_query *q, const struct dns_client *client)
+{
+    return q->ecs && !client->ecs_ignore;
+}
+
+/* RFC 7871 §7.2.1: FAMILY, SOURCE and ADDRESS as received, SCOPE as decided. */
+static size_t
+put_ecs(const struct answer *a, uint8_t *p)
+{
+    const struct dns_query *q = a->q;
+    size_t bytes = (q->ecs_source + 7u) / 8u;
+    unsigned scope = a->ecs_scope;
+    if (scope && a->scope_offset)
+        scope += (unsigned)a->scope_offset;
+    unsigned max = q->ecs_family == 1 ? 32 : 128;
+    if (scope > max)
+        scope = max;
+    put16(p, DNS_OPT_ECS);
+    put16(p + 2, (uint16_t)(4 + bytes));
+    put16(p + 4, q->ecs_family);
+    p[6] = q->ecs_source;
+    p[7] = (uint8_t)scope;
+    memcpy(p + 8, q->ecs_addr, bytes);
+    return 8 + bytes;
+}
+
+static size_t
+opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns_client *client)
+{
+    if (!q->edns)
+        return 0;
+    size_t len = 11;
+    if (q->nsid_requested && v->nsid)
+        len += 4u + v->nsid_len;
+    if (echo_ecs(q, client))
+        len += 8u + (q->ecs_source + 7u) / 8u;
+    return len;
+}
+
 static size_t
 put_opt(const struct answer *a, uint8_t *out, size_t pos)
 {
     const struct dns_view *v = a->view;
     bool nsid = a->q->nsid_requested && v->nsid;
-    uint16_t rdlen = nsid ? (uint16_t)(4 + v->nsid_len) : 0;
+    uint16_t rdlen = (uint16_t)(opt_length(v, a->q, a->client) - 11);
     uint8_t *p = out + pos;
     p[0] = 0; /* root owner */
     put16(p + 1, DNS_TYPE_OPT);
@@ -327,11 +468,15 @@ put_opt(const struct answer *a, uint8_t *out, size_t pos)
     p[6] = 0; /* version 0 */
     put16(p + 7, a->q->edns_do ? 0x8000 : 0);
     put16(p + 9, rdlen);
+    size_t at = 11;
     if (nsid) {
-        put16(p + 11, DNS_OPT_NSID);
-        put16(p + 13, v->nsid_len);
-        memcpy(p + 15, v->nsid, v->nsid_len);
+        put16(p + at, DNS_OPT_NSID);
+        put16(p + at + 2, v->nsid_len);
+        memcpy(p + at + 4, v->nsid, v->nsid_len);
+        at += 4u + v->nsid_len;
     }
+    if (echo_ecs(a->q, a->client))
+        put_ecs(a, p + at);
     return pos + 11u + rdlen;
 }
 
@@ -340,7 +485,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
            size_t len, uint8_t *out, size_t out_max, struct dns_result *result)
 {
     struct dns_query q;
-    struct answer a = {.view = view, .q = &q, .tcp = client->tcp};
+    struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp};
     int rc = dns_parse_query(query, len, &q);
     memset(result, 0, sizeof(*result));
     if (rc < 0)
@@ -359,8 +504,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         if (udp < limit)
             limit = udp;
     }
-    size_t opt_len = q.edns ? 11u + (q.nsid_requested && view->nsid ? 4u + view->nsid_len : 0)
-                            : 0;
+    size_t opt_len = opt_length(view, &q, client);
     if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN)
         return 0; /* caller buffer too small to answer at all */
 
@@ -383,5 +527,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     result->rcode = (uint8_t)a.rcode;
     result->truncated = truncated(&a);
     result->edns = q.edns;
+    result->ecs = echo_ecs(&q, client);
+    result->steered = a.steered;
     return end;
 }

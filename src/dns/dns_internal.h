@@ -55,6 +55,10 @@ struct dns_query {
     bool edns_do;
     uint16_t edns_udp_size;
     bool nsid_requested;
+    bool ecs;              /* RFC 7871 option present and well-formed */
+    uint16_t ecs_family;   /* 1 = IPv4, 2 = IPv6 */
+    uint8_t ecs_source;    /* SOURCE PREFIX-LENGTH */
+    uint8_t ecs_addr[16];  /* ADDRESS, zero-padded */
 };
 
 /* Parses and validates a query. Returns -1 to drop it (no header, or QR set), else the rcode

@@ -32,6 +32,32 @@ skip_name(const uint8_t *pkt, size_t len, size_t pos)
     return -1;
 }
 
+/* RFC 7871 §6: FAMILY, SOURCE PREFIX-LENGTH, SCOPE PREFIX-LENGTH, ADDRESS. Anything off is
+ * FORMERR (§7.2.1): unknown family, prefix too long, SCOPE not 0 in a query, ADDRESS not
+ * exactly the prefix's bytes, or non-zero bits past the prefix. */
+static int
+parse_ecs(const uint8_t *p, size_t len, struct dns_query *q)
+{
+    if (q->ecs || len < 4)
+        return DNS_RCODE_FORMERR;
+    uint16_t family = get16(p);
+    uint8_t source = p[2], scope = p[3];
+    size_t max_bits = family == 1 ? 32 : family == 2 ? 128 : 0;
+    if (max_bits == 0 || source > max_bits || scope != 0)
+        return DNS_RCODE_FORMERR;
+    size_t bytes = (source + 7u) / 8u;
+    if (len - 4 != bytes)
+        return DNS_RCODE_FORMERR;
+    if (bytes && (source % 8) && (p[4 + bytes - 1] & (0xFFu >> (source % 8))))
+        return DNS_RCODE_FORMERR;
+    memset(q->ecs_addr, 0, sizeof(q->ecs_addr));
+    memcpy(q->ecs_addr, p + 4, bytes);
+    q->ecs = true;
+    q->ecs_family = family;
+    q->ecs_source = source;
+    return 0;
+}
+
 /* RFC 6891 §6.1: the OPT pseudo-record. Returns 0 or an rcode. */
 static int
 parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, struct dns_query *q)
@@ -56,6 +82,11 @@ parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, struct dn
             return DNS_RCODE_FORMERR;
         if (code == DNS_OPT_NSID)
             q->nsid_requested = true; /* RFC 5001 §2.1: the query's payload is ignored */
+        if (code == DNS_OPT_ECS) {
+            int rc = parse_ecs(pkt + opt + 4, olen, q);
+            if (rc)
+                return rc;
+        }
         opt += 4u + olen;
     }
     return 0;
@@ -67,6 +98,7 @@ dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
     memset(q, 0, offsetof(struct dns_query, lname));
     q->edns = false;
     q->nsid_requested = false;
+    q->ecs = false;
     if (len < DNS_HEADER_LEN)
         return -1;
     q->id = get16(pkt);

@@ -168,6 +168,7 @@ net_new(const struct config *cfg, const struct net_handler *handler)
         struct net_listen *l = &net->listen[i];
         memcpy(&l->addr, &cfg->listen[i].addr, sizeof(l->addr));
         l->addr_len = cfg->listen[i].addr_len;
+        l->index = (uint32_t)i;
         l->wildcard = addr_is_wildcard(&l->addr);
         sockaddr_format((const struct sockaddr *)&l->addr, l->text, sizeof(l->text));
     }

@@ -18,6 +18,7 @@ struct net_query {
     const struct sockaddr *client; /* source address of the query */
     socklen_t client_len;
     const struct sockaddr *local;  /* the listen address it arrived on */
+    uint32_t listen_index;         /* that address's position in config->listen */
     bool tcp;
     const uint8_t *data; /* the DNS message, without the TCP length prefix */
     size_t len;

@@ -27,6 +27,7 @@ struct net_listen {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     bool wildcard;                   /* 0.0.0.0 or ::: replies need an explicit source */
+    uint32_t index;                  /* position in the config's listen list */
     char text[INET6_ADDRSTRLEN + 8]; /* "1.2.3.4:53" / "[::1]:53", for error messages */
 };
 

@@ -256,6 +256,7 @@ conn_process(struct tcp_conn *c)
             .client = (const struct sockaddr *)&c->client,
             .client_len = c->client_len,
             .local = (const struct sockaddr *)&c->listen->addr,
+            .listen_index = c->listen->index,
             .tcp = true,
             .data = c->in + pos + 2,
             .len = len,

@@ -186,6 +186,7 @@ udp_answer_one(struct net_sock *s, struct udp_state *u, unsigned i)
         .client = (const struct sockaddr *)&u->rname[i],
         .client_len = rh->msg_namelen,
         .local = (const struct sockaddr *)&s->listen->addr,
+        .listen_index = s->listen->index,
         .tcp = false,
         .data = u->rbuf[i],
         .len = len,

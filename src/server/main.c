@@ -15,24 +15,47 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "common/alloc.h"
 #include "common/log.h"
 #include "net/net.h"
+#include "server/explain.h"
 #include "server/snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/meridian/meridian.yaml"
 
 static struct snapshot *current; /* RCU-protected */
 
+/* Per-worker random state for weighted choices, one cache line each so workers never share. */
+struct worker_rng {
+    _Alignas(64) uint64_t state;
+};
+static struct worker_rng *worker_rngs;
+
+/* xorshift64*: fast, and plenty for spreading load by weight. */
+static uint64_t
+next_random(struct worker_rng *rng)
+{
+    uint64_t x = rng->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
 static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
              size_t out_max)
 {
     (void)ctx;
-    (void)worker;
-    struct dns_client client = {.addr = nq->client, .tcp = nq->tcp};
+    struct dns_client client = {.addr = nq->client,
+                                .tcp = nq->tcp,
+                                .random = next_random(&worker_rngs[worker])};
     struct dns_result result;
     rcu_read_lock();
     const struct snapshot *snap = rcu_dereference(current);
+    if (nq->listen_index < snap->cfg->listen_count)
+        client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
     rcu_read_unlock();
     return n;
@@ -107,9 +130,10 @@ reload(const char *path)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meridiand [-c FILE] [-n] [-V] [-h]\n"
+    fprintf(f, "usage: meridiand [-c FILE] [-n] [-q CLIENT[/PREFIX] QNAME QTYPE] [-V] [-h]\n"
                "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
                "  -n       check the configuration and every zone, then exit\n"
+               "  -q       answer one query offline and explain how it was chosen\n"
                "  -V       print the version and exit\n"
                "  -h       this help\n"
                "signals: SIGHUP reloads config and zones; SIGINT/SIGTERM stop\n");
@@ -120,19 +144,23 @@ main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
     bool check_only = false;
+    const char *explain_client = NULL;
     /* ldns allocates and frees line buffers for every record it parses; without a trim
      * threshold glibc returns the heap top to the kernel each time (brk thrash: 10x slower
      * loads of large zones). */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
     int opt;
-    while ((opt = getopt(argc, argv, "c:nVh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:nq:Vh")) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;
             break;
         case 'n':
             check_only = true;
+            break;
+        case 'q':
+            explain_client = optarg;
             break;
         case 'V':
             printf("meridiand 0.1.0\n");
@@ -145,7 +173,7 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc) {
+    if (optind != argc - (explain_client ? 2 : 0)) {
         usage(stderr);
         return 2;
     }
@@ -157,6 +185,11 @@ main(int argc, char **argv)
     if (snapshot_load(path, &snap, err) < 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
+    }
+    if (explain_client) {
+        int rc = explain_query(snap, explain_client, argv[optind], argv[optind + 1], stdout);
+        snapshot_free(snap);
+        return rc < 0 ? 2 : 0;
     }
     if (check_only) {
         printf("%s: ok: %zu zones, %zu records\n", path, snap->cfg->zone_count,
@@ -178,6 +211,13 @@ main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    worker_rngs = xcalloc(snap->cfg->workers, sizeof(*worker_rngs));
+    for (unsigned i = 0; i < snap->cfg->workers; i++) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        worker_rngs[i].state = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
+                               ((uint64_t)getpid() << 40) ^ (0x9E3779B97F4A7C15ULL * (i + 1));
+    }
     struct net_handler handler = {
         .answer = handle_query,
         .thread_start = worker_start,
@@ -208,5 +248,6 @@ main(int argc, char **argv)
     notify_systemd("STOPPING=1");
     net_stop(net);
     snapshot_free(current);
+    free(worker_rngs);
     return 0;
 }

@@ -26,6 +26,7 @@ enum zone_node_flags {
     ZONE_NODE_WILDCARD_CHILD = 1 << 3, /* "*.<this name>" exists (RFC 4592 §2.1.1) */
     ZONE_NODE_DNAME = 1 << 4,          /* has a DNAME RRset (RFC 6672) */
     ZONE_NODE_CNAME = 1 << 5,          /* has a CNAME RRset */
+    ZONE_NODE_STEERED = 1 << 6,        /* a steering policy answers here (policy/) */
 };
 
 /* One RRset. RDATA is `count` records, each a big-endian 16-bit length and the record's
@@ -78,6 +79,11 @@ struct zone {
  * `origin` (presentation form), checks it and compiles it. On error returns -1 with
  * "file:line: message" in err. Warnings (non-fatal oddities) are logged. */
 int zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
+    __attribute__((warn_unused_result));
+/* The same, and every name in steered[] (lowercased wire names inside the origin) gets a
+ * node flagged ZONE_NODE_STEERED, created if the file has no data there. */
+int zone_load_steered(const char *origin, const char *file, const uint8_t *const *steered,
+                      size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
 void zone_free(struct zone *zone);
 

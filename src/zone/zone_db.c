@@ -375,7 +375,8 @@ read_soa(struct zone *zone)
 }
 
 int
-zone_compile(struct zone *zone, struct zone_record *recs, size_t count, char err[ZONE_ERR_MAX])
+zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
+             const uint8_t *const *steered, size_t steered_count, char err[ZONE_ERR_MAX])
 {
     struct builder b = {.zone = zone};
     qsort(recs, count, sizeof(*recs), record_cmp);
@@ -423,6 +424,14 @@ zone_compile(struct zone *zone, struct zone_record *recs, size_t count, char err
     if (!zone_node_rrset(apex, TYPE_NS)) {
         zone_error(err, zone->file, 1, "zone %s has no NS records at its apex", origin_text);
         return -1;
+    }
+    /* Steered names may have no data in the file: they get nodes of their own. */
+    for (size_t i = 0; i < steered_count; i++) {
+        int len = dname_wire_length(steered[i], DNAME_MAX_LEN);
+        const struct zone_node *n = zone_lookup(zone, steered[i], len);
+        uint32_t idx = n ? (uint32_t)(n - zone->nodes)
+                         : add_node(&b, arena_memdup(&zone->arena, steered[i], (size_t)len), len);
+        zone->nodes[idx].flags |= ZONE_NODE_STEERED;
     }
     add_empty_non_terminals(&b, zone->node_count);
     flag_ancestry(zone);

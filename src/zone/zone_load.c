@@ -130,6 +130,13 @@ out:
 int
 zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
 {
+    return zone_load_steered(origin, file, NULL, 0, out, err);
+}
+
+int
+zone_load_steered(const char *origin, const char *file, const uint8_t *const *steered,
+                  size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+{
     int rc = -1;
     struct reader r = {.file = file};
     struct zone *zone = xcalloc(1, sizeof(*zone));
@@ -159,7 +166,7 @@ zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE
     dname_to_text(zone->origin, origin_abs, sizeof(origin_abs));
     if (read_records(&r, fp, origin_abs, err) < 0)
         goto out;
-    if (zone_compile(zone, r.recs, r.count, err) < 0)
+    if (zone_compile(zone, r.recs, r.count, steered, steered_count, err) < 0)
         goto out;
     rc = 0;
 out:

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* Traffic steering policies (DESIGN.md §4-5). Built from the config's `services` and the
+ * compiled GeoIP database on the loader thread into an immutable policy set; the query path
+ * calls policy_select(), a pure function of the service, the client (source address or ECS
+ * prefix), the health table and one random number: it picks the pool order (nets override ->
+ * subdivision -> country -> continent -> default, all precompiled into one network tree per
+ * service, or by distance for `order: nearest`), drops unhealthy members, falls through
+ * empty pools, picks members (weighted, sticky, all, first_n) and reports the TTL and the
+ * widest correct ECS scope. No allocation, no locks. */
+#ifndef MERIDIAN_POLICY_POLICY_H
+#define MERIDIAN_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/dname.h"
+#include "config/config.h"
+#include "geoip/geoip.h"
+#include "health/health.h"
+#include "zone/zone.h"
+
+#define POLICY_MAX_ANSWER 32 /* records in one steered answer (`all` / `first_n`) */
+
+struct policy_member {
+    uint8_t family;                /* 4 or 6; 0 for CNAME members */
+    uint8_t addr[16];              /* network order */
+    const uint8_t *target;         /* CNAME members: wire name */
+    uint32_t weight;
+    uint32_t health_id;            /* index into the health table */
+    uint64_t key;                  /* hash of the address or target: the member's identity
+                                      for sticky rendezvous hashing, stable across reloads */
+    bool forced_down;              /* `down: true` in the config */
+    const struct config_member *cfg; /* for explanations */
+};
+
+struct policy_pool {
+    const char *name;
+    struct policy_member *members;
+    uint32_t member_count;
+};
+
+/* A fallback order of pools. */
+struct policy_order {
+    const uint32_t *pools;
+    uint32_t count;
+    const char *why; /* what chose it, for explanations: "country DE", "default", ... */
+};
+
+struct policy_service {
+    uint8_t owner[DNAME_MAX_LEN]; /* lowercased wire */
+    int owner_len;
+    const struct config_service *cfg;
+    uint32_t ttl_s;
+    bool cname;
+    bool has_v4, has_v6;
+    struct policy_pool *pools;
+    uint32_t pool_count;
+    struct policy_order *orders; /* [0] is the default order */
+    uint32_t order_count;
+    bool client_dependent; /* nets, geo or nearest: the tree decides the order */
+    struct geo_tree tree;  /* leaf value: index into orders */
+};
+
+struct policy_set {
+    struct policy_service *services;
+    uint32_t count;
+    uint32_t *slots; /* open-addressing index by owner hash; UINT32_MAX = empty */
+    uint32_t slot_mask;
+    uint32_t health_count; /* number of distinct health ids */
+};
+
+/* Builds the policies of cfg->services. `geo` may be NULL when no database is configured.
+ * 0, or -1 with "file:line: message" in err. */
+int policy_set_build(const struct config *cfg, const struct geo_db *geo, struct policy_set **out,
+                     char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+void policy_set_free(struct policy_set *set);
+
+/* The service owning `lname` (lowercased wire), or NULL. */
+const struct policy_service *policy_set_find(const struct policy_set *set, const uint8_t *lname,
+                                             int len);
+
+/* Who is asking: the ECS prefix when the query carried one and the listener honours it,
+ * else the packet's source address. */
+struct policy_client {
+    int family;       /* 4 or 6; 0 = no usable address (e.g. ECS source /0) */
+    uint8_t addr[16]; /* bits beyond `bits` are zero */
+    int bits;         /* ECS source prefix, or 32/128 */
+};
+
+struct policy_answer {
+    uint32_t count;                 /* 0 = NODATA */
+    const struct policy_member *members[POLICY_MAX_ANSWER];
+    uint32_t ttl_s;
+    uint8_t scope;       /* ECS scope prefix length for the client's family */
+    uint32_t order;      /* index into service->orders that decided */
+    int32_t pool;        /* pool answered from, -1 if none */
+    bool failed_open;    /* every candidate was down: all_down applied */
+};
+
+/* Answers qtype (1 = A, 28 = AAAA, anything for CNAME services) for `client`. */
+void policy_select(const struct policy_service *svc, const struct policy_client *client,
+                   uint16_t qtype, const struct health_table *health, uint64_t random,
+                   struct policy_answer *out);
+
+/* Prints how the answer was chosen (meridiand -q, meridianctl explain). */
+void policy_explain(const struct policy_service *svc, const struct policy_client *client,
+                    uint16_t qtype, const struct health_table *health, const struct geo_db *geo,
+                    FILE *out);
+
+#endif

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/* Compiling `services` into policies: members get health ids (one per distinct target and
+ * check, so a pair is probed once however many services use it), rules become pool orders,
+ * and every client-dependent rule (geo, nearest, nets) is folded into one network tree per
+ * service whose leaves are order indices: GeoIP locations are mapped through the rules
+ * (subdivision, then country, then continent, then default), `nets` are set on top, most
+ * specific last, and equal neighbours are merged so a leaf's depth is the widest prefix with
+ * that answer. Runs on the loader thread. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "policy/policy_internal.h"
+
+struct builder {
+    const struct config *cfg;
+    char **health_keys; /* distinct "target|check" strings, index = health id */
+    uint32_t health_count;
+    uint32_t health_cap;
+};
+
+/* One health id per distinct (target, check). A linear search: load time only, and 5,000
+ * members cost about 12 million short compares. */
+static uint32_t
+health_id(struct builder *b, const struct config_member *m)
+{
+    char key[DNAME_TEXT_MAX + 128];
+    if (m->target)
+        snprintf(key, sizeof(key), "%s|%s", m->target, m->check ? m->check : "");
+    else
+        snprintf(key, sizeof(key), "%d:%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x"
+                                   "%02x%02x|%s",
+                 m->address.family, m->address.addr[0], m->address.addr[1], m->address.addr[2],
+                 m->address.addr[3], m->address.addr[4], m->address.addr[5], m->address.addr[6],
+                 m->address.addr[7], m->address.addr[8], m->address.addr[9], m->address.addr[10],
+                 m->address.addr[11], m->address.addr[12], m->address.addr[13],
+                 m->address.addr[14], m->address.addr[15], m->check ? m->check : "");
+    for (uint32_t i = 0; i < b->health_count; i++)
+        if (strcmp(b->health_keys[i], key) == 0)
+            return i;
+    if (b->health_count == b->health_cap) {
+        b->health_cap = b->health_cap ? b->health_cap * 2 : 64;
+        b->health_keys = xrealloc(b->health_keys, b->health_cap * sizeof(*b->health_keys));
+    }
+    b->health_keys[b->health_count] = xstrdup(key);
+    return b->health_count++;
+}
+
+/* FNV-1a over the member's address or target: its identity for sticky hashing. */
+static uint64_t
+member_key(const struct config_member *m)
+{
+    uint64_t h = 14695981039346656037ULL;
+    const uint8_t *p = m->target ? (const uint8_t *)m->target : m->address.addr;
+    size_t n = m->target ? strlen(m->target) : sizeof(m->address.addr);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Returns the index of an order equal to `pools`, adding it if new. */
+static uint32_t
+add_order(struct policy_service *svc, uint32_t *cap, const uint32_t *pools, uint32_t count,
+          const char *why)
+{
+    for (uint32_t i = 0; i < svc->order_count; i++) {
+        const struct policy_order *o = &svc->orders[i];
+        if (o->count == count && memcmp(o->pools, pools, count * sizeof(*pools)) == 0)
+            return i;
+    }
+    if (svc->order_count == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        svc->orders = xrealloc(svc->orders, *cap * sizeof(*svc->orders));
+    }
+    uint32_t *copy = xmalloc(count * sizeof(*copy));
+    memcpy(copy, pools, count * sizeof(*copy));
+    svc->orders[svc->order_count] =
+        (struct policy_order){.pools = copy, .count = count, .why = xstrdup(why)};
+    return svc->order_count++;
+}
+
+static const struct config_geo_rule *
+find_rule(const struct config_geo_rule *rules, size_t count, const char *key)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(rules[i].key, key) == 0)
+            return &rules[i];
+    return NULL;
+}
+
+struct by_distance {
+    uint32_t pool;
+    double km;
+};
+
+static int
+distance_cmp(const void *pa, const void *pb)
+{
+    const struct by_distance *a = pa, *b = pb;
+    if (a->km != b->km)
+        return a->km < b->km ? -1 : 1;
+    return a->pool < b->pool ? -1 : a->pool > b->pool;
+}
+
+const struct config_geo_rule *
+policy_geo_rule(const struct config_service *c, const struct geo_location *loc, char *why,
+                size_t why_size)
+{
+    const struct config_geo_rule *rule = NULL;
+    char key[16];
+    snprintf(why, why_size, "default");
+    if (loc->country[0] && loc->subdivision[0]) {
+        snprintf(key, sizeof(key), "%s-%s", loc->country, loc->subdivision);
+        if ((rule = find_rule(c->subdivisions, c->subdivision_count, key)))
+            snprintf(why, why_size, "subdivision %s", rule->key);
+    }
+    if (!rule && loc->country[0] &&
+        (rule = find_rule(c->countries, c->country_count, loc->country)))
+        snprintf(why, why_size, "country %s", rule->key);
+    if (!rule && loc->continent[0] &&
+        (rule = find_rule(c->continents, c->continent_count, loc->continent)))
+        snprintf(why, why_size, "continent %s", rule->key);
+    return rule;
+}
+
+/* The order for one GeoIP location: DESIGN.md §5 precedence, or distance for nearest. */
+static uint32_t
+order_for_location(struct policy_service *svc, uint32_t *cap, const struct geo_location *loc)
+{
+    const struct config_service *c = svc->cfg;
+    char why[64];
+    if (c->nearest) {
+        if (!loc->has_coords)
+            return 0;
+        struct by_distance d[64];
+        uint32_t n = svc->pool_count < 64 ? svc->pool_count : 64;
+        for (uint32_t i = 0; i < n; i++) {
+            d[i].pool = i;
+            d[i].km = geo_distance_km(loc->latitude, loc->longitude, c->pools[i].latitude,
+                                      c->pools[i].longitude);
+        }
+        qsort(d, n, sizeof(*d), distance_cmp);
+        if (c->nearest_n && c->nearest_n < n)
+            n = c->nearest_n;
+        uint32_t pools[64];
+        for (uint32_t i = 0; i < n; i++)
+            pools[i] = d[i].pool;
+        return add_order(svc, cap, pools, n, "nearest");
+    }
+    const struct config_geo_rule *rule = policy_geo_rule(c, loc, why, sizeof(why));
+    if (!rule)
+        return 0;
+    return add_order(svc, cap, rule->order.pools, (uint32_t)rule->order.count, why);
+}
+
+static int
+net_cmp(const void *pa, const void *pb)
+{
+    const struct config_net_rule *a = *(const struct config_net_rule *const *)pa;
+    const struct config_net_rule *b = *(const struct config_net_rule *const *)pb;
+    return (int)a->net.prefix_len - (int)b->net.prefix_len;
+}
+
+static int
+build_tree(struct policy_service *svc, uint32_t *cap, const struct geo_db *geo,
+           const char *config_path, char err[CONFIG_ERR_MAX])
+{
+    const struct config_service *c = svc->cfg;
+    bool geo_rules = c->continent_count || c->country_count || c->subdivision_count || c->nearest;
+    if (geo_rules && geo) {
+        uint32_t *map = xmalloc(geo->location_count * sizeof(*map));
+        for (uint32_t i = 0; i < geo->location_count; i++)
+            map[i] = order_for_location(svc, cap, &geo->locations[i]);
+        int rc = geo_tree_map(&geo->tree, map, geo->location_count, 0, &svc->tree);
+        free(map);
+        if (rc < 0) {
+            snprintf(err, CONFIG_ERR_MAX, "%s:%d: service %s: cannot build its network tree",
+                     config_path, c->line, c->name);
+            return -1;
+        }
+    } else {
+        geo_tree_init_constant(&svc->tree, 0);
+    }
+    if (c->net_count) {
+        /* Least specific first, so more specific rules override where they overlap. */
+        const struct config_net_rule **sorted = xmalloc(c->net_count * sizeof(*sorted));
+        for (size_t i = 0; i < c->net_count; i++)
+            sorted[i] = &c->nets[i];
+        qsort(sorted, c->net_count, sizeof(*sorted), net_cmp);
+        for (size_t i = 0; i < c->net_count; i++) {
+            const struct config_net_rule *r = sorted[i];
+            char why[96];
+            snprintf(why, sizeof(why), "nets rule at %s:%d", r->file ? r->file : "config",
+                     r->line);
+            uint32_t order = add_order(svc, cap, r->order.pools, (uint32_t)r->order.count, why);
+            geo_tree_set(&svc->tree, r->net.family, r->net.addr, r->net.prefix_len, order);
+        }
+        free(sorted);
+        geo_tree_merge(&svc->tree);
+    }
+    svc->client_dependent = geo_rules || c->net_count;
+    return 0;
+}
+
+static int
+build_service(struct builder *b, struct policy_service *svc, const struct config_service *c,
+              const struct geo_db *geo, char err[CONFIG_ERR_MAX])
+{
+    svc->cfg = c;
+    svc->ttl_s = c->ttl_s;
+    svc->cname = c->cname;
+    int len = dname_from_text(c->name, svc->owner);
+    if (len < 0) {
+        snprintf(err, CONFIG_ERR_MAX, "%s:%d: bad service name '%s'", b->cfg->path, c->line,
+                 c->name);
+        return -1;
+    }
+    svc->owner_len = dname_lower_copy(svc->owner, svc->owner);
+    svc->pool_count = (uint32_t)c->pool_count;
+    svc->pools = xcalloc(c->pool_count, sizeof(*svc->pools));
+    for (size_t p = 0; p < c->pool_count; p++) {
+        const struct config_pool *cp = &c->pools[p];
+        struct policy_pool *pool = &svc->pools[p];
+        pool->name = cp->name;
+        pool->member_count = (uint32_t)cp->member_count;
+        pool->members = xcalloc(cp->member_count, sizeof(*pool->members));
+        for (size_t m = 0; m < cp->member_count; m++) {
+            const struct config_member *cm = &cp->members[m];
+            struct policy_member *pm = &pool->members[m];
+            pm->cfg = cm;
+            pm->weight = cm->weight;
+            pm->forced_down = cm->down;
+            pm->health_id = health_id(b, cm);
+            pm->key = member_key(cm);
+            if (cm->target) {
+                uint8_t wire[DNAME_MAX_LEN];
+                int tlen = dname_from_text(cm->target, wire);
+                if (tlen < 0) {
+                    snprintf(err, CONFIG_ERR_MAX, "%s:%d: bad CNAME target '%s'", b->cfg->path,
+                             cm->line, cm->target);
+                    return -1;
+                }
+                uint8_t *t = xmalloc((size_t)tlen);
+                memcpy(t, wire, (size_t)tlen);
+                pm->target = t;
+            } else {
+                pm->family = cm->address.family;
+                memcpy(pm->addr, cm->address.addr, sizeof(pm->addr));
+                svc->has_v4 |= pm->family == 4;
+                svc->has_v6 |= pm->family == 6;
+            }
+        }
+    }
+    uint32_t cap = 0;
+    add_order(svc, &cap, c->default_order.pools, (uint32_t)c->default_order.count, "default");
+    return build_tree(svc, &cap, geo, b->cfg->path, err);
+}
+
+int
+policy_set_build(const struct config *cfg, const struct geo_db *geo, struct policy_set **out,
+                 char err[CONFIG_ERR_MAX])
+{
+    struct builder b = {.cfg = cfg};
+    struct policy_set *set = xcalloc(1, sizeof(*set));
+    set->services = xcalloc(cfg->service_count, sizeof(*set->services));
+    int rc = -1;
+    for (size_t i = 0; i < cfg->service_count; i++) {
+        set->count++;
+        if (build_service(&b, &set->services[i], &cfg->services[i], geo, err) < 0)
+            goto out;
+    }
+    uint32_t size = 8;
+    while (size < set->count * 2 + 2)
+        size *= 2;
+    set->slots = xmalloc(size * sizeof(*set->slots));
+    set->slot_mask = size - 1;
+    for (uint32_t i = 0; i < size; i++)
+        set->slots[i] = UINT32_MAX;
+    for (uint32_t s = 0; s < set->count; s++) {
+        const struct policy_service *svc = &set->services[s];
+        uint32_t i = zone_name_hash(svc->owner, svc->owner_len) & set->slot_mask;
+        while (set->slots[i] != UINT32_MAX)
+            i = (i + 1) & set->slot_mask;
+        set->slots[i] = s;
+    }
+    set->health_count = b.health_count;
+    rc = 0;
+out:
+    for (uint32_t i = 0; i < b.health_count; i++)
+        free(b.health_keys[i]);
+    free(b.health_keys);
+    if (rc < 0) {
+        policy_set_free(set);
+        set = NULL;
+    }
+    *out = set;
+    return rc;
+}
+
+void
+policy_set_free(struct policy_set *set)
+{
+    if (!set)
+        return;
+    for (uint32_t s = 0; s < set->count; s++) {
+        struct policy_service *svc = &set->services[s];
+        for (uint32_t p = 0; p < svc->pool_count && svc->pools; p++) {
+            for (uint32_t m = 0; m < svc->pools[p].member_count; m++)
+                free((void *)svc->pools[p].members[m].target);
+            free(svc->pools[p].members);
+        }
+        free(svc->pools);
+        for (uint32_t o = 0; o < svc->order_count; o++) {
+            free((void *)svc->orders[o].pools);
+            free((void *)svc->orders[o].why);
+        }
+        free(svc->orders);
+        geo_tree_fini(&svc->tree);
+    }
+    free(set->services);
+    free(set->slots);
+    free(set);
+}
+
+const struct policy_service *
+policy_set_find(const struct policy_set *set, const uint8_t *lname, int len)
+{
+    if (!set || !set->slots)
+        return NULL;
+    for (uint32_t i = zone_name_hash(lname, len) & set->slot_mask;; i = (i + 1) & set->slot_mask) {
+        uint32_t s = set->slots[i];
+        if (s == UINT32_MAX)
+            return NULL;
+        const struct policy_service *svc = &set->services[s];
+        if (svc->owner_len == len && memcmp(svc->owner, lname, (size_t)len) == 0)
+            return svc;
+    }
+}

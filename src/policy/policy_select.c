@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/* The steering decision on the query path (see policy.h). Pure and allocation-free: the
+ * caller passes the health table and one random number per query. */
+#include <math.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+static bool
+member_usable(const struct policy_member *m, const struct health_table *health, bool fail_open)
+{
+    if (fail_open)
+        return true;
+    return !m->forced_down && health_get(health, m->health_id) != HEALTH_DOWN;
+}
+
+static bool
+member_matches(const struct policy_member *m, int family)
+{
+    return family == 0 || m->family == family;
+}
+
+/* splitmix64 finaliser: a well-mixed 64-bit hash step. */
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static uint64_t
+subnet_hash(const struct policy_client *client, int prefix)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)client->family;
+    int bytes = client->family == 4 ? 4 : 16;
+    for (int i = 0; i < bytes; i++) {
+        int bit = i * 8;
+        uint8_t b = client->addr[i];
+        if (bit >= prefix)
+            b = 0;
+        else if (bit + 8 > prefix)
+            b &= (uint8_t)(0xFF << (8 - (prefix - bit)));
+        h = mix64(h ^ b ^ ((uint64_t)i << 8));
+    }
+    return h;
+}
+
+/* Picks from pool p into out per the service's select mode. Returns the number picked. */
+static uint32_t
+pick(const struct policy_service *svc, const struct policy_pool *pool,
+     const struct policy_client *client, int family, const struct health_table *health,
+     bool fail_open, uint64_t random, struct policy_answer *out)
+{
+    const struct config_service *c = svc->cfg;
+    uint32_t n = 0;
+    enum config_select mode = svc->cname && (c->select == CONFIG_SELECT_ALL ||
+                                             c->select == CONFIG_SELECT_FIRST_N)
+                                  ? CONFIG_SELECT_WEIGHTED /* a CNAME RRset has one record */
+                                  : c->select;
+    switch (mode) {
+    case CONFIG_SELECT_ALL:
+    case CONFIG_SELECT_FIRST_N: {
+        uint32_t limit = mode == CONFIG_SELECT_ALL ? POLICY_MAX_ANSWER : c->first_n;
+        if (limit > POLICY_MAX_ANSWER)
+            limit = POLICY_MAX_ANSWER;
+        for (uint32_t i = 0; i < pool->member_count && n < limit; i++) {
+            const struct policy_member *m = &pool->members[i];
+            if (member_matches(m, family) && member_usable(m, health, fail_open))
+                out->members[n++] = m;
+        }
+        return n;
+    }
+    case CONFIG_SELECT_WEIGHTED: {
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < pool->member_count; i++) {
+            const struct policy_member *m = &pool->members[i];
+            if (member_matches(m, family) && member_usable(m, health, fail_open))
+                total += m->weight;
+        }
+        if (total == 0)
+            return 0;
+        uint64_t r = random % total;
+        for (uint32_t i = 0; i < pool->member_count; i++) {
+            const struct policy_member *m = &pool->members[i];
+            if (!member_matches(m, family) || !member_usable(m, health, fail_open))
+                continue;
+            if (r < m->weight) {
+                out->members[0] = m;
+                return 1;
+            }
+            r -= m->weight;
+        }
+        return 0;
+    }
+    case CONFIG_SELECT_STICKY: {
+        /* Weighted rendezvous hashing: each member scores -w / ln(u) with u uniform from
+         * hash(subnet, member); the best score wins, so when a member goes down only the
+         * subnets it held move, and they spread by weight over the rest. */
+        int prefix = client->family == 6 ? c->sticky_prefix_v6 : c->sticky_prefix_v4;
+        uint64_t base = client->family ? subnet_hash(client, prefix) : 0;
+        double best = -1.0;
+        for (uint32_t i = 0; i < pool->member_count; i++) {
+            const struct policy_member *m = &pool->members[i];
+            if (!member_matches(m, family) || !member_usable(m, health, fail_open))
+                continue;
+            uint64_t h = mix64(base ^ m->key);
+            double u = ((double)(h >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+            double score = -(double)m->weight / log(u);
+            if (score > best) {
+                best = score;
+                out->members[0] = m;
+            }
+        }
+        return best >= 0 ? 1 : 0;
+    }
+    }
+    return 0;
+}
+
+void
+policy_select(const struct policy_service *svc, const struct policy_client *client,
+              uint16_t qtype, const struct health_table *health, uint64_t random,
+              struct policy_answer *out)
+{
+    const struct config_service *c = svc->cfg;
+    int family = svc->cname ? 0 : qtype == 28 ? 6 : 4;
+    out->count = 0;
+    out->ttl_s = svc->ttl_s;
+    out->scope = 0;
+    out->order = 0;
+    out->pool = -1;
+    out->failed_open = false;
+
+    /* No member of the asked family: NODATA for everyone, so scope 0 (RFC 7871 §7.4). */
+    if ((family == 4 && !svc->has_v4) || (family == 6 && !svc->has_v6))
+        return;
+
+    if (svc->client_dependent && client->family) {
+        int depth = 0;
+        out->order = geo_tree_lookup(&svc->tree, client->family, client->addr, &depth);
+        if (out->order >= svc->order_count)
+            out->order = 0;
+        out->scope = (uint8_t)depth;
+    }
+    if (c->select == CONFIG_SELECT_STICKY && client->family && !svc->cname) {
+        /* The answer depends on the hashed subnet: never claim a wider scope. */
+        int prefix = client->family == 6 ? c->sticky_prefix_v6 : c->sticky_prefix_v4;
+        if (out->scope < prefix)
+            out->scope = (uint8_t)prefix;
+    }
+    const struct policy_order *order = &svc->orders[out->order];
+    for (uint32_t i = 0; i < order->count; i++) {
+        const struct policy_pool *pool = &svc->pools[order->pools[i]];
+        out->count = pick(svc, pool, client, family, health, false, random, out);
+        if (out->count) {
+            out->pool = (int32_t)order->pools[i];
+            return;
+        }
+    }
+    /* Every candidate is down: the service's declared all_down behaviour. */
+    out->failed_open = true;
+    switch (c->all_down) {
+    case CONFIG_ALL_DOWN_NODATA:
+        return;
+    case CONFIG_ALL_DOWN_POOL:
+        out->count = pick(svc, &svc->pools[c->all_down_pool], client, family, health, true,
+                          random, out);
+        out->pool = out->count ? (int32_t)c->all_down_pool : -1;
+        return;
+    case CONFIG_ALL_DOWN_ALL:
+        for (uint32_t i = 0; i < order->count; i++) {
+            out->count = pick(svc, &svc->pools[order->pools[i]], client, family, health, true,
+                              random, out);
+            if (out->count) {
+                out->pool = (int32_t)order->pools[i];
+                return;
+            }
+        }
+        return;
+    }
+}

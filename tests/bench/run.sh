@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Side-by-side benchmark of meridiand against gdnsd, Knot DNS and NSD on loopback.
+#
+#   run.sh [-r ROUNDS] [-d BLAST_S] [-p PACED_S] [-l LAT_S] [-L LAT_PCT] [-C LAT_CAP]
+#          [-w WARMUP_S] [-o OUTDIR] [SERVER...]   SERVER: meridiand gdnsd knot nsd (default: all)
+#   run.sh -R RESULTS.tsv                          re-print the tables of an earlier run
+#
+# All servers serve bench.test (gen-zone.sh bench), each on its own 127.0.0.1 port
+# (PORT_BASE + 0..3), each with ONE worker, all their threads pinned to CPU $SERVER_CPU
+# (default 1); load comes from CPU $GEN_CPU (default 0).  Each server must pass the answer
+# checks (bench-lib.sh BENCH_CHECKS) or it is left out (with a note in the output).
+# Then ROUNDS rounds (3), server order reversed every other round; per server and round:
+#   1. saturation: blast (16 sockets x 16 in flight) for BLAST_S s (8): answered qps, and
+#      server CPU (utime+stime of all its processes from /proc) per answered query;
+#   2. latency at RATE = LAT_PCT% (50) of the server's saturation qps (best of warm-up and
+#      round 1, then fixed), capped at LAT_CAP (100000; dnsperf itself tops out near 250k
+#      qps here and queues well before):
+#      a. blast paced at RATE for PACED_S s (5): avg/p50/p99 from its 1 us histogram;
+#      b. dnsperf -Q RATE for LAT_S s (10): avg, and p50/p99/max from dnsperf -v; plus
+#         server CPU per query at this load.
+#      -p 0 or -l 0 skips a or b.
+# Output: Markdown tables on stdout and in OUTDIR/table.md, raw data in OUTDIR/results.tsv.
+# Env: MERIDIAND (binary; default build-bench/src/meridiand, then build/src/meridiand),
+#      BENCH_OUT (/tmp/meridian-bench), PORT_BASE (5460), SERVER_CPU, GEN_CPU, REF (ratio
+#      reference; default meridiand if measured, else gdnsd), BLAST_SOCKETS, BLAST_WINDOW.
+set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
+
+ROUNDS=3 BLAST_S=8 LAT_S=10 PACED_S=5 LAT_PCT=50 LAT_CAP=100000 WARMUP_S=2 OUTDIR="" REPORT_ONLY=""
+BLAST_SOCKETS=${BLAST_SOCKETS:-16} BLAST_WINDOW=${BLAST_WINDOW:-16}
+while getopts "r:d:l:p:L:C:w:o:R:h" opt; do
+    case $opt in
+    r) ROUNDS=$OPTARG ;;
+    d) BLAST_S=$OPTARG ;;
+    l) LAT_S=$OPTARG ;;
+    p) PACED_S=$OPTARG ;;
+    L) LAT_PCT=$OPTARG ;;
+    C) LAT_CAP=$OPTARG ;;
+    w) WARMUP_S=$OPTARG ;;
+    o) OUTDIR=$OPTARG ;;
+    R) REPORT_ONLY=$OPTARG ;;
+    *) awk 'NR > 2 && !/^#/ {exit} NR > 2 {print}' "$0" >&2; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+for v in ROUNDS BLAST_S LAT_S PACED_S LAT_PCT LAT_CAP WARMUP_S; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
+done
+((BLAST_S >= 1 && BLAST_S <= 300 && LAT_S <= 300 && PACED_S <= 300)) || die "durations: 0-300 s (-d >= 1)"
+((ROUNDS >= 1 && ROUNDS <= 20)) || die "rounds: 1-20"
+[[ $SERVER_CPU =~ ^[0-9]+$ && $GEN_CPU =~ ^[0-9]+$ && $SERVER_CPU != "$GEN_CPU" ]] ||
+    die "SERVER_CPU and GEN_CPU must be two different single CPU numbers"
+
+# ---------------------------------------------------------------------------- report
+# Markdown tables from results.tsv: medians with min-max over rounds, ratios to REF.
+report() { # results.tsv
+    local tsv=$1 ref=${REF:-}
+    if [[ -z $ref ]]; then
+        ref=gdnsd
+        awk -F'\t' '$2 == "meridiand" {f = 1} END {exit !f}' "$tsv" && ref=meridiand
+    fi
+    awk -F'\t' -v ref="$ref" '
+    function sortv(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]
+        for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+    # median / min / max of column c for (mode, server)
+    function st(mode, srv, c, what,   n, i, a, k) { n = 0
+        for (i = 1; i <= nr; i++) if (M[i] == mode && S[i] == srv && V[i, c] != "") a[++n] = V[i, c] + 0
+        if (n == 0) return ""
+        sortv(a, n)
+        if (what == "min") return a[1]
+        if (what == "max") return a[n]
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function pos(x) { return x < 0 ? 0 : x }
+    function cnt(mode, srv,   i, n) { n = 0; for (i = 1; i <= nr; i++) n += (M[i] == mode && S[i] == srv); return n }
+    function mm(mode, srv, c, fmt) { return sprintf(fmt " (" fmt "-" fmt ")", st(mode, srv, c, "med"),
+        st(mode, srv, c, "min"), st(mode, srv, c, "max")) }
+    function ratio(mode, srv, c,   r) { r = st(mode, ref, c, "med")
+        return (r == "" || r == 0) ? "-" : sprintf("%.2f", st(mode, srv, c, "med") / r) }
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    { nr++; M[nr] = $col["mode"]; S[nr] = $col["server"]
+      for (k in col) V[nr, k] = $col[k]
+      if (!(S[nr] in seen)) { seen[S[nr]] = 1; order[++ns] = S[nr] } }
+    END {
+      printf "### Saturation: blast, one server worker on one core\n\n"
+      printf "| server | rounds | answered qps, median (min-max) | qps vs %s | server CPU %% | server CPU us/query, median (min-max) | us/query vs %s | lost %% | NXDOMAIN %% | avg response bytes | generator CPU %% | other load %%, server / generator core |\n", ref, ref
+      printf "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+      for (k = 1; k <= ns; k++) { s = order[k]; if (!cnt("blast", s)) continue
+        printf "| %s | %d | %s | %s | %.0f | %s | %s | %.3f | %.1f | %.1f | %.0f | %.0f / %.0f |\n", s, cnt("blast", s),
+          mm("blast", s, "answered_qps", "%.0f"), ratio("blast", s, "answered_qps"),
+          st("blast", s, "server_cpu_pct"), mm("blast", s, "us_per_query", "%.2f"),
+          ratio("blast", s, "us_per_query"), st("blast", s, "lost_pct"), st("blast", s, "nxdomain_pct"),
+          st("blast", s, "resp_bytes"), st("blast", s, "gen_cpu_pct"), pos(st("blast", s, "other_server_core_pct")),
+          pos(st("blast", s, "other_gen_core_pct")) }
+      printf "\n### Latency at a fixed rate: blast paced, dnsperf\n\n"
+      printf "| server | offered qps | blast paced: avg / p50 / p99 ms | p99 vs %s | dnsperf: avg ms, median (min-max) | avg vs %s | dnsperf: p50 / p99 / max ms | dnsperf lost | server CPU us/query at this rate | us/query vs %s | other load %%, server / generator core |\n", ref, ref, ref
+      printf "|---|---|---|---|---|---|---|---|---|---|---|\n"
+      for (k = 1; k <= ns; k++) { s = order[k]; p = cnt("paced", s); d = cnt("latency", s)
+        if (!p && !d) continue
+        cm = d ? "latency" : "paced"
+        printf "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.2f | %s | %.0f / %.0f |\n", s,
+          st(cm, s, "offered"),
+          p ? sprintf("%.3f / %.3f / %.3f", st("paced", s, "lat_avg_ms"), st("paced", s, "lat_p50_ms"),
+                      st("paced", s, "lat_p99_ms")) : "-",
+          p ? ratio("paced", s, "lat_p99_ms") : "-",
+          d ? mm("latency", s, "lat_avg_ms", "%.3f") : "-", d ? ratio("latency", s, "lat_avg_ms") : "-",
+          d ? sprintf("%.3f / %.3f / %.3f", st("latency", s, "lat_p50_ms"), st("latency", s, "lat_p99_ms"),
+                      st("latency", s, "lat_max_ms")) : "-",
+          d ? sprintf("%.0f", st("latency", s, "lost")) : "-",
+          st(cm, s, "us_per_query"), ratio(cm, s, "us_per_query"),
+          pos(st(cm, s, "other_server_core_pct")), pos(st(cm, s, "other_gen_core_pct")) }
+    }' "$tsv"
+}
+
+if [[ -n $REPORT_ONLY ]]; then
+    report "$REPORT_ONLY"
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------- setup
+SERVERS=("$@")
+((${#SERVERS[@]})) || read -r -a SERVERS <<<"$ALL_SERVERS"
+for s in "${SERVERS[@]}"; do port_of "$s" >/dev/null; done
+# Hard bound on every server's lifetime: the whole run plus a margin.
+SERVER_MAX_LIFE=$((ROUNDS * ${#SERVERS[@]} * (BLAST_S + LAT_S + PACED_S + 30) + 300))
+OUTDIR=${OUTDIR:-$BENCH_OUT/runs/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUTDIR"
+ensure_data bench queries
+build_blast
+QFILE=$BENCH_DATA/queries.txt
+trap 'stop_all' EXIT
+trap 'exit 130' INT TERM
+# The harness itself (dig, awk parsing dnsperf output, ...) stays on the generator's core;
+# servers get their own mask at start.
+taskset -p -c "$GEN_CPU" $$ >/dev/null
+
+TSV=$OUTDIR/results.tsv
+printf 'round\tserver\tmode\toffered\tdur_s\tsent\tanswered\tlost\tanswered_qps\tserver_ticks\tserver_cpu_pct\tus_per_query\tgen_cpu_pct\tother_server_core_pct\tother_gen_core_pct\tlost_pct\tnxdomain_pct\tresp_bytes\tlat_avg_ms\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\n' >"$TSV"
+NOTES=()
+ACTIVE=()
+for s in "${SERVERS[@]}"; do
+    if ! start_server "$s" "$OUTDIR/$s" bench.test "$BENCH_DATA/bench.test.zone" \
+        host1000.bench.test "$SERVER_CPU"; then
+        NOTES+=("$s: did not start or not ready; left out")
+        continue
+    fi
+    if ! check_answers "$s"; then
+        NOTES+=("$s: wrong answers to the checks (see stderr); left out")
+        stop_server "$s"
+        continue
+    fi
+    note "$s: ready in ${READY_MS[$s]} ms on port $(port_of "$s"), checks passed"
+    ACTIVE+=("$s")
+done
+((${#ACTIVE[@]})) || die "no server passed the checks"
+
+kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# Common accounting around one load run; sets the globals T_* used by the writers.
+begin_measure() { # server
+    T_TICKS0=$(cpu_ticks "$1")
+    T_SBUSY0=$(busy_ticks "cpu$SERVER_CPU")
+    T_GBUSY0=$(busy_ticks "cpu$GEN_CPU")
+    T_NS0=$(date +%s%N)
+}
+end_measure() { # server
+    T_TICKS=$(($(cpu_ticks "$1") - T_TICKS0))
+    T_SBUSY=$(($(busy_ticks "cpu$SERVER_CPU") - T_SBUSY0))
+    T_GBUSY=$(($(busy_ticks "cpu$GEN_CPU") - T_GBUSY0))
+    T_WALL=$(awk -v a="$T_NS0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+}
+
+# blast run: saturation (rate 0: windows kept full) or paced at RATE qps (mode "paced").
+run_blast() { # server round seconds record(0/1) [rate]
+    local s=$1 out ans gen_s q rate=${5:-0} mode=blast offered=max
+    ((rate > 0)) && mode=paced offered=$rate
+    begin_measure "$s"
+    out=$(taskset -c "$GEN_CPU" timeout $(($3 + 15)) "$BLAST" -s "$BENCH_ADDR" \
+        -p "$(port_of "$s")" -q "$QFILE" -d "$3" -c "$BLAST_SOCKETS" -w "$BLAST_WINDOW" \
+        -Q "$rate") || true
+    end_measure "$s"
+    ans=$(kv answered "$out")
+    # The latency rate derives from the best of the warm-up and round 1: other load only
+    # ever lowers a saturation figure, so the maximum is the better capacity estimate.
+    if [[ -n $ans && $2 -le 1 && $mode == blast ]]; then
+        q=$(awk -v a="$ans" -v d="$(kv duration_s "$out")" 'BEGIN {printf "%d", a / d}')
+        ((q > ${SAT_QPS[$s]:-0})) && SAT_QPS[$s]=$q
+    fi
+    (($4)) || return 0
+    [[ -n $out ]] || {
+        NOTES+=("round $2: blast against $s failed")
+        return 0
+    }
+    echo "round=$2 server=$s mode=$mode $out" >>"$OUTDIR/blast.log"
+    gen_s=$(awk -v u="$(kv cpu_user_s "$out")" -v y="$(kv cpu_sys_s "$out")" 'BEGIN {print u + y}')
+    awk -v OFS='\t' -v r="$2" -v s="$s" -v d="$(kv duration_s "$out")" -v sent="$(kv sent "$out")" \
+        -v ans="$ans" -v lost="$(kv lost "$out")" -v t="$T_TICKS" -v hz="$CLK_TCK" -v w="$T_WALL" \
+        -v mode="$mode" -v offered="$offered" \
+        -v sbusy="$T_SBUSY" -v gbusy="$T_GBUSY" -v gen="$gen_s" -v nx="$(kv rcode_NXDOMAIN "$out")" \
+        -v rb="$(kv avg_resp_bytes "$out")" -v p50="$(kv lat_p50_us "$out")" \
+        -v p99="$(kv lat_p99_us "$out")" -v lavg="$(kv lat_avg_us "$out")" -v lmax="$(kv lat_max_us "$out")" '
+        BEGIN { cpu = t / hz
+          print r, s, mode, offered, d, sent, ans, lost, ans / d, t, 100 * cpu / w,
+            (ans > 0 ? cpu * 1e6 / ans : 0), 100 * gen / w, 100 * (sbusy / hz - cpu) / w,
+            100 * (gbusy / hz - gen) / w,
+            (sent > 0 ? 100 * lost / sent : 0), (ans > 0 ? 100 * nx / ans : 0), rb,
+            lavg / 1000, p50 / 1000, p99 / 1000, lmax / 1000 }' >>"$TSV"
+    return 0
+}
+
+# dnsperf -v prints one "> RCODE name type latency" line per answer; awk keeps a 1 us
+# histogram of those (answers only; lost queries have no line) and passes the summary on.
+run_dnsperf() { # server round rate
+    local s=$1 rate=$3 out
+    begin_measure "$s"
+    out=$(taskset -c "$GEN_CPU" timeout $((LAT_S + 20)) /usr/bin/time -f 'gen_cpu_s=%U+%S' \
+        dnsperf -s "$BENCH_ADDR" -p "$(port_of "$s")" -d "$QFILE" -l "$LAT_S" -Q "$rate" \
+        -c 16 -q 500 -t 2 -v 2>&1 | awk '
+        /^> / { if ($NF ~ /^[0-9.]+$/) { us = int($NF * 1e6); h[us]++; n++; if (us > mx) mx = us }; next }
+        { print }
+        function pct(p,   acc, i, target) { target = n * p; acc = 0
+            for (i = 0; i <= mx; i++) { acc += h[i]; if (acc >= target) return i } return mx }
+        END { printf "PCT p50_us=%d p99_us=%d max_us=%d n=%d\n", pct(0.50), pct(0.99), mx, n }') || true
+    end_measure "$s"
+    echo "== round $2 $s rate $rate" >>"$OUTDIR/dnsperf.log"
+    echo "$out" >>"$OUTDIR/dnsperf.log"
+    local sent ans lost avg gen p50 p99 mx
+    sent=$(sed -n 's/.*Queries sent: *\([0-9]*\).*/\1/p' <<<"$out")
+    ans=$(sed -n 's/.*Queries completed: *\([0-9]*\).*/\1/p' <<<"$out")
+    lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' <<<"$out")
+    avg=$(sed -n 's/.*Average Latency (s): *\([0-9.]*\).*/\1/p' <<<"$out")
+    gen=$(sed -n 's/.*gen_cpu_s=\([0-9.+]*\).*/\1/p' <<<"$out")
+    read -r p50 p99 mx < <(sed -n 's/^PCT p50_us=\([0-9]*\) p99_us=\([0-9]*\) max_us=\([0-9]*\).*/\1 \2 \3/p' <<<"$out")
+    [[ -n $ans && -n $avg ]] || {
+        NOTES+=("round $2: dnsperf against $s failed")
+        return 0
+    }
+    awk -v OFS='\t' -v r="$2" -v s="$s" -v rate="$rate" -v d="$LAT_S" -v sent="$sent" -v ans="$ans" \
+        -v lost="$lost" -v t="$T_TICKS" -v hz="$CLK_TCK" -v w="$T_WALL" -v sbusy="$T_SBUSY" \
+        -v gbusy="$T_GBUSY" \
+        -v gen="$gen" -v avg="$avg" -v p50="$p50" -v p99="$p99" -v mx="$mx" '
+        BEGIN { cpu = t / hz; split(gen, g, "+"); gen = g[1] + g[2]
+          print r, s, "latency", rate, d, sent, ans, lost, ans / d, t, 100 * cpu / w,
+            (ans > 0 ? cpu * 1e6 / ans : 0), 100 * gen / w, 100 * (sbusy / hz - cpu) / w,
+            100 * (gbusy / hz - gen) / w,
+            (sent > 0 ? 100 * lost / sent : 0), "", "", avg * 1000, p50 / 1000, p99 / 1000, mx / 1000 }' >>"$TSV"
+}
+
+# ---------------------------------------------------------------------------- rounds
+declare -A SAT_QPS=()
+note "warm-up ${WARMUP_S}s each; then $ROUNDS rounds of ${BLAST_S}s blast + ${PACED_S}s paced blast + ${LAT_S}s dnsperf per server"
+if ((WARMUP_S > 0)); then
+    for s in "${ACTIVE[@]}"; do run_blast "$s" 0 "$WARMUP_S" 0; done
+fi
+for ((round = 1; round <= ROUNDS; round++)); do
+    order=("${ACTIVE[@]}")
+    if ((round % 2 == 0)); then
+        order=()
+        for ((i = ${#ACTIVE[@]} - 1; i >= 0; i--)); do order+=("${ACTIVE[i]}"); done
+    fi
+    for s in "${order[@]}"; do
+        # A server that died mid-run is reported, not silently measured as zero.
+        kill -0 "${SRV_PID[$s]}" 2>/dev/null || die "$s (pid ${SRV_PID[$s]}) exited; see $OUTDIR/$s/server.log"
+        n0=$(wc -l <"$TSV")
+        run_blast "$s" "$round" "$BLAST_S" 1
+        rate=$(awk -v q="${SAT_QPS[$s]:-0}" -v p="$LAT_PCT" -v c="$LAT_CAP" \
+            'BEGIN {r = int(q * p / 100); if (c > 0 && r > c) r = c; print (r < 1000 ? 1000 : r)}')
+        ((PACED_S > 0)) && run_blast "$s" "$round" "$PACED_S" 1 "$rate"
+        ((LAT_S > 0)) && run_dnsperf "$s" "$round" "$rate"
+        note "round $round $s: $(tail -n +$((n0 + 1)) "$TSV" | awk -F'\t' '{printf "%s %s qps %.0f us/q %.2f  ", $3, $4, $9, $12}')"
+    done
+done
+stop_all
+
+# ---------------------------------------------------------------------------- output
+{
+    echo "## Meridian benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "Host: $(getconf _NPROCESSORS_ONLN) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)." \
+        "Servers: $(for s in "${ACTIVE[@]}"; do
+            case $s in
+            meridiand) printf 'meridiand (%s) ' "$(find_meridiand)" ;;
+            gdnsd) printf 'gdnsd %s, ' "$(gdnsd -h 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)" ;;
+            knot) printf 'Knot %s, ' "$(knotd -V | awk '{print $NF}')" ;;
+            nsd) printf 'NSD %s, ' "$(nsd -v 2>&1 | awk 'NR == 1 {print $NF}')" ;;
+            esac
+        done)dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}')."
+    echo "Each server: one worker, all threads on CPU $SERVER_CPU; load from CPU $GEN_CPU; zone bench.test" \
+        "($(zone_records "$BENCH_DATA/bench.test.zone") records), $(wc -l <"$QFILE") queries (70% A/AAAA," \
+        "10% NXDOMAIN, 10% NODATA, 10% other). $ROUNDS rounds, order reversed every other round." \
+        "Saturation: blast ${BLAST_SOCKETS}x${BLAST_WINDOW} in flight, ${BLAST_S} s. Latency at ${LAT_PCT}% of" \
+        "the server's saturation (best of warm-up and round 1; cap ${LAT_CAP} qps): blast paced ${PACED_S} s," \
+        "dnsperf -c 16 -q 500 ${LAT_S} s. Medians over rounds."
+    echo
+    report "$TSV"
+    for n in "${NOTES[@]}"; do echo "- note: $n"; done
+} | tee "$OUTDIR/table.md"
+note "results: $TSV, tables: $OUTDIR/table.md"
