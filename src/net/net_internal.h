@@ -33,7 +33,8 @@ struct net_listen {
 
 /* A worker's socket for one listen address: a UDP socket or a TCP listener. */
 struct net_sock {
-    ev_io io; /* io.data points back to this struct */
+    ev_io io;      /* io.data points back to this struct */
+    ev_idle busy;  /* UDP: keeps reading without epoll while the queue stays full */
     int fd;   /* -1 when not open */
     const struct net_listen *listen;
     struct net_worker *worker;

@@ -102,6 +102,7 @@ struct zone_set {
     size_t count;
     struct zone_slot *slots; /* origins, open addressing; node = index into zones */
     uint32_t slot_mask;
+    int max_labels; /* of the longest origin: shorter suffixes are the only candidates */
 };
 
 /* Takes ownership of the zones array (count entries). Origins must be distinct. */

@@ -27,6 +27,8 @@ zone_set_new(struct zone **zones, size_t count)
             i = (i + 1) & set->slot_mask;
         set->slots[i].hash = h;
         set->slots[i].node = (uint32_t)z;
+        if (zones[z]->origin_labels > set->max_labels)
+            set->max_labels = zones[z]->origin_labels;
     }
     return set;
 }
@@ -60,10 +62,17 @@ find_origin(const struct zone_set *set, const uint8_t *lname, int len)
 const struct zone *
 zone_set_find(const struct zone_set *set, const uint8_t *lname)
 {
-    int len = 0;
-    while (lname[len])
+    int len = 0, labels = 0;
+    while (lname[len]) {
         len += 1 + lname[len];
+        labels++;
+    }
     len++;
+    /* No origin has more labels than max_labels: skip the suffixes that are longer. */
+    for (; labels > set->max_labels; labels--) {
+        len -= 1 + lname[0];
+        lname += 1 + lname[0];
+    }
     for (;;) {
         const struct zone *z = find_origin(set, lname, len);
         if (z)
