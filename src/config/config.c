@@ -4,7 +4,7 @@
  * is absent. Errors come back as "file:line: message". Runs on the main or loader thread;
  * the result is immutable afterwards. A new section is a new table plus one top-level entry;
  * the steering sections (geoip, services) live in config_geoip.c, config_services.c and
- * config_nets.c. */
+ * config_nets.c, the health sections (checks, health) in config_checks.c. */
 #include "config/config.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/sockaddr.h"
+#include "config/config_checks.h"
 #include "config/config_services.h"
 #include "config/config_yaml.h"
 
@@ -234,6 +235,8 @@ static const struct cfg_key server_keys[] = {
      .min = 1,
      .max = 256},
     {.name = "log_level", .type = CFG_CUSTOM, .parse = parse_log_level},
+    {.name = "state_file", .type = CFG_CUSTOM, .parse = cfg_parse_state_file},
+    {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},
 };
 
 static int
@@ -321,12 +324,26 @@ parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
     return check_duplicate_zones(ctx, value);
 }
 
+/* `anycast` belongs to meridian-anycast, which reads the same file: skipped here. */
+static int
+skip_section(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    (void)ctx;
+    (void)key;
+    (void)value;
+    (void)target;
+    return 0;
+}
+
 /* The top level: one entry per section. */
 static const struct cfg_key top_keys[] = {
+    {.name = "anycast", .type = CFG_CUSTOM, .parse = skip_section},
     {.name = "server", .type = CFG_CUSTOM, .parse = parse_server},
     {.name = "zones", .type = CFG_CUSTOM, .parse = parse_zones, .required = true},
     {.name = "geoip", .type = CFG_CUSTOM, .parse = cfg_parse_geoip},
     {.name = "services", .type = CFG_CUSTOM, .parse = cfg_parse_services},
+    {.name = "health", .type = CFG_CUSTOM, .parse = cfg_parse_health},
+    {.name = "checks", .type = CFG_CUSTOM, .parse = cfg_parse_checks},
 };
 
 /* Defaults for what the file left out. Numbers are preset before parsing (see config_load);
@@ -401,6 +418,8 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     cfg->tcp_max_connections = 512;
     cfg->tcp_max_pipelined = 16;
     cfg->log_level = LOG_LEVEL_INFO;
+    cfg->startup_wait_ms = CONFIG_DEFAULT_STARTUP_WAIT_MS;
+    cfg->exec_max_concurrent = CONFIG_DEFAULT_EXEC_MAX_CONCURRENT;
 
     f = fopen(path, "r");
     /* A directory opens fine on Linux and would only fail later with a vague read error. */
@@ -444,6 +463,8 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     /* Checks across sections: a service may come before the geoip section it needs. */
     if (cfg_check_services(&ctx) < 0)
         goto out;
+    if (cfg_check_health(&ctx) < 0)
+        goto out;
     apply_defaults(cfg);
     *out = cfg;
     cfg = NULL;
@@ -476,6 +497,7 @@ config_free(struct config *cfg)
     free(cfg->zones);
     cfg_geoip_free(cfg);
     cfg_services_free(cfg);
+    cfg_checks_free(cfg);
     free(cfg->identity);
     free(cfg->version);
     free(cfg->nsid);

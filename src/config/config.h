@@ -102,6 +102,49 @@ struct config_service {
     uint32_t all_down_pool;   /* pool index for CONFIG_ALL_DOWN_POOL */
     uint8_t sticky_prefix_v4; /* default 24 */
     uint8_t sticky_prefix_v6; /* default 56 */
+    bool startup_persisted;   /* `startup: persisted` (use the state file's last states);
+                                 default `wait` (first round of checks before answering) */
+};
+
+enum config_check_type {
+    CONFIG_CHECK_TCP = 0, /* connect */
+    CONFIG_CHECK_HTTP,
+    CONFIG_CHECK_HTTPS,
+    CONFIG_CHECK_DNS,  /* query a name, expect an rcode and optionally an answer */
+    CONFIG_CHECK_EXEC, /* run a command: exit 0 = up */
+    CONFIG_CHECK_FILE, /* an operator or tool writes states into a file */
+};
+
+/* A health check, referenced by name from pool members (`check: NAME`). */
+struct config_check {
+    char *name;
+    int line;
+    enum config_check_type type;
+    uint32_t interval_ms; /* default 5000 */
+    uint32_t timeout_ms;  /* default 2000; must be below the interval */
+    uint32_t rise;        /* successes in a row to go up; default 2 */
+    uint32_t fall;        /* failures in a row to go down; default 3 */
+    uint16_t port;        /* tcp (required), http 80, https 443, dns 53 */
+    /* http, https */
+    char *method;            /* default "GET" */
+    char *path;              /* default "/" */
+    char *host;              /* Host header and TLS SNI; default: the member address */
+    uint16_t *expect_status; /* default {200} */
+    size_t expect_status_count;
+    char *expect_body; /* substring the body must contain, or NULL */
+    bool tls_verify;   /* https: verify the certificate; default true */
+    /* dns */
+    char *qname;          /* absolute name to ask */
+    uint16_t qtype;       /* default A (1) */
+    uint8_t expect_rcode; /* default NOERROR */
+    /* text that one answer RR's rdata must equal (e.g. "192.0.2.1"), or NULL */
+    char *expect_answer;
+    /* exec: argv[0] is the program; "{address}" in any argument becomes the member's address
+     * (or target name), "{port}" the check's port */
+    char **argv; /* NULL-terminated */
+    /* file: each line "ADDRESS STATE" (STATE up|down), '#' comments; a member absent from the
+     * file is down */
+    char *file; /* resolved path */
 };
 
 struct config_zone {
@@ -145,6 +188,14 @@ struct config {
 
     struct config_service *services;
     size_t service_count;
+
+    /* health: */
+    struct config_check *checks;
+    size_t check_count;
+    char *state_file;             /* health states saved here and read at start; NULL = none */
+    char *control_socket;         /* meridianctl UNIX socket path; NULL = none */
+    uint32_t startup_wait_ms;     /* longest wait for the first round of checks; default 10000 */
+    uint32_t exec_max_concurrent; /* exec checks running at once; default 8 */
 };
 
 /* Reads and validates `path`. On success returns 0 and a new config in *out; on failure

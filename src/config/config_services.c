@@ -43,32 +43,6 @@ struct pool_build {
     bool cname;
 };
 
-/* Names as written, made absolute: "\." at the end is an escaped dot, not the root. */
-static char *
-absolute_name(const char *text)
-{
-    size_t len = strlen(text), slashes = 0;
-    char *out;
-
-    while (slashes + 1 < len && text[len - 2 - slashes] == '\\')
-        slashes++;
-    if (len > 0 && text[len - 1] == '.' && slashes % 2 == 0)
-        return xstrdup(text);
-    out = xmalloc(len + 2);
-    memcpy(out, text, len);
-    out[len] = '.';
-    out[len + 1] = '\0';
-    return out;
-}
-
-/* dname_from_text reads "" as the root; an empty name is a mistake, not ".". */
-static bool
-valid_name(const char *s)
-{
-    uint8_t wire[DNAME_MAX_LEN];
-    return s && s[0] != '\0' && dname_from_text(s, wire) >= 0;
-}
-
 int
 cfg_pool_find(const struct config_service *svc, const char *name)
 {
@@ -108,29 +82,6 @@ cfg_parse_pool_list(struct cfg_ctx *ctx, const struct config_service *svc, const
     return 0;
 }
 
-/* Matches a scalar against `words`; the message lists them ("expected a, b or c"). */
-static int
-parse_word(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
-           const char *const *words, size_t count, int *out)
-{
-    const char *s = cfg_scalar(value);
-    char expect[128] = "";
-    size_t used = 0;
-
-    for (size_t i = 0; s && i < count; i++) {
-        if (strcmp(s, words[i]) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    }
-    for (size_t i = 0; i < count && used < sizeof(expect); i++) {
-        const char *sep = i == 0 ? "" : i + 1 == count ? " or " : ", ";
-        int n = snprintf(expect + used, sizeof(expect) - used, "%s%s", sep, words[i]);
-        used += n > 0 ? (size_t)n : 0;
-    }
-    return cfg_error(ctx, value, "%s: expected %s", key->name, expect);
-}
-
 /* members: */
 
 static int
@@ -155,9 +106,9 @@ parse_member_target(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t 
     const char *s = cfg_scalar(value);
 
     (void)key;
-    if (!valid_name(s))
+    if (!cfg_valid_dname(s))
         return cfg_error(ctx, value, "target: invalid domain name '%s'", s ? s : "(not a string)");
-    b->m.target = absolute_name(s);
+    b->m.target = cfg_absolute_dname(s);
     b->target = value;
     return 0;
 }
@@ -466,7 +417,7 @@ parse_type(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, v
 {
     static const char *const words[] = {"address", "cname"};
     int v;
-    if (parse_word(ctx, key, value, words, 2, &v) < 0)
+    if (cfg_parse_word(ctx, key->name, value, words, 2, &v) < 0)
         return -1;
     ((struct service_build *)target)->svc.cname = v == 1;
     return 0;
@@ -477,7 +428,7 @@ parse_order(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
 {
     static const char *const words[] = {"geo", "nearest"};
     int v;
-    if (parse_word(ctx, key, value, words, 2, &v) < 0)
+    if (cfg_parse_word(ctx, key->name, value, words, 2, &v) < 0)
         return -1;
     ((struct service_build *)target)->svc.nearest = v == 1;
     return 0;
@@ -489,9 +440,22 @@ parse_select(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
     /* In enum config_select order. */
     static const char *const words[] = {"weighted", "sticky", "all", "first_n"};
     int v;
-    if (parse_word(ctx, key, value, words, 4, &v) < 0)
+    if (cfg_parse_word(ctx, key->name, value, words, 4, &v) < 0)
         return -1;
     ((struct service_build *)target)->svc.select = (enum config_select)v;
+    return 0;
+}
+
+/* At startup a service either waits for the first round of checks or takes the states
+ * saved in the state file (DESIGN.md §5); the state file is checked in cfg_check_health. */
+static int
+parse_startup(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    static const char *const words[] = {"wait", "persisted"};
+    int v;
+    if (cfg_parse_word(ctx, key->name, value, words, 2, &v) < 0)
+        return -1;
+    ((struct service_build *)target)->svc.startup_persisted = v == 1;
     return 0;
 }
 
@@ -563,6 +527,7 @@ static const struct cfg_key service_keys[] = {
      .min = 1,
      .max = FIRST_N_MAX},
     {.name = "sticky_prefix", .type = CFG_CUSTOM, .parse = parse_sticky_prefix},
+    {.name = "startup", .type = CFG_CUSTOM, .parse = parse_startup},
     {.name = "all_down",
      .type = CFG_CUSTOM,
      .parse = keep_node,
@@ -642,7 +607,7 @@ parse_service(struct cfg_ctx *ctx, struct config_service *svc, yaml_node_t *key_
     rc = cfg_parse_mapping(ctx, value, section, service_keys,
                            sizeof(service_keys) / sizeof(service_keys[0]), &b);
     *svc = b.svc;
-    svc->name = absolute_name(name);
+    svc->name = cfg_absolute_dname(name);
     svc->line = cfg_line(key_node);
     if (rc < 0)
         return -1;
@@ -669,7 +634,7 @@ cfg_parse_services(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *
 
         if (cfg_map_entry(ctx, value, i, &name, &k, &v) < 0)
             return -1;
-        if (!valid_name(name))
+        if (!cfg_valid_dname(name))
             return cfg_error(ctx, k, "services: invalid domain name '%s'", name);
         if (parse_service(ctx, &cfg->services[i], k, name, v) < 0)
             return -1;

@@ -169,6 +169,54 @@ cfg_find_duplicate_dname(const char *const *names, size_t n, size_t *dup, size_t
     return true;
 }
 
+char *
+cfg_absolute_dname(const char *text)
+{
+    size_t len = strlen(text), slashes = 0;
+    char *out;
+
+    /* "\." at the end is an escaped dot, not the root: count the backslashes before it. */
+    while (slashes + 1 < len && text[len - 2 - slashes] == '\\')
+        slashes++;
+    if (len > 0 && text[len - 1] == '.' && slashes % 2 == 0)
+        return xstrdup(text);
+    out = xmalloc(len + 2);
+    memcpy(out, text, len);
+    out[len] = '.';
+    out[len + 1] = '\0';
+    return out;
+}
+
+bool
+cfg_valid_dname(const char *s)
+{
+    uint8_t wire[DNAME_MAX_LEN];
+    /* dname_from_text reads "" as the root; an empty name is a mistake, not ".". */
+    return s && s[0] != '\0' && dname_from_text(s, wire) >= 0;
+}
+
+int
+cfg_parse_word(struct cfg_ctx *ctx, const char *name, yaml_node_t *value, const char *const *words,
+               size_t count, int *out)
+{
+    const char *s = cfg_scalar(value);
+    char expect[128] = "";
+    size_t used = 0;
+
+    for (size_t i = 0; s && i < count; i++) {
+        if (strcmp(s, words[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < count && used < sizeof(expect); i++) {
+        const char *sep = i == 0 ? "" : i + 1 == count ? " or " : ", ";
+        int n = snprintf(expect + used, sizeof(expect) - used, "%s%s", sep, words[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return cfg_error(ctx, value, "%s: expected %s", name, expect);
+}
+
 int
 cfg_parse_uint(const char *text, uint64_t max, uint64_t *out)
 {
@@ -215,8 +263,8 @@ cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
 }
 
 /* The largest whole unit, so range messages read "1ms..1h" rather than "1..3600000". */
-static void
-format_duration(uint32_t ms, char *out, size_t out_size)
+void
+cfg_format_duration(uint32_t ms, char *out, size_t out_size)
 {
     if (ms != 0 && ms % 3600000 == 0)
         snprintf(out, out_size, "%uh", ms / 3600000);
@@ -274,8 +322,8 @@ parse_duration_key(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *
     uint64_t ms;
     if (!s || cfg_parse_duration_ms(s, &ms) < 0 || ms < key->min || ms > key->max) {
         char lo[24], hi[24];
-        format_duration(key->min, lo, sizeof(lo));
-        format_duration(key->max, hi, sizeof(hi));
+        cfg_format_duration(key->min, lo, sizeof(lo));
+        cfg_format_duration(key->max, hi, sizeof(hi));
         return cfg_error(ctx, value, "%s: expected a duration %s..%s (e.g. 10s, 500ms, 2m)",
                          key->name, lo, hi);
     }

@@ -83,6 +83,22 @@ char *cfg_resolve_path(const struct cfg_ctx *ctx, const char *path);
  * before it, and *first that earlier index. */
 bool cfg_find_duplicate_dname(const char *const *names, size_t n, size_t *dup, size_t *first);
 
+/* A domain name as written, made absolute (a trailing "." added unless present; "\." at
+ * the end is an escaped dot). Returns a new string. */
+char *cfg_absolute_dname(const char *text);
+
+/* A non-empty, valid presentation-form domain name (NULL is not). */
+bool cfg_valid_dname(const char *s);
+
+/* Matches a scalar against `words` (case-sensitive) and stores the index; otherwise an error
+ * "name: expected a, b or c" at the node. */
+int cfg_parse_word(struct cfg_ctx *ctx, const char *name, yaml_node_t *value,
+                   const char *const *words, size_t count, int *out)
+    __attribute__((warn_unused_result));
+
+/* A duration in its largest whole unit ("2s", "500ms", "10m", "1h"). */
+void cfg_format_duration(uint32_t ms, char *out, size_t out_size);
+
 /* Walks the mapping `node` with the key table: unknown, repeated or missing required keys are
  * errors. `section` names it in messages ("server"); NULL means the top level. */
 int cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *section,

@@ -39,7 +39,6 @@ struct dns_view {
     uint16_t nsid_len;
     uint16_t udp_max_size; /* largest UDP response we send to an EDNS client */
     const struct policy_set *policies;  /* steered names; NULL = none */
-    const struct health_table *health;  /* NULL = every member up unless forced down */
 };
 
 struct dns_client {
@@ -47,6 +46,8 @@ struct dns_client {
     bool tcp;
     bool ecs_ignore;  /* the listener ignores EDNS Client Subnet (RFC 7871) */
     uint64_t random;  /* one random number for this query (weighted choice) */
+    const struct health_table *health; /* NULL = every member up unless forced down */
+    uint32_t now_s;   /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
 };
 
 /* What happened, for counters. */

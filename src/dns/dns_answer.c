@@ -164,10 +164,12 @@ policy_client(struct answer *a)
         pc->bits = 128;
         memcpy(pc->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
     }
-    int family = pc->family, bits = pc->bits;
-    if (family == 6) {
+    if (pc->family == 6) {
+        /* Where the IPv4 address sits inside the IPv6 one: bit 16 for 6to4 (2002::/16),
+         * bit 96 for mapped and compatible addresses. */
+        int offset = pc->addr[0] == 0x20 && pc->addr[1] == 0x02 ? 16 : 96;
         geo_normalize(&pc->family, pc->addr, &pc->bits);
-        a->scope_offset = pc->family == 4 ? bits - pc->bits : 0;
+        a->scope_offset = pc->family == 4 ? offset : 0;
     }
     a->have_pc = true;
     return pc;
@@ -208,7 +210,8 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     if (!svc || (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA))
         return false;
     struct policy_answer ans;
-    policy_select(svc, policy_client(a), qtype, a->view->health, a->client->random, &ans);
+    policy_select(svc, policy_client(a), qtype, a->client->health, a->client->random,
+                  a->client->now_s, &ans);
     a->steered = true;
     if (ans.scope > a->ecs_scope)
         a->ecs_scope = ans.scope;

@@ -62,12 +62,21 @@ struct policy_service {
     struct geo_tree tree;  /* leaf value: index into orders */
 };
 
+/* One health target: a distinct (address or CNAME target, check) pair of the members. */
+struct policy_health_target {
+    char *key;  /* "192.0.2.10|web-http": identity across reloads and in the state file */
+    char *text; /* the address or target as printed ("192.0.2.10") */
+    const struct config_member *member; /* the first member that uses it */
+    bool wait_at_startup; /* some service using it starts with `startup: wait` */
+};
+
 struct policy_set {
     struct policy_service *services;
     uint32_t count;
     uint32_t *slots; /* open-addressing index by owner hash; UINT32_MAX = empty */
     uint32_t slot_mask;
-    uint32_t health_count; /* number of distinct health ids */
+    struct policy_health_target *health_targets; /* indexed by health id */
+    uint32_t health_count;
 };
 
 /* Builds the policies of cfg->services. `geo` may be NULL when no database is configured.
@@ -98,14 +107,16 @@ struct policy_answer {
     bool failed_open;    /* every candidate was down: all_down applied */
 };
 
-/* Answers qtype (1 = A, 28 = AAAA, anything for CNAME services) for `client`. */
+/* Answers qtype (1 = A, 28 = AAAA, anything for CNAME services) for `client` at monotonic
+ * second now_s. The TTL is the service's, capped at the time until any member whose health
+ * could change this answer may change state (never below 1 s), so caches follow health. */
 void policy_select(const struct policy_service *svc, const struct policy_client *client,
                    uint16_t qtype, const struct health_table *health, uint64_t random,
-                   struct policy_answer *out);
+                   uint32_t now_s, struct policy_answer *out);
 
 /* Prints how the answer was chosen (meridiand -q, meridianctl explain). */
 void policy_explain(const struct policy_service *svc, const struct policy_client *client,
-                    uint16_t qtype, const struct health_table *health, const struct geo_db *geo,
-                    FILE *out);
+                    uint16_t qtype, const struct health_table *health, uint32_t now_s,
+                    const struct geo_db *geo, FILE *out);
 
 #endif

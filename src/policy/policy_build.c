@@ -6,6 +6,8 @@
  * (subdivision, then country, then continent, then default), `nets` are set on top, most
  * specific last, and equal neighbours are merged so a leaf's depth is the widest prefix with
  * that answer. Runs on the loader thread. */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,35 +17,43 @@
 
 struct builder {
     const struct config *cfg;
-    char **health_keys; /* distinct "target|check" strings, index = health id */
+    struct policy_health_target *targets; /* index = health id */
     uint32_t health_count;
     uint32_t health_cap;
 };
 
+static void
+member_text(const struct config_member *m, char *buf, size_t size)
+{
+    if (m->target)
+        snprintf(buf, size, "%s", m->target);
+    else
+        inet_ntop(m->address.family == 4 ? AF_INET : AF_INET6, m->address.addr, buf,
+                  (socklen_t)size);
+}
+
 /* One health id per distinct (target, check). A linear search: load time only, and 5,000
  * members cost about 12 million short compares. */
 static uint32_t
-health_id(struct builder *b, const struct config_member *m)
+health_id(struct builder *b, const struct config_member *m, bool wait_at_startup)
 {
-    char key[DNAME_TEXT_MAX + 128];
-    if (m->target)
-        snprintf(key, sizeof(key), "%s|%s", m->target, m->check ? m->check : "");
-    else
-        snprintf(key, sizeof(key), "%d:%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x"
-                                   "%02x%02x|%s",
-                 m->address.family, m->address.addr[0], m->address.addr[1], m->address.addr[2],
-                 m->address.addr[3], m->address.addr[4], m->address.addr[5], m->address.addr[6],
-                 m->address.addr[7], m->address.addr[8], m->address.addr[9], m->address.addr[10],
-                 m->address.addr[11], m->address.addr[12], m->address.addr[13],
-                 m->address.addr[14], m->address.addr[15], m->check ? m->check : "");
-    for (uint32_t i = 0; i < b->health_count; i++)
-        if (strcmp(b->health_keys[i], key) == 0)
+    char text[DNAME_TEXT_MAX], key[DNAME_TEXT_MAX + 80];
+    member_text(m, text, sizeof(text));
+    if (snprintf(key, sizeof(key), "%s|%s", text, m->check ? m->check : "") >= (int)sizeof(key))
+        key[sizeof(key) - 1] = '\0';
+    for (uint32_t i = 0; i < b->health_count; i++) {
+        if (strcmp(b->targets[i].key, key) == 0) {
+            b->targets[i].wait_at_startup |= wait_at_startup;
             return i;
+        }
+    }
     if (b->health_count == b->health_cap) {
         b->health_cap = b->health_cap ? b->health_cap * 2 : 64;
-        b->health_keys = xrealloc(b->health_keys, b->health_cap * sizeof(*b->health_keys));
+        b->targets = xrealloc(b->targets, b->health_cap * sizeof(*b->targets));
     }
-    b->health_keys[b->health_count] = xstrdup(key);
+    b->targets[b->health_count] = (struct policy_health_target){
+        .key = xstrdup(key), .text = xstrdup(text), .member = m,
+        .wait_at_startup = wait_at_startup};
     return b->health_count++;
 }
 
@@ -231,7 +241,7 @@ build_service(struct builder *b, struct policy_service *svc, const struct config
             pm->cfg = cm;
             pm->weight = cm->weight;
             pm->forced_down = cm->down;
-            pm->health_id = health_id(b, cm);
+            pm->health_id = health_id(b, cm, !c->startup_persisted);
             pm->key = member_key(cm);
             if (cm->target) {
                 uint8_t wire[DNAME_MAX_LEN];
@@ -284,12 +294,10 @@ policy_set_build(const struct config *cfg, const struct geo_db *geo, struct poli
             i = (i + 1) & set->slot_mask;
         set->slots[i] = s;
     }
-    set->health_count = b.health_count;
     rc = 0;
 out:
-    for (uint32_t i = 0; i < b.health_count; i++)
-        free(b.health_keys[i]);
-    free(b.health_keys);
+    set->health_targets = b.targets;
+    set->health_count = b.health_count;
     if (rc < 0) {
         policy_set_free(set);
         set = NULL;
@@ -318,6 +326,11 @@ policy_set_free(struct policy_set *set)
         free(svc->orders);
         geo_tree_fini(&svc->tree);
     }
+    for (uint32_t i = 0; i < set->health_count; i++) {
+        free(set->health_targets[i].key);
+        free(set->health_targets[i].text);
+    }
+    free(set->health_targets);
     free(set->services);
     free(set->slots);
     free(set);

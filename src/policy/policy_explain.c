@@ -76,8 +76,8 @@ explain_location(const struct policy_service *svc, const struct policy_client *c
 
 void
 policy_explain(const struct policy_service *svc, const struct policy_client *client,
-               uint16_t qtype, const struct health_table *health, const struct geo_db *geo,
-               FILE *out)
+               uint16_t qtype, const struct health_table *health, uint32_t now_s,
+               const struct geo_db *geo, FILE *out)
 {
     const struct config_service *c = svc->cfg;
     char text[DNAME_TEXT_MAX];
@@ -99,7 +99,7 @@ policy_explain(const struct policy_service *svc, const struct policy_client *cli
     explain_location(svc, client, geo, why, sizeof(why), out);
 
     struct policy_answer ans;
-    policy_select(svc, client, qtype, health, 0, &ans);
+    policy_select(svc, client, qtype, health, 0, now_s, &ans);
     const struct policy_order *order = &svc->orders[ans.order];
     fprintf(out, "pool order (%s):", svc->client_dependent ? why : "default");
     for (uint32_t i = 0; i < order->count; i++)
@@ -111,9 +111,13 @@ policy_explain(const struct policy_service *svc, const struct policy_client *cli
         for (uint32_t m = 0; m < pool->member_count; m++) {
             const struct policy_member *pm = &pool->members[m];
             format_member(pm, text, sizeof(text));
-            fprintf(out, "    %-40s weight %-7u health %s%s\n", text, pm->weight,
-                    health_names[health_get(health, pm->health_id)],
-                    pm->forced_down ? ", forced down" : "");
+            uint32_t stable = health_stable_for(health, pm->health_id, now_s);
+            char stable_text[32] = "";
+            if (stable != HEALTH_NEVER)
+                snprintf(stable_text, sizeof(stable_text), ", may change in %us", stable);
+            fprintf(out, "    %-40s weight %-7u health %s%s%s\n", text, pm->weight,
+                    health_names[health_get(health, pm->health_id)], stable_text,
+                    pm->forced_down ? ", forced down in config" : "");
         }
     }
     if (ans.count == 0) {

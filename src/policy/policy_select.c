@@ -6,12 +6,14 @@
 
 #include "policy/policy.h"
 
+/* Failing open overrides what probes say, never what an operator decided: members forced
+ * down in the config or drained stay out. */
 static bool
 member_usable(const struct policy_member *m, const struct health_table *health, bool fail_open)
 {
-    if (fail_open)
-        return true;
-    return !m->forced_down && health_get(health, m->health_id) != HEALTH_DOWN;
+    if (m->forced_down || health_drained(health, m->health_id))
+        return false;
+    return fail_open || health_get(health, m->health_id) != HEALTH_DOWN;
 }
 
 static bool
@@ -120,10 +122,31 @@ pick(const struct policy_service *svc, const struct policy_pool *pool,
     return 0;
 }
 
+/* Caps out->ttl_s at the stable time of every checked member of pools [0, last] of the
+ * order: any of them changing state could change this answer (a member coming back in an
+ * earlier pool, a chosen one failing, the weighted set changing). */
+static void
+cap_ttl(const struct policy_service *svc, const struct policy_order *order, uint32_t last,
+        const struct health_table *health, uint32_t now_s, struct policy_answer *out)
+{
+    if (!health)
+        return;
+    for (uint32_t i = 0; i <= last && i < order->count; i++) {
+        const struct policy_pool *pool = &svc->pools[order->pools[i]];
+        for (uint32_t m = 0; m < pool->member_count; m++) {
+            if (pool->members[m].forced_down)
+                continue;
+            uint32_t stable = health_stable_for(health, pool->members[m].health_id, now_s);
+            if (stable < out->ttl_s)
+                out->ttl_s = stable > 0 ? stable : 1;
+        }
+    }
+}
+
 void
 policy_select(const struct policy_service *svc, const struct policy_client *client,
               uint16_t qtype, const struct health_table *health, uint64_t random,
-              struct policy_answer *out)
+              uint32_t now_s, struct policy_answer *out)
 {
     const struct config_service *c = svc->cfg;
     int family = svc->cname ? 0 : qtype == 28 ? 6 : 4;
@@ -145,7 +168,7 @@ policy_select(const struct policy_service *svc, const struct policy_client *clie
             out->order = 0;
         out->scope = (uint8_t)depth;
     }
-    if (c->select == CONFIG_SELECT_STICKY && client->family && !svc->cname) {
+    if (c->select == CONFIG_SELECT_STICKY && client->family) {
         /* The answer depends on the hashed subnet: never claim a wider scope. */
         int prefix = client->family == 6 ? c->sticky_prefix_v6 : c->sticky_prefix_v4;
         if (out->scope < prefix)
@@ -157,9 +180,21 @@ policy_select(const struct policy_service *svc, const struct policy_client *clie
         out->count = pick(svc, pool, client, family, health, false, random, out);
         if (out->count) {
             out->pool = (int32_t)order->pools[i];
+            cap_ttl(svc, order, i, health, now_s, out);
             return;
         }
     }
+    cap_ttl(svc, order, order->count, health, now_s, out);
+    /* No member of the asked family in this client's pools at all: that is NODATA by
+     * design, not an outage, so all_down does not apply. */
+    bool any = false;
+    for (uint32_t i = 0; i < order->count && !any; i++) {
+        const struct policy_pool *pool = &svc->pools[order->pools[i]];
+        for (uint32_t m = 0; m < pool->member_count && !any; m++)
+            any = member_matches(&pool->members[m], family);
+    }
+    if (!any)
+        return;
     /* Every candidate is down: the service's declared all_down behaviour. */
     out->failed_open = true;
     switch (c->all_down) {

@@ -206,8 +206,8 @@ build_query(const uint8_t *qname, int qname_len, uint16_t qtype,
 }
 
 int
-explain_query(const struct snapshot *snap, const char *client, const char *qname_text,
-              const char *qtype_text, FILE *out)
+explain_query(const struct snapshot *snap, const struct health_table *health,
+              const char *client, const char *qname_text, const char *qtype_text, FILE *out)
 {
     struct sockaddr_storage ss;
     int prefix;
@@ -238,14 +238,15 @@ explain_query(const struct snapshot *snap, const char *client, const char *qname
             if (pc.family == 6)
                 geo_normalize(&pc.family, pc.addr, &pc.bits);
         }
-        policy_explain(svc, &pc, (uint16_t)qtype, snap->view.health, snap->geo, out);
+        policy_explain(svc, &pc, (uint16_t)qtype, health, health_now_s(), snap->geo, out);
     } else {
         fprintf(out, "no steering policy at this name: static zone data answers\n");
     }
 
     uint8_t query[512], resp[65535];
     size_t qlen = build_query(qname, qname_len, (uint16_t)qtype, &ss, prefix, query);
-    struct dns_client dc = {.addr = (const struct sockaddr *)&ss, .random = 0};
+    struct dns_client dc = {
+        .addr = (const struct sockaddr *)&ss, .random = 0, .health = health, .now_s = health_now_s()};
     struct dns_result res;
     size_t n = dns_answer(&snap->view, &dc, query, qlen, resp, sizeof(resp), &res);
     if (n >= DNS_HEADER_LEN)

@@ -10,7 +10,7 @@
 #include "server/snapshot.h"
 
 /* Returns 0, or -1 after printing a usage error to stderr. */
-int explain_query(const struct snapshot *snap, const char *client, const char *qname,
-                  const char *qtype, FILE *out);
+int explain_query(const struct snapshot *snap, const struct health_table *health,
+                  const char *client, const char *qname, const char *qtype, FILE *out);
 
 #endif

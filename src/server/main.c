@@ -18,12 +18,12 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "net/net.h"
+#include "health/monitor.h"
+#include "server/control.h"
 #include "server/explain.h"
 #include "server/snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/meridian/meridian.yaml"
-
-static struct snapshot *current; /* RCU-protected */
 
 /* Per-worker random state for weighted choices, one cache line each so workers never share. */
 struct worker_rng {
@@ -53,7 +53,11 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
                                 .random = next_random(&worker_rngs[worker])};
     struct dns_result result;
     rcu_read_lock();
-    const struct snapshot *snap = rcu_dereference(current);
+    const struct snapshot *snap = snapshot_current_get();
+    if (snap->policies) {
+        client.health = rcu_dereference(snap->health);
+        client.now_s = health_now_s();
+    }
     if (nq->listen_index < snap->cfg->listen_count)
         client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
@@ -104,6 +108,20 @@ elapsed_s(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+static struct health_monitor *monitor;
+
+/* Starts (first call) or re-targets the health monitor for snap. */
+static int
+health_attach(struct snapshot *snap, char err[CONFIG_ERR_MAX])
+{
+    if (!monitor)
+        return health_monitor_start(snap->cfg, snap->health_specs, snap->health_count,
+                                    &snap->health, &monitor, err);
+    health_monitor_update(monitor, snap->cfg, snap->health_specs, snap->health_count,
+                          &snap->health);
+    return 0;
+}
+
 static void
 reload(const char *path)
 {
@@ -114,13 +132,17 @@ reload(const char *path)
     notify_systemd("RELOADING=1");
     if (snapshot_load(path, &snap, err) < 0) {
         log_error("reload failed, still serving the previous data: %s", err);
+        snapshot_record_reload(false, err);
         notify_systemd("READY=1");
         return;
     }
     log_set_level((enum log_level)snap->cfg->log_level);
-    struct snapshot *old = rcu_xchg_pointer(&current, snap);
+    /* The monitor publishes into the new snapshot from now on, states carried over. */
+    (void)health_attach(snap, err);
+    struct snapshot *old = snapshot_publish(snap);
     synchronize_rcu(); /* every worker has left the old snapshot */
     snapshot_free(old);
+    snapshot_record_reload(true, NULL);
     log_info("reloaded: %zu zones, %zu records in %.3f s (listen addresses and workers change "
              "only on restart)",
              snap->cfg->zone_count, snap->record_count, elapsed_s(&start));
@@ -187,7 +209,8 @@ main(int argc, char **argv)
         return 1;
     }
     if (explain_client) {
-        int rc = explain_query(snap, explain_client, argv[optind], argv[optind + 1], stdout);
+        int rc = explain_query(snap, NULL, explain_client, argv[optind], argv[optind + 1],
+                               stdout);
         snapshot_free(snap);
         return rc < 0 ? 2 : 0;
     }
@@ -200,7 +223,28 @@ main(int argc, char **argv)
     log_set_level((enum log_level)snap->cfg->log_level);
     log_info("loaded %zu zones, %zu records in %.3f s", snap->cfg->zone_count, snap->record_count,
              elapsed_s(&start));
-    rcu_assign_pointer(current, snap);
+    (void)snapshot_publish(snap);
+
+    /* Health: probe first, and for `startup: wait` services answer only once the first
+     * round is in (bounded by health.startup_wait). */
+    if (snap->health_count) {
+        if (health_attach(snap, err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        uint32_t left = health_monitor_wait_first_round(monitor, snap->cfg->startup_wait_ms);
+        if (left)
+            log_warning("health: %u targets still unknown after %u ms; answering anyway (they "
+                        "count as up until probed)",
+                        left, snap->cfg->startup_wait_ms);
+    }
+    struct control *control = NULL;
+    if (snap->cfg->control_socket &&
+        control_start(snap->cfg->control_socket, monitor, &control, err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        health_monitor_stop(monitor);
+        return 1;
+    }
 
     /* Signals go to the main thread only: block them before the workers start. */
     sigset_t sigs;
@@ -247,7 +291,10 @@ main(int argc, char **argv)
     }
     notify_systemd("STOPPING=1");
     net_stop(net);
-    snapshot_free(current);
+    control_stop(control);
+    health_monitor_stop(monitor);
+    synchronize_rcu();
+    snapshot_free(snapshot_publish(NULL));
     free(worker_rngs);
     return 0;
 }

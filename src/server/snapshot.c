@@ -5,12 +5,84 @@
 #include "server/snapshot.h"
 
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <urcu.h>
+
 #include "common/alloc.h"
 #include "common/log.h"
+
+static struct snapshot *current; /* RCU-protected */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot_reload last_reload;
+
+struct snapshot *
+snapshot_current_get(void)
+{
+    return rcu_dereference(current);
+}
+
+struct snapshot *
+snapshot_publish(struct snapshot *snap)
+{
+    return rcu_xchg_pointer(&current, snap);
+}
+
+void
+snapshot_record_reload(bool ok, const char *error)
+{
+    pthread_mutex_lock(&reload_lock);
+    last_reload.at = time(NULL);
+    last_reload.ok = ok;
+    snprintf(last_reload.error, sizeof(last_reload.error), "%s", error ? error : "");
+    pthread_mutex_unlock(&reload_lock);
+}
+
+struct snapshot_reload
+snapshot_last_reload(void)
+{
+    pthread_mutex_lock(&reload_lock);
+    struct snapshot_reload r = last_reload;
+    pthread_mutex_unlock(&reload_lock);
+    return r;
+}
+
+/* One health spec per health target of the policies: its check and what to probe. */
+static int
+build_health_specs(struct snapshot *snap, char err[CONFIG_ERR_MAX])
+{
+    const struct policy_set *set = snap->policies;
+    const struct config *cfg = snap->cfg;
+    if (!set || set->health_count == 0)
+        return 0;
+    snap->health_count = set->health_count;
+    snap->health_specs = xcalloc(set->health_count, sizeof(*snap->health_specs));
+    for (uint32_t id = 0; id < set->health_count; id++) {
+        const struct policy_health_target *t = &set->health_targets[id];
+        struct health_spec *spec = &snap->health_specs[id];
+        spec->key = t->key;
+        spec->wait_at_startup = t->wait_at_startup;
+        spec->target.text = t->text;
+        if (t->member->target) {
+            spec->target.name = t->member->target;
+        } else {
+            spec->target.family = t->member->address.family;
+            memcpy(spec->target.addr, t->member->address.addr, sizeof(spec->target.addr));
+        }
+        for (size_t c = 0; t->member->check && c < cfg->check_count; c++)
+            if (strcmp(cfg->checks[c].name, t->member->check) == 0)
+                spec->check = &cfg->checks[c];
+        if (t->member->check && !spec->check) {
+            snprintf(err, CONFIG_ERR_MAX, "%s:%d: unknown check '%s'", cfg->path,
+                     t->member->line, t->member->check);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* The config zone whose origin is the longest suffix of `name` (lowercased wire), or -1. */
 static int
@@ -168,6 +240,9 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         goto fail;
     if (cfg->service_count && policy_set_build(cfg, snap->geo, &snap->policies, err) < 0)
         goto fail;
+    if (build_health_specs(snap, err) < 0)
+        goto fail;
+    snap->loaded_at = time(NULL);
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;
     snap->view.version = cfg->hide_version ? NULL : cfg->version;
@@ -189,6 +264,8 @@ snapshot_free(struct snapshot *snap)
 {
     if (!snap)
         return;
+    health_table_free(snap->health);
+    free(snap->health_specs);
     policy_set_free(snap->policies);
     zone_set_free(snap->zones);
     geo_db_free(snap->geo);

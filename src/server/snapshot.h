@@ -7,9 +7,12 @@
 #ifndef MERIDIAN_SERVER_SNAPSHOT_H
 #define MERIDIAN_SERVER_SNAPSHOT_H
 
+#include <time.h>
+
 #include "config/config.h"
 #include "dns/dns.h"
 #include "geoip/geoip.h"
+#include "health/monitor.h"
 #include "policy/policy.h"
 
 struct snapshot {
@@ -19,6 +22,19 @@ struct snapshot {
     struct policy_set *policies; /* NULL without services */
     struct dns_view view;
     size_t record_count;
+    time_t loaded_at;
+    /* Health: one spec per health id of `policies`, and the RCU slot the monitor publishes
+     * this snapshot's health table into (workers read it with rcu_dereference). */
+    struct health_spec *health_specs;
+    uint32_t health_count;
+    struct health_table *health;
+};
+
+/* The result of the last reload, for `meridianctl status`. */
+struct snapshot_reload {
+    time_t at; /* 0: none yet */
+    bool ok;
+    char error[CONFIG_ERR_MAX];
 };
 
 /* Loads the config at `path`, the GeoIP database, every zone and every service.
@@ -26,5 +42,13 @@ struct snapshot {
 int snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 void snapshot_free(struct snapshot *snap);
+
+/* The snapshot workers answer from. Get it inside rcu_read_lock(); publish on the main
+ * thread only, which returns the previous one (free it after synchronize_rcu()). */
+struct snapshot *snapshot_current_get(void);
+struct snapshot *snapshot_publish(struct snapshot *snap);
+
+void snapshot_record_reload(bool ok, const char *error);
+struct snapshot_reload snapshot_last_reload(void);
 
 #endif

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034  # variables here are used by run.sh and mem.sh
 # SPDX-License-Identifier: MIT
-# Shared helpers for run.sh and mem.sh (sourced, not run): server configs, start/stop by
-# pid, readiness, CPU pinning, CPU and memory accounting from /proc.
+# Shared helpers for run.sh, geo.sh and mem.sh (sourced, not run): server configs,
+# start/stop by pid, readiness, CPU pinning, CPU and memory accounting from /proc.
 #
 # Every server is started as: setsid taskset -c CPU timeout MAXLIFE <server in foreground>,
 # so even if the harness itself is killed, no server outlives SERVER_MAX_LIFE seconds.
@@ -180,9 +180,12 @@ descendants() {
 # The server's own processes: everything below the timeout wrapper.
 server_pids() { descendants "${SRV_PID[$1]}"; }
 
-# One dig query; prints dig's full output.  Loopback only, one try.
-dq() { # port name type
-    dig +norec +tries=1 +time=1 -p "$1" @"$BENCH_ADDR" "$2" "$3" 2>/dev/null || true
+# One dig query, optionally with an EDNS Client Subnet option; prints dig's full output.
+# Loopback only, one try.
+dq() { # port name type [subnet]
+    local ecs=()
+    [[ -n ${4:-} ]] && ecs=(+subnet="$4")
+    dig +norec +tries=1 +time=1 "${ecs[@]}" -p "$1" @"$BENCH_ADDR" "$2" "$3" 2>/dev/null || true
 }
 
 # Poll every 20 ms until NAME/A answers NOERROR with an answer, up to TIMEOUT s.
@@ -209,7 +212,8 @@ start_server() { # name wd origin zonefile ready_name pin
         echo "error: port $port (for $name) is in use" >&2
         return 1
     }
-    write_config "$name" "$wd" "$port" "$origin" "$zfile"
+    # WRITE_CONFIG: the config writer (same arguments as write_config; geo.sh sets its own).
+    "${WRITE_CONFIG:-write_config}" "$name" "$wd" "$port" "$origin" "$zfile"
     if [[ $name == meridiand && ! -x ${SRV_CMD[0]} ]]; then
         echo "error: meridiand binary ${SRV_CMD[0]} not found" >&2
         return 1
@@ -310,9 +314,10 @@ mem_kb() { # name Pss|Rss|VmHWM
 }
 
 # Correctness check against bench.test: each line is
-#   qname qtype rcode expect
+#   qname qtype rcode expect [subnet]
 # expect: "-" empty answer; "ref:X" empty answer and X in the authority section;
-# otherwise a string that must appear in the answer section.
+# "addr:X" the answer's A/AAAA addresses are exactly X; otherwise a string that must
+# appear in the answer section.  subnet: send it as EDNS Client Subnet (dig +subnet).
 BENCH_CHECKS="\
 host0001.bench.test A NOERROR 198.18.0.1
 host0500.bench.test AAAA NOERROR 2001:db8:1::1f4
@@ -330,12 +335,12 @@ host0007.bench.test MX NOERROR -
 mail.bench.test AAAA NOERROR -
 www.sub.bench.test A NOERROR ref:ns1.sub.bench.test."
 
-# Runs BENCH_CHECKS against NAME; prints failures; returns the number of failures.
-check_answers() { # name
-    local port fails=0 qn qt rc exp out ans auth
+# Runs CHECKS (default BENCH_CHECKS) against NAME; prints failures; returns their number.
+check_answers() { # name [checks]
+    local port fails=0 qn qt rc exp sub out ans auth
     port=$(port_of "$1")
-    while read -r qn qt rc exp; do
-        out=$(dq "$port" "$qn" "$qt")
+    while read -r qn qt rc exp sub; do
+        out=$(dq "$port" "$qn" "$qt" "$sub")
         ans=$(sed -n '/;; ANSWER SECTION:/,/^$/p' <<<"$out")
         auth=$(sed -n '/;; AUTHORITY SECTION:/,/^$/p' <<<"$out")
         local ok=1
@@ -343,14 +348,33 @@ check_answers() { # name
         case $exp in
         -) [[ -z $ans ]] || ok=0 ;;
         ref:*) [[ -z $ans && $auth == *"${exp#ref:}"* ]] || ok=0 ;;
+        addr:*) [[ $(awk '$4 == "A" || $4 == "AAAA" {printf "%s ", $5}' <<<"$ans") == "${exp#addr:} " ]] || ok=0 ;;
         *) [[ $ans == *"$exp"* ]] || ok=0 ;;
         esac
         if ((!ok)); then
             fails=$((fails + 1))
-            echo "  $1: $qn $qt: want $rc '$exp', got: $(grep -o 'status: [A-Z]*' <<<"$out" || echo 'no answer') $(tr '\n\t' '  ' <<<"$ans" | tr -s ' ')" >&2
+            echo "  $1: $qn $qt${sub:+ (ECS $sub)}: want $rc '$exp', got: $(grep -o 'status: [A-Z]*' <<<"$out" || echo 'no answer') $(tr '\n\t' '  ' <<<"$ans" | tr -s ' ')" >&2
         fi
-    done <<<"$BENCH_CHECKS"
+    done <<<"${2:-$BENCH_CHECKS}"
     return $fails
+}
+
+# Value of KEY in a line of key=value pairs (blast's output).
+kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# Accounting around one load run: server CPU ticks, busy ticks of the server's and the
+# generator's core, wall time; end_measure sets T_TICKS, T_SBUSY, T_GBUSY, T_WALL (s).
+begin_measure() { # server
+    T_TICKS0=$(cpu_ticks "$1")
+    T_SBUSY0=$(busy_ticks "cpu$SERVER_CPU")
+    T_GBUSY0=$(busy_ticks "cpu$GEN_CPU")
+    T_NS0=$(date +%s%N)
+}
+end_measure() { # server
+    T_TICKS=$(($(cpu_ticks "$1") - T_TICKS0))
+    T_SBUSY=$(($(busy_ticks "cpu$SERVER_CPU") - T_SBUSY0))
+    T_GBUSY=$(($(busy_ticks "cpu$GEN_CPU") - T_GBUSY0))
+    T_WALL=$(awk -v a="$T_NS0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
 }
 
 # Median and min-max helpers for report tables (values on stdin, one per line).

@@ -8,6 +8,8 @@
 #   gen-zone.sh big [OUT]     big.test: BIG_NAMES (default 500,000) names x (A + AAAA)
 #                             = 1,000,000 records, plus SOA/NS (memory and load-time test)
 #   gen-zone.sh tiny [OUT]    tiny.test: SOA, NS, two A (baseline for memory per record)
+#   gen-zone.sh geo [OUT]     geo.test: SOA, 2 NS + address only; geo.sh adds the steered
+#                             www per server (meridiand: a service, so nothing in the zone)
 #
 # OUT defaults to $BENCH_OUT/data/<origin>.zone (BENCH_OUT=/tmp/meridian-bench).
 # Prints the path written and the record count ("PATH RECORDS") on stdout.
@@ -15,9 +17,9 @@ set -euo pipefail
 
 kind=${1:-}
 case "$kind" in
-bench | big | tiny) ;;
+bench | big | tiny | geo) ;;
 *)
-    echo "usage: $0 bench|big|tiny [OUT]" >&2
+    echo "usage: $0 bench|big|tiny|geo [OUT]" >&2
     exit 2
     ;;
 esac
@@ -40,6 +42,9 @@ Z
 }
 
 case "$kind" in
+geo)
+    header "$origin" >"$tmp"
+    ;;
 tiny)
     {
         header "$origin"

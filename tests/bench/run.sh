@@ -154,22 +154,6 @@ for s in "${SERVERS[@]}"; do
 done
 ((${#ACTIVE[@]})) || die "no server passed the checks"
 
-kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
-
-# Common accounting around one load run; sets the globals T_* used by the writers.
-begin_measure() { # server
-    T_TICKS0=$(cpu_ticks "$1")
-    T_SBUSY0=$(busy_ticks "cpu$SERVER_CPU")
-    T_GBUSY0=$(busy_ticks "cpu$GEN_CPU")
-    T_NS0=$(date +%s%N)
-}
-end_measure() { # server
-    T_TICKS=$(($(cpu_ticks "$1") - T_TICKS0))
-    T_SBUSY=$(($(busy_ticks "cpu$SERVER_CPU") - T_SBUSY0))
-    T_GBUSY=$(($(busy_ticks "cpu$GEN_CPU") - T_GBUSY0))
-    T_WALL=$(awk -v a="$T_NS0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
-}
-
 # blast run: saturation (rate 0: windows kept full) or paced at RATE qps (mode "paced").
 run_blast() { # server round seconds record(0/1) [rate]
     local s=$1 out ans gen_s q rate=${5:-0} mode=blast offered=max

@@ -188,7 +188,9 @@ test_full(void **state)
                                 "      main:\n"
                                 "        members: [ { address: 192.0.2.99 } ]\n"
                                 "    select: sticky\n"
-                                "    all_down: nodata\n");
+                                "    all_down: nodata\n"
+                                "checks:\n"
+                                "  web-http: { type: http }\n");
     cfg = load_ok(path);
 
     assert_int_equal(cfg->listen_count, 2);

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: MIT
+/* The health thread (see monitor.h). Each target has a repeating ev_timer; a tick starts a
+ * probe, its result runs the rise/fall state machine (from unknown the first result decides,
+ * after that `rise` successes or `fall` failures in a row flip the state), and the published
+ * table is rebuilt before the loop next sleeps: at once after a transition or forcing, else
+ * at most once a second. Each entry carries the earliest second its state can next change,
+ * a lower bound computed from the probe schedule, which steering uses to cap TTLs (a stale
+ * bound is still a lower bound, so publishing lazily is safe). Other threads talk to the
+ * loop through a call queue woken by ev_async. */
+#include "health/monitor.h"
+
+#include "health/fsm.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+
+/* Room for an rcu_head in front of every published table, so call_rcu can free it. */
+#define TABLE_HEAD_SPACE ((sizeof(struct rcu_head) + 15u) & ~(size_t)15u)
+/* Without a transition, republish at most this often (bounds are conservative anyway). */
+#define REPUBLISH_INTERVAL_S 1.0
+
+static const char *const state_names[] = {"unknown", "up", "down"};
+static const char *const force_names[] = {"none", "up", "down"};
+
+struct target {
+    struct health_monitor *m;
+    const struct health_spec *spec;
+    struct health_fsm fsm; /* the real state from probes, and its counters */
+    uint8_t force;         /* enum health_force from the operator */
+    bool in_flight;
+    bool first_done;
+    uint64_t transitions;
+    time_t since; /* wall clock of the last change of `real` */
+    char last_error[160];
+    ev_timer timer;
+};
+
+struct call {
+    void (*fn)(struct health_monitor *m, void *arg);
+    void *arg;
+    bool done;
+    struct call *next;
+};
+
+struct health_monitor {
+    pthread_t thread;
+    struct ev_loop *loop;
+    ev_async wake;
+    ev_prepare publish_check;
+    struct probe_ctx *probes;
+
+    const struct config *cfg;
+    struct target *targets;
+    uint32_t count;
+    struct health_table **slot;
+
+    bool dirty;          /* something changed since the last publish */
+    bool urgent;         /* a state changed: publish before sleeping */
+    bool states_changed; /* save the state file on the next publish */
+    double last_publish;
+    bool stopping;
+
+    pthread_mutex_t lock; /* guards calls, unknown_waiting, and wakes the cond */
+    pthread_cond_t cond;
+    struct call *calls;
+    uint32_t unknown_waiting; /* wait_at_startup targets without a first result */
+};
+
+uint32_t
+health_now_s(void)
+{
+    /* Coarse is enough for whole seconds and costs a few ns: workers read it per query. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+void
+health_table_free(struct health_table *table)
+{
+    if (table)
+        free((char *)table - TABLE_HEAD_SPACE);
+}
+
+static void
+free_table_rcu(struct rcu_head *head)
+{
+    free(head);
+}
+
+/* --- state file ------------------------------------------------------------------------- */
+
+/* "key state force since transitions" per line; written whole and renamed into place. */
+static void
+save_states(struct health_monitor *m)
+{
+    const char *path = m->cfg->state_file;
+    if (!path)
+        return;
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return;
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        log_warning("health: cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    fprintf(f, "# meridian health states: key state force since transitions\n");
+    for (uint32_t i = 0; i < m->count; i++) {
+        const struct target *t = &m->targets[i];
+        fprintf(f, "%s %s %s %lld %llu\n", t->spec->key, state_names[t->fsm.state],
+                force_names[t->force], (long long)t->since, (unsigned long long)t->transitions);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        log_warning("health: cannot save %s: %s", path, strerror(errno));
+}
+
+static int
+name_index(const char *const *names, int n, const char *word)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], word) == 0)
+            return i;
+    return -1;
+}
+
+static void
+load_states(struct health_monitor *m)
+{
+    const char *path = m->cfg->state_file;
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f)
+        return;
+    char line[1024], key[800], state[16], force[16];
+    long long since;
+    unsigned long long transitions;
+    uint32_t restored = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#' ||
+            sscanf(line, "%799s %15s %15s %lld %llu", key, state, force, &since, &transitions) != 5)
+            continue;
+        int s = name_index(state_names, 3, state), fo = name_index(force_names, 3, force);
+        for (uint32_t i = 0; i < m->count && s >= 0 && fo >= 0; i++) {
+            struct target *t = &m->targets[i];
+            if (strcmp(t->spec->key, key) != 0)
+                continue;
+            t->fsm.state = (uint8_t)s;
+            t->force = (uint8_t)fo;
+            t->since = (time_t)since;
+            t->transitions = transitions;
+            restored++;
+        }
+    }
+    fclose(f);
+    log_info("health: restored %u states from %s", restored, path);
+}
+
+/* --- publishing --------------------------------------------------------------------------- */
+
+/* Lower bound of the monotonic second at which t's effective state may change. */
+static uint32_t
+earliest_change(struct health_monitor *m, const struct target *t, double mono_now)
+{
+    const struct config_check *c = t->spec->check;
+    if (!c || t->force != HEALTH_FORCE_NONE)
+        return HEALTH_NEVER;
+    /* The next result arrives when the probe in flight (or the next one) completes: at the
+     * soonest now, or when the timer fires. */
+    double next = t->in_flight ? 0.0 : ev_timer_remaining(m->loop, (ev_timer *)&t->timer);
+    return health_fsm_earliest_change(&t->fsm, c->rise, c->fall, mono_now, next,
+                                      c->interval_ms / 1000.0);
+}
+
+static void
+publish(struct health_monitor *m)
+{
+    size_t size = sizeof(struct health_table) + m->count * sizeof(struct health_entry);
+    char *block = xcalloc(1, TABLE_HEAD_SPACE + size);
+    struct health_table *table = (struct health_table *)(block + TABLE_HEAD_SPACE);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double mono_now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    table->count = m->count;
+    for (uint32_t i = 0; i < m->count; i++) {
+        const struct target *t = &m->targets[i];
+        uint8_t state = t->spec->check ? t->fsm.state : HEALTH_UP;
+        if (t->force == HEALTH_FORCE_UP)
+            state = HEALTH_UP;
+        else if (t->force == HEALTH_FORCE_DOWN)
+            state = HEALTH_DOWN;
+        table->entries[i].state = state;
+        table->entries[i].drained = t->force == HEALTH_FORCE_DOWN;
+        table->entries[i].earliest_change_s = earliest_change(m, t, mono_now);
+    }
+    struct health_table *old = rcu_xchg_pointer(m->slot, table);
+    if (old)
+        call_rcu((struct rcu_head *)((char *)old - TABLE_HEAD_SPACE), free_table_rcu);
+    if (m->states_changed)
+        save_states(m);
+    m->dirty = m->urgent = m->states_changed = false;
+    m->last_publish = ev_now(m->loop);
+}
+
+static void
+publish_check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct health_monitor *m = w->data;
+    (void)revents;
+    if (m->urgent || (m->dirty && ev_now(loop) - m->last_publish >= REPUBLISH_INTERVAL_S))
+        publish(m);
+}
+
+/* --- probing ------------------------------------------------------------------------------ */
+
+static void
+probe_done(void *arg, bool up, const char *reason)
+{
+    struct target *t = arg;
+    struct health_monitor *m = t->m;
+    const struct config_check *c = t->spec->check;
+    t->in_flight = false;
+    if (!up)
+        snprintf(t->last_error, sizeof(t->last_error), "%s", reason ? reason : "failed");
+    uint8_t before = t->fsm.state;
+    if (health_fsm_step(&t->fsm, up, c->rise, c->fall)) {
+        log_info("health: %s %s -> %s (%s)", t->spec->key, state_names[before],
+                 state_names[t->fsm.state],
+                 up ? "probe succeeded" : (reason ? reason : "probe failed"));
+        t->since = time(NULL);
+        t->transitions++;
+        m->urgent = m->states_changed = true;
+    }
+    m->dirty = true;
+    if (!t->first_done) {
+        t->first_done = true;
+        if (t->spec->wait_at_startup) {
+            pthread_mutex_lock(&m->lock);
+            m->unknown_waiting--;
+            pthread_cond_broadcast(&m->cond);
+            pthread_mutex_unlock(&m->lock);
+        }
+    }
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct target *t = w->data;
+    (void)loop;
+    (void)revents;
+    if (t->in_flight)
+        return; /* timeout < interval, so this only happens if the loop fell behind */
+    t->in_flight = true;
+    /* A probe that cannot start reports at once through probe_done. */
+    (void)probe_start(t->m->probes, t->spec->check, &t->spec->target, probe_done, t);
+}
+
+/* Builds the targets for specs, carrying state over from old targets by key. */
+static void
+install_targets(struct health_monitor *m, const struct health_spec *specs, uint32_t n,
+                struct target *old, uint32_t old_count)
+{
+    m->targets = xcalloc(n ? n : 1, sizeof(*m->targets));
+    m->count = n;
+    uint32_t waiting = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct target *t = &m->targets[i];
+        t->m = m;
+        t->spec = &specs[i];
+        t->since = time(NULL);
+        for (uint32_t j = 0; j < old_count; j++) {
+            if (strcmp(old[j].spec->key, specs[i].key) != 0)
+                continue;
+            t->fsm = old[j].fsm;
+            t->force = old[j].force;
+            t->transitions = old[j].transitions;
+            t->since = old[j].since;
+            t->first_done = old[j].first_done;
+            memcpy(t->last_error, old[j].last_error, sizeof(t->last_error));
+            break;
+        }
+        if (!specs[i].check) {
+            t->first_done = true;
+            continue;
+        }
+        if (specs[i].wait_at_startup && !t->first_done)
+            waiting++;
+        /* Spread the first round over up to a second so a big config does not probe
+         * everything in one burst; later rounds keep that spread. */
+        double interval = specs[i].check->interval_ms / 1000.0;
+        double first = (double)(i % 1000) / 1000.0 * (interval < 1.0 ? interval : 1.0);
+        ev_timer_init(&t->timer, timer_cb, first, interval);
+        t->timer.data = t;
+        ev_timer_start(m->loop, &t->timer);
+    }
+    pthread_mutex_lock(&m->lock);
+    m->unknown_waiting = waiting;
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* --- calls from other threads ------------------------------------------------------------ */
+
+static void
+wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct health_monitor *m = w->data;
+    (void)revents;
+    pthread_mutex_lock(&m->lock);
+    struct call *calls = m->calls;
+    m->calls = NULL;
+    pthread_mutex_unlock(&m->lock);
+    for (struct call *c = calls; c;) {
+        struct call *next = c->next; /* c may be gone once done is set */
+        c->fn(m, c->arg);
+        pthread_mutex_lock(&m->lock);
+        c->done = true;
+        pthread_cond_broadcast(&m->cond);
+        pthread_mutex_unlock(&m->lock);
+        c = next;
+    }
+    if (m->stopping)
+        ev_break(loop, EVBREAK_ALL);
+}
+
+/* Runs fn(m, arg) on the health thread and waits for it. */
+static void
+run_on_loop(struct health_monitor *m, void (*fn)(struct health_monitor *, void *), void *arg)
+{
+    struct call c = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&m->lock);
+    c.next = m->calls;
+    m->calls = &c;
+    pthread_mutex_unlock(&m->lock);
+    ev_async_send(m->loop, &m->wake);
+    pthread_mutex_lock(&m->lock);
+    while (!c.done)
+        pthread_cond_wait(&m->cond, &m->lock);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void *
+thread_main(void *arg)
+{
+    struct health_monitor *m = arg;
+    rcu_register_thread();
+    ev_run(m->loop, 0);
+    rcu_unregister_thread();
+    return NULL;
+}
+
+int
+health_monitor_start(const struct config *cfg, const struct health_spec *specs, uint32_t n,
+                     struct health_table **slot, struct health_monitor **out,
+                     char err[CONFIG_ERR_MAX])
+{
+    struct health_monitor *m = xcalloc(1, sizeof(*m));
+    m->cfg = cfg;
+    m->slot = slot;
+    m->loop = ev_loop_new(EVFLAG_AUTO);
+    if (!m->loop) {
+        snprintf(err, CONFIG_ERR_MAX, "health: cannot create an event loop");
+        free(m);
+        return -1;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    m->probes = probe_ctx_new(m->loop, cfg->exec_max_concurrent);
+    ev_async_init(&m->wake, wake_cb);
+    m->wake.data = m;
+    ev_async_start(m->loop, &m->wake);
+    ev_prepare_init(&m->publish_check, publish_check_cb);
+    m->publish_check.data = m;
+    ev_prepare_start(m->loop, &m->publish_check);
+
+    install_targets(m, specs, n, NULL, 0);
+    load_states(m);
+    publish(m); /* a table exists before any worker answers */
+    int rc = pthread_create(&m->thread, NULL, thread_main, m);
+    if (rc != 0) {
+        snprintf(err, CONFIG_ERR_MAX, "health: cannot start its thread: %s", strerror(rc));
+        probe_ctx_free(m->probes);
+        ev_loop_destroy(m->loop);
+        free(m->targets);
+        free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+uint32_t
+health_monitor_wait_first_round(struct health_monitor *m, uint32_t max_wait_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += max_wait_ms / 1000;
+    deadline.tv_nsec += (long)(max_wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&m->lock);
+    while (m->unknown_waiting > 0 &&
+           pthread_cond_timedwait(&m->cond, &m->lock, &deadline) != ETIMEDOUT)
+        ;
+    uint32_t left = m->unknown_waiting;
+    pthread_mutex_unlock(&m->lock);
+    return left;
+}
+
+struct update_args {
+    const struct config *cfg;
+    const struct health_spec *specs;
+    uint32_t n;
+    struct health_table **slot;
+};
+
+static void
+do_update(struct health_monitor *m, void *arg)
+{
+    struct update_args *u = arg;
+    /* Probes in flight refer to the old checks: abandon them. */
+    probe_ctx_free(m->probes);
+    for (uint32_t i = 0; i < m->count; i++)
+        if (m->targets[i].spec->check)
+            ev_timer_stop(m->loop, &m->targets[i].timer);
+    struct target *old = m->targets;
+    uint32_t old_count = m->count;
+    m->cfg = u->cfg;
+    m->slot = u->slot;
+    m->probes = probe_ctx_new(m->loop, u->cfg->exec_max_concurrent);
+    install_targets(m, u->specs, u->n, old, old_count);
+    free(old);
+    m->states_changed = true;
+    publish(m);
+}
+
+void
+health_monitor_update(struct health_monitor *m, const struct config *cfg,
+                      const struct health_spec *specs, uint32_t n, struct health_table **slot)
+{
+    struct update_args u = {.cfg = cfg, .specs = specs, .n = n, .slot = slot};
+    run_on_loop(m, do_update, &u);
+}
+
+struct force_args {
+    const char *const *keys;
+    uint32_t n;
+    enum health_force force;
+    const char *who;
+    uint32_t matched;
+};
+
+static void
+do_force(struct health_monitor *m, void *arg)
+{
+    struct force_args *f = arg;
+    for (uint32_t i = 0; i < m->count; i++) {
+        struct target *t = &m->targets[i];
+        for (uint32_t k = 0; k < f->n; k++) {
+            if (strcmp(t->spec->key, f->keys[k]) != 0)
+                continue;
+            if (t->force != f->force)
+                log_info("health: %s forced %s -> %s by %s", t->spec->key, force_names[t->force],
+                         force_names[f->force], f->who);
+            t->force = (uint8_t)f->force;
+            f->matched++;
+            break;
+        }
+    }
+    m->urgent = m->states_changed = true;
+    publish(m);
+}
+
+uint32_t
+health_monitor_force(struct health_monitor *m, const char *const *keys, uint32_t n,
+                     enum health_force force, const char *who)
+{
+    struct force_args f = {.keys = keys, .n = n, .force = force, .who = who};
+    run_on_loop(m, do_force, &f);
+    return f.matched;
+}
+
+static void
+do_states(struct health_monitor *m, void *arg)
+{
+    FILE *out = arg;
+    fprintf(out, "%-40s %-8s %-8s %-6s %-20s %11s  %s\n", "target", "state", "real", "forced",
+            "since", "transitions", "last error");
+    for (uint32_t i = 0; i < m->count; i++) {
+        const struct target *t = &m->targets[i];
+        uint8_t real = t->spec->check ? t->fsm.state : HEALTH_UP;
+        uint8_t eff = t->force == HEALTH_FORCE_UP     ? HEALTH_UP
+                      : t->force == HEALTH_FORCE_DOWN ? HEALTH_DOWN
+                                                      : real;
+        char since[32];
+        struct tm tm;
+        gmtime_r(&t->since, &tm);
+        strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(out, "%-40s %-8s %-8s %-6s %-20s %11llu  %s\n", t->spec->key, state_names[eff],
+                t->spec->check ? state_names[real] : "unchecked", force_names[t->force], since,
+                (unsigned long long)t->transitions, t->last_error[0] ? t->last_error : "-");
+    }
+}
+
+void
+health_monitor_states(struct health_monitor *m, FILE *out)
+{
+    run_on_loop(m, do_states, out);
+}
+
+static void
+do_stop(struct health_monitor *m, void *arg)
+{
+    (void)arg;
+    m->stopping = true;
+    save_states(m);
+}
+
+void
+health_monitor_stop(struct health_monitor *m)
+{
+    if (!m)
+        return;
+    run_on_loop(m, do_stop, NULL);
+    pthread_join(m->thread, NULL);
+    probe_ctx_free(m->probes);
+    ev_loop_destroy(m->loop);
+    free(m->targets);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->cond);
+    free(m);
+}
