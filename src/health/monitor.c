@@ -41,6 +41,16 @@ struct target {
     time_t since; /* wall clock of the last change of `real` */
     char last_error[160];
     ev_timer timer;
+    double due; /* ev_now() time the timer is due next, to measure lateness */
+};
+
+/* Probe start lateness (how long after its due time a probe started), in log2 buckets of
+ * milliseconds: [0] < 1 ms, [k] < 2^k ms. Health thread only; read through a call. */
+#define LATENESS_BUCKETS 16
+struct lateness {
+    uint64_t buckets[LATENESS_BUCKETS];
+    uint64_t count;
+    double max_ms;
 };
 
 struct call {
@@ -62,6 +72,7 @@ struct health_monitor {
     uint32_t count;
     struct health_table **slot;
 
+    struct lateness lateness;
     bool dirty;          /* something changed since the last publish */
     bool urgent;         /* a state changed: publish before sleeping */
     bool states_changed; /* save the state file on the next publish */
@@ -254,8 +265,19 @@ static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct target *t = w->data;
-    (void)loop;
+    struct health_monitor *m = t->m;
     (void)revents;
+    double late_ms = (ev_now(loop) - t->due) * 1000.0;
+    t->due += t->spec->check->interval_ms / 1000.0;
+    if (late_ms < 0)
+        late_ms = 0;
+    int bucket = 0;
+    while (bucket < LATENESS_BUCKETS - 1 && late_ms >= (double)(1u << bucket))
+        bucket++;
+    m->lateness.buckets[bucket]++;
+    m->lateness.count++;
+    if (late_ms > m->lateness.max_ms)
+        m->lateness.max_ms = late_ms;
     if (t->in_flight)
         return; /* timeout < interval, so this only happens if the loop fell behind */
     t->in_flight = true;
@@ -299,6 +321,7 @@ install_targets(struct health_monitor *m, const struct health_spec *specs, uint3
         double first = (double)(i % 1000) / 1000.0 * (interval < 1.0 ? interval : 1.0);
         ev_timer_init(&t->timer, timer_cb, first, interval);
         t->timer.data = t;
+        t->due = ev_now(m->loop) + first;
         ev_timer_start(m->loop, &t->timer);
     }
     pthread_mutex_lock(&m->lock);
@@ -520,6 +543,35 @@ void
 health_monitor_states(struct health_monitor *m, FILE *out)
 {
     run_on_loop(m, do_states, out);
+}
+
+/* Upper bound (ms) of the bucket holding the q-quantile of probe lateness. */
+static unsigned
+lateness_quantile(const struct lateness *l, double q)
+{
+    uint64_t want = (uint64_t)((double)l->count * q), seen = 0;
+    for (int b = 0; b < LATENESS_BUCKETS; b++) {
+        seen += l->buckets[b];
+        if (seen > want)
+            return 1u << b;
+    }
+    return 1u << (LATENESS_BUCKETS - 1);
+}
+
+static void
+do_summary(struct health_monitor *m, void *arg)
+{
+    FILE *out = arg;
+    const struct lateness *l = &m->lateness;
+    fprintf(out, "probes: %llu started, lateness p50 < %u ms, p99 < %u ms, max %.1f ms\n",
+            (unsigned long long)l->count, l->count ? lateness_quantile(l, 0.5) : 0,
+            l->count ? lateness_quantile(l, 0.99) : 0, l->max_ms);
+}
+
+void
+health_monitor_summary(struct health_monitor *m, FILE *out)
+{
+    run_on_loop(m, do_summary, out);
 }
 
 static void

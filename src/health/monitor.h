@@ -61,6 +61,9 @@ uint32_t health_monitor_force(struct health_monitor *m, const char *const *keys,
  * error) to out. */
 void health_monitor_states(struct health_monitor *m, FILE *out);
 
+/* One line: probes started and their start lateness (p50, p99, max). */
+void health_monitor_summary(struct health_monitor *m, FILE *out);
+
 /* Stops probing, saves the state file, joins the thread. */
 void health_monitor_stop(struct health_monitor *m);
 

@@ -18,6 +18,9 @@
 
 #include "common/alloc.h"
 
+static void vformat(char *out, size_t out_size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vformat(char *out, size_t out_size, const char *fmt, va_list ap)
 {
@@ -235,6 +238,8 @@ probe_start(struct probe_ctx *ctx, const struct config_check *check,
 
     /* Entered, so that a done() called on the failure path may free the context. */
     probe_ctx_enter(ctx);
+    /* Deadlines count from ev_now, which is stale if the loop has not run for a while. */
+    ev_now_update(ctx->loop);
     switch (check->type) {
     case CONFIG_CHECK_TCP:
         rc = target->family == 0 ? probe_http_connect_start(ctx, check, target, done, arg)

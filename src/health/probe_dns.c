@@ -23,13 +23,21 @@
 
 #define DNS_HEADER 12
 #define DNS_CLASS_IN 1
-#define DNS_MSG_MAX 4096     /* without EDNS a reply is at most 512; room for odd servers */
-#define DNS_RECV_BATCH 16    /* datagrams read per wakeup */
-#define DNS_POINTER_MAX 64   /* compression pointers followed in one name */
-#define RDATA_TEXT_MAX 1100  /* a name in text (1024) plus MX preference; TXT is cut */
+#define DNS_MSG_MAX 4096    /* without EDNS a reply is at most 512; room for odd servers */
+#define DNS_RECV_BATCH 16   /* datagrams read per wakeup */
+#define DNS_POINTER_MAX 64  /* compression pointers followed in one name */
+#define RDATA_TEXT_MAX 1100 /* a name in text (1024) plus MX preference; TXT is cut */
 
-enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_PTR = 12, T_MX = 15, T_TXT = 16, T_AAAA = 28,
-       T_DNAME = 39 };
+enum {
+    T_A = 1,
+    T_NS = 2,
+    T_CNAME = 5,
+    T_PTR = 12,
+    T_MX = 15,
+    T_TXT = 16,
+    T_AAAA = 28,
+    T_DNAME = 39
+};
 
 struct dns_probe {
     struct probe base;

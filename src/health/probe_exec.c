@@ -45,7 +45,7 @@ struct exec_child {
 
 struct exec_probe {
     struct probe base;
-    char **argv; /* substituted, NULL-terminated */
+    char **argv;                      /* substituted, NULL-terminated */
     struct exec_probe *qprev, *qnext; /* ctx->exec_head/tail while waiting for a slot */
     bool queued;
     struct exec_child *child;

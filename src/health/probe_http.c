@@ -62,8 +62,7 @@ curl_global_once(void)
     curl_ready = rc == CURLE_OK;
 }
 
-static char *
-xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static char *
 xasprintf(const char *fmt, ...)
@@ -160,8 +159,8 @@ socket_fn(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
         curl_multi_assign(ctx->multi, s, cs);
     }
     ev_io_stop(ctx->loop, &cs->io);
-    ev_io_set(&cs->io, s, ((what & CURL_POLL_IN) ? EV_READ : 0) |
-                              ((what & CURL_POLL_OUT) ? EV_WRITE : 0));
+    ev_io_set(&cs->io, s,
+              ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0));
     ev_io_start(ctx->loop, &cs->io);
     return 0;
 }

@@ -54,8 +54,8 @@ struct probe_ctx {
 
     /* exec */
     uint32_t exec_max;
-    uint32_t exec_running;                /* children not yet reaped */
-    struct probe *exec_head, *exec_tail;  /* waiting for a free slot, oldest first */
+    uint32_t exec_running;               /* children not yet reaped */
+    struct probe *exec_head, *exec_tail; /* waiting for a free slot, oldest first */
     struct exec_child *children;
     ev_timer exec_kick; /* zero delay: start waiting probes outside the reaping callback */
 };

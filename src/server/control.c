@@ -146,7 +146,6 @@ do_force(struct health_monitor *monitor, char **words, int n, enum health_force 
 static void
 do_status(struct health_monitor *monitor, FILE *out)
 {
-    (void)monitor;
     rcu_read_lock();
     const struct snapshot *snap = snapshot_current_get();
     fprintf(out, "ok\n");
@@ -170,6 +169,8 @@ do_status(struct health_monitor *monitor, FILE *out)
     fprintf(out, "health: %u up, %u down, %u unknown\n", up, down, unknown);
     fprintf(out, "geoip: %s\n", snap->geo ? snap->geo->path : "none");
     rcu_read_unlock();
+    if (monitor)
+        health_monitor_summary(monitor, out);
 }
 
 void

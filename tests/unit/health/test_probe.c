@@ -36,7 +36,7 @@
 
 #include "health/probe.h"
 
-#define WAIT_MS 5000  /* bound for anything that should happen soon */
+#define WAIT_MS 5000 /* bound for anything that should happen soon */
 #define MAX_RESULTS 16
 
 extern char **environ;
@@ -70,6 +70,8 @@ on_done(void *arg, bool up, const char *reason)
     snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "(null)");
     r->at_ms = now_ms();
     done_total++;
+    if (getenv("MERIDIAN_TEST_VERBOSE"))
+        fprintf(stderr, "  done: %s (%s)\n", up ? "up" : "down", r->reason);
 }
 
 static void
@@ -177,10 +179,10 @@ probe_once(struct fixture *f, const struct config_check *c, const char *address)
     return r;
 }
 
-#define assert_reason_starts(r, prefix)                                                        \
-    do {                                                                                       \
-        if (strncmp((r)->reason, (prefix), strlen(prefix)) != 0)                               \
-            fail_msg("reason '%s' does not start with '%s'", (r)->reason, (prefix));           \
+#define assert_reason_starts(r, prefix)                                                            \
+    do {                                                                                           \
+        if (strncmp((r)->reason, (prefix), strlen(prefix)) != 0)                                   \
+            fail_msg("reason '%s' does not start with '%s'", (r)->reason, (prefix));               \
     } while (0)
 
 /* ---------------------------------------------------------------------------------------- */
@@ -727,20 +729,20 @@ test_bad_check_fails_at_once(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* http, https                                                                                */
 
-#define NEED_HTTP()                                                                            \
-    do {                                                                                       \
-        if (http_srv.pid <= 0) {                                                               \
-            fprintf(stderr, "SKIP: no python3 HTTP server\n");                                 \
-            skip();                                                                            \
-        }                                                                                      \
+#define NEED_HTTP()                                                                                \
+    do {                                                                                           \
+        if (http_srv.pid <= 0) {                                                                   \
+            fprintf(stderr, "SKIP: no python3 HTTP server\n");                                     \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define NEED_HTTPS()                                                                           \
-    do {                                                                                       \
-        if (!have_https) {                                                                     \
-            fprintf(stderr, "SKIP: no python3 HTTPS server or openssl\n");                     \
-            skip();                                                                            \
-        }                                                                                      \
+#define NEED_HTTPS()                                                                               \
+    do {                                                                                           \
+        if (!have_https) {                                                                         \
+            fprintf(stderr, "SKIP: no python3 HTTPS server or openssl\n");                         \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 static void
@@ -890,8 +892,8 @@ test_https(void **state)
 /* dns                                                                                        */
 
 static struct result *
-dns_probe(struct fixture *f, const char *address, uint16_t port, const char *qname,
-          uint16_t qtype, uint8_t rcode, const char *answer)
+dns_probe(struct fixture *f, const char *address, uint16_t port, const char *qname, uint16_t qtype,
+          uint8_t rcode, const char *answer)
 {
     struct config_check c = make_check(CONFIG_CHECK_DNS, port);
     c.qname = (char *)qname;
@@ -995,11 +997,12 @@ test_exec(void **state)
     char *t[] = {"true", NULL};
     char *fl[] = {"false", NULL};
     char *missing[] = {"/nonexistent/meridian-check", NULL};
-    char *ph[] = {"/bin/sh", "-c", "test \"$1\" = 127.0.0.1 && test \"$2\" = p=5353:127.0.0.1",
-                  "sh", "{address}", "p={port}:{address}", NULL};
+    char *ph[] = {
+        "/bin/sh", "-c",        "test \"$1\" = 127.0.0.1 && test \"$2\" = p=5353:127.0.0.1",
+        "sh",      "{address}", "p={port}:{address}",
+        NULL};
     /* Descriptors other than 0-2 are closed; 0-2 are /dev/null. */
-    char *fds[] = {"/bin/sh", "-c", "test ! -e /proc/self/fd/3 && test -c /proc/self/fd/1",
-                   NULL};
+    char *fds[] = {"/bin/sh", "-c", "test ! -e /proc/self/fd/3 && test -c /proc/self/fd/1", NULL};
 
     struct result *r = exec_probe(f, t, 2000, 0);
     assert_true(r->up);
@@ -1101,8 +1104,8 @@ test_exec_cap(void **state)
     path_in_tmp(logfile, sizeof(logfile), "exec-cap.log");
     unlink(logfile);
     snprintf(script, sizeof(script),
-             "echo S $(date +%%s%%N) >> '%s'; sleep 0.2; echo E $(date +%%s%%N) >> '%s'",
-             logfile, logfile);
+             "echo S $(date +%%s%%N) >> '%s'; sleep 0.2; echo E $(date +%%s%%N) >> '%s'", logfile,
+             logfile);
     char *argv[] = {"/bin/sh", "-c", script, NULL};
     struct config_check c = make_check(CONFIG_CHECK_EXEC, 0);
     struct probe_target t = make_target("127.0.0.1");

@@ -188,6 +188,49 @@ test_zone_set_longest_match(void **state)
     zone_set_free(set);
 }
 
+/* The splitter: comments, quotes, parentheses over lines, omitted owners, $ORIGIN and $TTL
+ * changes, escapes; and its errors with their lines. */
+static void
+test_master_file_syntax(void **state)
+{
+    (void)state;
+    struct zone *z = load_ok("$ORIGIN example.com.\n"
+                             "$TTL 1h\n"
+                             "@ IN SOA ns1 hostmaster ( 1 ; serial (with a paren)\n"
+                             "    7200 3600\n"
+                             "    1209600 300 )\n"
+                             "  NS ns1 ; owner omitted: the apex\n"
+                             "ns1 A 192.0.2.1\n"
+                             "t TXT \"semi;colon (paren\" \"quote\\\"d\"\n"
+                             "   TXT \"second record, owner t\"\n"
+                             "$ORIGIN sub2.example.com.\n"
+                             "a 60 A 192.0.2.2\n"
+                             "  AAAA 2001:db8::2\n"
+                             "$TTL 120\n"
+                             "b A 192.0.2.3\n"
+                             "dot\\.ted A 192.0.2.4\n");
+    const struct zone_rrset *txt = zone_node_rrset(find(z, "t.example.com"), 16);
+    assert_non_null(txt);
+    assert_int_equal(txt->count, 2);
+    assert_int_equal(txt->ttl, 3600);
+    const struct zone_node *a = find(z, "a.sub2.example.com");
+    assert_non_null(a);
+    assert_int_equal(zone_node_rrset(a, 1)->ttl, 60);
+    assert_int_equal(zone_node_rrset(a, 28)->ttl, 3600); /* the $TTL 120 comes later */
+    assert_int_equal(zone_node_rrset(find(z, "b.sub2.example.com"), 1)->ttl, 120);
+    uint8_t wire[] = {7, 'd', 'o', 't', '.', 't', 'e', 'd', 4, 's', 'u', 'b', '2', 7, 'e', 'x',
+                      'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0};
+    assert_non_null(zone_lookup(z, wire, sizeof(wire)));
+    zone_free(z);
+
+    load_fails(HEAD "x TXT ( \"a\"\n", 7, "unbalanced");
+    load_fails(HEAD "x TXT \"open\n", 7, "unterminated");
+    load_fails(HEAD "x A 192.0.2.1 )\n", 7, "')'");
+    load_fails(HEAD "$TTL 1x\n", 7, "$TTL");
+    load_fails(HEAD "$FOO bar\n", 7, "directive");
+    load_fails(HEAD "x A 192.0.2.1\ny MX\n", 8, "");
+}
+
 int
 main(void)
 {
@@ -196,6 +239,7 @@ main(void)
         cmocka_unit_test(test_rdata_wire),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_master_file_syntax),
         cmocka_unit_test(test_zone_set_longest_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
