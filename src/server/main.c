@@ -200,6 +200,16 @@ main(int argc, char **argv)
         return 2;
     }
 
+    /* Signals are taken by sigwait() on the main thread only: block them before any thread
+     * (zone parsers, health, control, workers) exists, so every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     char err[CONFIG_ERR_MAX];
     struct snapshot *snap;
     struct timespec start;
@@ -246,14 +256,6 @@ main(int argc, char **argv)
         return 1;
     }
 
-    /* Signals go to the main thread only: block them before the workers start. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGHUP);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     worker_rngs = xcalloc(snap->cfg->workers, sizeof(*worker_rngs));
     for (unsigned i = 0; i < snap->cfg->workers; i++) {
