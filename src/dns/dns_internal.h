@@ -75,7 +75,11 @@ struct dns_writer {
     size_t pos;
     uint16_t count[4]; /* QD, AN, NS, AR */
     int comp_count;
-    uint16_t comp[DNS_COMPRESS_MAX]; /* offsets of names (and their suffixes) written */
+    /* Names (and their suffixes) already in the packet: offset and uncompressed length of
+     * the name from there. A candidate is compared byte by byte only when the length
+     * matches, which rejects almost every wrong one with one compare. */
+    uint16_t comp[DNS_COMPRESS_MAX];
+    uint8_t comp_len[DNS_COMPRESS_MAX];
 };
 
 enum dns_section { DNS_SECTION_QD = 0, DNS_SECTION_AN, DNS_SECTION_NS, DNS_SECTION_AR };

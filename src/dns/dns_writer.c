@@ -47,9 +47,11 @@ name_at_equals(const uint8_t *buf, uint16_t off, const uint8_t *name)
             return false;
         if (l == 0)
             return true;
-        for (int i = 1; i <= l; i++)
-            if (lower(buf[off + i]) != lower(name[i]))
-                return false;
+        /* Usually the very same bytes (an owner repeating the question): memcmp first. */
+        if (memcmp(buf + off + 1, name + 1, l) != 0)
+            for (int i = 1; i <= l; i++)
+                if (lower(buf[off + i]) != lower(name[i]))
+                    return false;
         off = (uint16_t)(off + 1 + l);
         name += 1 + l;
     }
@@ -60,33 +62,39 @@ name_at_equals(const uint8_t *buf, uint16_t off, const uint8_t *name)
 static int
 put_name(struct dns_writer *w, const uint8_t *name)
 {
-    const uint8_t *suffix = name;
+    uint8_t offsets[DNAME_MAX_LABELS];
+    int labels = 0, len = 0;
+    while (name[len]) {
+        offsets[labels++] = (uint8_t)len;
+        len += 1 + name[len];
+    }
+    len++;
+    /* The longest suffix already in the packet. */
+    int match_label = labels;
     uint16_t match = 0;
-    size_t prefix_len = 0;
-    /* Find the longest suffix already in the packet. */
-    while (*suffix) {
-        for (int i = 0; i < w->comp_count; i++) {
-            if (name_at_equals(w->buf, w->comp[i], suffix)) {
-                match = w->comp[i];
+    for (int i = 0; i < labels && !match; i++) {
+        uint8_t suffix_len = (uint8_t)(len - offsets[i]);
+        for (int j = 0; j < w->comp_count; j++) {
+            if (w->comp_len[j] == suffix_len &&
+                name_at_equals(w->buf, w->comp[j], name + offsets[i])) {
+                match = w->comp[j];
+                match_label = i;
                 break;
             }
         }
-        if (match)
-            break;
-        prefix_len += 1u + *suffix;
-        suffix += 1 + *suffix;
     }
+    size_t prefix_len = match_label < labels ? offsets[match_label] : (size_t)len - 1;
     size_t need = prefix_len + (match ? 2 : 1);
     if (w->pos + need > w->limit)
         return -1;
     /* Record the new labels as compression targets (offsets must fit in 14 bits). */
-    const uint8_t *p = name;
-    size_t off = w->pos;
-    while (p < suffix) {
-        if (off < 0x4000 && w->comp_count < DNS_COMPRESS_MAX)
-            w->comp[w->comp_count++] = (uint16_t)off;
-        off += 1u + *p;
-        p += 1 + *p;
+    for (int i = 0; i < match_label; i++) {
+        size_t off = w->pos + offsets[i];
+        if (off < 0x4000 && w->comp_count < DNS_COMPRESS_MAX) {
+            w->comp[w->comp_count] = (uint16_t)off;
+            w->comp_len[w->comp_count] = (uint8_t)(len - offsets[i]);
+            w->comp_count++;
+        }
     }
     memcpy(w->buf + w->pos, name, prefix_len);
     w->pos += prefix_len;
