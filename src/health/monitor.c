@@ -163,7 +163,10 @@ load_states(struct health_monitor *m)
             struct target *t = &m->targets[i];
             if (strcmp(t->spec->key, key) != 0)
                 continue;
-            t->fsm.state = (uint8_t)s;
+            /* Targets of `startup: wait` services take their state from the first probe
+             * round; only the operator's forcing carries over for them. */
+            if (!t->spec->wait_at_startup)
+                t->fsm.state = (uint8_t)s;
             t->force = (uint8_t)fo;
             t->since = (time_t)since;
             t->transitions = transitions;

@@ -115,8 +115,9 @@ policy_explain(const struct policy_service *svc, const struct policy_client *cli
             char stable_text[32] = "";
             if (stable != HEALTH_NEVER)
                 snprintf(stable_text, sizeof(stable_text), ", may change in %us", stable);
-            fprintf(out, "    %-40s weight %-7u health %s%s%s\n", text, pm->weight,
+            fprintf(out, "    %-40s weight %-7u health %s%s%s%s\n", text, pm->weight,
                     health_names[health_get(health, pm->health_id)], stable_text,
+                    health_drained(health, pm->health_id) ? ", drained by the operator" : "",
                     pm->forced_down ? ", forced down in config" : "");
         }
     }

@@ -1,0 +1,1272 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""e2e 006: health checks against real backends, with the real meridiand and meridianctl.
+
+The test starts its own backends on loopback addresses 127.66.x.y: Python http.server
+instances (one per address, paths /health, /teapot (418), /body ("status: sick"), /flap
+(200 and 503 in turn)), an HTTPS server with a self-signed certificate made by `openssl req
+-x509` (ssl-wrapped http.server), a plain TCP listener, a small DNS responder (UDP, modes
+ok / servfail / silent), a listener that accepts TCP but never answers ("hang"), an exec
+check script (exit 0 when a flag file exists) and a file check's state file. Then meridiand
+with short intervals (500 ms, timeout 300 ms, rise 2, fall 2), a control socket and a state
+file in the temp dir. Every service answers `select: all`, so an answer is the set of its
+healthy members. Asserted, with bounds, and the measured times printed:
+
+* every check type up and down, with the reason in `meridianctl states` (TLS verification
+  against a self-signed certificate, expect_status / expect_body mismatches, DNS rcode and
+  answer, TCP refused, exec exit status, file up / down / absent / missing file);
+* a stopped HTTP backend leaves the answers after `fall` failures (bounded by interval*fall
+  + one interval + slack, and not before (fall-1)*interval), returns after `rise` successes;
+* a backend failing every other probe never flaps (rise 2, fall 2) over 20 intervals;
+* TTLs are capped at the time until the next possible state change, and a change never
+  comes before an answer's TTL has run out (1 s rounding slack);
+* all_down: all (fail open, drained members stay out), nodata, pool:backup;
+* meridianctl drain / undrain / force up for member, pool, site; errors for bad selectors;
+* restart with `startup: persisted` (states and drains restored from the state file, a down
+  member is down in the first answer, before its first probe could finish) and with
+  `startup: wait` (the first answer reflects the first probe round);
+* SIGHUP reload keeps states (no flap, transitions unchanged) and `status` says
+  last_reload: ok.
+
+Network safety: only 127.0.0.0/8 (127.0.0.1 for meridiand, 127.66.x.y for backends); every
+loop is bounded in count and time; only processes we started are signalled, by pid.
+"""
+
+import errno
+import http.server
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)) + "/..")
+import harness as h  # noqa: E402
+
+import dns.flags  # noqa: E402
+import dns.message  # noqa: E402
+import dns.rcode  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.rrset  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ZONE_FILE = os.path.join(HERE, "h.test.zone")
+ZONE = "h.test"
+
+INTERVAL = 0.5  # the `fast` checks: interval 500ms, timeout 300ms, rise 2, fall 2
+RISE = 2
+FALL = 2
+SLACK = 0.6  # scheduling and query-polling slack on a loaded CI machine (ASan build too)
+SLOW_INTERVAL, SLOW_FALL, SLOW_RISE = 1.0, 3, 2  # the TTL check
+HANG_TIMEOUT = 1.5  # the `hang` check's timeout: its first result needs this long
+CONNECT_FAILED = r"(?i)connect"  # curl: "Couldn't connect to server"; tcp: "connect: ..."
+
+
+def fqdn(short):
+    return "%s.%s." % (short, ZONE)
+
+
+def note(text):
+    print(text)
+    sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------
+# Backends (threads of this process, bound to 127.66.x.y only)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """/health 200 "healthy"; /teapot 418; /body 200 "status: sick"; /flap 200 and 503 in
+    turn, starting with 200 (per server)."""
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, code, body):
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        srv = self.server
+        with srv.lock:
+            srv.hits[self.path] = srv.hits.get(self.path, 0) + 1
+            n = srv.hits[self.path]
+        if self.path == "/health":
+            self._reply(200, "healthy\n")
+        elif self.path == "/teapot":
+            self._reply(418, "short and stout\n")
+        elif self.path == "/body":
+            self._reply(200, "status: sick\n")
+        elif self.path == "/flap":
+            code = 200 if n % 2 == 1 else 503
+            with srv.lock:
+                srv.flap_log.append((time.monotonic(), code))
+            self._reply(code, "flap %d\n" % n)
+        else:
+            self._reply(404, "no\n")
+
+    do_HEAD = do_GET  # noqa: N815
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A probe abandoned by meridiand (reload, exit, timeout) closes its connection before
+    the reply is written: that is expected here, not worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+class HttpBackend:
+    """A ThreadingHTTPServer on (addr, port), optionally TLS; stop() closes the port (the
+    next probe is refused), start() opens it again."""
+
+    def __init__(self, addr, port, tls=None):
+        self.addr, self.port, self.tls = addr, port, tls
+        self.srv = None
+        self.thread = None
+
+    def start(self):
+        srv = QuietServer((self.addr, self.port), Handler)
+        srv.lock = threading.Lock()
+        srv.hits = {}
+        srv.flap_log = []
+        if self.tls:
+            srv.socket = self.tls.wrap_socket(srv.socket, server_side=True)
+        self.srv = srv
+        self.thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.srv is None:
+            return
+        self.srv.shutdown()
+        self.srv.server_close()
+        self.thread.join(timeout=5)
+        self.srv = None
+
+    @property
+    def up(self):
+        return self.srv is not None
+
+
+class TcpBackend:
+    """Accepts and closes connections (accept=True), or listens without ever accepting, so
+    a connection completes but an HTTP request is never answered (accept=False: `hang`)."""
+
+    def __init__(self, addr, port, accept=True):
+        self.addr, self.port, self.accept = addr, port, accept
+        self.sock = None
+        self.stop_event = threading.Event()
+        self.thread = None
+
+    def start(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.addr, self.port))
+        s.listen(64)
+        s.settimeout(0.1)
+        self.sock = s
+        self.stop_event.clear()
+        if self.accept:
+            self.thread = threading.Thread(target=self._loop, daemon=True)
+            self.thread.start()
+        return self
+
+    def _loop(self):
+        while not self.stop_event.is_set():
+            try:
+                c, _ = self.sock.accept()
+                c.close()
+            except (socket.timeout, OSError):
+                continue
+
+    def stop(self):
+        self.stop_event.set()
+        if self.thread:
+            self.thread.join(timeout=5)
+            self.thread = None
+        if self.sock:
+            self.sock.close()
+            self.sock = None
+
+
+class DnsBackend:
+    """UDP responder: mode "ok" answers probe.example. A 192.0.2.1 and NXDOMAIN for other
+    names; "servfail" answers SERVFAIL; "silent" does not answer."""
+
+    def __init__(self, addr, port):
+        self.addr, self.port = addr, port
+        self.mode = "ok"
+        self.queries = 0
+        self.stop_event = threading.Event()
+        self.sock = None
+        self.thread = None
+
+    def start(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((self.addr, self.port))
+        s.settimeout(0.1)
+        self.sock = s
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def _loop(self):
+        while not self.stop_event.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except (socket.timeout, OSError):
+                continue
+            self.queries += 1
+            mode = self.mode
+            if mode == "silent":
+                continue
+            try:
+                q = dns.message.from_wire(data)
+            except Exception:  # a malformed query: ignore it, as a server might
+                continue
+            r = dns.message.make_response(q)
+            r.flags |= dns.flags.AA
+            qname = q.question[0].name.to_text().lower() if q.question else ""
+            if mode == "servfail":
+                r.set_rcode(dns.rcode.SERVFAIL)
+            elif qname == "probe.example.":
+                r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "A",
+                                                    "192.0.2.1"))
+            else:
+                r.set_rcode(dns.rcode.NXDOMAIN)
+            try:
+                self.sock.sendto(r.to_wire(), peer)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stop_event.set()
+        if self.thread:
+            self.thread.join(timeout=5)
+        if self.sock:
+            self.sock.close()
+
+
+def pick_port(addrs, kind=socket.SOCK_STREAM, attempts=32):
+    """A port free for `kind` on every address of addrs (kernel-chosen on the first)."""
+    for _ in range(attempts):
+        held = []
+        try:
+            for a in addrs:
+                s = socket.socket(socket.AF_INET, kind)
+                held.append(s)
+                s.bind((a, held[0].getsockname()[1] if len(held) > 1 else 0))
+            return held[0].getsockname()[1]
+        except OSError as e:
+            if e.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+                raise
+        finally:
+            for s in held:
+                s.close()
+    raise RuntimeError("no common free port on %s" % addrs)
+
+
+# ----------------------------------------------------------------------------
+# Queries and control
+
+
+def ask(port, name, qtype="A", timeout=1.0):
+    q = dns.message.make_query(name, qtype)
+    q.flags &= ~dns.flags.RD
+    return h.parse(h.udp_exchange(q.to_wire(), port, timeout=timeout))
+
+
+class Answer:
+    def __init__(self, msg, name):
+        self.msg = msg
+        self.ok = msg is not None
+        self.rcode = msg.rcode() if msg else None
+        self.addrs = frozenset()
+        self.ttls = set()
+        if msg:
+            for rr in msg.answer:
+                if rr.name.to_text().lower() == name.lower() and rr.rdtype == dns.rdatatype.A:
+                    self.addrs = frozenset(rd.address for rd in rr)
+                    self.ttls.add(rr.ttl)
+
+    @property
+    def ttl(self):
+        return max(self.ttls) if self.ttls else None
+
+    def __repr__(self):
+        if not self.ok:
+            return "(no reply)"
+        return "%s %s ttl %s" % (dns.rcode.to_text(self.rcode), sorted(self.addrs), self.ttl)
+
+
+def answer(port, short):
+    name = fqdn(short)
+    return Answer(ask(port, name), name)
+
+
+def wait_for(pred, timeout, step=0.02):
+    """Polls pred() until it returns a true value or timeout s pass; returns (value, s)."""
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    value = None
+    for _ in range(int(timeout / step) + 2):
+        value = pred()
+        if value:
+            return value, time.monotonic() - t0
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(step)
+    return value, time.monotonic() - t0
+
+
+class Ctl:
+    """meridianctl (the binary next to meridiand), or the socket protocol spoken directly
+    (one command line in, the reply until close) when the binary is missing."""
+
+    def __init__(self, binary, sock):
+        self.binary, self.sock = binary, sock
+
+    def __call__(self, *words):
+        if self.binary:
+            try:
+                p = subprocess.run([self.binary, "-s", self.sock] + list(words),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
+                                   check=False)
+                return p.returncode, p.stdout.decode("utf-8", "replace")
+            except subprocess.TimeoutExpired:
+                return 2, "meridianctl timed out"
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(30)
+                s.connect(self.sock)
+                s.sendall((" ".join(words) + "\n").encode())
+                s.shutdown(socket.SHUT_WR)
+                data = b""
+                for _ in range(100000):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError as e:
+            return 2, str(e)
+        text = data.decode("utf-8", "replace")
+        return (0 if text.startswith("ok") else 1), text
+
+    def states(self):
+        """{key: dict(state, real, forced, since, transitions, error)}"""
+        rc, out = self("states")
+        table = {}
+        if rc != 0:
+            return table
+        for line in out.splitlines()[2:]:
+            parts = line.split(None, 6)
+            if len(parts) < 6:
+                continue
+            table[parts[0]] = {"state": parts[1], "real": parts[2], "forced": parts[3],
+                               "since": parts[4], "transitions": int(parts[5]),
+                               "error": parts[6] if len(parts) > 6 else ""}
+        return table
+
+    def status(self):
+        rc, out = self("status")
+        fields = {}
+        for line in out.splitlines()[1:]:
+            k, _, v = line.partition(":")
+            fields[k.strip()] = v.strip()
+        return rc, out, fields
+
+
+# ----------------------------------------------------------------------------
+# Configuration
+
+
+def fast(extra):
+    return "{ %s, interval: 500ms, timeout: 300ms, rise: %d, fall: %d }" % (extra, RISE, FALL)
+
+
+def service_yaml(name, members, ttl=30, all_down="nodata", startup=None, pools=None,
+                 default=None):
+    """members: [(address, check or None)] for one pool `main`, or pools={name: members}."""
+    pools = pools or {"main": members}
+    lines = ["  %s:" % fqdn(name), "    ttl: %d" % ttl, "    select: all",
+             "    all_down: %s" % (('"%s"' % all_down) if ":" in all_down else all_down)]
+    if startup:
+        lines.append("    startup: %s" % startup)
+    lines.append("    pools:")
+    for pool, mem in pools.items():
+        lines.append("      %s:" % pool)
+        lines.append("        members:")
+        for addr, check in mem:
+            lines.append("          - { address: %s%s }" % (addr, (", check: %s" % check)
+                                                            if check else ""))
+    if default:
+        lines.append("    geo: { default: [%s] }" % ", ".join(default))
+    return lines
+
+
+def write_config(path, port, tmp, checks, services, state_file, sock, startup_wait="5s"):
+    lines = ["server:",
+             '  listen: ["127.0.0.1:%d"]' % port,
+             "  workers: 2",
+             "  log_level: info",
+             '  state_file: "%s"' % tmp.join(state_file),
+             '  control_socket: "%s"' % tmp.join(sock),
+             "health:",
+             "  startup_wait: %s" % startup_wait,
+             "zones:",
+             '  - { origin: %s, file: "%s" }' % (ZONE, ZONE_FILE),
+             "checks:"]
+    for name, body in checks.items():
+        lines.append("  %s: %s" % (name, body))
+    lines.append("services:")
+    for svc in services:
+        lines += svc
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# Main instance (A): addresses.
+WEB = ["127.66.0.11", "127.66.0.12", "127.66.0.13"]  # http; .13 has no backend (dead)
+TTL_ADDR = "127.66.0.14"  # http backend, `slow` check (TTL test)
+STATIC_ADDR = "127.66.0.15"  # no check
+TLS_ADDR = "127.66.0.21"
+CONTENT_ADDR = "127.66.0.31"  # /teapot, /body
+FLAP_ADDR = "127.66.0.41"
+DNS_ADDR = "127.66.0.51"
+TCP_UP, TCP_DEAD = "127.66.0.61", "127.66.0.62"
+EXEC_A, EXEC_B = "127.66.0.71", "127.66.0.72"
+FILE_UP, FILE_DOWN, FILE_ABSENT = "127.66.0.81", "127.66.0.82", "127.66.0.83"
+AD = ["127.66.1.1", "127.66.1.2"]  # all_down services' main pool (http)
+AD_BACKUP = "127.66.1.9"  # no check
+
+# Single-member services of the check types: (service, address, check, expected state).
+KINDS = [
+    ("k-https-noverify", TLS_ADDR, "https-noverify", "up"),
+    ("k-https-verify", TLS_ADDR, "https-verify", "down"),
+    ("k-status-ok", CONTENT_ADDR, "status-ok", "up"),
+    ("k-status-bad", CONTENT_ADDR, "status-bad", "down"),
+    ("k-body-ok", CONTENT_ADDR, "body-ok", "up"),
+    ("k-body-bad", CONTENT_ADDR, "body-bad", "down"),
+    ("k-dns", DNS_ADDR, "dns", "up"),
+    ("k-dns-nx", DNS_ADDR, "dns-nx", "down"),
+    ("k-dns-answer", DNS_ADDR, "dns-answer", "down"),
+    ("k-tcp-up", TCP_UP, "tcp", "up"),
+    ("k-tcp-dead", TCP_DEAD, "tcp", "down"),
+    ("k-exec-a", EXEC_A, "exec", "up"),
+    ("k-exec-b", EXEC_B, "exec", "down"),
+    ("k-file-up", FILE_UP, "file", "up"),
+    ("k-file-down", FILE_DOWN, "file", "down"),
+    ("k-file-absent", FILE_ABSENT, "file", "down"),
+]
+# What the `last error` column must say for the kinds expected down.
+REASONS = {
+    "k-https-verify": r"(?i)ssl|tls|certificate",
+    "k-status-bad": r"http status 418",
+    "k-body-bad": r"body lacks 'healthy'",
+    "k-dns-nx": r"rcode NXDOMAIN",
+    "k-dns-answer": r"no answer equals '192\.0\.2\.99'",
+    "k-tcp-dead": r"(?i)connect: connection refused",
+    "k-exec-b": r"exit status 1",
+    "k-file-down": r"down in state file",
+    "k-file-absent": r"not in state file",
+}
+
+
+def main_config(tmp, port, ports, static_ttl=300):
+    hp, sp, dp, tp = ports["http"], ports["https"], ports["dns"], ports["tcp"]
+    checks = {
+        "http": fast("type: http, port: %d, path: /health" % hp),
+        "slow": "{ type: http, port: %d, path: /health, interval: 1s, timeout: 500ms, "
+                "rise: %d, fall: %d }" % (hp, SLOW_RISE, SLOW_FALL),
+        "https-noverify": fast("type: https, port: %d, path: /health, tls_verify: false" % sp),
+        "https-verify": fast("type: https, port: %d, path: /health" % sp),
+        "status-ok": fast("type: http, port: %d, path: /teapot, expect_status: [200, 418]" % hp),
+        "status-bad": fast("type: http, port: %d, path: /teapot" % hp),
+        "body-ok": fast('type: http, port: %d, path: /body, expect_body: "sick"' % hp),
+        "body-bad": fast('type: http, port: %d, path: /body, expect_body: "healthy"' % hp),
+        "dns": fast("type: dns, port: %d, qname: probe.example., expect_answer: 192.0.2.1"
+                    % dp),
+        "dns-nx": fast("type: dns, port: %d, qname: missing.example." % dp),
+        "dns-answer": fast("type: dns, port: %d, qname: probe.example., expect_answer: "
+                           "192.0.2.99" % dp),
+        "tcp": fast("type: tcp, port: %d" % tp),
+        "exec": fast('type: exec, command: ["/bin/sh", "%s", "{address}"]'
+                     % tmp.join("check.sh")),
+        "file": fast('type: file, file: "%s"' % tmp.join("states.txt")),
+        "flap": fast("type: http, port: %d, path: /flap" % hp),
+    }
+    services = [
+        service_yaml("web", [(a, "http") for a in WEB], all_down="all"),
+        service_yaml("ttl", [(TTL_ADDR, "slow")], ttl=300),
+        service_yaml("static", [(STATIC_ADDR, None)], ttl=static_ttl),
+        service_yaml("flap", [(FLAP_ADDR, "flap")]),
+    ]
+    for svc, addr, check, _ in KINDS:
+        services.append(service_yaml(svc, [(addr, check)]))
+    ad_pools = {"main": [(a, "http") for a in AD], "backup": [(AD_BACKUP, None)]}
+    services.append(service_yaml("ad-all", None, all_down="all", pools=ad_pools,
+                                 default=["main"]))
+    services.append(service_yaml("ad-nodata", None, all_down="nodata", pools=ad_pools,
+                                 default=["main"]))
+    services.append(service_yaml("ad-pool", None, all_down="pool:backup", pools=ad_pools,
+                                 default=["main"]))
+    path = tmp.join("meridian.yaml")
+    write_config(path, port, tmp, checks, services, "meridian.state", "ctl.sock")
+    return path
+
+
+def write_states_file(tmp, lines):
+    path = tmp.join("states.txt")
+    with open(path + ".tmp", "w") as f:
+        f.write("# written by e2e 006\n" + "".join(l + "\n" for l in lines))
+    os.replace(path + ".tmp", path)
+
+
+# ----------------------------------------------------------------------------
+# Checks on the main instance
+
+
+def expect_set(results, label, port, short, want, tries=1):
+    a = answer(port, short)
+    results.check(label, [] if a.ok and a.rcode == 0 and a.addrs == frozenset(want)
+                  else ["answer %r, expected %s" % (a, sorted(want))])
+    return a
+
+
+def check_initial(results, port, ctl, first):
+    """The first answer after start (startup: wait): .13 (dead) already out."""
+    results.check("startup: wait: first answer of web already reflects the first probe round "
+                  "(%s)" % first,
+                  [] if first.ok and first.addrs == frozenset(WEB[:2])
+                  else ["first answer %r, expected %s" % (first, WEB[:2])])
+    st = ctl.states()
+    errs = []
+    for a in WEB[:2]:
+        s = st.get("%s|http" % a)
+        if not s or s["state"] != "up" or s["real"] != "up" or s["forced"] != "none":
+            errs.append("%s|http: %s" % (a, s))
+    s = st.get("%s|http" % WEB[2])
+    if not s or s["state"] != "down" or not re.search(CONNECT_FAILED, s["error"]):
+        errs.append("%s|http (no backend): %s" % (WEB[2], s))
+    results.check("meridianctl states: web members up, the dead one down (%s)"
+                  % (s and s["error"]),
+                  errs)
+    rc, out, fields = ctl.status()
+    errs = [] if rc == 0 else ["exit status %d: %s" % (rc, out)]
+    if fields.get("site") != "active":
+        errs.append("site: %r" % fields.get("site"))
+    if fields.get("last_reload") != "none":
+        errs.append("last_reload: %r" % fields.get("last_reload"))
+    if not re.search(r"^health: \d+ up, \d+ down, 0 unknown$", out, re.M):
+        errs.append("no 'health: N up, N down, 0 unknown' line")
+    if not re.search(r"^probes: \d+ started, lateness p50 < \d+ ms, p99 < \d+ ms, max [\d.]+ ms$",
+                     out, re.M):
+        errs.append("no probe lateness line")
+    if errs:
+        errs.append("status:\n" + out)
+    results.check("meridianctl status: site active, no reload yet, health counts, lateness",
+                  errs)
+    rc, out = ctl("explain", "127.0.0.1", fqdn("web"), "A")
+    errs = [] if rc == 0 else ["exit status %d" % rc]
+    for pat in (r"%s\s+weight 1\s+health up, may change in [01]s" % re.escape(WEB[0]),
+                r"%s\s+weight 1\s+health down, may change in [01]s" % re.escape(WEB[2]),
+                r"choice: pool main: %s %s" % (re.escape(WEB[0]), re.escape(WEB[1]))):
+        if not re.search(pat, out):
+            errs.append("output lacks /%s/" % pat)
+    if errs:
+        errs.append("output:\n" + out)
+    results.check("meridianctl explain 127.0.0.1 web.h.test A: live health of each member, "
+                  "the choice", errs)
+    mode = os.stat(ctl.sock).st_mode & 0o777
+    results.check("control socket mode %o (owner and group only)" % mode,
+                  [] if mode & 0o007 == 0 else ["mode %o" % mode])
+
+
+def check_kinds(results, port, ctl):
+    """Every check type settles to its expected state, with its reason."""
+    want = {"%s|%s" % (a, c): s for _, a, c, s in KINDS}
+
+    def settled():
+        st = ctl.states()
+        return st if all(st.get(k, {}).get("state") == v for k, v in want.items()) else None
+
+    st, took = wait_for(settled, 4.0, step=0.1)
+    st = st or ctl.states()
+    for svc, addr, check, state in KINDS:
+        key = "%s|%s" % (addr, check)
+        s = st.get(key)
+        errs = []
+        if not s:
+            errs.append("no states line for %s" % key)
+        else:
+            if s["state"] != state or s["real"] != state:
+                errs.append("state %s real %s, expected %s" % (s["state"], s["real"], state))
+            if svc in REASONS and not re.search(REASONS[svc], s["error"]):
+                errs.append("last error %r lacks /%s/" % (s["error"], REASONS[svc]))
+        a = answer(port, svc)
+        exp = frozenset([addr]) if state == "up" else frozenset()
+        if not a.ok or a.rcode != 0 or a.addrs != exp:
+            errs.append("answer %r, expected %s" % (a, sorted(exp) or "NODATA"))
+        results.check("%s check: %s %s%s" % (check, addr, state,
+                                             " (%s)" % s["error"] if s and state == "down"
+                                             else ""), errs)
+    note("time: all %d check kinds settled %.2f s after the first status query" %
+         (len(KINDS), took))
+
+
+def wait_state(ctl, key, state, timeout):
+    def ok():
+        s = ctl.states().get(key)
+        return s if s and s["state"] == state else None
+    return wait_for(ok, timeout, step=0.05)
+
+
+def check_dynamic_kinds(results, port, ctl, tmp, dnsb):
+    """dns up -> down (SERVFAIL, then no reply) -> up; exec 1 -> 0 and 0 -> 1; file edits and
+    a missing file."""
+    bound = INTERVAL * FALL + INTERVAL + SLACK
+    key = "%s|dns" % DNS_ADDR
+    dnsb.mode = "servfail"
+    s, t = wait_state(ctl, key, "down", bound + 1)
+    results.check("dns check: responder answers SERVFAIL -> down in %.2f s (bound %.1f s): %s"
+                  % (t, bound, s and s["error"]),
+                  [] if s and "SERVFAIL" in s["error"] and t <= bound else
+                  ["state %s after %.2f s" % (s, t)])
+    a = answer(port, "k-dns")
+    results.check("dns check down: k-dns answers NODATA", [] if a.ok and not a.addrs else
+                  ["answer %r" % a])
+    dnsb.mode = "ok"
+    s, t = wait_state(ctl, key, "up", bound + 1)
+    results.check("dns check: responder back -> up in %.2f s" % t,
+                  [] if s and t <= bound else ["state %s after %.2f s" % (s, t)])
+    dnsb.mode = "silent"
+    s, t = wait_state(ctl, key, "down", bound + 1)
+    results.check("dns check: responder silent -> down in %.2f s (%s)" % (t, s and s["error"]),
+                  [] if s and re.search(r"(?i)timeout", s["error"]) and t <= bound + 0.3 else
+                  ["state %s after %.2f s" % (s, t)])
+    dnsb.mode = "ok"
+    wait_state(ctl, key, "up", bound + 1)
+
+    # exec: flip both flag files.
+    os.unlink(tmp.join("exec-%s.ok" % EXEC_A))
+    open(tmp.join("exec-%s.ok" % EXEC_B), "w").close()
+    sa, ta = wait_state(ctl, "%s|exec" % EXEC_A, "down", bound + 1)
+    sb, tb = wait_state(ctl, "%s|exec" % EXEC_B, "up", bound + 1)
+    results.check("exec check: exit 1 -> down (%s), exit 0 -> up" % (sa and sa["error"]),
+                  [] if sa and sb and "exit status 1" in sa["error"] else
+                  ["%s: %s, %s: %s" % (EXEC_A, sa, EXEC_B, sb)])
+    a, b = answer(port, "k-exec-a"), answer(port, "k-exec-b")
+    results.check("exec check: answers follow (k-exec-a NODATA, k-exec-b %s)" % EXEC_B,
+                  [] if not a.addrs and b.addrs == frozenset([EXEC_B]) else
+                  ["k-exec-a %r, k-exec-b %r" % (a, b)])
+
+    # file: .82 up now, .81 down, .83 still absent; then no file at all.
+    write_states_file(tmp, ["%s down" % FILE_UP, "%s   up  # comment" % FILE_DOWN])
+    s1, _ = wait_state(ctl, "%s|file" % FILE_UP, "down", bound + 1)
+    s2, _ = wait_state(ctl, "%s|file" % FILE_DOWN, "up", bound + 1)
+    s3 = ctl.states().get("%s|file" % FILE_ABSENT)
+    results.check("file check: edited file -> %s down, %s up, %s still down (absent)"
+                  % (FILE_UP, FILE_DOWN, FILE_ABSENT),
+                  [] if s1 and s2 and s3 and s3["state"] == "down" else
+                  ["%s %s %s" % (s1, s2, s3)])
+    os.unlink(tmp.join("states.txt"))
+    s2, t = wait_state(ctl, "%s|file" % FILE_DOWN, "down", bound + 1)
+    results.check("file check: missing file -> down (%s)" % (s2 and s2["error"]),
+                  [] if s2 and re.search(r"state file: No such file", s2["error"]) else
+                  ["%s" % s2])
+
+
+def measure_change(port, short, addr, present, timeout):
+    """Polls every 20 ms until addr is (present) / is not (not present) in the answer."""
+    def ok():
+        a = answer(port, short)
+        return a.ok and ((addr in a.addrs) == present)
+    got, t = wait_for(ok, timeout, step=0.02)
+    return bool(got), t
+
+
+def check_stop_start(results, port, ctl, backends):
+    lo = (FALL - 1) * INTERVAL - 0.2  # a late probe may run closer to the next one
+    bound = INTERVAL * FALL + INTERVAL + SLACK
+    addr = WEB[0]
+    backends[addr].stop()
+    ok, t = measure_change(port, "web", addr, False, bound + 2)
+    note("time: stopped HTTP backend %s left the answers after %.3f s" % (addr, t))
+    results.check("stop HTTP backend %s: leaves the answers after %.2f s (expected %.2f..%.2f s "
+                  "= (fall-1)*interval..fall*interval+interval+slack)" % (addr, t, lo, bound),
+                  [] if ok and lo <= t <= bound else ["left: %s after %.2f s" % (ok, t)])
+    a = answer(port, "web")
+    results.check("web answers the other member while %s is down" % addr,
+                  [] if a.addrs == frozenset([WEB[1]]) else ["answer %r" % a])
+    s = ctl.states().get("%s|http" % addr)
+    results.check("meridianctl states: %s down (%s)" % (addr, s and s["error"]),
+                  [] if s and s["state"] == "down" and re.search(CONNECT_FAILED, s["error"])
+                  else ["%s" % s])
+    lo = (RISE - 1) * INTERVAL - 0.2
+    bound = INTERVAL * RISE + INTERVAL + SLACK
+    backends[addr].start()
+    ok, t = measure_change(port, "web", addr, True, bound + 2)
+    note("time: restarted HTTP backend %s returned to the answers after %.3f s" % (addr, t))
+    results.check("restart HTTP backend %s: back after %.2f s (expected %.2f..%.2f s "
+                  "= (rise-1)*interval..rise*interval+interval+slack)" % (addr, t, lo, bound),
+                  [] if ok and lo <= t <= bound else ["back: %s after %.2f s" % (ok, t)])
+
+
+def check_flap(results, port, ctl, backend, intervals=20):
+    key = "%s|flap" % FLAP_ADDR
+    s0, _ = wait_state(ctl, key, "up", 3.0)
+    t0 = time.monotonic()
+    seen = {}
+    samples = 0
+    deadline = t0 + intervals * INTERVAL
+    for _ in range(int(intervals * INTERVAL / 0.05) + 10):
+        if time.monotonic() >= deadline:
+            break
+        a = answer(port, "flap", )
+        seen[a.addrs] = seen.get(a.addrs, 0) + 1
+        samples += 1
+        time.sleep(0.05)
+    s1 = ctl.states().get(key)
+    with backend.srv.lock:
+        log = [c for t, c in backend.srv.flap_log if t >= t0]
+    codes = {c: log.count(c) for c in set(log)}
+    errs = []
+    if not s0:
+        errs.append("never up before the window (first probe must get 200): %s"
+                    % ctl.states().get(key))
+    if set(seen) != {frozenset([FLAP_ADDR])}:
+        errs.append("answers over the window: %s" % {tuple(sorted(k)): v for k, v in seen.items()})
+    if not s1 or not s0 or s1["transitions"] != s0["transitions"] or s1["state"] != "up":
+        errs.append("states before %s, after %s" % (s0, s1))
+    if codes.get(200, 0) < intervals * 0.35 or codes.get(503, 0) < intervals * 0.35:
+        errs.append("backend saw too few alternating probes: %s" % codes)
+    results.check("backend failing every other probe (%s) never flaps over %d intervals "
+                  "(%d answers, all with %s)" % (codes, intervals, samples, FLAP_ADDR), errs)
+
+
+def check_ttl(results, port, ctl, backend):
+    """ttl 300, interval 1s, fall 3, rise 2: TTL <= fall*interval while up, <= rise*interval
+    while down; and the answer never changes before a TTL handed out has expired."""
+    key = "%s|slow" % TTL_ADDR
+    wait_state(ctl, key, "up", 4)
+    cap_up = int(SLOW_FALL * SLOW_INTERVAL)
+    samples = []
+
+    def sample(n, step=0.1):
+        for _ in range(n):
+            a = answer(port, "ttl")
+            samples.append((time.monotonic(), a))
+            time.sleep(step)
+
+    sample(20)
+    up_ttls = [a.ttl for _, a in samples if a.ok and a.addrs]
+    results.check("TTL of a steered answer (ttl 300, interval 1s, fall 3) while up: max %s "
+                  "<= %d s" % (max(up_ttls) if up_ttls else None, cap_up),
+                  [] if up_ttls and max(up_ttls) <= cap_up and min(up_ttls) >= 1 else
+                  ["TTLs %s" % sorted(set(up_ttls))])
+    a = answer(port, "static")
+    results.check("TTL of an unchecked member's service stays 300 (%r)" % a,
+                  [] if a.ttl == 300 else ["answer %r" % a])
+    a = answer(port, "web")
+    results.check("TTL with interval 500ms fall 2 is capped to 1 s (%r)" % a,
+                  [] if a.ttl == 1 else ["answer %r" % a])
+
+    # Stop the backend: sample until the member has left, then until it is back. The
+    # service has all_down: nodata, so while the member is down the answer is NODATA,
+    # whose TTL (the SOA's, RFC 2308) must be capped as well: the answer changes when the
+    # member comes back.
+    def ttl_of(a):
+        if a.addrs:
+            return a.ttl
+        soa = [rr.ttl for rr in a.msg.authority if rr.rdtype == dns.rdatatype.SOA]
+        return soa[0] if soa else None
+
+    backend.stop()
+    t_stop = time.monotonic()
+    n0 = len(samples)
+    for _ in range(100):
+        sample(1)
+        if samples[-1][1].ok and not samples[-1][1].addrs:
+            break
+    t_gone = samples[-1][0]
+    note("time: TTL service member %s left %.2f s after its backend stopped (fall 3 x 1 s)"
+         % (TTL_ADDR, t_gone - t_stop))
+    sample(10)
+    backend.start()
+    t_start = time.monotonic()
+    for _ in range(100):
+        sample(1)
+        if samples[-1][1].ok and samples[-1][1].addrs:
+            break
+    t_back = samples[-1][0]
+    sample(3)
+    failing = [ttl_of(a) for t, a in samples[n0:] if a.ok and a.addrs and t < t_gone]
+    down = [ttl_of(a) for _, a in samples[n0:] if a.ok and not a.addrs]
+    cap_down = int(SLOW_RISE * SLOW_INTERVAL)
+    results.check("TTL while failing stays <= fall*interval = %d s (%s)" % (cap_up, failing),
+                  [] if failing and all(x is not None and 1 <= x <= cap_up for x in failing)
+                  else ["TTLs %s" % failing])
+    results.check("TTL of the NODATA answer while down (SOA TTL 300) capped <= rise*interval "
+                  "= %d s (%s)" % (cap_down, sorted(set(down))),
+                  [] if down and all(x is not None and 1 <= x <= cap_down for x in down)
+                  else ["TTLs %s" % down])
+    errs = []
+    changes = [samples[i][0] for i in range(1, len(samples))
+               if samples[i][1].ok and samples[i - 1][1].ok
+               and samples[i][1].addrs != samples[i - 1][1].addrs]
+    for t, a in samples:
+        ttl = ttl_of(a) if a.ok else None
+        if ttl is None:
+            continue
+        nxt = [c for c in changes if c > t]
+        if nxt and t + ttl > nxt[0] + 1.2:
+            errs.append("answer %r at +%.2f s with TTL %d, but the answer changed at +%.2f s"
+                        % (a, t - t_stop, ttl, nxt[0] - t_stop))
+    results.check("no answer (positive or NODATA) changed before a TTL handed out had run out "
+                  "(%d samples, %d changes, 1 s rounding slack)" % (len(samples), len(changes)),
+                  errs[:5] if len(changes) == 2 else ["changes at %s" % changes] + errs[:5])
+    note("time: TTL member back %.2f s after its backend restarted (rise 2 x 1 s); TTLs up %s, "
+         "while failing %s, NODATA while down %s" % (t_back - t_start, sorted(set(up_ttls)),
+                                                      failing, sorted(set(down))))
+
+
+def check_all_down(results, port, ctl, backends):
+    for svc in ("ad-all", "ad-nodata", "ad-pool"):
+        expect_set(results, "all_down %s: with both members up, answers the main pool" % svc,
+                   port, svc, AD)
+    for a in AD:
+        backends[a].stop()
+    bound = INTERVAL * FALL + INTERVAL + SLACK
+    st, t = wait_for(lambda: all(ctl.states().get("%s|http" % a, {}).get("state") == "down"
+                                 for a in AD), bound + 2, step=0.05)
+    results.check("all_down: both members down %.2f s after their backends stopped" % t,
+                  [] if st else ["states %s" % {a: ctl.states().get("%s|http" % a) for a in AD}])
+    expect_set(results, "all_down: all (fail open): every member of the main pool again",
+               port, "ad-all", AD)
+    a = answer(port, "ad-nodata")
+    errs = [] if a.ok and a.rcode == dns.rcode.NOERROR and not a.msg.answer else [
+        "answer %r" % a]
+    if a.ok and not any(rr.rdtype == dns.rdatatype.SOA for rr in a.msg.authority):
+        errs.append("no SOA in the authority section")
+    results.check("all_down: nodata: NOERROR, no answer, SOA in authority", errs)
+    expect_set(results, "all_down: pool:backup: the backup pool's member (%s)" % AD_BACKUP,
+               port, "ad-pool", [AD_BACKUP])
+    # Drained members stay out even when the service fails open.
+    rc, out = ctl("drain", "member", AD[0])
+    expect_set(results, "all_down: all with %s drained: fails open without it" % AD[0],
+               port, "ad-all", [AD[1]])
+    ctl("undrain", "member", AD[0])
+    for a in AD:
+        backends[a].start()
+    ok, t = wait_for(lambda: answer(port, "ad-nodata").addrs == frozenset(AD),
+                     INTERVAL * RISE + INTERVAL + SLACK + 2)
+    results.check("all_down: backends back -> ad-nodata answers both members after %.2f s" % t,
+                  [] if ok else ["answer %r" % answer(port, "ad-nodata")])
+
+
+def check_drain(results, port, ctl, backends):
+    a0, a1, dead = WEB
+    rc, out = ctl("drain", "member", a1)
+    a = answer(port, "web")  # the very next query: drain publishes before replying
+    results.check("meridianctl drain member %s: ok, and out of the very next answer (%r)"
+                  % (a1, a),
+                  [] if rc == 0 and "1 targets forced down" in out and a.addrs == frozenset([a0])
+                  else ["rc %d %r, answer %r" % (rc, out, a)])
+    s = ctl.states().get("%s|http" % a1)
+    results.check("meridianctl states: drained %s shows state down, real up, forced down" % a1,
+                  [] if s and (s["state"], s["real"], s["forced"]) == ("down", "up", "down")
+                  else ["%s" % s])
+    for _ in range(3):
+        a = answer(port, "web")
+        if a1 in a.addrs:
+            break
+        time.sleep(INTERVAL)
+    results.check("drained %s stays out while its probes succeed (1.5 s)" % a1,
+                  [] if a1 not in a.addrs else ["answer %r" % a])
+    rc, out = ctl("undrain", "member", a1)
+    a = answer(port, "web")
+    results.check("meridianctl undrain member %s: back in the very next answer" % a1,
+                  [] if rc == 0 and a.addrs == frozenset([a0, a1]) else
+                  ["rc %d %r, answer %r" % (rc, out, a)])
+    s = ctl.states().get("%s|http" % a1)
+    results.check("meridianctl states: undrained %s up, forced none" % a1,
+                  [] if s and (s["state"], s["real"], s["forced"]) == ("up", "up", "none")
+                  else ["%s" % s])
+
+    rc, out = ctl("force", "up", "member", dead)
+    a = answer(port, "web")
+    s = ctl.states().get("%s|http" % dead)
+    results.check("meridianctl force up member %s (no backend): in the next answer, states "
+                  "up / real down / forced up" % dead,
+                  [] if rc == 0 and dead in a.addrs and s and
+                  (s["state"], s["real"], s["forced"]) == ("up", "down", "up")
+                  else ["rc %d %r, answer %r, states %s" % (rc, out, a, s)])
+    time.sleep(INTERVAL * 3)
+    a = answer(port, "web")
+    results.check("forced-up dead member stays in over 3 intervals (%r)" % a,
+                  [] if dead in a.addrs else ["answer %r" % a])
+    ctl("undrain", "member", dead)
+    a = answer(port, "web")
+    results.check("undrain (clear forcing) of the dead member: out again (%r)" % a,
+                  [] if a.addrs == frozenset([a0, a1]) else ["answer %r" % a])
+
+    rc, out = ctl("drain", "pool", fqdn("web"), "main")
+    a = answer(port, "web")
+    results.check("meridianctl drain pool web main: 3 targets, answer empty even though "
+                  "web fails open (%r)" % a,
+                  [] if rc == 0 and "3 targets forced down" in out and a.ok and not a.addrs
+                  else ["rc %d %r, answer %r" % (rc, out, a)])
+    rc, out = ctl("undrain", "service", "web.h.test")
+    a = answer(port, "web")
+    results.check("meridianctl undrain service web.h.test: members back (%r)" % a,
+                  [] if rc == 0 and a.addrs == frozenset([a0, a1]) else
+                  ["rc %d %r, answer %r" % (rc, out, a)])
+
+    rc, out = ctl("drain", "site")
+    _, sout, fields = ctl.status()
+    a = answer(port, "web")
+    results.check("meridianctl drain site: status shows site: drained, answers unchanged",
+                  [] if rc == 0 and fields.get("site") == "drained" and
+                  a.addrs == frozenset([a0, a1]) else ["rc %d %r, status %r, answer %r"
+                                                       % (rc, out, sout, a)])
+    rc2, out2 = ctl("force", "up", "site")
+    rc, out = ctl("undrain", "site")
+    _, sout, fields = ctl.status()
+    results.check("force up site is refused; undrain site -> site: active",
+                  [] if rc2 == 1 and out2.startswith("error") and rc == 0 and
+                  fields.get("site") == "active" else
+                  ["force up site: %d %r; undrain: %d %r; status %r" % (rc2, out2, rc, out, sout)])
+    bad = [("drain", "member", "192.0.2.99"), ("drain", "pool", "web.h.test", "nope"),
+           ("drain", "service", "nope.h.test"), ("drain", "everything"), ("frobnicate",)]
+    errs = []
+    for words in bad:
+        rc, out = ctl(*words)
+        if rc != 1 or not out.startswith("error"):
+            errs.append("%s: exit %d %r" % (" ".join(words), rc, out))
+    results.check("meridianctl errors (exit 1, 'error: ...') for selectors matching nothing "
+                  "and unknown commands", errs)
+
+
+def check_reload(results, server, port, ctl, tmp, ports):
+    a0, a1, dead = WEB
+    ctl("drain", "member", a1)
+    wait_state(ctl, "%s|http" % dead, "down", 2)
+    before = ctl.states()
+    main_config(tmp, port, ports, static_ttl=299)  # a visible change: static's TTL
+    server.proc.send_signal(signal.SIGHUP)
+    t0 = time.monotonic()
+    seen = {}
+    for _ in range(200):
+        if time.monotonic() - t0 > 3.0:
+            break
+        a = answer(port, "web")
+        seen[a.addrs] = seen.get(a.addrs, 0) + 1
+        time.sleep(0.02)
+    _, sout, fields = ctl.status()
+    after = ctl.states()
+    errs = []
+    if not fields.get("last_reload", "").startswith("ok"):
+        errs.append("last_reload: %r" % fields.get("last_reload"))
+    results.check("SIGHUP: status shows last_reload: ok (%s)" % fields.get("last_reload"), errs)
+    a = answer(port, "static")
+    results.check("SIGHUP: the new config is in use (static TTL 299: %r)" % a,
+                  [] if a.ttl == 299 else ["answer %r" % a])
+    results.check("SIGHUP: web answers never changed during the reload (%s)"
+                  % {tuple(sorted(k)): v for k, v in seen.items()},
+                  [] if set(seen) == {frozenset([a0])} else ["answers changed"])
+    errs = []
+    for key, s in before.items():
+        t = after.get(key)
+        if key.startswith(FLAP_ADDR):
+            continue  # probes in flight are abandoned; flap's count may move by its probes
+        if not t:
+            errs.append("%s missing after reload" % key)
+        elif (t["state"], t["real"], t["forced"], t["transitions"], t["since"]) != \
+                (s["state"], s["real"], s["forced"], s["transitions"], s["since"]):
+            errs.append("%s: before %s after %s" % (key, s, t))
+    results.check("SIGHUP: %d targets keep state, forcing, since and transitions"
+                  % len(before), errs[:6])
+    ctl("undrain", "member", a1)
+
+
+# ----------------------------------------------------------------------------
+# Restart instances: startup persisted (B) and startup wait (C)
+
+
+def start_meridiand(binary, tmp, conf, port_holder, make_conf):
+    def mk(port):
+        port_holder[0] = port
+        make_conf(port)
+        return h.Meridiand(binary, tmp.path, port, conf)
+    t0 = time.monotonic()
+    srv = h.start_with_free_port(mk, ZONE)
+    return srv, time.monotonic() - t0
+
+
+def check_persisted(results, binary, tmp, ctl_bin, http_port, hang_port, backends):
+    conf = tmp.join("b.yaml")
+    ports = [0]
+    up1, dead, drained = "127.66.2.1", "127.66.2.2", "127.66.2.3"
+    checks = {"http": fast("type: http, port: %d, path: /health" % http_port),
+              "hang": "{ type: http, port: %d, path: /, interval: 3s, timeout: 1500ms, rise: 2, "
+                      "fall: 2 }" % hang_port}
+    services = [service_yaml("p", [(up1, "http"), (dead, "hang"), (drained, "http")],
+                             startup="persisted")]
+
+    def make(port):
+        write_config(conf, port, tmp, checks, services, "b.state", "b.sock")
+
+    ctl = Ctl(ctl_bin, tmp.join("b.sock"))
+    srv, _ = start_meridiand(binary, tmp, conf, ports, make)
+    try:
+        port = ports[0]
+        st, t = wait_for(lambda: (lambda s: s if s.get("%s|hang" % dead, {}).get("state") ==
+                                  "down" and s.get("%s|http" % up1, {}).get("state") == "up"
+                                  else None)(ctl.states()), 6.0, step=0.1)
+        results.check("persisted, run 1: %s up, %s down (hang: timeout) after %.2f s"
+                      % (up1, dead, t), [] if st else ["states %s" % ctl.states()])
+        rc, out = ctl("drain", "member", drained)
+        a = answer(port, "p")
+        results.check("persisted, run 1: drained %s, answer %s" % (drained, sorted(a.addrs)),
+                      [] if rc == 0 and a.addrs == frozenset([up1]) else
+                      ["rc %d %r, answer %r" % (rc, out, a)])
+        try:
+            with open(tmp.join("b.state")) as f:
+                saved = f.read()
+        except OSError as e:
+            saved = str(e)
+        results.check("persisted, run 1: the state file has the drain at once (before exit)",
+                      [] if re.search(r"^127\.66\.2\.3\|http up down \d+ \d+$", saved, re.M)
+                      else ["state file:\n" + saved])
+        before = ctl.states()
+    finally:
+        rc = srv.stop()
+    results.check("persisted, run 1: clean exit on SIGTERM", [] if rc == 0 else
+                  ["exit status %s" % rc])
+    try:
+        with open(tmp.join("b.state")) as f:
+            saved = f.read()
+    except OSError as e:
+        saved = str(e)
+    errs = []
+    for pat in (r"^127\.66\.2\.2\|hang down none \d+ \d+$",
+                r"^127\.66\.2\.3\|http up down \d+ \d+$",
+                r"^127\.66\.2\.1\|http up none \d+ \d+$"):
+        if not re.search(pat, saved, re.M):
+            errs.append("state file lacks /%s/:\n%s" % (pat, saved))
+    results.check("state file written at exit: key state force since transitions", errs)
+
+    t0 = time.monotonic()
+    srv, ready = start_meridiand(binary, tmp, conf, ports, make)
+    try:
+        port = ports[0]
+        a = answer(port, "p")
+        t_first = time.monotonic() - t0
+        note("time: persisted restart: ready %.2f s, first answer %.2f s after start" %
+             (ready, t_first))
+        results.check("persisted, run 2: first answer %.2f s after start (before the hang "
+                      "probe's %.1f s timeout) has only %s (%r)" % (t_first, HANG_TIMEOUT, up1, a),
+                      [] if a.addrs == frozenset([up1]) and t_first < HANG_TIMEOUT else
+                      ["answer %r after %.2f s" % (a, t_first)])
+        st = ctl.states()
+        errs = []
+        s = st.get("%s|hang" % dead)
+        if not s or s["state"] != "down" or \
+                s["transitions"] != before.get("%s|hang" % dead, {}).get("transitions"):
+            errs.append("%s|hang: %s (before: %s)" % (dead, s, before.get("%s|hang" % dead)))
+        s = st.get("%s|http" % drained)
+        if not s or (s["state"], s["forced"]) != ("down", "down"):
+            errs.append("%s|http: %s" % (drained, s))
+        results.check("persisted, run 2: states restored (down stays down, drain stays, "
+                      "transitions kept)", errs)
+        time.sleep(INTERVAL * 3)
+        a = answer(port, "p")
+        results.check("persisted, run 2: drained %s stays out while healthy (%r)" % (drained, a),
+                      [] if a.addrs == frozenset([up1]) else ["answer %r" % a])
+    finally:
+        srv.stop()
+
+
+def check_wait(results, binary, tmp, ctl_bin, http_port, hang_port, backends):
+    conf = tmp.join("c.yaml")
+    ports = [0]
+    up1, hang, later, gone = "127.66.3.1", "127.66.3.2", "127.66.3.3", "127.66.3.4"
+    checks = {"http": fast("type: http, port: %d, path: /health" % http_port),
+              "hang": "{ type: http, port: %d, path: /, interval: 3s, timeout: 1500ms, rise: 2, "
+                      "fall: 2 }" % hang_port}
+    members = [(up1, "http"), (hang, "hang"), (later, "http"), (gone, "http")]
+
+    def make(port):
+        write_config(conf, port, tmp, checks, [service_yaml("w", members, startup="wait")],
+                     "c.state", "c.sock")
+
+    srv, ready = start_meridiand(binary, tmp, conf, ports, make)
+    try:
+        a = answer(ports[0], "w")
+        note("time: startup wait: ready %.2f s after start (hang check timeout %.1f s)"
+             % (ready, HANG_TIMEOUT))
+        results.check("startup: wait, run 1: answers only after the first round (%.2f s >= "
+                      "%.1f s hang timeout), first answer %s (%r)"
+                      % (ready, HANG_TIMEOUT, sorted([up1, gone]), a),
+                      [] if ready >= HANG_TIMEOUT - 0.1 and ready < 5.0 + 2 and
+                      a.addrs == frozenset([up1, gone]) else
+                      ["ready %.2f s, answer %r" % (ready, a)])
+    finally:
+        srv.stop()
+    # Run 2: `later`'s backend is up now and `gone`'s is stopped; the slow `hang` member is
+    # dropped from the config, so the first round is over within a probe (fewer than rise
+    # or fall results). The state file of run 1 says `later` down and `gone` up; with
+    # `startup: wait` the first round must decide, as it does without a state file.
+    backends[later].start()
+    backends[gone].stop()
+    members = [(up1, "http"), (later, "http"), (gone, "http")]
+    srv, ready = start_meridiand(binary, tmp, conf, ports, make)
+    try:
+        a = answer(ports[0], "w")
+        st = Ctl(ctl_bin, tmp.join("c.sock")).states()
+        note("time: startup wait, run 2: ready %.2f s after start" % ready)
+        results.check("startup: wait, run 2: %s (down in the state file, backend up now) is in "
+                      "the first answer (%r)" % (later, a),
+                      [] if later in a.addrs else
+                      ["first answer %r; states then: %s" % (a, st.get("%s|http" % later))])
+        results.check("startup: wait, run 2: %s (up in the state file, backend stopped now) is "
+                      "not in the first answer (%r)" % (gone, a),
+                      [] if a.ok and gone not in a.addrs else
+                      ["first answer %r; states then: %s" % (a, st.get("%s|http" % gone))])
+        ok, t = wait_for(lambda: answer(ports[0], "w").addrs == frozenset([up1, later]),
+                         max(RISE, FALL) * INTERVAL + INTERVAL + SLACK + 1)
+        results.check("startup: wait, run 2: answers %s %.2f s after ready"
+                      % (sorted([up1, later]), t),
+                      [] if ok else ["answer %r" % answer(ports[0], "w")])
+    finally:
+        srv.stop()
+
+
+# ----------------------------------------------------------------------------
+
+
+def make_cert(tmp):
+    openssl = h.find_tool("openssl")
+    if not openssl:
+        return None, "openssl not found"
+    cert, key = tmp.join("cert.pem"), tmp.join("key.pem")
+    try:
+        p = subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+                            cert, "-days", "2", "-subj", "/CN=meridian-e2e",
+                            "-addext", "subjectAltName=IP:%s" % TLS_ADDR],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
+                           check=False)
+    except subprocess.TimeoutExpired:
+        return None, "openssl timed out"
+    if p.returncode != 0:
+        return None, p.stdout.decode("utf-8", "replace")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx, None
+
+
+def main():
+    def extra(p):
+        p.add_argument("--meridianctl", default=None,
+                       help="meridianctl binary (default: next to meridiand)")
+    args = h.parse_args(__doc__.splitlines()[0], extra)
+    args.meridiand = os.path.abspath(args.meridiand)
+    ctl_bin = args.meridianctl or os.path.join(os.path.dirname(args.meridiand), "meridianctl")
+    if not os.access(ctl_bin, os.X_OK):
+        note("note: %s not found; speaking the control protocol directly" % ctl_bin)
+        ctl_bin = None
+    results = h.Results(args.verbose)
+    try:
+        probe = socket.socket()
+        probe.bind(("127.66.0.250", 0))
+        probe.close()
+    except OSError as e:
+        h.skip("cannot bind 127.66.0.250 (no 127.0.0.0/8 loopback route?): %s" % e)
+
+    backends = {}
+    servers = []
+    with h.TempDir(args.keep) as tmp:
+        tls, why = make_cert(tmp)
+        if tls is None:
+            h.skip("cannot make a self-signed certificate: %s" % why)
+        http_addrs = WEB[:2] + [TTL_ADDR, CONTENT_ADDR, FLAP_ADDR] + AD + \
+            ["127.66.2.1", "127.66.2.3", "127.66.3.1", "127.66.3.3", "127.66.3.4"]
+        ports = {"http": pick_port(http_addrs + [WEB[2], "127.66.2.2", "127.66.3.2"]),
+                 "https": pick_port([TLS_ADDR]),
+                 "dns": pick_port([DNS_ADDR], socket.SOCK_DGRAM),
+                 "tcp": pick_port([TCP_UP, TCP_DEAD]),
+                 "hang": pick_port(["127.66.2.2", "127.66.3.2"])}
+        try:
+            for a in http_addrs:
+                backends[a] = HttpBackend(a, ports["http"])
+                if not a.startswith("127.66.3.3"):
+                    backends[a].start()
+            backends[TLS_ADDR] = HttpBackend(TLS_ADDR, ports["https"], tls).start()
+            dnsb = DnsBackend(DNS_ADDR, ports["dns"]).start()
+            backends[DNS_ADDR] = dnsb
+            backends[TCP_UP] = TcpBackend(TCP_UP, ports["tcp"]).start()
+            for a in ("127.66.2.2", "127.66.3.2"):
+                backends[a + "-hang"] = TcpBackend(a, ports["hang"], accept=False).start()
+            with open(tmp.join("check.sh"), "w") as f:
+                f.write('#!/bin/sh\n# exec check of e2e 006: up when the flag file exists\n'
+                        '[ -e "%s/exec-$1.ok" ]\n' % tmp.path)
+            open(tmp.join("exec-%s.ok" % EXEC_A), "w").close()
+            write_states_file(tmp, ["%s up" % FILE_UP, "%s down" % FILE_DOWN])
+
+            conf = tmp.join("meridian.yaml")
+            holder = [0]
+            server, ready = start_meridiand(
+                args.meridiand, tmp, conf, holder,
+                lambda port: main_config(tmp, port, ports))
+            servers.append(server)
+            port = holder[0]
+            first = answer(port, "web")
+            note("time: main meridiand ready %.2f s after start (startup: wait, first round)"
+                 % ready)
+            ctl = Ctl(ctl_bin, tmp.join("ctl.sock"))
+            try:
+                check_initial(results, port, ctl, first)
+                check_kinds(results, port, ctl)
+                check_dynamic_kinds(results, port, ctl, tmp, dnsb)
+                check_stop_start(results, port, ctl, backends)
+                check_drain(results, port, ctl, backends)
+                check_all_down(results, port, ctl, backends)
+                check_flap(results, port, ctl, backends[FLAP_ADDR])
+                check_ttl(results, port, ctl, backends[TTL_ADDR])
+                check_reload(results, server, port, ctl, tmp, ports)
+                results.check("main meridiand alive at the end", [] if server.alive() else
+                              ["exited: %s" % server.log_tail()])
+            finally:
+                rc = server.stop()
+            results.check("main meridiand: clean exit on SIGTERM", [] if rc == 0 else
+                          ["exit status %s" % rc])
+            check_persisted(results, args.meridiand, tmp, ctl_bin, ports["http"],
+                            ports["hang"], backends)
+            check_wait(results, args.meridiand, tmp, ctl_bin, ports["http"], ports["hang"],
+                       backends)
+        finally:
+            for s in servers:
+                s.stop()
+            for b in backends.values():
+                b.stop()
+    return results.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
