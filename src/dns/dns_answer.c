@@ -204,8 +204,10 @@ static bool
 answer_steered(struct answer *a, const struct zone *zone, const struct zone_node *node,
                const uint8_t *owner, int hops)
 {
-    const struct policy_service *svc =
-        policy_set_find(a->view->policies, node->name, node->name_len);
+    const struct policy_set *set = a->view->policies;
+    const struct policy_service *svc = node->steer && node->steer <= set->count
+                                           ? &set->services[node->steer - 1]
+                                           : policy_set_find(set, node->name, node->name_len);
     uint16_t qtype = a->q->qtype;
     if (!svc || (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA))
         return false;

@@ -12,6 +12,32 @@ get16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* Validates the question name (uncompressed: RFC 1035 §4.1.4 pointers can only point back,
+ * and nothing precedes it) and copies it lowercased in the same pass. Returns its length or
+ * -1. */
+static int
+lower_qname(const uint8_t *wire, size_t max, uint8_t *out)
+{
+    size_t pos = 0;
+    for (;;) {
+        if (pos >= max)
+            return -1;
+        uint8_t len = wire[pos];
+        if (len & 0xC0)
+            return -1;
+        if (pos + 1u + len > DNAME_MAX_LEN || pos + 1u + len > max)
+            return -1;
+        out[pos] = len;
+        for (size_t i = pos + 1; i <= pos + len; i++) {
+            uint8_t c = wire[i];
+            out[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+        }
+        pos += 1u + len;
+        if (len == 0)
+            return (int)pos;
+    }
+}
+
 /* Skips a possibly compressed name in an additional record; returns the offset after it
  * or -1. Only the owner of OPT is read here and it must be the root anyway. */
 static long
@@ -111,12 +137,11 @@ dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
     if (qdcount != 1)
         return q->opcode != 0 ? DNS_RCODE_NOTIMP : DNS_RCODE_FORMERR;
 
-    int qlen = dname_wire_length(pkt + DNS_HEADER_LEN, len - DNS_HEADER_LEN);
+    int qlen = lower_qname(pkt + DNS_HEADER_LEN, len - DNS_HEADER_LEN, q->lname);
     if (qlen < 0 || DNS_HEADER_LEN + (size_t)qlen + 4 > len)
         return DNS_RCODE_FORMERR;
     q->qname = pkt + DNS_HEADER_LEN;
     q->qname_len = qlen;
-    dname_lower_copy(q->lname, q->qname);
     size_t pos = DNS_HEADER_LEN + (size_t)qlen;
     q->qtype = get16(pkt + pos);
     q->qclass = get16(pkt + pos + 2);

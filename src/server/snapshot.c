@@ -50,6 +50,21 @@ snapshot_last_reload(void)
     return r;
 }
 
+/* Points every steered node at its policy, so answers skip the lookup by name. The zones
+ * are not published yet, so they may still be written. */
+static void
+link_steered_nodes(struct snapshot *snap)
+{
+    const struct policy_set *set = snap->policies;
+    for (uint32_t i = 0; set && i < set->count && i < UINT16_MAX; i++) {
+        const struct policy_service *svc = &set->services[i];
+        const struct zone *z = zone_set_find(snap->zones, svc->owner);
+        const struct zone_node *node = z ? zone_lookup(z, svc->owner, svc->owner_len) : NULL;
+        if (node)
+            ((struct zone_node *)node)->steer = (uint16_t)(i + 1);
+    }
+}
+
 /* One health spec per health target of the policies: its check and what to probe. */
 static int
 build_health_specs(struct snapshot *snap, char err[CONFIG_ERR_MAX])
@@ -242,6 +257,7 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         goto fail;
     if (build_health_specs(snap, err) < 0)
         goto fail;
+    link_steered_nodes(snap);
     snap->loaded_at = time(NULL);
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;

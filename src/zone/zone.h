@@ -49,6 +49,8 @@ struct zone_node {
     uint8_t flags;                   /* enum zone_node_flags */
     uint8_t label_count;
     uint8_t name_len;
+    uint16_t steer; /* steered nodes: the policy's index + 1, set by whoever builds the
+                       policies with the zone (0 = look it up by name) */
 };
 
 struct zone_slot {
