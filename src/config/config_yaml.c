@@ -16,6 +16,9 @@
 #include "common/dname.h"
 #include "config/config.h"
 
+static int vformat_error(struct cfg_ctx *ctx, const char *file, int line, const char *fmt,
+                         va_list ap) __attribute__((format(printf, 4, 0)));
+
 static int
 vformat_error(struct cfg_ctx *ctx, const char *file, int line, const char *fmt, va_list ap)
 {
