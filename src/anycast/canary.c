@@ -11,7 +11,6 @@
 
 #define HEADER_LEN 12
 #define CLASS_IN 1
-#define POINTERS_MAX 64 /* compression pointers followed in one name */
 
 enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_PTR = 12, T_TXT = 16, T_AAAA = 28 };
 
@@ -114,43 +113,6 @@ anycast_canary_query(const struct anycast_canary *c, uint16_t id, uint8_t *buf)
     return HEADER_LEN + len + 4;
 }
 
-/* Reads a possibly compressed name at *pos into `out` (uncompressed) and moves *pos past it
- * in the message. -1 for a malformed name: out of bounds, pointer loop, over 255 octets. */
-static int
-read_name(const uint8_t *msg, size_t len, size_t *pos, uint8_t out[DNAME_MAX_LEN])
-{
-    size_t p = *pos, o = 0;
-    bool jumped = false;
-    unsigned pointers = 0;
-
-    for (;;) {
-        if (p >= len)
-            return -1;
-        uint8_t l = msg[p];
-        if ((l & 0xC0) == 0xC0) {
-            /* RFC 1035 §4.1.4 compression pointer; bounded so a loop cannot spin. */
-            if (p + 1 >= len || ++pointers > POINTERS_MAX)
-                return -1;
-            if (!jumped)
-                *pos = p + 2;
-            jumped = true;
-            p = (size_t)(l & 0x3F) << 8 | msg[p + 1];
-            continue;
-        }
-        if (l & 0xC0)
-            return -1; /* reserved label types */
-        if (p + 1 + l > len || o + 1 + l > DNAME_MAX_LEN)
-            return -1;
-        memcpy(out + o, msg + p, 1u + l);
-        o += 1u + l;
-        p += 1u + l;
-        if (l == 0)
-            break;
-    }
-    if (!jumped)
-        *pos = p;
-    return 0;
-}
 
 /* Renders one RR's RDATA for a mismatch message. */
 static void
@@ -172,7 +134,7 @@ render_rdata(const uint8_t *msg, size_t len, size_t rdpos, uint16_t rdlen, uint1
                 out[o++] = (char)msg[pos];
         }
         out[o] = '\0';
-    } else if (type != T_A && type != T_AAAA && read_name(msg, len, &pos, name) == 0) {
+    } else if (type != T_A && type != T_AAAA && dname_read_compressed(msg, len, &pos, name) >= 0) {
         dname_to_text(name, out, size);
     } else {
         snprintf(out, size, "(%u bytes)", rdlen);
@@ -205,7 +167,7 @@ rdata_matches(const struct anycast_canary *c, const uint8_t *msg, size_t len, si
         return o == c->expect_len && memcmp(text, c->expect, o) == 0;
     default:
         /* Pointers may lead anywhere earlier; the name itself must end inside the RDATA. */
-        if (read_name(msg, len, &pos, name) < 0 || pos > rdpos + rdlen)
+        if (dname_read_compressed(msg, len, &pos, name) < 0 || pos > rdpos + rdlen)
             return false;
         return dname_equal(name, c->expect);
     }
@@ -225,7 +187,7 @@ anycast_canary_check(const struct anycast_canary *c, uint16_t id, const uint8_t 
     /* RFC 5452 §9.1: only a reply matching ID, QR, opcode and question is ours. */
     if (len < HEADER_LEN || get16(msg) != id || !(msg[2] & 0x80) || (msg[2] & 0x78) != 0)
         return ANYCAST_ANSWER_FOREIGN;
-    if (get16(msg + 4) != 1 || read_name(msg, len, &pos, name) < 0 || pos + 4 > len ||
+    if (get16(msg + 4) != 1 || dname_read_compressed(msg, len, &pos, name) < 0 || pos + 4 > len ||
         !dname_equal(name, c->qname) || get16(msg + pos) != c->qtype ||
         get16(msg + pos + 2) != CLASS_IN)
         return ANYCAST_ANSWER_FOREIGN;
@@ -250,7 +212,7 @@ anycast_canary_check(const struct anycast_canary *c, uint16_t id, const uint8_t 
     ancount = get16(msg + 6);
     for (uint16_t i = 0; i < ancount; i++) {
         uint8_t owner[DNAME_MAX_LEN];
-        if (read_name(msg, len, &pos, owner) < 0 || pos + 10 > len) {
+        if (dname_read_compressed(msg, len, &pos, owner) < 0 || pos + 10 > len) {
             snprintf(why, why_size, "malformed answer section");
             return ANYCAST_ANSWER_FAIL;
         }

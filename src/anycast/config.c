@@ -415,21 +415,6 @@ finish(struct cfg_ctx *ctx, yaml_node_t *map, struct anycast_config *cfg)
 }
 
 /* Loads the next document of the stream; a syntax error becomes "file:line: ...". */
-static int
-load_document(struct cfg_ctx *ctx, yaml_parser_t *parser, yaml_document_t *doc)
-{
-    char where[64] = "";
-
-    if (yaml_parser_load(parser, doc))
-        return 0;
-    if (parser->context)
-        snprintf(where, sizeof(where), " (%s at line %d)", parser->context,
-                 (int)parser->context_mark.line + 1);
-    snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: YAML syntax error: %s%s", ctx->path,
-             (int)parser->problem_mark.line + 1,
-             parser->problem ? parser->problem : "out of memory", where);
-    return -1;
-}
 
 /* Finds the `anycast` mapping among the top-level keys (all others belong to meridiand). */
 static int
@@ -460,12 +445,9 @@ anycast_config_load(const char *path, struct anycast_config **out, char err[ANYC
 {
     struct anycast_config *cfg = xcalloc(1, sizeof(*cfg));
     struct cfg_ctx ctx = {.path = path, .err = err};
-    yaml_parser_t parser;
-    yaml_document_t doc, extra;
-    bool have_parser = false, have_doc = false, have_extra = false;
+    yaml_document_t doc;
+    bool have_doc = false;
     yaml_node_t *section;
-    struct stat st;
-    FILE *f;
     int rc = -1;
 
     *out = NULL;
@@ -484,35 +466,9 @@ anycast_config_load(const char *path, struct anycast_config **out, char err[ANYC
     cfg->bird_interval_ms = 2000;
     cfg->log_level = LOG_LEVEL_INFO;
 
-    f = fopen(path, "r");
-    /* A directory opens fine on Linux and would only fail later with a vague read error. */
-    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        f = NULL;
-        errno = EISDIR;
-    }
-    if (!f) {
-        snprintf(err, ANYCAST_CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        snprintf(err, ANYCAST_CONFIG_ERR_MAX, "%s: cannot initialize the YAML parser", path);
-        goto out;
-    }
-    have_parser = true;
-    yaml_parser_set_input_file(&parser, f);
-    if (load_document(&ctx, &parser, &doc) < 0)
+    if (cfg_document_load(&ctx, &doc) < 0)
         goto out;
     have_doc = true;
-    ctx.doc = &doc;
-    /* A syntax error further on, or a second document, must not pass unnoticed. */
-    if (load_document(&ctx, &parser, &extra) < 0)
-        goto out;
-    have_extra = true;
-    if (yaml_document_get_root_node(&extra)) {
-        cfg_error(&ctx, yaml_document_get_root_node(&extra), "expected a single YAML document");
-        goto out;
-    }
     if (find_section(&ctx, yaml_document_get_root_node(&doc), &section) < 0)
         goto out;
     if (cfg_parse_mapping(&ctx, section, "anycast", anycast_keys,
@@ -524,14 +480,8 @@ anycast_config_load(const char *path, struct anycast_config **out, char err[ANYC
     cfg = NULL;
     rc = 0;
 out:
-    if (have_extra)
-        yaml_document_delete(&extra);
     if (have_doc)
         yaml_document_delete(&doc);
-    if (have_parser)
-        yaml_parser_delete(&parser);
-    if (f)
-        fclose(f);
     anycast_config_free(cfg);
     return rc;
 }

@@ -84,6 +84,42 @@ dname_is_subdomain(const uint8_t *name, const uint8_t *parent)
     return dname_equal(name, parent);
 }
 
+int
+dname_read_compressed(const uint8_t *msg, size_t len, size_t *pos, uint8_t out[DNAME_MAX_LEN])
+{
+    size_t p = *pos, o = 0;
+    bool jumped = false;
+    /* Each pointer must go somewhere a label could be; a name has at most 127 labels, so
+     * more pointers than that is a loop. */
+    unsigned pointers = 0;
+    for (;;) {
+        if (p >= len)
+            return -1;
+        uint8_t l = msg[p];
+        if ((l & 0xC0) == 0xC0) {
+            if (p + 1 >= len || ++pointers > DNAME_MAX_LABELS)
+                return -1;
+            if (!jumped)
+                *pos = p + 2;
+            jumped = true;
+            p = (size_t)(l & 0x3F) << 8 | msg[p + 1];
+            continue;
+        }
+        if (l & 0xC0)
+            return -1; /* reserved label types */
+        if (p + 1 + l > len || o + 1 + l > DNAME_MAX_LEN)
+            return -1;
+        memcpy(out + o, msg + p, 1u + l);
+        o += 1u + l;
+        p += 1u + l;
+        if (l == 0)
+            break;
+    }
+    if (!jumped)
+        *pos = p;
+    return (int)o;
+}
+
 void
 dname_to_text(const uint8_t *wire, char *out, size_t out_size)
 {

@@ -29,6 +29,13 @@ bool dname_equal(const uint8_t *a, const uint8_t *b);
 /* True if `name` equals `parent` or lies below it (both valid; case-insensitive). */
 bool dname_is_subdomain(const uint8_t *name, const uint8_t *parent);
 
+/* Reads a possibly compressed name (RFC 1035 §4.1.4) at msg[*pos] into `out` (uncompressed)
+ * and moves *pos past it in the message. Returns the name's length, or -1 if it is
+ * malformed: past the end, a pointer loop (pointers are bounded), reserved label types, over
+ * 255 octets. For reading responses (probes, tools); queries never carry compressed names in
+ * their question. */
+int dname_read_compressed(const uint8_t *msg, size_t len, size_t *pos, uint8_t out[DNAME_MAX_LEN]);
+
 /* Presentation format with RFC 1035 §5.1 escapes, always ending in ".". */
 void dname_to_text(const uint8_t *wire, char *out, size_t out_size);
 

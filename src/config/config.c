@@ -381,33 +381,15 @@ apply_defaults(struct config *cfg)
 }
 
 /* Loads the next document of the stream; a syntax error becomes "file:line: ...". */
-static int
-load_document(struct cfg_ctx *ctx, yaml_parser_t *parser, yaml_document_t *doc)
-{
-    char where[64] = "";
-
-    if (yaml_parser_load(parser, doc))
-        return 0;
-    if (parser->context)
-        snprintf(where, sizeof(where), " (%s at line %d)", parser->context,
-                 (int)parser->context_mark.line + 1);
-    snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: YAML syntax error: %s%s", ctx->path,
-             (int)parser->problem_mark.line + 1,
-             parser->problem ? parser->problem : "out of memory", where);
-    return -1;
-}
 
 int
 config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
 {
     struct config *cfg = xcalloc(1, sizeof(*cfg));
     struct cfg_ctx ctx = {.path = path, .err = err, .cfg = cfg};
-    yaml_parser_t parser;
-    yaml_document_t doc, extra;
-    bool have_parser = false, have_doc = false, have_extra = false;
+    yaml_document_t doc;
+    bool have_doc = false;
     yaml_node_t *root;
-    struct stat st;
-    FILE *f;
     int rc = -1;
 
     *out = NULL;
@@ -421,36 +403,9 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     cfg->startup_wait_ms = CONFIG_DEFAULT_STARTUP_WAIT_MS;
     cfg->exec_max_concurrent = CONFIG_DEFAULT_EXEC_MAX_CONCURRENT;
 
-    f = fopen(path, "r");
-    /* A directory opens fine on Linux and would only fail later with a vague read error. */
-    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        f = NULL;
-        errno = EISDIR;
-    }
-    if (!f) {
-        snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        snprintf(err, CONFIG_ERR_MAX, "%s: cannot initialize the YAML parser", path);
-        goto out;
-    }
-    have_parser = true;
-    yaml_parser_set_input_file(&parser, f);
-    if (load_document(&ctx, &parser, &doc) < 0)
+    if (cfg_document_load(&ctx, &doc) < 0)
         goto out;
     have_doc = true;
-    ctx.doc = &doc;
-    /* Read on to the end of the stream: a syntax error there must not pass unnoticed, and a
-     * second document would be ignored silently. */
-    if (load_document(&ctx, &parser, &extra) < 0)
-        goto out;
-    have_extra = true;
-    if (yaml_document_get_root_node(&extra)) {
-        cfg_error(&ctx, yaml_document_get_root_node(&extra), "expected a single YAML document");
-        goto out;
-    }
 
     root = yaml_document_get_root_node(&doc);
     if (!root) {
@@ -470,14 +425,8 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     cfg = NULL;
     rc = 0;
 out:
-    if (have_extra)
-        yaml_document_delete(&extra);
     if (have_doc)
         yaml_document_delete(&doc);
-    if (have_parser)
-        yaml_parser_delete(&parser);
-    if (f)
-        fclose(f);
     config_free(cfg);
     return rc;
 }

@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "common/alloc.h"
@@ -410,4 +412,70 @@ cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *section,
         return cfg_error(ctx, node, "missing key '%s' at top level", keys[i].name);
     }
     return 0;
+}
+
+static int
+parse_document(struct cfg_ctx *ctx, yaml_parser_t *parser, yaml_document_t *doc)
+{
+    char where[64] = "";
+    if (yaml_parser_load(parser, doc))
+        return 0;
+    if (parser->context)
+        snprintf(where, sizeof(where), " (%s at line %d)", parser->context,
+                 (int)parser->context_mark.line + 1);
+    snprintf(ctx->err, CONFIG_ERR_MAX, "%s:%d: YAML syntax error: %s%s", ctx->path,
+             (int)parser->problem_mark.line + 1,
+             parser->problem ? parser->problem : "out of memory", where);
+    return -1;
+}
+
+int
+cfg_document_load(struct cfg_ctx *ctx, yaml_document_t *doc)
+{
+    yaml_parser_t parser;
+    yaml_document_t extra;
+    bool have_parser = false, have_doc = false;
+    struct stat st;
+    int rc = -1;
+    FILE *f = fopen(ctx->path, "r");
+    /* A directory opens fine on Linux and would only fail later with a vague read error. */
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        f = NULL;
+        errno = EISDIR;
+    }
+    if (!f) {
+        snprintf(ctx->err, CONFIG_ERR_MAX, "%s: cannot open: %s", ctx->path, strerror(errno));
+        goto out;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        snprintf(ctx->err, CONFIG_ERR_MAX, "%s: cannot initialize the YAML parser", ctx->path);
+        goto out;
+    }
+    have_parser = true;
+    yaml_parser_set_input_file(&parser, f);
+    if (parse_document(ctx, &parser, doc) < 0)
+        goto out;
+    have_doc = true;
+    ctx->doc = doc;
+    /* Read on to the end of the stream: a syntax error there must not pass unnoticed, and a
+     * second document would be ignored silently. */
+    if (parse_document(ctx, &parser, &extra) < 0)
+        goto out;
+    bool second = yaml_document_get_root_node(&extra) != NULL;
+    if (second)
+        cfg_error(ctx, yaml_document_get_root_node(&extra), "expected a single YAML document");
+    yaml_document_delete(&extra);
+    if (!second)
+        rc = 0;
+out:
+    if (rc < 0 && have_doc) {
+        yaml_document_delete(doc);
+        ctx->doc = NULL;
+    }
+    if (have_parser)
+        yaml_parser_delete(&parser);
+    if (f)
+        fclose(f);
+    return rc;
 }

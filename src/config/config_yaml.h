@@ -99,6 +99,12 @@ int cfg_parse_word(struct cfg_ctx *ctx, const char *name, yaml_node_t *value,
 /* A duration in its largest whole unit ("2s", "500ms", "10m", "1h"). */
 void cfg_format_duration(uint32_t ms, char *out, size_t out_size);
 
+/* Opens ctx->path and parses exactly one YAML document into *doc (a syntax error anywhere
+ * in the file, or a second document, is an error), setting ctx->doc. 0, or -1 with
+ * "path: ..." / "path:line: ..." in ctx->err. On success the caller frees *doc with
+ * yaml_document_delete. */
+int cfg_document_load(struct cfg_ctx *ctx, yaml_document_t *doc) __attribute__((warn_unused_result));
+
 /* Walks the mapping `node` with the key table: unknown, repeated or missing required keys are
  * errors. `section` names it in messages ("server"); NULL means the top level. */
 int cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *section,

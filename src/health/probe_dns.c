@@ -25,7 +25,6 @@
 #define DNS_CLASS_IN 1
 #define DNS_MSG_MAX 4096    /* without EDNS a reply is at most 512; room for odd servers */
 #define DNS_RECV_BATCH 16   /* datagrams read per wakeup */
-#define DNS_POINTER_MAX 64  /* compression pointers followed in one name */
 #define RDATA_TEXT_MAX 1100 /* a name in text (1024) plus MX preference; TXT is cut */
 
 enum {
@@ -78,43 +77,6 @@ put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)v;
 }
 
-/* Reads a possibly compressed name at *pos into `out` (uncompressed wire) and moves *pos
- * past it. Returns -1 on a malformed name: past the end, a pointer loop, over 255 octets. */
-static int
-read_name(const uint8_t *msg, size_t len, size_t *pos, uint8_t out[DNAME_MAX_LEN])
-{
-    size_t p = *pos, o = 0;
-    bool jumped = false;
-    unsigned pointers = 0;
-
-    for (;;) {
-        if (p >= len)
-            return -1;
-        uint8_t l = msg[p];
-        if ((l & 0xC0) == 0xC0) {
-            /* RFC 1035 §4.1.4: a pointer; bounded so a loop cannot spin. */
-            if (p + 1 >= len || ++pointers > DNS_POINTER_MAX)
-                return -1;
-            if (!jumped)
-                *pos = p + 2;
-            jumped = true;
-            p = (size_t)(l & 0x3F) << 8 | msg[p + 1];
-            continue;
-        }
-        if (l & 0xC0)
-            return -1; /* reserved label types */
-        if (p + 1 + l > len || o + 1 + l > DNAME_MAX_LEN)
-            return -1;
-        memcpy(out + o, msg + p, 1u + l);
-        o += 1u + l;
-        p += 1u + l;
-        if (l == 0)
-            break;
-    }
-    if (!jumped)
-        *pos = p;
-    return 0;
-}
 
 /* Compares two names in text, case-insensitively, the final dot optional on either. */
 static bool
@@ -150,7 +112,7 @@ rdata_matches(const uint8_t *msg, size_t len, size_t rdpos, uint16_t rdlen, uint
     case T_PTR:
     case T_DNAME:
         /* Pointers may lead anywhere before; the name itself must end inside RDATA. */
-        if (read_name(msg, len, &pos, name) < 0 || pos > rdpos + rdlen)
+        if (dname_read_compressed(msg, len, &pos, name) < 0 || pos > rdpos + rdlen)
             return false;
         dname_to_text(name, text, sizeof(text));
         return name_text_equal(text, expect);
@@ -159,7 +121,7 @@ rdata_matches(const uint8_t *msg, size_t len, size_t rdpos, uint16_t rdlen, uint
             return false;
         unsigned pref = get16(msg + rdpos);
         pos += 2;
-        if (read_name(msg, len, &pos, name) < 0 || pos > rdpos + rdlen)
+        if (dname_read_compressed(msg, len, &pos, name) < 0 || pos > rdpos + rdlen)
             return false;
         char target[DNAME_TEXT_MAX];
         dname_to_text(name, target, sizeof(target));
@@ -196,7 +158,7 @@ judge(struct dns_probe *d, const uint8_t *msg, size_t len, bool *up, char *reaso
     if (len < DNS_HEADER || get16(msg) != d->id || !(msg[2] & 0x80) || (msg[2] & 0x78) != 0)
         return 0;
     /* The question must be ours (0x20-style case changes allowed: RFC 4343). */
-    if (get16(msg + 4) != 1 || read_name(msg, len, &pos, name) < 0 || pos + 4 > len ||
+    if (get16(msg + 4) != 1 || dname_read_compressed(msg, len, &pos, name) < 0 || pos + 4 > len ||
         !dname_equal(name, d->qname) || get16(msg + pos) != d->qtype ||
         get16(msg + pos + 2) != DNS_CLASS_IN)
         return 0;
@@ -215,7 +177,7 @@ judge(struct dns_probe *d, const uint8_t *msg, size_t len, bool *up, char *reaso
     }
     unsigned ancount = get16(msg + 6);
     for (unsigned i = 0; i < ancount; i++) {
-        if (read_name(msg, len, &pos, name) < 0 || pos + 10 > len)
+        if (dname_read_compressed(msg, len, &pos, name) < 0 || pos + 10 > len)
             break;
         uint16_t type = get16(msg + pos);
         uint16_t rdlen = get16(msg + pos + 8);

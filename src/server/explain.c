@@ -42,39 +42,15 @@ type_name(uint16_t type, char buf[16])
     return buf;
 }
 
-/* Reads a possibly compressed name at *pos into text; advances *pos past it. */
+/* Reads a possibly compressed name at *pos as text; advances *pos past it. */
 static int
 read_name(const uint8_t *msg, size_t len, size_t *pos, char *text, size_t text_size)
 {
     uint8_t wire[DNAME_MAX_LEN];
-    size_t out = 0, p = *pos;
-    bool jumped = false;
-    for (int guard = 0; guard < 128; guard++) {
-        if (p >= len)
-            return -1;
-        uint8_t l = msg[p];
-        if ((l & 0xC0) == 0xC0) {
-            if (p + 1 >= len)
-                return -1;
-            if (!jumped)
-                *pos = p + 2;
-            jumped = true;
-            p = (size_t)((l & 0x3F) << 8 | msg[p + 1]);
-            continue;
-        }
-        if (out + 1u + l > sizeof(wire) || p + 1u + l > len)
-            return -1;
-        memcpy(wire + out, msg + p, 1u + l);
-        out += 1u + l;
-        p += 1u + l;
-        if (l == 0) {
-            if (!jumped)
-                *pos = p;
-            dname_to_text(wire, text, text_size);
-            return 0;
-        }
-    }
-    return -1;
+    if (dname_read_compressed(msg, len, pos, wire) < 0)
+        return -1;
+    dname_to_text(wire, text, text_size);
+    return 0;
 }
 
 static void
