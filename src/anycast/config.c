@@ -280,20 +280,6 @@ parse_path(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, v
     return 0;
 }
 
-static int
-parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
-{
-    struct anycast_config *cfg = target;
-    const char *s = cfg_scalar(value);
-    int level = s ? log_level_parse(s) : -1;
-
-    (void)key;
-    if (level < 0)
-        return cfg_error(ctx, value, "log_level: expected error, warning, info or debug");
-    cfg->log_level = level;
-    return 0;
-}
-
 #define KEY_DURATION(key_name, field, lo, hi)                                                      \
     {                                                                                              \
         .name = key_name, .type = CFG_DURATION_MS,                                                 \
@@ -342,7 +328,10 @@ static const struct cfg_key anycast_keys[] = {
     KEY_PATH("meridiand_control", meridiand_control, 1),
     KEY_DURATION("max_data_age", max_data_age_ms, 0, 4000000000u),
     KEY_PATH("fallback_include", fallback_include, 0),
-    {.name = "log_level", .type = CFG_CUSTOM, .parse = parse_log_level},
+    {.name = "log_level",
+     .type = CFG_CUSTOM,
+     .offset = offsetof(struct anycast_config, log_level),
+     .parse = cfg_parse_log_level},
 };
 
 /* The value node of `name` in `map` (for the line of a cross-key message), or the map. */

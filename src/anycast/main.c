@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "anycast/config.h"
-#include "anycast/notify.h"
+#include "common/notify.h"
 #include "anycast/sidecar.h"
 #include "common/log.h"
 
@@ -85,7 +85,7 @@ on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
     /* Fed from the loop, and only while probe rounds complete: a hung loop or stalled probing
      * gets the process killed by systemd, and its gates go with it. */
     if (anycast_sidecar_alive(ctx->sc))
-        anycast_notify("WATCHDOG=1");
+        notify_systemd("WATCHDOG=1");
     else
         log_warning("watchdog: probe rounds stalled; not feeding systemd's watchdog");
 }
@@ -157,7 +157,7 @@ main(int argc, char **argv)
     }
     /* Pinged from the loop at half the watchdog period: a hung loop gets killed, and with it
      * go the gates (DESIGN.md §7). */
-    wd_usec = anycast_notify_watchdog_usec();
+    wd_usec = notify_watchdog_usec();
     if (wd_usec > 0) {
         double period = (double)wd_usec / 2e6;
         ev_timer_init(&watchdog, on_watchdog, period, period);
@@ -166,10 +166,10 @@ main(int argc, char **argv)
     }
     log_info("meridian-anycast " VERSION ": %zu prefixes, %zu service addresses, control %s",
              cfg->prefix_count, cfg->service_count, cfg->control_socket);
-    anycast_notify("READY=1");
+    notify_systemd("READY=1");
     ev_run(loop, 0);
 
-    anycast_notify("STOPPING=1");
+    notify_systemd("STOPPING=1");
     for (int i = 0; i < 5; i++)
         ev_signal_stop(loop, &sigs[i]);
     if (wd_usec > 0)

@@ -17,7 +17,7 @@
 #include "anycast/control.h"
 #include "anycast/fallback.h"
 #include "anycast/gate.h"
-#include "anycast/notify.h"
+#include "common/notify.h"
 #include "anycast/probe.h"
 #include "anycast/state.h"
 #include "anycast/verify.h"
@@ -228,7 +228,7 @@ handle_result(struct anycast_sidecar *sc, const struct anycast_result *res)
         log_info("state %s -> %s: %s", anycast_state_name(t->from), anycast_state_name(t->to),
                  t->reason);
         snprintf(status, sizeof(status), "STATUS=%s: %s", anycast_state_name(t->to), t->reason);
-        anycast_notify(status);
+        notify_systemd(status);
     }
     apply_gates(sc);
     arm_deadline(sc);

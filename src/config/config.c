@@ -186,20 +186,6 @@ out:
     return rc;
 }
 
-static int
-parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
-{
-    struct config *cfg = target;
-    const char *s = cfg_scalar(value);
-    int level = s ? log_level_parse(s) : -1;
-
-    (void)key;
-    if (level < 0)
-        return cfg_error(ctx, value, "log_level: expected error, warning, info or debug");
-    cfg->log_level = level;
-    return 0;
-}
-
 static const struct cfg_key server_keys[] = {
     {.name = "listen", .type = CFG_CUSTOM, .parse = parse_listen},
     {.name = "workers", .type = CFG_CUSTOM, .parse = parse_workers},
@@ -234,7 +220,10 @@ static const struct cfg_key server_keys[] = {
      .offset = offsetof(struct config, tcp_max_pipelined),
      .min = 1,
      .max = 256},
-    {.name = "log_level", .type = CFG_CUSTOM, .parse = parse_log_level},
+    {.name = "log_level",
+     .type = CFG_CUSTOM,
+     .offset = offsetof(struct config, log_level),
+     .parse = cfg_parse_log_level},
     {.name = "state_file", .type = CFG_CUSTOM, .parse = cfg_parse_state_file},
     {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},
 };

@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "common/dname.h"
+#include "common/log.h"
 #include "config/config.h"
 
 static int vformat_error(struct cfg_ctx *ctx, const char *file, int line, const char *fmt,
@@ -478,4 +479,16 @@ out:
     if (f)
         fclose(f);
     return rc;
+}
+
+int
+cfg_parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                    void *target)
+{
+    const char *s = cfg_scalar(value);
+    int level = s ? log_level_parse(s) : -1;
+    if (level < 0)
+        return cfg_error(ctx, value, "log_level: expected error, warning, info or debug");
+    *(int *)((char *)target + key->offset) = level;
+    return 0;
 }

@@ -111,6 +111,10 @@ int cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *sectio
                       const struct cfg_key *keys, size_t key_count, void *target)
     __attribute__((warn_unused_result));
 
+/* CFG_CUSTOM parser for `log_level` (error|warning|info|debug) into the int at key->offset. */
+int cfg_parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                        void *target);
+
 /* Strict unsigned decimal: digits only, no sign, no spaces. */
 int cfg_parse_uint(const char *text, uint64_t max, uint64_t *out)
     __attribute__((warn_unused_result));

@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/notify.h"
 #include "net/net.h"
 #include "health/monitor.h"
 #include "server/control.h"
@@ -81,24 +82,6 @@ worker_stop(void *ctx, unsigned worker)
     rcu_unregister_thread();
 }
 
-/* systemd Type=notify (sd_notify protocol: one datagram to $NOTIFY_SOCKET). */
-static void
-notify_systemd(const char *state)
-{
-    const char *path = getenv("NOTIFY_SOCKET");
-    if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= 108)
-        return;
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    memcpy(sun.sun_path, path, strlen(path));
-    if (sun.sun_path[0] == '@')
-        sun.sun_path[0] = '\0'; /* abstract namespace */
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-    (void)sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
-    close(fd);
-}
 
 static double
 elapsed_s(const struct timespec *start)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* sd_notify without libsystemd (see notify.h): the protocol is one datagram on a UNIX socket
- * whose path (or abstract name, '@') is in $NOTIFY_SOCKET. Event loop thread. */
-#include "anycast/notify.h"
+ * whose path (or abstract name, '@') is in $NOTIFY_SOCKET. Any thread. */
+#include "common/notify.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 void
-anycast_notify(const char *state)
+notify_systemd(const char *state)
 {
     const char *path = getenv("NOTIFY_SOCKET");
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -35,7 +35,7 @@ anycast_notify(const char *state)
 }
 
 uint64_t
-anycast_notify_watchdog_usec(void)
+notify_watchdog_usec(void)
 {
     const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
     char *end;
