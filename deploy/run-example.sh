@@ -11,6 +11,8 @@ cmake --build build -j"$(nproc)" --target meridiand
 echo
 echo "Try:  dig @127.0.0.1 -p 5353 www.example.com A +norec"
 echo "      dig @::1 -p 5353 example.com MX +nsid +norec"
+echo "      dig @127.0.0.1 -p 5353 geo.example.com A +subnet=10.2.0.0/24 +norec   (steered by GeoIP)"
+echo "      ./build/src/meridiand -c zones/meridian.yaml -q 10.2.0.0/24 geo.example.com A"
 echo "Stop with Ctrl-C; reload zones with: kill -HUP <pid>"
 echo
 exec ./build/src/meridiand -c zones/meridian.yaml
