@@ -59,7 +59,9 @@ struct policy_service {
     struct policy_order *orders; /* [0] is the default order */
     uint32_t order_count;
     bool client_dependent; /* nets, geo or nearest: the tree decides the order */
-    struct geo_tree tree;  /* leaf value: index into orders */
+    const struct geo_tree *tree; /* leaf value: index into orders; owned by the set and
+                                    shared by services whose rules map every location to
+                                    the same order indices (and that have no nets) */
 };
 
 /* One health target: a distinct (address or CNAME target, check) pair of the members. */
@@ -77,6 +79,8 @@ struct policy_set {
     uint32_t slot_mask;
     struct policy_health_target *health_targets; /* indexed by health id */
     uint32_t health_count;
+    struct geo_tree **trees; /* every distinct compiled tree */
+    uint32_t tree_count;
 };
 
 /* Builds the policies of cfg->services. `geo` may be NULL when no database is configured.

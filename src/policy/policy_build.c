@@ -15,8 +15,18 @@
 #include "common/log.h"
 #include "policy/policy_internal.h"
 
+/* A compiled tree and the location -> order map it came from, to share it. */
+struct tree_entry {
+    uint32_t *map; /* NULL for the constant tree */
+    uint32_t len;
+    struct geo_tree *tree;
+};
+
 struct builder {
     const struct config *cfg;
+    struct policy_set *set;
+    struct tree_entry *trees;
+    uint32_t tree_count;
     struct policy_health_target *targets; /* index = health id */
     uint32_t health_count;
     uint32_t health_cap;
@@ -172,25 +182,66 @@ net_cmp(const void *pa, const void *pb)
     return (int)a->net.prefix_len - (int)b->net.prefix_len;
 }
 
+static struct geo_tree *
+new_tree(struct builder *b, uint32_t *map, uint32_t len)
+{
+    struct policy_set *set = b->set;
+    struct geo_tree *tree = xcalloc(1, sizeof(*tree));
+    set->trees = xrealloc(set->trees, (set->tree_count + 1) * sizeof(*set->trees));
+    set->trees[set->tree_count++] = tree;
+    b->trees = xrealloc(b->trees, (b->tree_count + 1) * sizeof(*b->trees));
+    b->trees[b->tree_count++] = (struct tree_entry){.map = map, .len = len, .tree = tree};
+    return tree;
+}
+
+/* A tree from a location -> order map, shared with an earlier service whose map is equal:
+ * the leaves are order indices, so equal maps mean equal trees even when the services' pools
+ * differ. On a real-world database a tree is several MB. Takes ownership of map. */
+static struct geo_tree *
+mapped_tree(struct builder *b, const struct geo_db *geo, uint32_t *map, bool shareable)
+{
+    for (uint32_t i = 0; shareable && i < b->tree_count; i++) {
+        const struct tree_entry *e = &b->trees[i];
+        if (e->map && e->len == geo->location_count &&
+            memcmp(e->map, map, geo->location_count * sizeof(*map)) == 0) {
+            free(map);
+            return e->tree;
+        }
+    }
+    struct geo_tree *tree = new_tree(b, shareable ? map : NULL, geo->location_count);
+    int rc = geo_tree_map(&geo->tree, map, geo->location_count, 0, tree);
+    if (!shareable)
+        free(map);
+    return rc < 0 ? NULL : tree;
+}
+
 static int
-build_tree(struct policy_service *svc, uint32_t *cap, const struct geo_db *geo,
-           const char *config_path, char err[CONFIG_ERR_MAX])
+build_tree(struct builder *b, struct policy_service *svc, uint32_t *cap, const struct geo_db *geo,
+           char err[CONFIG_ERR_MAX])
 {
     const struct config_service *c = svc->cfg;
     bool geo_rules = c->continent_count || c->country_count || c->subdivision_count || c->nearest;
+    /* nets change the tree after mapping: such a tree is the service's own. */
+    bool shareable = c->net_count == 0;
+    struct geo_tree *tree = NULL;
     if (geo_rules && geo) {
         uint32_t *map = xmalloc(geo->location_count * sizeof(*map));
         for (uint32_t i = 0; i < geo->location_count; i++)
             map[i] = order_for_location(svc, cap, &geo->locations[i]);
-        int rc = geo_tree_map(&geo->tree, map, geo->location_count, 0, &svc->tree);
-        free(map);
-        if (rc < 0) {
+        tree = mapped_tree(b, geo, map, shareable);
+        if (!tree) {
             snprintf(err, CONFIG_ERR_MAX, "%s:%d: service %s: cannot build its network tree",
-                     config_path, c->line, c->name);
+                     b->cfg->path, c->line, c->name);
             return -1;
         }
     } else {
-        geo_tree_init_constant(&svc->tree, 0);
+        for (uint32_t i = 0; shareable && i < b->tree_count && !tree; i++)
+            if (!b->trees[i].map && b->trees[i].len == 0)
+                tree = b->trees[i].tree;
+        if (!tree) {
+            tree = new_tree(b, NULL, shareable ? 0 : 1);
+            geo_tree_init_constant(tree, 0);
+        }
     }
     if (c->net_count) {
         /* Least specific first, so more specific rules override where they overlap. */
@@ -204,11 +255,12 @@ build_tree(struct policy_service *svc, uint32_t *cap, const struct geo_db *geo,
             snprintf(why, sizeof(why), "nets rule at %s:%d", r->file ? r->file : "config",
                      r->line);
             uint32_t order = add_order(svc, cap, r->order.pools, (uint32_t)r->order.count, why);
-            geo_tree_set(&svc->tree, r->net.family, r->net.addr, r->net.prefix_len, order);
+            geo_tree_set(tree, r->net.family, r->net.addr, r->net.prefix_len, order);
         }
         free(sorted);
-        geo_tree_merge(&svc->tree);
+        geo_tree_merge(tree);
     }
+    svc->tree = tree;
     svc->client_dependent = geo_rules || c->net_count;
     return 0;
 }
@@ -264,15 +316,15 @@ build_service(struct builder *b, struct policy_service *svc, const struct config
     }
     uint32_t cap = 0;
     add_order(svc, &cap, c->default_order.pools, (uint32_t)c->default_order.count, "default");
-    return build_tree(svc, &cap, geo, b->cfg->path, err);
+    return build_tree(b, svc, &cap, geo, err);
 }
 
 int
 policy_set_build(const struct config *cfg, const struct geo_db *geo, struct policy_set **out,
                  char err[CONFIG_ERR_MAX])
 {
-    struct builder b = {.cfg = cfg};
     struct policy_set *set = xcalloc(1, sizeof(*set));
+    struct builder b = {.cfg = cfg, .set = set};
     set->services = xcalloc(cfg->service_count, sizeof(*set->services));
     int rc = -1;
     for (size_t i = 0; i < cfg->service_count; i++) {
@@ -296,6 +348,9 @@ policy_set_build(const struct config *cfg, const struct geo_db *geo, struct poli
     }
     rc = 0;
 out:
+    for (uint32_t i = 0; i < b.tree_count; i++)
+        free(b.trees[i].map);
+    free(b.trees);
     set->health_targets = b.targets;
     set->health_count = b.health_count;
     if (rc < 0) {
@@ -324,8 +379,12 @@ policy_set_free(struct policy_set *set)
             free((void *)svc->orders[o].why);
         }
         free(svc->orders);
-        geo_tree_fini(&svc->tree);
     }
+    for (uint32_t t = 0; t < set->tree_count; t++) {
+        geo_tree_fini(set->trees[t]);
+        free(set->trees[t]);
+    }
+    free(set->trees);
     for (uint32_t i = 0; i < set->health_count; i++) {
         free(set->health_targets[i].key);
         free(set->health_targets[i].text);

@@ -163,7 +163,7 @@ policy_select(const struct policy_service *svc, const struct policy_client *clie
 
     if (svc->client_dependent && client->family) {
         int depth = 0;
-        out->order = geo_tree_lookup(&svc->tree, client->family, client->addr, &depth);
+        out->order = geo_tree_lookup(svc->tree, client->family, client->addr, &depth);
         if (out->order >= svc->order_count)
             out->order = 0;
         out->scope = (uint8_t)depth;

@@ -1474,6 +1474,39 @@ test_ttl_cap(void **state)
     assert_int_equal(a.ttl_s, 1);
 }
 
+/* Services whose rules map every location to the same order indices share one compiled tree
+ * (several MB on a real database); a service with nets, or other rules, gets its own. */
+static void
+test_tree_sharing(void **state)
+{
+    (void)state;
+    build("  a.example.com:\n"
+          "    pools: { x: { members: [ { address: 192.0.2.1 } ] }, y: { members: [ { address: 192.0.2.2 } ] } }\n"
+          "    geo: { country: { DE: [x] }, default: [y] }\n"
+          "  b.example.com:\n"
+          "    pools: { p: { members: [ { address: 192.0.2.3 } ] }, q: { members: [ { address: 192.0.2.4 } ] } }\n"
+          "    geo: { country: { DE: [p] }, default: [q] }\n"
+          "  c.example.com:\n"
+          "    pools: { x: { members: [ { address: 192.0.2.1 } ] }, y: { members: [ { address: 192.0.2.2 } ] } }\n"
+          "    geo: { country: { JP: [x] }, default: [y] }\n"
+          "  d.example.com:\n"
+          "    pools: { x: { members: [ { address: 192.0.2.1 } ] }, y: { members: [ { address: 192.0.2.2 } ] } }\n"
+          "    geo: { country: { DE: [x] }, default: [y] }\n"
+          "    nets: { \"10.3.0.0/16\": [x] }\n");
+    const struct policy_service *a = service("a.example.com"), *b = service("b.example.com");
+    const struct policy_service *c = service("c.example.com"), *d = service("d.example.com");
+    assert_ptr_equal(a->tree, b->tree);
+    assert_ptr_not_equal(a->tree, c->tree);
+    assert_ptr_not_equal(a->tree, d->tree);
+    /* Sharing changes nothing in the answers: b answers from its own pools. */
+    struct policy_answer ans = ask_bits(b, "10.2.0.0", 24, QTYPE_A, 0);
+    assert_string_equal(b->pools[ans.pool].name, "p");
+    ans = ask_bits(d, "10.3.0.0", 24, QTYPE_A, 0);
+    assert_string_equal(d->pools[ans.pool].name, "x");
+    ans = ask_bits(a, "10.3.0.0", 24, QTYPE_A, 0);
+    assert_string_equal(a->pools[ans.pool].name, "y");
+}
+
 int
 main(void)
 {
@@ -1496,6 +1529,7 @@ main(void)
         cmocka_unit_test_teardown(test_no_geoip, unload),
         cmocka_unit_test_teardown(test_explain, unload),
         cmocka_unit_test_teardown(test_ttl_cap, unload),
+        cmocka_unit_test_teardown(test_tree_sharing, unload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
