@@ -11,6 +11,8 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -802,15 +804,6 @@ test_reference_errors(void **state)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int
 setup(void **state)
 {
     (void)state;
@@ -821,7 +814,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_tmpdir_remove(tmpdir);
 }
 
 int

@@ -9,6 +9,8 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <arpa/inet.h>
 #include <ftw.h>
 #include <limits.h>
@@ -444,15 +446,6 @@ test_fixtures(void **state)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int
 setup(void **state)
 {
     (void)state;
@@ -463,7 +456,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_tmpdir_remove(tmpdir);
 }
 
 int

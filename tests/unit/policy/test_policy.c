@@ -14,6 +14,8 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <arpa/inet.h>
 #include <ftw.h>
 #include <limits.h>
@@ -1397,15 +1399,6 @@ unload(void **state)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int
 setup(void **state)
 {
     const char *src = getenv("MERIDIAN_SOURCE_DIR");
@@ -1428,7 +1421,7 @@ teardown(void **state)
 {
     (void)state;
     geo_db_free(geo);
-    return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* TTLs never outlive the next possible health change of a member that could change the

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the unit tests that write files: removing the temp directory a test made. */
+#ifndef MERIDIAN_TESTS_TEST_TMPDIR_H
+#define MERIDIAN_TESTS_TEST_TMPDIR_H
+
+/* Removes `dir` and everything below it (depth first, links not followed). 0 or -1. */
+int test_tmpdir_remove(const char *dir);
+
+#endif
