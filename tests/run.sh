@@ -14,7 +14,7 @@ run_suite() { # build-dir build-type [extra cmake args]
     local dir=$1 type=$2
     shift 2
     echo "=== $dir ($type) ==="
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DMERIDIAN_TESTS=ON "$@" >/dev/null
     cmake --build "$dir" -j"$jobs"
 }
 
