@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Lifecycle of the network front end. net_start (on the caller's thread) copies what it needs
- * from the config, opens every listen address once per worker for UDP and TCP (SO_REUSEPORT)
- * so that a bind error is reported before any thread exists, builds each worker's libev loop,
+ * from the config, checks that no other process serves any listen address, opens every
+ * listen address once per worker for UDP and TCP (SO_REUSEPORT) so that a bind error is
+ * reported before any thread exists, builds each worker's libev loop,
  * buffers and TCP connection table, and then starts one pthread per worker. A worker thread
  * runs only its own loop: handler->thread_start, UDP (udp.c) and TCP (tcp.c) until net_stop
  * wakes it through an ev_async, then handler->thread_stop. net_stop joins the threads and
@@ -27,8 +28,10 @@ net_error(char err[CONFIG_ERR_MAX], const struct net_listen *l, const char *what
         snprintf(err, CONFIG_ERR_MAX, "listen %s: %s", l->text, strerror(errnum));
 }
 
-int
-net_socket_open(const struct net_listen *l, int type, int *out, char err[CONFIG_ERR_MAX])
+/* A socket of `type` bound to l, with or without SO_REUSEPORT (see check_address_free). */
+static int
+socket_bind(const struct net_listen *l, int type, bool reuseport, int *out,
+            char err[CONFIG_ERR_MAX])
 {
     int one = 1;
     int ret = -1;
@@ -40,7 +43,7 @@ net_socket_open(const struct net_listen *l, int type, int *out, char err[CONFIG_
     }
     /* Every worker binds the same address; the kernel spreads datagrams and connections over
      * the workers' sockets by flow hash, so no socket is shared between threads. */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
         net_error(err, l, "setsockopt SO_REUSEPORT", errno);
         goto out;
     }
@@ -59,7 +62,13 @@ net_socket_open(const struct net_listen *l, int type, int *out, char err[CONFIG_
         goto out;
     }
     if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
-        net_error(err, l, NULL, errno);
+        if (errno == EADDRINUSE)
+            snprintf(err, CONFIG_ERR_MAX,
+                     "listen %s: already in use (another meridiand or DNS server is listening "
+                     "there)",
+                     l->text);
+        else
+            net_error(err, l, NULL, errno);
         goto out;
     }
     *out = fd;
@@ -69,6 +78,33 @@ out:
     if (fd >= 0)
         close(fd);
     return ret;
+}
+
+int
+net_socket_open(const struct net_listen *l, int type, int *out, char err[CONFIG_ERR_MAX])
+{
+    return socket_bind(l, type, true, out, err);
+}
+
+/* Is anyone else serving l? SO_REUSEPORT would let our sockets join a group another process
+ * (an old meridiand of the same user, started twice by mistake) already has on the address,
+ * and the kernel would then split the queries between the two servers without a word. So a
+ * plain socket, without SO_REUSEPORT, is bound first: it fails with EADDRINUSE if any socket
+ * holds the address, reuseport or not. TCP sets SO_REUSEADDR as our listeners do, so that
+ * connections of a previous run in TIME_WAIT do not count while a live listener does (on
+ * Linux SO_REUSEADDR never lets a bind share a port with a socket in LISTEN). IPv6 sets
+ * V6ONLY as ours do, so [::]:53 does not collide with our own 0.0.0.0:53.
+ * The probe is closed before our group binds, so another server starting in that window of a
+ * few microseconds could still slip in and share the address; that race needs two servers
+ * started at the same instant and is accepted. */
+static int
+check_address_free(const struct net_listen *l, int type, char err[CONFIG_ERR_MAX])
+{
+    int fd;
+    if (socket_bind(l, type, false, &fd, err) < 0)
+        return -1;
+    close(fd);
+    return 0;
 }
 
 static bool
@@ -192,11 +228,10 @@ net_new(const struct config *cfg, const struct net_handler *handler)
 }
 
 int
-net_start(const struct config *cfg, const struct net_handler *handler, struct net **out,
-          char err[CONFIG_ERR_MAX])
+net_open(const struct config *cfg, const struct net_handler *handler, struct net **out,
+         char err[CONFIG_ERR_MAX])
 {
     struct net *net = NULL;
-    sigset_t all, old;
     int ret = -1;
 
     if (cfg->workers == 0 || cfg->listen_count == 0 || !handler->answer) {
@@ -205,6 +240,12 @@ net_start(const struct config *cfg, const struct net_handler *handler, struct ne
     }
     net = net_new(cfg, handler);
 
+    /* Every address is checked before any of ours is bound: our own groups would otherwise
+     * collide with the probes of overlapping addresses (0.0.0.0:53 and 127.0.0.1:53). */
+    for (size_t j = 0; j < net->listen_count; j++)
+        if (check_address_free(&net->listen[j], SOCK_DGRAM, err) < 0 ||
+            check_address_free(&net->listen[j], SOCK_STREAM, err) < 0)
+            goto out;
     /* Everything is bound before anything runs, so a taken address fails the start as a
      * whole instead of leaving a half-served listen list. */
     for (unsigned i = 0; i < net->worker_count; i++) {
@@ -218,6 +259,19 @@ net_start(const struct config *cfg, const struct net_handler *handler, struct ne
     for (unsigned i = 0; i < net->worker_count; i++)
         if (worker_init(&net->workers[i], err) < 0)
             goto out;
+    *out = net;
+    net = NULL;
+    ret = 0;
+out:
+    if (net)
+        net_stop(net);
+    return ret;
+}
+
+int
+net_run(struct net *net, char err[CONFIG_ERR_MAX])
+{
+    sigset_t all, old;
 
     /* Workers inherit this mask: signals are the main thread's business, and a handler must
      * never run on a worker in the middle of a batch. */
@@ -233,16 +287,23 @@ net_start(const struct config *cfg, const struct net_handler *handler, struct ne
         w->started = true;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!net->workers[net->worker_count - 1].started)
-        goto out;
+    return net->workers[net->worker_count - 1].started ? 0 : -1;
+}
 
-    *out = net;
-    net = NULL;
-    ret = 0;
-out:
-    if (net)
+int
+net_start(const struct config *cfg, const struct net_handler *handler, struct net **out,
+          char err[CONFIG_ERR_MAX])
+{
+    struct net *net;
+
+    if (net_open(cfg, handler, &net, err) < 0)
+        return -1;
+    if (net_run(net, err) < 0) {
         net_stop(net);
-    return ret;
+        return -1;
+    }
+    *out = net;
+    return 0;
 }
 
 void

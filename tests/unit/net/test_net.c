@@ -242,7 +242,7 @@ fixture_start(void **state, unsigned workers, uint32_t max_conns, uint32_t idle_
             return 0;
         }
         /* Someone took the port between the probe and the bind: try another. */
-        if (!strstr(err, "Address already in use")) {
+        if (!strstr(err, "already in use")) {
             fprintf(stderr, "net_start: %s\n", err);
             break;
         }
@@ -813,7 +813,10 @@ test_bind_conflict(void **state)
     }
     assert_true(blocker >= 0);
     assert_int_equal(try_start(&f, port, 2, 4, 1000, err), -1);
-    snprintf(want, sizeof(want), "listen 127.0.0.1:%u: Address already in use", port);
+    snprintf(want, sizeof(want),
+             "listen 127.0.0.1:%u: already in use (another meridiand or DNS server is "
+             "listening there)",
+             port);
     assert_string_equal(err, want);
     close(blocker);
 
@@ -822,11 +825,35 @@ test_bind_conflict(void **state)
     assert_true(blocker >= 0);
     assert_int_equal(listen(blocker, 1), 0);
     assert_int_equal(try_start(&f, port, 2, 4, 1000, err), -1);
-    snprintf(want, sizeof(want), "listen [::1]:%u: Address already in use", port);
+    snprintf(want, sizeof(want),
+             "listen [::1]:%u: already in use (another meridiand or DNS server is listening "
+             "there)",
+             port);
     assert_string_equal(err, want);
     close(blocker);
     assert_int_equal(atomic_load(&f.counters.started), 0);
     assert_true(port_free(port));
+}
+
+/* A second front end on the address a running one serves is refused, although both would
+ * set SO_REUSEPORT: the kernel would otherwise split the queries between them. The first one
+ * keeps its sockets and keeps answering. */
+static void
+test_second_server_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct fixture second;
+    char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+
+    memset(&second, 0, sizeof(second));
+    assert_int_equal(try_start(&second, f->port, 1, 4, 1000, err), -1);
+    snprintf(want, sizeof(want),
+             "listen 127.0.0.1:%u: already in use (another meridiand or DNS server is "
+             "listening there)",
+             f->port);
+    assert_string_equal(err, want);
+    assert_int_equal(atomic_load(&second.counters.started), 0);
+    udp_roundtrip(f, AF_INET);
 }
 
 int
@@ -835,6 +862,7 @@ main(void)
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_udp_v4, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_second_server_refused, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_udp_v6, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_udp_burst, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_single, setup_default, teardown),
