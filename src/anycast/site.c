@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The value of "key: value" if `line` has that key, else NULL. */
 static const char *
@@ -19,6 +20,31 @@ value_of(const char *line, const char *key)
     while (*line == ' ')
         line++;
     return line;
+}
+
+/* "2026-01-02T03:04:05Z (12 s ago)" (meridiand since the status shows UTC times) or a bare
+ * "1767323045" (older meridiand): Unix seconds. 0 or -1. */
+static int
+parse_time(const char *v, int64_t *out)
+{
+    struct tm tm;
+    char z = 0;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &z) == 7) {
+        if (z != 'Z')
+            return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        *out = (int64_t)timegm(&tm);
+        return 0;
+    }
+    char *end;
+    long long t = strtoll(v, &end, 10);
+    if (end == v)
+        return -1;
+    *out = (int64_t)t;
+    return 0;
 }
 
 int
@@ -44,10 +70,7 @@ anycast_site_parse(const char *text, struct anycast_site_status *out, char *err,
         } else if ((v = value_of(line, "site"))) {
             out->drained = strncmp(v, "drained", 7) == 0;
         } else if ((v = value_of(line, "loaded"))) {
-            char *end;
-            long long t = strtoll(v, &end, 10);
-            out->have_loaded = end != v;
-            out->loaded_unix = t;
+            out->have_loaded = parse_time(v, &out->loaded_unix) == 0;
         } else if ((v = value_of(line, "last_reload"))) {
             out->reload_failed = strncmp(v, "failed", 6) == 0;
             if (out->reload_failed)

@@ -14,7 +14,7 @@ struct anycast_site_status {
     bool drained;       /* "site: drained": an operator drained the site in meridiand */
     bool reload_failed; /* "last_reload: failed ..." */
     bool have_loaded;
-    int64_t loaded_unix; /* "loaded: N", wall-clock seconds */
+    int64_t loaded_unix; /* "loaded: <UTC time>" (or Unix seconds), wall-clock seconds */
     char reload_error[160];
 };
 

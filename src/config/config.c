@@ -8,6 +8,8 @@
 #include "config/config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +188,67 @@ out:
     return rc;
 }
 
+/* getpwnam_r/getgrnam_r want a caller's buffer; 16 KiB covers any sane passwd/group entry
+ * (a group with thousands of members would need more: ERANGE is then reported). */
+#define CONFIG_PW_BUF 16384
+
+/* server.user: resolved now, so a typo fails `meridiand -n` at its line rather than the start
+ * after the sockets are bound. */
+static int
+parse_user(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    struct passwd pw, *found = NULL;
+    char *buf = xmalloc(CONFIG_PW_BUF);
+    int rc;
+
+    (void)key;
+    if (!s || s[0] == '\0' || cfg_is_null(value)) {
+        free(buf);
+        return cfg_error(ctx, value, "user: expected a user name");
+    }
+    rc = getpwnam_r(s, &pw, buf, CONFIG_PW_BUF, &found);
+    if (rc != 0 || !found) {
+        free(buf);
+        return cfg_error(ctx, value, "user: no such user '%s'%s%s", s, rc ? ": " : "",
+                         rc ? strerror(rc) : "");
+    }
+    cfg->user = xstrdup(s);
+    cfg->uid = pw.pw_uid;
+    if (!cfg->group)
+        cfg->gid = pw.pw_gid; /* the user's primary group unless `group` says otherwise */
+    free(buf);
+    return 0;
+}
+
+static int
+parse_group(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    struct group gr, *found = NULL;
+    char *buf = xmalloc(CONFIG_PW_BUF);
+    int rc;
+
+    (void)key;
+    if (!s || s[0] == '\0' || cfg_is_null(value)) {
+        free(buf);
+        return cfg_error(ctx, value, "group: expected a group name");
+    }
+    rc = getgrnam_r(s, &gr, buf, CONFIG_PW_BUF, &found);
+    if (rc != 0 || !found) {
+        free(buf);
+        return cfg_error(ctx, value, "group: no such group '%s'%s%s", s, rc ? ": " : "",
+                         rc ? strerror(rc) : "");
+    }
+    cfg->group = xstrdup(s);
+    cfg->gid = gr.gr_gid;
+    cfg->group_line = cfg_line(value);
+    free(buf);
+    return 0;
+}
+
 static const struct cfg_key server_keys[] = {
     {.name = "listen", .type = CFG_CUSTOM, .parse = parse_listen},
     {.name = "workers", .type = CFG_CUSTOM, .parse = parse_workers},
@@ -226,6 +289,8 @@ static const struct cfg_key server_keys[] = {
      .parse = cfg_parse_log_level},
     {.name = "state_file", .type = CFG_CUSTOM, .parse = cfg_parse_state_file},
     {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},
+    {.name = "user", .type = CFG_CUSTOM, .parse = parse_user},
+    {.name = "group", .type = CFG_CUSTOM, .parse = parse_group},
 };
 
 static int
@@ -409,6 +474,11 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
         goto out;
     if (cfg_check_health(&ctx) < 0)
         goto out;
+    /* Switching the group alone would leave the process root: say what is missing. */
+    if (cfg->group && !cfg->user) {
+        cfg_error_at(&ctx, NULL, cfg->group_line, "group: needs server.user as well");
+        goto out;
+    }
     apply_defaults(cfg);
     *out = cfg;
     cfg = NULL;
@@ -439,6 +509,8 @@ config_free(struct config *cfg)
     free(cfg->identity);
     free(cfg->version);
     free(cfg->nsid);
+    free(cfg->user);
+    free(cfg->group);
     free(cfg->path);
     free(cfg);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #define CONFIG_ERR_MAX 512
 
@@ -171,6 +172,13 @@ struct config {
     uint32_t tcp_max_connections; /* per worker; default 512 */
     uint32_t tcp_max_pipelined;   /* queries read ahead per connection; default 16 */
     int log_level;                /* enum log_level; default info */
+    /* Privilege drop (runs outside systemd): after binding, switch to this user and group.
+     * Resolved at load; NULL = keep the user meridiand was started as. */
+    char *user;
+    char *group; /* NULL = the user's primary group */
+    uid_t uid;   /* of user */
+    gid_t gid;   /* of group, else the user's primary group */
+    int group_line;
 
     struct config_zone *zones;
     size_t zone_count;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* meridianctl: the operator's command line for meridiand's control socket. Sends its
- * arguments as one command line and prints the reply; exits 0 if the reply starts with
- * "ok", 1 if with "error", 2 if the server cannot be reached. */
+/* meridianctl: the operator's command line for meridiand's (and meridian-anycast's) control
+ * socket. Options come before the command; the command and its words are sent as one line
+ * and the reply printed; exits 0 if the reply starts with "ok", 1 if with "error", 2 on a
+ * usage error or if the server cannot be reached. */
 #include <errno.h>
-#include <stdbool.h>
+#include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,28 +22,64 @@ usage(FILE *f)
     fprintf(f,
             "usage: meridianctl [-s SOCKET] COMMAND [ARGS...]\n"
             "  -s SOCKET  control socket (default $MERIDIAN_CONTROL or " DEFAULT_SOCKET ")\n"
-            "commands:\n"
+            "  -V         print the version\n"
+            "  -h         this help\n"
+            "commands (meridiand):\n"
             "  status                           zones, reload result, health summary, site\n"
             "  states                           every health target and its state\n"
             "  drain SELECTOR | undrain SELECTOR\n"
             "  force up|down SELECTOR\n"
             "  explain CLIENT[/PREFIX] QNAME QTYPE\n"
-            "  reload\n"
-            "SELECTOR: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n");
+            "  reload                           waits for the reload and reports its result\n"
+            "SELECTOR: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n"
+            "commands (meridian-anycast, -s its socket): status | drain | undrain |\n"
+            "  force up | force down | unforce\n");
 }
 
 int
 main(int argc, char **argv)
 {
     const char *path = getenv("MERIDIAN_CONTROL") ? getenv("MERIDIAN_CONTROL") : DEFAULT_SOCKET;
-    int first = 1;
-    if (argc > 2 && strcmp(argv[1], "-s") == 0) {
-        path = argv[2];
-        first = 3;
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"socket", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    /* '+': options end at the command, whose own words may start with '-'; ':': a missing
+     * argument is told apart from an unknown option. Unknown options are errors: sending
+     * them to the server as a command would only earn a confusing reply. */
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+:s:Vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            path = optarg;
+            break;
+        case 'V':
+            printf("meridianctl 0.1.0\n");
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "meridianctl: %s needs an argument (see meridianctl -h)\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            if (optopt && strncmp(argv[optind - 1], "--", 2) != 0)
+                fprintf(stderr, "meridianctl: unknown option -%c (see meridianctl -h)\n", optopt);
+            else
+                fprintf(stderr, "meridianctl: unknown option %s (see meridianctl -h)\n",
+                        argv[optind - 1]);
+            return 2;
+        }
     }
-    if (first >= argc || strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
-        usage(first >= argc ? stderr : stdout);
-        return first >= argc ? 2 : 0;
+    int first = optind;
+    if (first >= argc) {
+        fprintf(stderr, "meridianctl: no command given\n");
+        usage(stderr);
+        return 2;
     }
     char line[1024];
     size_t used = 0;
@@ -75,8 +113,10 @@ main(int argc, char **argv)
     int status = 2;
     bool first_chunk = true;
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    /* The reply ends when the server closes; 30 s covers a slow `states` on a big config. */
-    while (poll(&p, 1, 30000) == 1) {
+    /* The reply ends when the server closes; 30 s covers a slow `states` on a big config. A
+     * reload is answered when it is done, which for large zones may take minutes. */
+    int timeout_ms = strcmp(argv[first], "reload") == 0 ? 15 * 60 * 1000 : 30000;
+    while (poll(&p, 1, timeout_ms) == 1) {
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n <= 0)
             break;

@@ -44,6 +44,18 @@ struct target {
     double due; /* ev_now() time the timer is due next, to measure lateness */
 };
 
+/* The state steering sees: the operator's forcing over the probes, and `down: true` in the
+ * config over both (policy_select never picks such a member). */
+static uint8_t
+effective_state(const struct target *t)
+{
+    if (t->spec->config_down || t->force == HEALTH_FORCE_DOWN)
+        return HEALTH_DOWN;
+    if (t->force == HEALTH_FORCE_UP || !t->spec->check)
+        return HEALTH_UP;
+    return t->fsm.state;
+}
+
 /* Probe start lateness (how long after its due time a probe started), in log2 buckets of
  * milliseconds: [0] < 1 ms, [k] < 2^k ms. Health thread only; read through a call. */
 #define LATENESS_BUCKETS 16
@@ -148,8 +160,14 @@ load_states(struct health_monitor *m)
 {
     const char *path = m->cfg->state_file;
     FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f)
+    if (!f) {
+        /* Absent is normal on the first start; unreadable (e.g. written by root before
+         * server.user was set) loses the saved states and forcing: say so. */
+        if (path && errno != ENOENT)
+            log_warning("health: cannot read %s: %s; starting without saved states", path,
+                        strerror(errno));
         return;
+    }
     char line[1024], key[800], state[16], force[16];
     long long since;
     unsigned long long transitions;
@@ -184,7 +202,7 @@ static uint32_t
 earliest_change(struct health_monitor *m, const struct target *t, double mono_now)
 {
     const struct config_check *c = t->spec->check;
-    if (!c || t->force != HEALTH_FORCE_NONE)
+    if (!c || t->force != HEALTH_FORCE_NONE || t->spec->config_down)
         return HEALTH_NEVER;
     /* The next result arrives when the probe in flight (or the next one) completes: at the
      * soonest now, or when the timer fires. */
@@ -205,12 +223,7 @@ publish(struct health_monitor *m)
     table->count = m->count;
     for (uint32_t i = 0; i < m->count; i++) {
         const struct target *t = &m->targets[i];
-        uint8_t state = t->spec->check ? t->fsm.state : HEALTH_UP;
-        if (t->force == HEALTH_FORCE_UP)
-            state = HEALTH_UP;
-        else if (t->force == HEALTH_FORCE_DOWN)
-            state = HEALTH_DOWN;
-        table->entries[i].state = state;
+        table->entries[i].state = effective_state(t);
         table->entries[i].drained = t->force == HEALTH_FORCE_DOWN;
         table->entries[i].earliest_change_s = earliest_change(m, t, mono_now);
     }
@@ -528,16 +541,14 @@ do_states(struct health_monitor *m, void *arg)
             "since", "transitions", "last error");
     for (uint32_t i = 0; i < m->count; i++) {
         const struct target *t = &m->targets[i];
-        uint8_t real = t->spec->check ? t->fsm.state : HEALTH_UP;
-        uint8_t eff = t->force == HEALTH_FORCE_UP     ? HEALTH_UP
-                      : t->force == HEALTH_FORCE_DOWN ? HEALTH_DOWN
-                                                      : real;
+        uint8_t eff = effective_state(t);
         char since[32];
         struct tm tm;
         gmtime_r(&t->since, &tm);
         strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
         fprintf(out, "%-40s %-8s %-8s %-6s %-20s %11llu  %s\n", t->spec->key, state_names[eff],
-                t->spec->check ? state_names[real] : "unchecked", force_names[t->force], since,
+                t->spec->check ? state_names[t->fsm.state] : "unchecked",
+                t->spec->config_down ? "config" : force_names[t->force], since,
                 (unsigned long long)t->transitions, t->last_error[0] ? t->last_error : "-");
     }
 }

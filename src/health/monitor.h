@@ -24,6 +24,9 @@ struct health_spec {
     const struct config_check *check;
     struct probe_target target;
     bool wait_at_startup; /* used by a service with `startup: wait` */
+    /* Every member using it is `down: true` in the config: steering never picks it, so it is
+     * published and listed as down ("forced config") whatever probes say. */
+    bool config_down;
 };
 
 enum health_force {

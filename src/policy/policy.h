@@ -70,6 +70,7 @@ struct policy_health_target {
     char *text; /* the address or target as printed ("192.0.2.10") */
     const struct config_member *member; /* the first member that uses it */
     bool wait_at_startup; /* some service using it starts with `startup: wait` */
+    bool config_down;     /* every member using it is `down: true` in the config */
 };
 
 struct policy_set {

@@ -54,6 +54,7 @@ health_id(struct builder *b, const struct config_member *m, bool wait_at_startup
     for (uint32_t i = 0; i < b->health_count; i++) {
         if (strcmp(b->targets[i].key, key) == 0) {
             b->targets[i].wait_at_startup |= wait_at_startup;
+            b->targets[i].config_down &= m->down;
             return i;
         }
     }
@@ -63,7 +64,7 @@ health_id(struct builder *b, const struct config_member *m, bool wait_at_startup
     }
     b->targets[b->health_count] = (struct policy_health_target){
         .key = xstrdup(key), .text = xstrdup(text), .member = m,
-        .wait_at_startup = wait_at_startup};
+        .wait_at_startup = wait_at_startup, .config_down = m->down};
     return b->health_count++;
 }
 

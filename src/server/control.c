@@ -5,10 +5,14 @@
  *   drain|undrain SELECTOR         force down / clear forcing
  *   force up|down SELECTOR
  *   explain CLIENT[/PREFIX] QNAME QTYPE
- *   reload                         same as SIGHUP
+ *   reload                         same as SIGHUP, but answered with the reload's result
  * SELECTOR: "member ADDRESS" (every check of that address or CNAME target), "pool SERVICE
  * POOL", "service SERVICE", "all", or "site" (drain/undrain only: marks the whole site
- * drained in `status`, which the anycast sidecar reads, without touching member states). */
+ * drained in `status`, which the anycast sidecar reads, without touching member states).
+ * The thread serves one connection at a time, except `reload`: its connection is parked
+ * until the main thread has finished a reload that started after the request (the main
+ * thread wakes us through an eventfd), so a slow reload never holds up `status`, which the
+ * anycast sidecar polls every second. */
 #include "server/control.h"
 
 #include <errno.h>
@@ -16,11 +20,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu.h>
 
@@ -31,14 +38,33 @@
 
 #define MAX_LINE 1024
 #define MAX_WORDS 8
+#define MAX_PENDING_RELOADS 16 /* parked `reload` connections */
+
+/* A `reload` request waiting for the reload numbered `wait_for` or later. */
+struct pending_reload {
+    int fd;
+    uint64_t wait_for;
+};
 
 struct control {
     pthread_t thread;
+    bool running;
     int fd;
+    int wake; /* eventfd: a reload finished, or stop */
     char *path;
-    struct health_monitor *monitor;
+    _Atomic(struct health_monitor *) monitor;
     atomic_bool stop;
+    struct pending_reload pending[MAX_PENDING_RELOADS];
+    unsigned pending_count;
 };
+
+enum control_result {
+    CONTROL_REPLIED,
+    CONTROL_RELOAD, /* the caller answers once the reload is done */
+};
+
+static const char selector_help[] =
+    "member ADDRESS | pool SERVICE POOL | service SERVICE | all | site";
 
 static atomic_bool site_drained;
 
@@ -65,7 +91,8 @@ select_keys(const struct snapshot *snap, char **words, int n, const char **keys,
     bool pool = n == 3 && strcmp(words[0], "pool") == 0;
     bool service = n == 2 && strcmp(words[0], "service") == 0;
     if (!all && !member && !pool && !service) {
-        *why = "selector: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site";
+        *why = "selector: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site "
+               "(site: drain/undrain only)";
         return 0;
     }
     for (uint32_t id = 0; id < set->health_count && all; id++)
@@ -143,21 +170,37 @@ do_force(struct health_monitor *monitor, char **words, int n, enum health_force 
     free(keys);
 }
 
+/* "2026-01-02T03:04:05Z (12 s ago)": UTC for logs and humans, the age for a quick look. */
+static void
+print_time(FILE *out, time_t t, time_t now)
+{
+    char text[32];
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(out, "%s (%lld s ago)", text, (long long)(now >= t ? now - t : 0));
+}
+
 static void
 do_status(struct health_monitor *monitor, FILE *out)
 {
+    time_t now = time(NULL);
     rcu_read_lock();
     const struct snapshot *snap = snapshot_current_get();
     fprintf(out, "ok\n");
     fprintf(out, "site: %s\n", atomic_load(&site_drained) ? "drained" : "active");
     fprintf(out, "zones: %zu\nrecords: %zu\n", snap->cfg->zone_count, snap->record_count);
-    fprintf(out, "loaded: %lld\n", (long long)snap->loaded_at);
+    fprintf(out, "loaded: ");
+    print_time(out, snap->loaded_at, now);
+    fprintf(out, "\n");
     struct snapshot_reload last = snapshot_last_reload();
-    if (!last.at)
+    if (!last.at) {
         fprintf(out, "last_reload: none\n");
-    else
-        fprintf(out, "last_reload: %s at %lld%s%s\n", last.ok ? "ok" : "failed",
-                (long long)last.at, last.ok ? "" : ": ", last.ok ? "" : last.error);
+    } else {
+        fprintf(out, "last_reload: %s at ", last.ok ? "ok" : "failed");
+        print_time(out, last.at, now);
+        fprintf(out, "%s%s\n", last.ok ? "" : ": ", last.ok ? "" : last.message);
+    }
     const struct health_table *table = rcu_dereference(snap->health);
     uint32_t up = 0, down = 0, unknown = 0;
     for (uint32_t i = 0; table && i < table->count; i++) {
@@ -173,49 +216,133 @@ do_status(struct health_monitor *monitor, FILE *out)
         health_monitor_summary(monitor, out);
 }
 
-void
-control_execute(struct health_monitor *monitor, char *line, FILE *out)
+/* Runs one command line. `reload` is not answered here: see enum control_result. */
+static enum control_result
+execute(struct health_monitor *monitor, char *line, FILE *out)
 {
-    char *words[MAX_WORDS];
+    char *words[MAX_WORDS + 1];
     int n = 0;
-    for (char *save, *w = strtok_r(line, " \t\r\n", &save); w && n < MAX_WORDS;
+    for (char *save, *w = strtok_r(line, " \t\r\n", &save); w && n <= MAX_WORDS;
          w = strtok_r(NULL, " \t\r\n", &save))
         words[n++] = w;
+    const char *cmd = n ? words[0] : "";
+    bool force = strcmp(cmd, "force") == 0;
     if (n == 0) {
         fprintf(out, "error: empty command\n");
-    } else if (strcmp(words[0], "status") == 0 && n == 1) {
+    } else if (n > MAX_WORDS) {
+        fprintf(out, "error: too many words (at most %d)\n", MAX_WORDS);
+    } else if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "states") == 0 ||
+                strcmp(cmd, "reload") == 0) &&
+               n > 1) {
+        fprintf(out, "error: %s takes no arguments\n", cmd);
+    } else if (strcmp(cmd, "status") == 0) {
         do_status(monitor, out);
-    } else if (strcmp(words[0], "states") == 0 && n == 1) {
+    } else if (strcmp(cmd, "states") == 0) {
         if (!monitor) {
-            fprintf(out, "error: health monitoring is not running\n");
-            return;
+            fprintf(out, "error: health monitoring is not running (no member has a check)\n");
+            return CONTROL_REPLIED;
         }
         fprintf(out, "ok\n");
         health_monitor_states(monitor, out);
-    } else if (strcmp(words[0], "drain") == 0 && n >= 2) {
+    } else if ((strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0) && n == 1) {
+        fprintf(out, "error: %s needs a selector: %s\n", cmd, selector_help);
+    } else if (strcmp(cmd, "drain") == 0) {
         do_force(monitor, words + 1, n - 1, HEALTH_FORCE_DOWN, out);
-    } else if (strcmp(words[0], "undrain") == 0 && n >= 2) {
+    } else if (strcmp(cmd, "undrain") == 0) {
         do_force(monitor, words + 1, n - 1, HEALTH_FORCE_NONE, out);
-    } else if (strcmp(words[0], "force") == 0 && n >= 3 &&
-               (strcmp(words[1], "up") == 0 || strcmp(words[1], "down") == 0)) {
+    } else if (force && (n < 2 || (strcmp(words[1], "up") != 0 && strcmp(words[1], "down") != 0))) {
+        fprintf(out, "error: force needs up or down, then a selector: force up|down %s\n",
+                selector_help);
+    } else if (force && n == 2) {
+        fprintf(out, "error: force %s needs a selector: %s\n", words[1], selector_help);
+    } else if (force) {
         do_force(monitor, words + 2, n - 2,
                  words[1][0] == 'u' ? HEALTH_FORCE_UP : HEALTH_FORCE_DOWN, out);
-    } else if (strcmp(words[0], "explain") == 0 && n == 4) {
-        fprintf(out, "ok\n");
+    } else if (strcmp(cmd, "explain") == 0 && n != 4) {
+        fprintf(out, "error: explain needs CLIENT[/PREFIX] QNAME QTYPE\n");
+    } else if (strcmp(cmd, "explain") == 0) {
+        char *text = NULL, err[256];
+        size_t text_len = 0;
+        FILE *buf = open_memstream(&text, &text_len);
         rcu_read_lock();
         const struct snapshot *snap = snapshot_current_get();
-        (void)explain_query(snap, rcu_dereference(snap->health), words[1], words[2], words[3],
-                            out);
+        int rc = explain_query(snap, rcu_dereference(snap->health), words[1], words[2],
+                               words[3], buf, err, sizeof(err));
         rcu_read_unlock();
-    } else if (strcmp(words[0], "reload") == 0 && n == 1) {
-        kill(getpid(), SIGHUP);
-        fprintf(out, "ok\nreload requested (see `status` for its result)\n");
+        fclose(buf);
+        if (rc < 0)
+            fprintf(out, "error: explain: %s\n", err);
+        else
+            fprintf(out, "ok\n%s", text);
+        free(text);
+    } else if (strcmp(cmd, "reload") == 0) {
+        return CONTROL_RELOAD;
     } else {
-        fprintf(out, "error: unknown command; try: status | states | drain SEL | undrain SEL | "
-                     "force up|down SEL | explain CLIENT QNAME QTYPE | reload\n");
+        fprintf(out,
+                "error: unknown command '%.64s'; try: status | states | drain SELECTOR | "
+                "undrain SELECTOR | force up|down SELECTOR | explain CLIENT QNAME QTYPE | "
+                "reload\n",
+                cmd);
+    }
+    return CONTROL_REPLIED;
+}
+
+static void
+write_all(int fd, const char *data, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
     }
 }
 
+/* Parks a `reload` connection and asks the main thread for a reload (SIGHUP). */
+static void
+park_reload(struct control *ctl, int fd)
+{
+    if (ctl->pending_count == MAX_PENDING_RELOADS) {
+        static const char busy[] = "error: too many reload requests waiting; try again\n";
+        write_all(fd, busy, sizeof(busy) - 1);
+        close(fd);
+        return;
+    }
+    /* Any reload that starts from now on reads the files as they are now. */
+    ctl->pending[ctl->pending_count++] =
+        (struct pending_reload){.fd = fd, .wait_for = snapshot_reloads_started() + 1};
+    kill(getpid(), SIGHUP);
+}
+
+/* Answers the parked requests that the last reload covers (all of them when stopping). */
+static void
+answer_reloads(struct control *ctl, bool stopping)
+{
+    struct snapshot_reload last = snapshot_last_reload();
+    unsigned kept = 0;
+    for (unsigned i = 0; i < ctl->pending_count; i++) {
+        struct pending_reload *p = &ctl->pending[i];
+        if (!stopping && (last.at == 0 || last.seq < p->wait_for)) {
+            ctl->pending[kept++] = *p;
+            continue;
+        }
+        char reply[CONFIG_ERR_MAX + 96];
+        int len;
+        if (stopping && (last.at == 0 || last.seq < p->wait_for))
+            len = snprintf(reply, sizeof(reply), "error: meridiand is stopping; not reloaded\n");
+        else if (last.ok)
+            len = snprintf(reply, sizeof(reply), "ok\nreloaded: %s\n", last.message);
+        else
+            len = snprintf(reply, sizeof(reply),
+                           "error: reload failed, still serving the previous data: %s\n",
+                           last.message);
+        write_all(p->fd, reply, len < (int)sizeof(reply) ? (size_t)len : sizeof(reply) - 1);
+        close(p->fd);
+    }
+    ctl->pending_count = kept;
+}
+
+/* Reads one command line and answers it, or parks it (reload). */
 static void
 serve_one(struct control *ctl, int fd)
 {
@@ -233,15 +360,16 @@ serve_one(struct control *ctl, int fd)
     char *reply = NULL;
     size_t reply_len = 0;
     FILE *out = open_memstream(&reply, &reply_len);
-    control_execute(ctl->monitor, line, out);
+    enum control_result res = execute(atomic_load(&ctl->monitor), line, out);
     fclose(out);
-    for (size_t off = 0; off < reply_len;) {
-        ssize_t w = write(fd, reply + off, reply_len - off);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
+    if (res == CONTROL_RELOAD) {
+        free(reply);
+        park_reload(ctl, fd);
+        return;
     }
+    write_all(fd, reply, reply_len);
     free(reply);
+    close(fd);
 }
 
 static void *
@@ -250,22 +378,28 @@ control_main(void *arg)
     struct control *ctl = arg;
     rcu_register_thread();
     while (!atomic_load(&ctl->stop)) {
-        struct pollfd p = {.fd = ctl->fd, .events = POLLIN};
-        if (poll(&p, 1, 200) != 1)
+        struct pollfd p[2] = {{.fd = ctl->fd, .events = POLLIN}, {.fd = ctl->wake, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0)
+            continue; /* EINTR */
+        if (p[1].revents & POLLIN) {
+            uint64_t v;
+            (void)!read(ctl->wake, &v, sizeof(v));
+            answer_reloads(ctl, false);
+        }
+        if (!(p[0].revents & POLLIN) || atomic_load(&ctl->stop))
             continue;
         int fd = accept4(ctl->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        serve_one(ctl, fd);
-        close(fd);
+        if (fd >= 0)
+            serve_one(ctl, fd);
     }
+    answer_reloads(ctl, true);
     rcu_unregister_thread();
     return NULL;
 }
 
 int
-control_start(const char *path, struct health_monitor *monitor, struct control **out,
-              char err[CONFIG_ERR_MAX])
+control_open(const char *path, uid_t uid, gid_t gid, struct control **out,
+             char err[CONFIG_ERR_MAX])
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -288,19 +422,62 @@ control_start(const char *path, struct health_monitor *monitor, struct control *
         close(fd);
         return -1;
     }
+    /* Privilege drop: the socket is bound by root (its directory may be root's, as /run is)
+     * and handed to the user we switch to, so that server.group members can connect and the
+     * server can remove it at exit where the directory allows. */
+    if (uid != (uid_t)-1 && chown(path, uid, gid) < 0) {
+        snprintf(err, CONFIG_ERR_MAX, "control socket %s: chown to %u:%u: %s", path,
+                 (unsigned)uid, (unsigned)gid, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
     struct control *ctl = xcalloc(1, sizeof(*ctl));
     ctl->fd = fd;
-    ctl->path = xstrdup(path);
-    ctl->monitor = monitor;
-    if ((rc = pthread_create(&ctl->thread, NULL, control_main, ctl)) != 0) {
-        snprintf(err, CONFIG_ERR_MAX, "control thread: %s", strerror(rc));
+    ctl->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ctl->wake < 0) {
+        snprintf(err, CONFIG_ERR_MAX, "control socket: eventfd: %s", strerror(errno));
         close(fd);
-        free(ctl->path);
+        unlink(path);
         free(ctl);
         return -1;
     }
+    ctl->path = xstrdup(path);
     *out = ctl;
     return 0;
+}
+
+int
+control_run(struct control *ctl, char err[CONFIG_ERR_MAX])
+{
+    int rc = pthread_create(&ctl->thread, NULL, control_main, ctl);
+    if (rc != 0) {
+        snprintf(err, CONFIG_ERR_MAX, "control thread: %s", strerror(rc));
+        return -1;
+    }
+    ctl->running = true;
+    return 0;
+}
+
+void
+control_set_monitor(struct control *ctl, struct health_monitor *monitor)
+{
+    if (ctl)
+        atomic_store(&ctl->monitor, monitor);
+}
+
+static void
+wake(struct control *ctl)
+{
+    uint64_t one = 1;
+    (void)!write(ctl->wake, &one, sizeof(one));
+}
+
+void
+control_reload_done(struct control *ctl)
+{
+    if (ctl)
+        wake(ctl);
 }
 
 void
@@ -309,7 +486,11 @@ control_stop(struct control *ctl)
     if (!ctl)
         return;
     atomic_store(&ctl->stop, true);
-    pthread_join(ctl->thread, NULL);
+    if (ctl->running) {
+        wake(ctl);
+        pthread_join(ctl->thread, NULL);
+    }
+    close(ctl->wake);
     close(ctl->fd);
     unlink(ctl->path);
     free(ctl->path);

@@ -2,24 +2,36 @@
 /* The control socket (meridianctl): a UNIX stream socket whose file permissions are the
  * access control. One request per connection: a single line "COMMAND ARGS...", answered with
  * text whose first line is "ok" or "error: ...". Served by its own thread, which reads the
- * current snapshot under RCU and asks the health monitor for states and forcing. */
+ * current snapshot under RCU and asks the health monitor for states and forcing. `reload`
+ * is answered with the result of a reload that started after the request. */
 #ifndef MERIDIAN_SERVER_CONTROL_H
 #define MERIDIAN_SERVER_CONTROL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "health/monitor.h"
 
 struct control;
 
-/* Binds `path` (replacing a stale socket file) and starts serving. 0 or -1 with err. */
-int control_start(const char *path, struct health_monitor *monitor, struct control **out,
-                  char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+/* Binds `path` (replacing a stale socket file) with mode 0660 and, when uid is not
+ * (uid_t)-1, hands the file to uid:gid (the user meridiand is about to switch to). Does not
+ * serve yet: see control_run. Main thread. 0 or -1 with err. */
+int control_open(const char *path, uid_t uid, gid_t gid, struct control **out,
+                 char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+/* Starts the control thread. 0 or -1 with err. */
+int control_run(struct control *ctl, char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+/* The health monitor that `states`, `drain` and `force` talk to (NULL: none yet; it may start
+ * on a reload that adds the first check). Main thread; ctl may be NULL. */
+void control_set_monitor(struct control *ctl, struct health_monitor *monitor);
+/* Main thread, after every reload once its result is recorded (snapshot_record_reload):
+ * answers the `reload` requests it covers. ctl may be NULL. */
+void control_reload_done(struct control *ctl);
+/* Stops the thread (parked `reload` requests get an error), closes and removes the socket. */
 void control_stop(struct control *ctl);
 
 /* True while an operator has drained the whole site (read by `status`, for the sidecar). */
 bool control_site_drained(void);
-
-/* Runs one command line and writes the reply to out (also used by tests). */
-void control_execute(struct health_monitor *monitor, char *line, FILE *out);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -183,15 +184,30 @@ build_query(const uint8_t *qname, int qname_len, uint16_t qtype,
 
 int
 explain_query(const struct snapshot *snap, const struct health_table *health,
-              const char *client, const char *qname_text, const char *qtype_text, FILE *out)
+              const char *client, const char *qname_text, const char *qtype_text, FILE *out,
+              char *err, size_t err_size)
 {
     struct sockaddr_storage ss;
     int prefix;
     uint8_t qname[DNAME_MAX_LEN], lname[DNAME_MAX_LEN];
     int qtype = parse_type(qtype_text);
     int qname_len = dname_from_text(qname_text, qname);
-    if (parse_client(client, &ss, &prefix) < 0 || qtype < 0 || qname_len < 0) {
-        fprintf(stderr, "usage: meridiand -q CLIENT_IP[/ECS_PREFIX] QNAME QTYPE -c FILE\n");
+    if (parse_client(client, &ss, &prefix) < 0) {
+        snprintf(err, err_size,
+                 "client '%.80s': expected an IPv4 or IPv6 address, optionally with /PREFIX "
+                 "(0..32, 0..128) to send it as an ECS prefix",
+                 client);
+        return -1;
+    }
+    if (qname_len < 0) {
+        snprintf(err, err_size, "qname '%.300s': not a valid domain name", qname_text);
+        return -1;
+    }
+    if (qtype < 0) {
+        snprintf(err, err_size,
+                 "qtype '%.40s': unknown; expected A, AAAA, NS, CNAME, SOA, PTR, MX, TXT, SRV, "
+                 "DNAME, DS, SVCB, HTTPS, CAA, ANY or TYPEnnn (1..65535)",
+                 qtype_text);
         return -1;
     }
     dname_lower_copy(lname, qname);

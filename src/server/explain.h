@@ -9,8 +9,10 @@
 
 #include "server/snapshot.h"
 
-/* Returns 0, or -1 after printing a usage error to stderr. */
+/* Writes the explanation to out and returns 0, or returns -1 with what is wrong with the
+ * client, qname or qtype in err (nothing written to out). */
 int explain_query(const struct snapshot *snap, const struct health_table *health,
-                  const char *client, const char *qname, const char *qtype, FILE *out);
+                  const char *client, const char *qname, const char *qtype, FILE *out,
+                  char *err, size_t err_size);
 
 #endif

@@ -22,6 +22,7 @@
 #include "health/monitor.h"
 #include "server/control.h"
 #include "server/explain.h"
+#include "server/privdrop.h"
 #include "server/snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/meridian/meridian.yaml"
@@ -105,6 +106,10 @@ health_attach(struct snapshot *snap, char err[CONFIG_ERR_MAX])
     return 0;
 }
 
+static struct control *control;
+
+/* SIGHUP or `meridianctl reload`: builds a new snapshot while the workers keep answering from
+ * the old one; any error keeps the old one. Main thread. */
 static void
 reload(const char *path)
 {
@@ -112,23 +117,31 @@ reload(const char *path)
     struct snapshot *snap;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    (void)snapshot_reload_begin();
     notify_systemd("RELOADING=1");
     if (snapshot_load(path, &snap, err) < 0) {
         log_error("reload failed, still serving the previous data: %s", err);
         snapshot_record_reload(false, err);
+        control_reload_done(control);
         notify_systemd("READY=1");
         return;
     }
     log_set_level((enum log_level)snap->cfg->log_level);
-    /* The monitor publishes into the new snapshot from now on, states carried over. */
-    (void)health_attach(snap, err);
+    /* The monitor publishes into the new snapshot from now on, states carried over. A monitor
+     * that cannot start leaves the new snapshot without health: its members count as up. */
+    if (health_attach(snap, err) < 0)
+        log_error("reload: %s", err);
+    control_set_monitor(control, monitor);
     struct snapshot *old = snapshot_publish(snap);
     synchronize_rcu(); /* every worker has left the old snapshot */
     snapshot_free(old);
-    snapshot_record_reload(true, NULL);
-    log_info("reloaded: %zu zones, %zu records in %.3f s (listen addresses and workers change "
-             "only on restart)",
-             snap->cfg->zone_count, snap->record_count, elapsed_s(&start));
+    char summary[128];
+    snprintf(summary, sizeof(summary), "%zu zones, %zu records in %.3f s", snap->cfg->zone_count,
+             snap->record_count, elapsed_s(&start));
+    snapshot_record_reload(true, summary);
+    control_reload_done(control);
+    log_info("reloaded: %s (listen addresses, workers, user and group change only on restart)",
+             summary);
     notify_systemd("READY=1");
 }
 
@@ -144,6 +157,41 @@ usage(FILE *f)
                "signals: SIGHUP reloads config and zones; SIGINT/SIGTERM stop\n");
 }
 
+/* The first round of health checks, for `startup: wait` services, at most
+ * health.startup_wait. The wait is cut into slices so that SIGTERM/SIGINT stop the start at
+ * once (in-flight probes are then abandoned by the caller) instead of after the slowest
+ * probe's timeout; a SIGHUP that arrives meanwhile is kept for after the start. Returns
+ * false if a stop signal came. */
+static bool
+wait_first_round(const struct config *cfg, const sigset_t *sigs, bool *reload_pending)
+{
+    struct timespec start, poll_now = {0, 0};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint32_t left = 1;
+    /* Bounded: every slice but the last takes 50 ms, up to startup_wait in total. */
+    for (;;) {
+        double waited_ms = elapsed_s(&start) * 1000.0;
+        uint32_t budget = waited_ms >= cfg->startup_wait_ms
+                              ? 0
+                              : (uint32_t)(cfg->startup_wait_ms - waited_ms);
+        left = health_monitor_wait_first_round(monitor, budget < 50 ? budget : 50);
+        int sig = sigtimedwait(sigs, NULL, &poll_now);
+        if (sig == SIGHUP)
+            *reload_pending = true;
+        else if (sig > 0) {
+            log_info("signal %d during start: stopping", sig);
+            return false;
+        }
+        if (left == 0 || budget <= 50)
+            break;
+    }
+    if (left)
+        log_warning("health: %u targets still unknown after %u ms; answering anyway (they "
+                    "count as up until probed)",
+                    left, cfg->startup_wait_ms);
+    return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -156,7 +204,8 @@ main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
     int opt;
-    while ((opt = getopt(argc, argv, "c:nq:Vh")) != -1) {
+    opterr = 0; /* our own messages below */
+    while ((opt = getopt(argc, argv, ":c:nq:Vh")) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;
@@ -173,12 +222,24 @@ main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
+        case ':':
+            fprintf(stderr, "meridiand: -%c needs an argument\n", optopt);
+            usage(stderr);
+            return 2;
         default:
+            fprintf(stderr, "meridiand: unknown option -%c\n", optopt);
             usage(stderr);
             return 2;
         }
     }
-    if (optind != argc - (explain_client ? 2 : 0)) {
+    if (explain_client && argc - optind != 2) {
+        fprintf(stderr, "meridiand: -q CLIENT[/PREFIX] needs QNAME and QTYPE after it (got %d "
+                        "more arguments)\n",
+                argc - optind);
+        return 2;
+    }
+    if (!explain_client && optind != argc) {
+        fprintf(stderr, "meridiand: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
     }
@@ -203,7 +264,9 @@ main(int argc, char **argv)
     }
     if (explain_client) {
         int rc = explain_query(snap, NULL, explain_client, argv[optind], argv[optind + 1],
-                               stdout);
+                               stdout, err, sizeof(err));
+        if (rc < 0)
+            fprintf(stderr, "meridiand: -q: %s\n", err);
         snapshot_free(snap);
         return rc < 0 ? 2 : 0;
     }
@@ -218,28 +281,6 @@ main(int argc, char **argv)
              elapsed_s(&start));
     (void)snapshot_publish(snap);
 
-    /* Health: probe first, and for `startup: wait` services answer only once the first
-     * round is in (bounded by health.startup_wait). */
-    if (snap->health_count) {
-        if (health_attach(snap, err) < 0) {
-            fprintf(stderr, "%s\n", err);
-            return 1;
-        }
-        uint32_t left = health_monitor_wait_first_round(monitor, snap->cfg->startup_wait_ms);
-        if (left)
-            log_warning("health: %u targets still unknown after %u ms; answering anyway (they "
-                        "count as up until probed)",
-                        left, snap->cfg->startup_wait_ms);
-    }
-    struct control *control = NULL;
-    if (snap->cfg->control_socket &&
-        control_start(snap->cfg->control_socket, monitor, &control, err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        health_monitor_stop(monitor);
-        return 1;
-    }
-
-
     worker_rngs = xcalloc(snap->cfg->workers, sizeof(*worker_rngs));
     for (unsigned i = 0; i < snap->cfg->workers; i++) {
         struct timespec now;
@@ -252,16 +293,45 @@ main(int argc, char **argv)
         .thread_start = worker_start,
         .thread_stop = worker_stop,
     };
-    struct net *net;
-    if (net_start(snap->cfg, &handler, &net, err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        snapshot_free(snap);
-        return 1;
+    /* Everything that needs root comes first: the listen sockets (port 53) and the control
+     * socket (its directory may be root's). Then the switch to server.user, before any
+     * probe, exec check, state file access or reload runs. Queries that arrive before the
+     * workers start wait in the socket buffers. */
+    struct net *net = NULL;
+    bool drop = privdrop_needed(snap->cfg);
+    bool reload_pending = false, stopped = false;
+    int rc = 1;
+    if (net_open(snap->cfg, &handler, &net, err) < 0)
+        goto out;
+    if (snap->cfg->control_socket &&
+        control_open(snap->cfg->control_socket, drop ? snap->cfg->uid : (uid_t)-1,
+                     drop ? snap->cfg->gid : (gid_t)-1, &control, err) < 0)
+        goto out;
+    if (privdrop_apply(snap->cfg, err) < 0 || privdrop_check_state_dir(snap->cfg, err) < 0)
+        goto out;
+    if (snap->cfg->user)
+        log_info("running as user %s (uid %u), group %u", snap->cfg->user,
+                 (unsigned)snap->cfg->uid, (unsigned)snap->cfg->gid);
+
+    /* Health: probe first, and for `startup: wait` services answer only once the first
+     * round is in (bounded by health.startup_wait). */
+    if (snap->health_count) {
+        if (health_attach(snap, err) < 0)
+            goto out;
+        control_set_monitor(control, monitor);
+        if (!wait_first_round(snap->cfg, &sigs, &reload_pending)) {
+            stopped = true;
+            goto out;
+        }
     }
+    if ((control && control_run(control, err) < 0) || net_run(net, err) < 0)
+        goto out;
     for (size_t i = 0; i < snap->cfg->listen_count; i++)
         log_info("listening on %s (udp, tcp)", snap->cfg->listen[i].text);
     log_info("ready: %u workers", snap->cfg->workers);
     notify_systemd("READY=1");
+    if (reload_pending)
+        reload(path);
 
     for (;;) {
         int sig;
@@ -274,12 +344,19 @@ main(int argc, char **argv)
         log_info("signal %d: stopping", sig);
         break;
     }
+    stopped = true;
+out:
+    if (!stopped)
+        fprintf(stderr, "%s\n", err);
+    else
+        rc = 0;
     notify_systemd("STOPPING=1");
     net_stop(net);
     control_stop(control);
+    /* Cancels probes in flight (exec children are killed) and saves the state file. */
     health_monitor_stop(monitor);
     synchronize_rcu();
     snapshot_free(snapshot_publish(NULL));
     free(worker_rngs);
-    return 0;
+    return rc;
 }

@@ -18,6 +18,7 @@
 static struct snapshot *current; /* RCU-protected */
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot_reload last_reload;
+static uint64_t reloads_started; /* under reload_lock */
 
 struct snapshot *
 snapshot_current_get(void)
@@ -31,13 +32,32 @@ snapshot_publish(struct snapshot *snap)
     return rcu_xchg_pointer(&current, snap);
 }
 
+uint64_t
+snapshot_reload_begin(void)
+{
+    pthread_mutex_lock(&reload_lock);
+    uint64_t seq = ++reloads_started;
+    pthread_mutex_unlock(&reload_lock);
+    return seq;
+}
+
+uint64_t
+snapshot_reloads_started(void)
+{
+    pthread_mutex_lock(&reload_lock);
+    uint64_t seq = reloads_started;
+    pthread_mutex_unlock(&reload_lock);
+    return seq;
+}
+
 void
-snapshot_record_reload(bool ok, const char *error)
+snapshot_record_reload(bool ok, const char *message)
 {
     pthread_mutex_lock(&reload_lock);
     last_reload.at = time(NULL);
     last_reload.ok = ok;
-    snprintf(last_reload.error, sizeof(last_reload.error), "%s", error ? error : "");
+    last_reload.seq = reloads_started;
+    snprintf(last_reload.message, sizeof(last_reload.message), "%s", message ? message : "");
     pthread_mutex_unlock(&reload_lock);
 }
 
@@ -80,6 +100,7 @@ build_health_specs(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         struct health_spec *spec = &snap->health_specs[id];
         spec->key = t->key;
         spec->wait_at_startup = t->wait_at_startup;
+        spec->config_down = t->config_down;
         spec->target.text = t->text;
         if (t->member->target) {
             spec->target.name = t->member->target;

@@ -30,11 +30,12 @@ struct snapshot {
     struct health_table *health;
 };
 
-/* The result of the last reload, for `meridianctl status`. */
+/* The result of the last reload, for `meridianctl status` and `meridianctl reload`. */
 struct snapshot_reload {
     time_t at; /* 0: none yet */
     bool ok;
-    char error[CONFIG_ERR_MAX];
+    uint64_t seq;                 /* the number snapshot_reload_begin gave that reload */
+    char message[CONFIG_ERR_MAX]; /* failed: "file:line: message"; ok: a summary */
 };
 
 /* Loads the config at `path`, the GeoIP database, every zone and every service.
@@ -48,7 +49,12 @@ void snapshot_free(struct snapshot *snap);
 struct snapshot *snapshot_current_get(void);
 struct snapshot *snapshot_publish(struct snapshot *snap);
 
-void snapshot_record_reload(bool ok, const char *error);
+/* Reloads are numbered: the main thread calls snapshot_reload_begin as each one starts and
+ * snapshot_record_reload when it ends (reloads never overlap). A `meridianctl reload` waits
+ * for the first reload numbered above snapshot_reloads_started() at its request. Any thread. */
+uint64_t snapshot_reload_begin(void);
+uint64_t snapshot_reloads_started(void);
+void snapshot_record_reload(bool ok, const char *message);
 struct snapshot_reload snapshot_last_reload(void);
 
 #endif

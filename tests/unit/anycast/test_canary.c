@@ -249,8 +249,10 @@ test_site_status(void **unused)
     char err[160], why[160];
     static const char ok[] = "ok\nsite: active\nzones: 2\nrecords: 10\nloaded: 1700000000\n"
                              "last_reload: ok at 1700000000\nhealth: 1 up, 0 down, 0 unknown\n";
-    static const char failed[] = "ok\nsite: drained\nloaded: 1700000000\n"
-                                 "last_reload: failed at 1700000100: zones.yaml:3: bad\n";
+    /* Today's meridiand shows UTC times with ages; 1700000000 is 2023-11-14T22:13:20Z. */
+    static const char failed[] = "ok\nsite: drained\nloaded: 2023-11-14T22:13:20Z (100 s ago)\n"
+                                 "last_reload: failed at 2023-11-14T22:15:00Z (0 s ago): "
+                                 "zones.yaml:3: bad\n";
     (void)unused;
     assert_int_equal(anycast_site_parse(ok, &st, err, sizeof(err)), 0);
     assert_false(st.drained);
@@ -264,11 +266,14 @@ test_site_status(void **unused)
     assert_string_equal(why, "data loaded 700 s ago (max_data_age 600000 ms)");
 
     assert_int_equal(anycast_site_parse(failed, &st, err, sizeof(err)), 0);
+    assert_true(st.have_loaded);
+    assert_int_equal(st.loaded_unix, 1700000000);
     assert_true(st.drained);
     assert_true(st.reload_failed);
     /* A drained site is a drain, not a soft failure; the failed reload is. */
     assert_true(anycast_site_soft_failure(&st, 1700000100, 0, why, sizeof(why)));
-    assert_string_equal(why, "meridiand last_reload failed at 1700000100: zones.yaml:3: bad");
+    assert_string_equal(why, "meridiand last_reload failed at 2023-11-14T22:15:00Z (0 s ago): "
+                             "zones.yaml:3: bad");
 
     assert_int_equal(anycast_site_parse("error: unknown command\n", &st, err, sizeof(err)), -1);
     assert_string_equal(err, "status: error: unknown command");

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/* Privilege drop (see privdrop.h). meridiand binds port 53 and its control socket as root,
+ * then becomes server.user: supplementary groups first (initgroups: what the administrator
+ * granted that user in /etc/group), then the group, then the user, in that order because a
+ * process that is no longer root may not change its groups. Real, effective and saved ids
+ * are all set (setresuid/setresgid), so no saved root id is left to switch back to; the
+ * result is verified, including that setuid(0) now fails and that no capability survived the
+ * change of user (Linux clears them on a switch away from uid 0 unless SECBIT_KEEP_CAPS is
+ * set, which we never do). glibc applies the switch to every thread of the process. Main
+ * thread, once at start. */
+#include "server/privdrop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+
+bool
+privdrop_needed(const struct config *cfg)
+{
+    return cfg->user && geteuid() == 0;
+}
+
+/* True if the process holds no capability in its effective or permitted set. */
+static bool
+no_capabilities(void)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    memset(data, 0, sizeof(data));
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return false;
+    for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+        if (data[i].effective || data[i].permitted)
+            return false;
+    return true;
+}
+
+static bool
+ids_are(uid_t uid, gid_t gid)
+{
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+
+    if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+        return false;
+    return ru == uid && eu == uid && su == uid && rg == gid && eg == gid && sg == gid;
+}
+
+/* Groups before the user: once the user is not root, groups can no longer change. -1 with
+ * errno and the failed call's name in *step. */
+static int
+switch_ids(const struct config *cfg, const char **step)
+{
+    *step = "initgroups";
+    if (initgroups(cfg->user, cfg->gid) < 0)
+        return -1;
+    *step = "setresgid";
+    if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+        return -1;
+    *step = "setresuid";
+    return setresuid(cfg->uid, cfg->uid, cfg->uid);
+}
+
+int
+privdrop_apply(const struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+    if (!cfg->user)
+        return 0;
+    if (geteuid() != 0) {
+        /* Started as the configured user already (a unit with User=, or by hand): fine. */
+        if (ids_are(cfg->uid, cfg->gid))
+            return 0;
+        snprintf(err, CONFIG_ERR_MAX,
+                 "%s: server.user '%s' (uid %u, gid %u): meridiand runs as uid %u, gid %u, "
+                 "which is neither root nor that user and group, so it cannot switch (start "
+                 "it as root, or as that user, or remove server.user)",
+                 cfg->path, cfg->user, (unsigned)cfg->uid, (unsigned)cfg->gid,
+                 (unsigned)geteuid(), (unsigned)getegid());
+        return -1;
+    }
+    const char *step = NULL;
+    if (switch_ids(cfg, &step) < 0) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "%s: server.user '%s': cannot switch to uid %u, gid %u: %s: %s (refusing to "
+                 "run as root)",
+                 cfg->path, cfg->user, (unsigned)cfg->uid, (unsigned)cfg->gid, step,
+                 strerror(errno));
+        return -1;
+    }
+    /* Trust, but verify: a half-done switch must never run as root. */
+    if (!ids_are(cfg->uid, cfg->gid)) {
+        snprintf(err, CONFIG_ERR_MAX, "%s: server.user '%s': ids are not what was set",
+                 cfg->path, cfg->user);
+        return -1;
+    }
+    if (cfg->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0 || !no_capabilities())) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "%s: server.user '%s': root privileges could be regained after the switch; "
+                 "refusing to run",
+                 cfg->path, cfg->user);
+        return -1;
+    }
+    return 0;
+}
+
+int
+privdrop_check_state_dir(const struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+    if (!cfg->state_file)
+        return 0;
+    /* dirname may modify its argument: work on a copy. */
+    char *copy = xstrdup(cfg->state_file);
+    const char *dir = dirname(copy);
+    int rc = 0;
+    if (access(dir, W_OK | X_OK) < 0) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "%s: state_file %s: its directory %s is not writable by uid %u (%s); the "
+                 "state file is replaced by a rename there, so the directory must belong to "
+                 "the user meridiand runs as%s",
+                 cfg->path, cfg->state_file, dir, (unsigned)getuid(), strerror(errno),
+                 cfg->user ? " (server.user)" : "");
+        rc = -1;
+    }
+    free(copy);
+    return rc;
+}
