@@ -491,7 +491,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
 {
     struct dns_query q;
     struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp};
-    int rc = dns_parse_query(query, len, &q);
+    int rc = dns_parse_query(query, len, client->ecs_ignore, &q);
     memset(result, 0, sizeof(*result));
     if (rc < 0)
         return 0;

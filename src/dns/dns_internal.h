@@ -63,8 +63,9 @@ struct dns_query {
 
 /* Parses and validates a query. Returns -1 to drop it (no header, or QR set), else the rcode
  * to answer with before any lookup: NOERROR, FORMERR (malformed, RFC 1035 §4.1.1), NOTIMP
- * (opcode other than QUERY) or BADVERS. Fields are filled as far as parsing got. */
-int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
+ * (opcode other than QUERY) or BADVERS. Fields are filled as far as parsing got. With
+ * ecs_ignore (a listener that ignores RFC 7871) the ECS option is skipped unread. */
+int dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_query *q);
 
 #define DNS_COMPRESS_MAX 96
 

@@ -86,7 +86,8 @@ parse_ecs(const uint8_t *p, size_t len, struct dns_query *q)
 
 /* RFC 6891 §6.1: the OPT pseudo-record. Returns 0 or an rcode. */
 static int
-parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, struct dns_query *q)
+parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, bool ecs_ignore,
+          struct dns_query *q)
 {
     if (q->edns)
         return DNS_RCODE_FORMERR; /* §6.1.1: more than one OPT */
@@ -108,7 +109,9 @@ parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, struct dn
             return DNS_RCODE_FORMERR;
         if (code == DNS_OPT_NSID)
             q->nsid_requested = true; /* RFC 5001 §2.1: the query's payload is ignored */
-        if (code == DNS_OPT_ECS) {
+        /* A listener that ignores ECS treats the option as any unknown option (RFC 6891
+         * §6.1.2: ignored), malformed or not: it is not its business to judge it. */
+        if (code == DNS_OPT_ECS && !ecs_ignore) {
             int rc = parse_ecs(pkt + opt + 4, olen, q);
             if (rc)
                 return rc;
@@ -119,7 +122,7 @@ parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, struct dn
 }
 
 int
-dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
+dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_query *q)
 {
     memset(q, 0, offsetof(struct dns_query, lname));
     q->edns = false;
@@ -163,7 +166,7 @@ dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
         if (rr + 10 + rdlen > len)
             return DNS_RCODE_FORMERR;
         if (type == DNS_TYPE_OPT) {
-            int rc = parse_opt(pkt, len, rr, rr - pos, q);
+            int rc = parse_opt(pkt, len, rr, rr - pos, ecs_ignore, q);
             if (rc)
                 return rc;
         }

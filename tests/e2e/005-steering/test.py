@@ -852,6 +852,27 @@ def check_malformed(results, port):
         make_query("www.steer.test.", "A").to_wire(), port) else ["no reply"])
 
 
+def check_malformed_ignored(results, port2):
+    """An `ecs: ignore` listener does not implement ECS for its clients, so the option is
+    just an unknown option there (RFC 6891 §6.1.2: ignored), malformed or not: NOERROR,
+    nothing echoed. knotd without ECS support answers the same way."""
+    for what, payloads in MALFORMED:
+        for tcp in (False, True):
+            q = raw_ecs_query(fqdn("geo"), payloads)
+            msg = h.parse(h.exchange(q.to_wire(), port2, tcp=tcp))
+            errs = []
+            if msg is None:
+                errs.append("no reply")
+            else:
+                if msg.rcode() != dns.rcode.NOERROR:
+                    errs.append("rcode %s, expected NOERROR" % h.rcode_text(msg))
+                if not answer_values(msg, fqdn("geo"), 1)[1]:
+                    errs.append("no A answer")
+                errs += check_ecs(msg, None, None)
+            results.check("ecs: ignore listener: malformed ECS (%s) over %s ignored -> NOERROR"
+                          % (what, "TCP" if tcp else "UDP"), errs)
+
+
 class Burst:
     """Many queries on one UDP socket, bounded in count and time."""
 
@@ -1194,6 +1215,7 @@ def main():
             check_static(results, port)
             check_ignore_listener(results, port2)
             check_malformed(results, port)
+            check_malformed_ignored(results, port2)
             check_weighted(results, port)
             check_forced_down(results, port)
             check_sticky(results, port)
