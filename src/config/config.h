@@ -125,7 +125,7 @@ struct config_check {
     uint32_t timeout_ms;  /* default 2000; must be below the interval */
     uint32_t rise;        /* successes in a row to go up; default 2 */
     uint32_t fall;        /* failures in a row to go down; default 3 */
-    uint16_t port;        /* tcp (required), http 80, https 443, dns 53 */
+    uint16_t port;        /* tcp (required), http 80, https 443, dns 53; exec: for {port} */
     /* http, https */
     char *method;            /* default "GET" */
     char *path;              /* default "/" */
@@ -141,7 +141,7 @@ struct config_check {
     /* text that one answer RR's rdata must equal (e.g. "192.0.2.1"), or NULL */
     char *expect_answer;
     /* exec: argv[0] is the program; "{address}" in any argument becomes the member's address
-     * (or target name), "{port}" the check's port */
+     * (or target name), "{port}" the check's `port` (required when {port} is used) */
     char **argv; /* NULL-terminated */
     /* file: each line "ADDRESS STATE" (STATE up|down), '#' comments; a member absent from the
      * file is down */

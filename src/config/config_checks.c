@@ -48,7 +48,7 @@ static const struct {
     const char *name;
     unsigned types;
 } type_only_keys[] = {
-    {"port", T_TCP | T_HTTP | T_HTTPS | T_DNS},
+    {"port", T_TCP | T_HTTP | T_HTTPS | T_DNS | T_EXEC},
     {"method", T_HTTP | T_HTTPS},
     {"path", T_HTTP | T_HTTPS},
     {"host", T_HTTP | T_HTTPS},
@@ -419,6 +419,13 @@ finish_check(struct cfg_ctx *ctx, yaml_node_t *map, const char *section, struct 
         break;
     case CONFIG_CHECK_EXEC:
         missing = c->argv ? NULL : "command";
+        /* "{port}" is the check's own port: without one it would silently become 0. */
+        for (size_t i = 0; c->argv && c->argv[i] && c->port == 0; i++)
+            if (strstr(c->argv[i], "{port}")) {
+                yaml_node_t *at = map_value(ctx, map, "command");
+                return cfg_error(ctx, at ? at : map, "command uses {port} but %s sets no port",
+                                 section);
+            }
         break;
     case CONFIG_CHECK_FILE:
         missing = c->file ? NULL : "file";

@@ -539,10 +539,10 @@ static void
 test_type_keys(void **state)
 {
     (void)state;
-    expect_error(CHK "    type: exec\n    command: [x]\n    port: 1\n",
-                 "5: port: only for tcp, http, https and dns checks");
+    expect_error(CHK "    type: file\n    file: f\n    port: 1\n",
+                 "5: port: only for tcp, http, https, dns and exec checks");
     expect_error(CHK "    port: 1\n    type: file\n    file: f\n",
-                 "3: port: only for tcp, http, https and dns checks");
+                 "3: port: only for tcp, http, https, dns and exec checks");
     expect_error(CHK "    type: tcp\n    port: 1\n    method: GET\n",
                  "5: method: only for http and https checks");
     expect_error(CHK "    type: dns\n    qname: a\n    path: /\n",
@@ -565,8 +565,8 @@ test_type_keys(void **state)
                  "5: command: only for exec checks");
     expect_error(CHK "    type: dns\n    qname: a\n    file: f\n", "5: file: only for file checks");
     /* Before the value is even looked at. */
-    expect_error(CHK "    type: exec\n    command: [x]\n    port: 0\n",
-                 "5: port: only for tcp, http, https and dns checks");
+    expect_error(CHK "    type: file\n    file: f\n    port: 0\n",
+                 "5: port: only for tcp, http, https, dns and exec checks");
 }
 
 static void
@@ -723,6 +723,13 @@ test_exec_file_errors(void **state)
                  "4: command: expected a string");
     expect_error(CHK "    type: exec\n    command: [\"\", a]\n",
                  "4: command: the program (first item) is empty");
+    /* {port} is the check's port: an exec check that uses it must set one. */
+    expect_error(CHK "    type: exec\n    command: [/bin/check, \"--port={port}\"]\n",
+                 "4: command uses {port} but check 'c' sets no port");
+    struct config *cfg = load_yaml(CHK "    type: exec\n    port: 8080\n"
+                                       "    command: [/bin/check, \"{address}\", \"{port}\"]\n");
+    assert_int_equal(find(cfg, "c")->port, 8080);
+    config_free(cfg);
     expect_error(CHK "    type: file\n    file: \"\"\n", "4: file: expected a path");
     expect_error(CHK "    type: file\n    file: [a]\n", "4: file: expected a path");
 }
