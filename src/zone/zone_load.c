@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "zone/zone_internal.h"
@@ -87,6 +88,61 @@ add_record(struct reader *r, const ldns_rr *rr, int line, char err[ZONE_ERR_MAX]
 }
 
 /* Parses records [first, last) of the split file into r; stops at the first error. */
+/* The next whitespace-separated token of a record text at *p, backslash escapes kept inside
+ * it; advances *p. Empty at the end. */
+static size_t
+next_token(const char **p, char *out, size_t out_size)
+{
+    const char *s = *p;
+    size_t n = 0;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(' || *s == ')')
+        s++;
+    while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '(' && *s != ')') {
+        if (*s == '\\' && s[1])
+            s++;
+        if (n + 1 < out_size)
+            out[n++] = *s;
+        s++;
+    }
+    out[n] = '\0';
+    *p = s;
+    return n;
+}
+
+static bool
+is_class(const char *t)
+{
+    static const char *const classes[] = {"IN", "CH", "CS", "HS", "NONE", "ANY"};
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        if (strcasecmp(t, classes[i]) == 0)
+            return true;
+    return strncasecmp(t, "CLASS", 5) == 0 && t[5] >= '0' && t[5] <= '9';
+}
+
+/* ldns reports a type mnemonic it does not know as "could not parse the RR's rdata", which
+ * sends the reader to the wrong place. RFC 1035 §5.1: owner, then TTL and class in either
+ * order (both optional), then the type. Writes the type token if ldns does not know it
+ * (RFC 3597 TYPEnnn is known). */
+static bool
+unknown_type(const char *text, char *type, size_t type_size)
+{
+    char tok[64];
+    const char *p = text;
+    if (next_token(&p, tok, sizeof(tok)) == 0) /* the owner */
+        return false;
+    for (int i = 0; i < 3; i++) {
+        if (next_token(&p, tok, sizeof(tok)) == 0)
+            return false;
+        if ((tok[0] >= '0' && tok[0] <= '9') || is_class(tok))
+            continue; /* TTL ("3600", "1h") or class */
+        if (ldns_get_rr_type_by_name(tok) != 0)
+            return false;
+        snprintf(type, type_size, "%s", tok);
+        return true;
+    }
+    return false;
+}
+
 struct parse_job {
     struct reader r;
     const struct zone_split *split;
@@ -120,7 +176,14 @@ parse_range(void *arg)
         ldns_status st = ldns_rr_new_frm_str(&rr, s->text + rec->text, ctx->default_ttl, origin,
                                              NULL);
         if (st != LDNS_STATUS_OK) {
-            zone_error(j->err, j->r.file, rec->line, "%s", ldns_get_errorstr_by_id(st));
+            char type[64];
+            if (unknown_type(s->text + rec->text, type, sizeof(type)))
+                zone_error(j->err, j->r.file, rec->line,
+                           "unknown RR type '%s' (an unknown type can be written as TYPEnnn "
+                           "with RFC 3597 \\# rdata)",
+                           type);
+            else
+                zone_error(j->err, j->r.file, rec->line, "%s", ldns_get_errorstr_by_id(st));
             j->rc = -1;
             break;
         }

@@ -135,6 +135,15 @@ def no_line(edit):
     return wrapped
 
 
+def append_lines(new, line):
+    """Appends lines at the end; the error is expected at the `line`-th of them (1-based)."""
+    def edit(lines):
+        start = len(lines)
+        lines.extend(new)
+        return {start + line} if line else None
+    return edit
+
+
 def missing_zone_file(lines):
     # The config names a file that is not there: the config's zone entry is
     # where the operator looks (either its origin or its file line).
@@ -158,9 +167,30 @@ VARIANTS = [
     Variant("bad AAAA rdata", None,
             zone_edit=insert_after("ns2     IN A", "v6      IN AAAA 2001:db8::zz"),
             bad_file=ZONE),
-    Variant("unknown type mnemonic", None,
+    Variant("unknown type mnemonic", "unknown RR type 'FROB'",
             zone_edit=insert_after("ns2     IN A", "x       IN FROB 1"),
             bad_file=ZONE),
+    Variant("unknown type mnemonic after a TTL and class", "unknown RR type 'Frob2'",
+            zone_edit=insert_after("ns2     IN A", "x       300 IN Frob2 1"),
+            bad_file=ZONE),
+    Variant("unknown server.user", "no such user 'no-such-user-meridian'",
+            config_edit=insert_after("workers:", "  user: no-such-user-meridian"),
+            bad_file=CONFIG),
+    Variant("unknown server.group", "no such group 'no-such-group-meridian'",
+            config_edit=insert_after("workers:", "  group: no-such-group-meridian"),
+            bad_file=CONFIG),
+    Variant("server.group without server.user", "needs server.user",
+            config_edit=insert_after("workers:", "  group: root"), bad_file=CONFIG),
+    Variant("exec check uses {port} without a port", "sets no port",
+            config_edit=append_lines(["checks:",
+                                      '  script: { type: exec, command: [/bin/true, "{port}"] }'],
+                                     line=2),
+            bad_file=CONFIG),
+    Variant("exec check with a port for {port}", expect_ok=True,
+            config_edit=append_lines(["checks:",
+                                      "  script: { type: exec, port: 8080,",
+                                      '            command: [/bin/true, "{address}", "{port}"] }'],
+                                     line=None)),
     Variant("unknown config key", None, keyword_any=("frobnicate_level",),
             config_edit=unknown_key, bad_file=CONFIG),
     Variant("bad workers value", "workers", config_edit=replace("workers:", "  workers: many"),
