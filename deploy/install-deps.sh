@@ -6,8 +6,8 @@ set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
        liburcu-dev libcurl4-openssl-dev)
-test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython clang
-      libclang-rt-14-dev llvm bird2 iproute2 openssl)
+test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
+      clang libclang-rt-14-dev llvm bird2 iproute2 openssl)
 
 pkgs=("${build[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target meridiand meridianctl
 ./build/src/meridiand -n -c zones/meridian.yaml
-# The hints run from the repository root, as this script does.
+# The hints run as printed (copy and paste) from the repository root, where this script runs;
+# tests/e2e/010-readme runs each of them.
 echo
 echo "Try (from $(pwd)):"
 echo "      dig @127.0.0.1 -p 5353 www.example.com A +norec"
 echo "      dig @::1 -p 5353 example.com MX +nsid +norec"
-echo "      dig @127.0.0.1 -p 5353 geo.example.com A +subnet=10.2.0.0/24 +norec   (steered by GeoIP)"
+echo "      dig @127.0.0.1 -p 5353 geo.example.com A +subnet=10.2.0.0/24 +norec   # steered by GeoIP"
 echo "      ./build/src/meridiand -c zones/meridian.yaml -q 10.2.0.0/24 geo.example.com A"
 echo "      ./build/src/meridianctl -s zones/meridian.sock status"
 echo "      ./build/src/meridianctl -s zones/meridian.sock reload"

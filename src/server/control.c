@@ -378,7 +378,8 @@ control_main(void *arg)
     struct control *ctl = arg;
     rcu_register_thread();
     while (!atomic_load(&ctl->stop)) {
-        struct pollfd p[2] = {{.fd = ctl->fd, .events = POLLIN}, {.fd = ctl->wake, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = ctl->fd, .events = POLLIN},
+                              {.fd = ctl->wake, .events = POLLIN}};
         if (poll(p, 2, -1) < 0)
             continue; /* EINTR */
         if (p[1].revents & POLLIN) {

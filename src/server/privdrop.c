@@ -83,8 +83,8 @@ privdrop_apply(const struct config *cfg, char err[CONFIG_ERR_MAX])
                  "%s: server.user '%s' (uid %u, gid %u): meridiand runs as uid %u, gid %u, "
                  "which is neither root nor that user and group, so it cannot switch (start "
                  "it as root, or as that user, or remove server.user)",
-                 cfg->path, cfg->user, (unsigned)cfg->uid, (unsigned)cfg->gid,
-                 (unsigned)geteuid(), (unsigned)getegid());
+                 cfg->path, cfg->user, (unsigned)cfg->uid, (unsigned)cfg->gid, (unsigned)geteuid(),
+                 (unsigned)getegid());
         return -1;
     }
     const char *step = NULL;
@@ -98,8 +98,8 @@ privdrop_apply(const struct config *cfg, char err[CONFIG_ERR_MAX])
     }
     /* Trust, but verify: a half-done switch must never run as root. */
     if (!ids_are(cfg->uid, cfg->gid)) {
-        snprintf(err, CONFIG_ERR_MAX, "%s: server.user '%s': ids are not what was set",
-                 cfg->path, cfg->user);
+        snprintf(err, CONFIG_ERR_MAX, "%s: server.user '%s': ids are not what was set", cfg->path,
+                 cfg->user);
         return -1;
     }
     if (cfg->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0 || !no_capabilities())) {

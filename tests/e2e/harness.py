@@ -641,3 +641,14 @@ class Results:
 
 def seeded_random(seed):
     return random.Random(seed)
+
+
+def wait_for(predicate, timeout=15.0, step=0.05):
+    """Polls predicate every `step` s until it is true (returns True) or the deadline passes
+    (returns False): bounded, for states a test cannot be told about."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

@@ -76,15 +76,6 @@ class Querier(threading.Thread):
                 self.errors.append("query %d: rcode %s answer %s" % (self.sent, rcode, addrs))
 
 
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def main():
     args = h.parse_args(__doc__.splitlines()[0])
     results = h.Results(args.verbose)
@@ -106,13 +97,13 @@ def main():
 
             write_zone(zone, zone_text(2, "192.0.2.20"))
             server.proc.send_signal(signal.SIGHUP)
-            ok = wait_for(lambda: www_answer(port) == (0, ["192.0.2.20"]))
+            ok = h.wait_for(lambda: www_answer(port) == (0, ["192.0.2.20"]), timeout=10.0)
             results.check("good reload: the new answer appears within 10 s",
                           [] if ok else ["still %s" % (www_answer(port),)])
 
             write_zone(zone, zone_text(3, "192.0.2.30", broken=True))
             server.proc.send_signal(signal.SIGHUP)
-            logged = wait_for(lambda: "reload failed" in server.log_tail(50))
+            logged = h.wait_for(lambda: "reload failed" in server.log_tail(50), timeout=10.0)
             log = server.log_tail(50)
             want = "%s:7:" % zone
             results.check("broken reload is logged with file:line",
@@ -123,7 +114,7 @@ def main():
 
             write_zone(zone, zone_text(4, "192.0.2.40"))
             server.proc.send_signal(signal.SIGHUP)
-            ok = wait_for(lambda: www_answer(port) == (0, ["192.0.2.40"]))
+            ok = h.wait_for(lambda: www_answer(port) == (0, ["192.0.2.40"]), timeout=10.0)
             results.check("a fixed zone loads on the next reload", [] if ok else ["not reloaded"])
 
             querier.stop_flag.set()
