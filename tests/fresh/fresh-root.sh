@@ -321,19 +321,22 @@ in_root "$root" "$log_b" /bin/sh -c 'set -e
 wait_root "$ns_pid" "$build_timeout" "package build (apt-get build-dep ./, dpkg-buildpackage)" \
     "$log_b"
 mkdir -p "$work/out"
-cp "$root"/root/src/meridian_*.deb "$root"/root/src/meridian_*.changes \
+cp "$root"/root/src/meridian*_*.deb "$root"/root/src/meridian_*.changes \
     "$root"/root/src/meridian_*.buildinfo "$work/out/"
 deb=$(ls "$work"/out/meridian_*_*.deb | grep -v dbgsym)
 remove_tree "$root"
 phase "B: built $(basename "$deb")"
 
-# lintian on the host: errors fail the test, warnings are printed.
-lintian_out=$(lintian --fail-on none "$work"/out/meridian_*.changes 2>&1 |
-    grep -v 'running with root privileges' || true)
+# lintian on the host, on the .changes (every .deb it lists and the .buildinfo): errors fail
+# the test, warnings are printed. A file lintian skips must fail too, not pass unchecked.
+rc=0
+lintian_out=$(lintian --fail-on error "$work"/out/meridian_*.changes 2>&1) || rc=$?
+lintian_out=$(grep -v 'running with root privileges' <<<"$lintian_out" || true)
 echo "${lintian_out:-lintian: no tags}" | sed 's/^/  /'
 echo "lintian: $(grep -c '^E:' <<<"$lintian_out" || true) errors," \
-    "$(grep -c '^W:' <<<"$lintian_out" || true) warnings"
-! grep -q '^E:' <<<"$lintian_out" || fail "lintian reports errors"
+    "$(grep -c '^W:' <<<"$lintian_out" || true) warnings (exit status $rc)"
+! grep -Eq '^Skipping|No packages selected' <<<"$lintian_out" || fail "lintian checked nothing"
+[ "$rc" = 0 ] && ! grep -q '^E:' <<<"$lintian_out" || fail "lintian reports errors"
 phase "B: lintian"
 
 # --- C: install the package into another fresh root ---------------------------------------
