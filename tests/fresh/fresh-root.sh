@@ -16,6 +16,7 @@
 # Each root runs in its own mount and pid namespace (unshare): its /proc, /dev, /sys and
 # cache mounts vanish with it, and killing the namespace's first process ends everything
 # started inside. Needs root, mmdebstrap, lintian, dig, git; without them: exit 77 (SKIP).
+# Logs of the last run: $MERIDIAN_FRESH_CACHE/logs/.
 #   MERIDIAN_FRESH_CACHE    cache directory (default /tmp/meridian-fresh-cache)
 #   MERIDIAN_FRESH_REBUILD  1: rebuild the pristine root even if cached
 set -euo pipefail
@@ -55,6 +56,9 @@ flock -n 9 || fail "another fresh-root run holds $cache/lock"
 # --- cleanup: namespaces by pid, then work directories ------------------------------------
 declare -a ns_parents=()
 work="$cache/run.$$"
+logs="$cache/logs" # kept after the run (the work directory is not)
+rm -rf "$logs"
+mkdir -p "$logs"
 
 mounted_under() { # dir: true if the host has anything mounted at or below dir
     awk -v d="$1" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' \
@@ -168,6 +172,8 @@ aptopts=()
 eval "$(apt-config shell valid_until Acquire::Check-Valid-Until http_proxy Acquire::http::Proxy)"
 [ -n "${valid_until:-}" ] && aptopts+=(--aptopt="Acquire::Check-Valid-Until \"$valid_until\"")
 [ -n "${http_proxy:-}" ] && aptopts+=(--aptopt="Acquire::http::Proxy \"$http_proxy\"")
+# dpkg without fsync: these roots are thrown away (mmdebstrap does the same while it builds).
+aptopts+=(--dpkgopt=force-unsafe-io)
 includes=()
 # https mirrors: a machine installed from them has the CA certificates.
 grep -q 'https://' <<<"$sources" && includes+=(--include=ca-certificates)
@@ -184,8 +190,8 @@ else
     mirrors=()
     while IFS= read -r line; do mirrors+=("$line"); done <<<"$sources"
     timeout 900 mmdebstrap --variant=minbase --format=tar "${aptopts[@]}" "${includes[@]}" \
-        "$suite" "$pristine.tmp" "${mirrors[@]}" 9>&- > "$cache/mmdebstrap.log" 2>&1 ||
-        { tail -30 "$cache/mmdebstrap.log"; fail "mmdebstrap failed (log: $cache/mmdebstrap.log)"; }
+        "$suite" "$pristine.tmp" "${mirrors[@]}" 9>&- > "$logs/mmdebstrap.log" 2>&1 ||
+        { tail -30 "$logs/mmdebstrap.log"; fail "mmdebstrap failed (log: $logs/mmdebstrap.log)"; }
     mv "$pristine.tmp" "$pristine"
     phase "pristine root built ($(du -h "$pristine" | cut -f1))"
 fi
@@ -247,7 +253,7 @@ echo "source: $src at $(git -C "$src" rev-parse --short HEAD)" \
 phase "A: fresh root, ./deploy/run-example.sh"
 root=$(new_root a)
 tree_of_head "$root/root/meridian"
-log_a="$work/run-example.log"
+log_a="$logs/run-example.log"
 in_root "$root" "$log_a" /bin/sh -c 'cd /root/meridian && exec ./deploy/run-example.sh'
 pid_a=$ns_pid
 
@@ -312,7 +318,7 @@ phase "A: done"
 # --- B: the package, built in a fresh root from its Build-Depends -------------------------
 root=$(new_root b)
 tree_of_head "$root/root/src/meridian"
-log_b="$work/package-build.log"
+log_b="$logs/package-build.log"
 in_root "$root" "$log_b" /bin/sh -c 'set -e
     apt-get update -q
     cd /root/src/meridian
@@ -342,7 +348,7 @@ phase "B: lintian"
 # --- C: install the package into another fresh root ---------------------------------------
 root=$(new_root c)
 cp "$deb" "$root/tmp/"
-log_c="$work/package-install.log"
+log_c="$logs/package-install.log"
 in_root "$root" "$log_c" /bin/bash -c 'set -e
     apt-get update -q
     cd /tmp
@@ -363,6 +369,13 @@ in_root "$root" "$log_c" /bin/bash -c 'set -e
     done
     # As the service user, like ExecStartPre=.
     runuser -u meridian -- /usr/sbin/meridiand -n -c /etc/meridian/meridian.yaml
+    # The example must never probe anything: no checks section, no member with a check.
+    if grep -Eq "^[^#]*(^checks:|check:)" /etc/meridian/meridian.yaml; then
+        echo "the example configuration has health checks"; exit 1
+    fi
+    systemd-analyze verify /lib/systemd/system/meridiand.service \
+        /lib/systemd/system/meridian-anycast.service
+    echo "units verified (systemd-analyze)"
     echo "== all checks passed"'
 wait_root "$ns_pid" "$install_timeout" "package install and checks" "$log_c"
 sed -n '/^== checks/,$p' "$log_c" | sed 's/^/  /'
