@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
-# knotd (reference server), dig/kdig, dnspython, clang with libFuzzer.
+# knotd (reference server), dig/kdig, dnspython, clang with libFuzzer, and for the fresh-root
+# test (tests/fresh) mmdebstrap, lintian and git.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
        liburcu-dev libcurl4-openssl-dev)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
-      clang libclang-rt-14-dev llvm bird2 iproute2 openssl)
+      clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Installs build and test dependencies, then builds and runs every test: unit and e2e tests
 # twice, in a normal (Release, hardened) build and an ASan+UBSan build; the BGP lab tests
-# (network namespaces, real BIRD) in the normal build; and a bounded libFuzzer run of each
-# fuzz target (clang). This is exactly what CI runs (.ci/run).
+# (network namespaces, real BIRD) and the fresh-root test (mmdebstrap, the Debian package) in
+# the normal build; and a bounded libFuzzer run of each fuzz target (clang). This is exactly
+# what CI runs (.ci/run).
 #   FUZZ_SECONDS   seconds per fuzz target (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ ctest --test-dir build -L 'unit|e2e' --output-on-failure -j"$jobs"
 # BGP lab tests: real BIRD and the real programs in network namespaces (needs root; they
 # say SKIP without it). One at a time: they time failovers.
 ctest --test-dir build -L bgp --output-on-failure
+# A fresh minimal Debian 12 root: the README's run command and the Debian package (needs root
+# and the Debian mirror; SKIP without root or mmdebstrap).
+ctest --test-dir build -L fresh --output-on-failure
 
 run_suite build-asan Asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
