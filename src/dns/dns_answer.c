@@ -111,6 +111,14 @@ add_referral(struct answer *a, const struct zone *zone, const struct zone_node *
     add_additional(a, zone, ns, cut->name);
 }
 
+/* The ECS option is echoed (RFC 7871 §7.2.1: a well-formed option on a listener that honours
+ * it); only then does the answer carry a scope. */
+static bool
+echo_ecs(const struct dns_query *q, const struct dns_client *client)
+{
+    return q->ecs && !client->ecs_ignore;
+}
+
 /* Follows a CNAME or synthesized CNAME target if it lies in this zone. */
 static void
 follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hops)
@@ -382,14 +390,15 @@ answer_query(struct answer *a)
         answer_chaos(a);
         return;
     }
+    /* Meta-types (OPT, TSIG, TKEY) are looked up like any type, so they get NODATA (or
+     * NXDOMAIN, a referral, a CNAME): RFC 6895 §3.1 says Meta-TYPEs "in some cases can also be
+     * used in queries" and makes no error of it; knotd, NSD and PowerDNS answer NODATA. */
     switch (q->qtype) {
-    case DNS_TYPE_OPT:
-    case DNS_TYPE_TSIG:
-    case DNS_TYPE_TKEY:
-        a->rcode = DNS_RCODE_FORMERR; /* meta-types are not questions (RFC 6895 §3.1) */
-        return;
     case DNS_TYPE_MAILA:
     case DNS_TYPE_MAILB:
+        /* RFC 1035 §3.2.3 QTYPEs for MB/MG/MR (MAILB) and MD/MF (MAILA), obsolete record
+         * types we do not collect: §4.1.1 NOTIMP, "does not support the requested kind of
+         * query" (BIND answers the same; knotd NODATA). */
         a->rcode = DNS_RCODE_NOTIMP;
         return;
     case DNS_TYPE_AXFR:
@@ -415,14 +424,6 @@ answer_query(struct answer *a)
     }
     a->flags |= DNS_FLAG_AA;
     resolve(a, zone, q->qname, q->lname, 0);
-}
-
-/* RFC 6891 §6.1.2-§6.1.3: our OPT, carrying the upper rcode bits, DO copied (RFC 3225 §3),
- * and NSID when asked for (RFC 5001 §2.2). Space was reserved before the sections. */
-static bool
-echo_ecs(const struct dns_query *q, const struct dns_client *client)
-{
-    return q->ecs && !client->ecs_ignore;
 }
 
 /* RFC 7871 §7.2.1: FAMILY, SOURCE and ADDRESS as received, SCOPE as decided. */
@@ -459,6 +460,9 @@ opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns
     return len;
 }
 
+/* RFC 6891 §6.1.2-§6.1.3: our OPT, carrying the upper rcode bits, DO copied (RFC 3225 §3),
+ * NSID when asked for (RFC 5001 §2.2) and ECS (RFC 7871 §7.2.1). Space was reserved before
+ * the sections. */
 static size_t
 put_opt(const struct answer *a, uint8_t *out, size_t pos)
 {
@@ -514,7 +518,11 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         return 0; /* caller buffer too small to answer at all */
 
     dns_writer_init(&a.w, out, limit - opt_len);
-    a.flags = (uint16_t)(DNS_FLAG_QR | (q.flags & (0x7800 | DNS_FLAG_RD | DNS_FLAG_CD)));
+    /* Opcode and RD are copied (RFC 1035 §4.1.1). CD is not: RFC 4035 §3.1.6, "A
+     * security-aware name server SHOULD clear the CD bit when composing an authoritative
+     * response"; the copy rule of §3.2.2 is for recursive servers, and we never validate for
+     * anyone, so no response of ours has it (knotd and NSD clear it too). */
+    a.flags = (uint16_t)(DNS_FLAG_QR | (q.flags & (0x7800 | DNS_FLAG_RD)));
     a.rcode = rc;
     if (q.question_ok)
         (void)dns_writer_question(&a.w, q.qname, q.qtype, q.qclass);
