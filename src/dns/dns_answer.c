@@ -119,7 +119,16 @@ echo_ecs(const struct dns_query *q, const struct dns_client *client)
     return q->ecs && !client->ecs_ignore;
 }
 
-/* Follows a CNAME or synthesized CNAME target if it lies in this zone. */
+/* Follows a CNAME or synthesized CNAME target if it lies in this zone.
+ *
+ * RFC 7871 §7.2.1: one SCOPE covers the whole message, so "For the specific case of a CNAME
+ * chain, the Authoritative Nameserver SHOULD only place the initial CNAME record in the
+ * Answer section". We do so whenever the chain involves client-dependent data and the
+ * reply carries ECS: a tailored CNAME (a CNAME service) is written alone, and a chain from
+ * the first CNAME that reaches a steered name is taken back to that CNAME, with the scope
+ * and rcode it had there; the resolver asks for the target itself and gets its own scope.
+ * Without ECS in the reply there is no scope to blur and a fully static chain has scope 0
+ * throughout: both are followed as usual. */
 static void
 follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hops)
 {
@@ -127,8 +136,27 @@ follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hop
     if (truncated(a) || hops >= MAX_CHAIN_HOPS)
         return;
     dname_lower_copy(ltarget, target);
-    if (dname_is_subdomain(ltarget, zone->origin))
+    if (!dname_is_subdomain(ltarget, zone->origin))
+        return;
+    if (!echo_ecs(a->q, a->client) || hops > 0) {
         resolve(a, zone, target, ltarget, hops + 1);
+        return;
+    }
+    if (a->steered)
+        return; /* the initial CNAME is itself tailored */
+    struct dns_writer_mark mark;
+    uint16_t flags = a->flags;
+    int rcode = a->rcode;
+    uint8_t scope = a->ecs_scope;
+    dns_writer_mark(&a->w, &mark);
+    resolve(a, zone, target, ltarget, hops + 1);
+    if (a->steered) {
+        dns_writer_rewind(&a->w, &mark);
+        a->flags = flags;
+        a->rcode = rcode;
+        a->ecs_scope = scope;
+        a->steered = false;
+    }
 }
 
 /* RFC 8482 §4.1: a subset is enough. Over UDP one RRset keeps ANY from being an

@@ -100,6 +100,15 @@ int dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8
 int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                   uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
                   uint16_t rdlen);
+/* A point in the response to go back to: everything written after dns_writer_mark() is
+ * dropped by dns_writer_rewind(). */
+struct dns_writer_mark {
+    size_t pos;
+    uint16_t count[4];
+    int comp_count;
+};
+void dns_writer_mark(const struct dns_writer *w, struct dns_writer_mark *m);
+void dns_writer_rewind(struct dns_writer *w, const struct dns_writer_mark *m);
 /* Writes the counts into the header. */
 void dns_writer_finish(struct dns_writer *w);
 

@@ -188,6 +188,10 @@ SERVICES = {
     "downpool2": Service(19, {"main": [M("192.0.2.123", down=True)],
                               "backup": [M("192.0.2.124", down=True)]},
                          default=("main",), all_down="pool:backup"),
+    "gap": Service(22, {"v4": [M("192.0.2.191")], "dual": [M("192.0.2.192"), M("2001:db8:d::192")]},
+                   continent={"EU": ("v4",)}, default=("dual",)),
+    "regionnodata": Service(16, {"eu": [M("192.0.2.195", down=True)], "rest": [M("192.0.2.196")]},
+                            continent={"EU": ("eu",)}, default=("rest",), all_down="nodata"),
     "cdn": Service(50, {"a": [M(None, target="edge-a.cdn.example.net.")],
                         "b": [M(None, target="target.steer.test.")]},
                    continent={"EU": ("a", "b")}, default=("b", "a"), cname=True),
@@ -353,14 +357,20 @@ def expect(name, client, qtype):
         got = pick(svc, pool, fam, False)
         if got:
             return Expect(pool, got[0], got[1], scope)
+    # Every NODATA below has scope 0 although it depends on the client: RFC 7871 §7.4,
+    # "Authoritative Nameservers should conservatively expect that Intermediate Nameservers
+    # will treat all negative answers as /0 and therefore SHOULD set SCOPE PREFIX-LENGTH
+    # accordingly."
+    if fam and not any(m["family"] == fam for p in order for m in svc.pools[p]):
+        return Expect()  # no member of the family in the client's pools: not an outage
     if svc.all_down == "nodata":
-        return Expect(scope=scope, failed_open=True)
+        return Expect(failed_open=True)
     pools = [svc.all_down[5:]] if svc.all_down.startswith("pool:") else order
     for pool in pools:
         got = pick(svc, pool, fam, True)
         if got:
             return Expect(pool, got[0], got[1], scope, True)
-    return Expect(scope=scope, failed_open=True)
+    return Expect(failed_open=True)
 
 
 def pool_of(name, value):
@@ -637,6 +647,12 @@ ECS_CASES = [
     ("downpool2", "A", "10.2.0.0", 24, "backup", 0),
     ("cdn", "A", "10.2.0.0", 24, "a", None),
     ("cdn", "A", "10.1.0.0", 24, "b", None),
+    ("gap", "AAAA", "10.2.0.0", 24, None, 0),      # EU's pool has no AAAA: NODATA, scope 0
+    ("gap", "AAAA", "2001:db8:2::", 48, None, 0),  # the same from an EU IPv6 prefix
+    ("gap", "AAAA", "10.1.0.0", 24, "dual", 16),   # US: continent NA, the default order
+    ("gap", "A", "10.2.0.0", 24, "v4", 16),
+    ("regionnodata", "A", "10.2.0.0", 24, None, 0),   # EU's member down: all_down nodata
+    ("regionnodata", "A", "10.1.0.0", 24, "rest", 16),
 ]
 
 # (service, qtype, source address bound by the client, pool the config says).
@@ -1002,16 +1018,30 @@ def check_repeat_exact(results, port):
 
 
 def check_cname(results, port):
-    """CNAME service: the target per region, in-zone targets followed."""
-    for ecs, target, follow in ((("10.2.0.0", 24), "edge-a.cdn.example.net.", None),
-                                (("10.1.0.0", 24), "target.steer.test.", "192.0.2.90")):
+    """CNAME service: the target per region. RFC 7871 §7.2.1: "For the specific case of a
+    CNAME chain, the Authoritative Nameserver SHOULD only place the initial CNAME record in
+    the Answer section": with ECS in the reply the tailored CNAME stands alone (scope as the
+    model says); without ECS (the source address steered) an in-zone target is followed."""
+    cases = [(("10.2.0.0", 24), None, "edge-a.cdn.example.net.", None),
+             (("10.1.0.0", 24), None, "target.steer.test.", None),
+             (None, "127.0.0.5", "target.steer.test.", "192.0.2.90"),
+             (None, "127.0.9.1", "edge-a.cdn.example.net.", None)]
+    for ecs, src, target, follow in cases:
+        client = Client(*ecs) if ecs else Client(src, ecs=False)
+        exp = expect("cdn", client, "A")
         for qtype in ("A", "CNAME"):
-            q, msg = ask(port, fqdn("cdn"), qtype, ecs=ecs)
+            q, msg = ask(port, fqdn("cdn"), qtype, ecs=ecs, src=src)
             want = [follow] if follow and qtype == "A" else []
             errs = []
             if msg is None:
                 errs.append("no reply")
             else:
+                errs += h.check_question(q, msg)
+                rows = [(r.name.to_text().lower(), r.rdtype) for r in msg.answer]
+                want_rows = [(fqdn("cdn"), dns.rdatatype.CNAME)] + \
+                    [(target, dns.rdatatype.A)] * len(want)
+                if rows != want_rows:
+                    errs.append("answer section %s, expected %s" % (rows, want_rows))
                 ttls, values = answer_values(msg, fqdn("cdn"), dns.rdatatype.CNAME)
                 if values != [target]:
                     errs.append("CNAME %s, expected %s" % (values, target))
@@ -1024,16 +1054,20 @@ def check_cname(results, port):
                     errs.append("target A records %s, expected %s" % (addrs, want))
                 if msg.rcode() != dns.rcode.NOERROR:
                     errs.append("rcode %s" % h.rcode_text(msg))
-                errs += h.check_question(q, msg)
-            results.check("CNAME service %s from %s/%d -> %s%s"
-                          % (qtype, ecs[0], ecs[1], target, " + its A" if want else ""), errs)
+                errs += check_ecs(msg, ecs, exp.scope if ecs else None)
+            who = "ECS %s/%d" % ecs if ecs else "source %s" % src
+            results.check("CNAME service %s from %s -> %s%s"
+                          % (qtype, who, target, " + its A" if want else " alone"
+                             + (", scope /%d" % exp.scope if ecs else "")), errs)
 
 
 def check_alias(results, port):
-    """A zone CNAME to a steered name: the chain ends in the policy's answer (and scope)."""
+    """A zone CNAME to a steered name. From a source address the chain ends in the policy's
+    answer. With ECS, RFC 7871 §7.2.1 (initial CNAME only): the static alias alone, scope
+    0, and the resolver asks for the steered name with its own scope."""
     alias = "alias.%s." % ZONE
     for ecs, src in ((("10.2.0.0", 24), None), (("10.1.2.0", 24), None),
-                     (("2001:db8:3::", 48), None), (None, "127.0.4.5")):
+                     (("2001:db8:3::", 48), None), (None, "127.0.4.5"), (None, "127.0.1.5")):
         client = Client(*ecs) if ecs else Client(src, ecs=False)
         exp = expect("geo", client, "A")
         q, msg = ask(port, alias, "A", ecs=ecs, src=src)
@@ -1044,10 +1078,21 @@ def check_alias(results, port):
             _, targets = answer_values(msg, alias, dns.rdatatype.CNAME)
             if targets != [fqdn("geo")]:
                 errs.append("CNAME %s, expected %s" % (targets, fqdn("geo")))
-            errs += check_answer("geo", "A", msg, exp, ecs, echo=ecs is not None)
-        results.check("static CNAME %s -> %s for %r -> pool %s%s"
-                      % (alias, fqdn("geo"), client, exp.pool,
-                         ", scope /%d" % exp.scope if ecs else ""), errs)
+            if ecs is None:
+                errs += check_answer("geo", "A", msg, exp, echo=False, query=q)
+            else:
+                errs += h.check_question(q, msg)
+                if msg.rcode() != dns.rcode.NOERROR:
+                    errs.append("rcode %s" % h.rcode_text(msg))
+                rows = [(r.name.to_text().lower(), r.rdtype) for r in msg.answer]
+                if rows != [(alias, dns.rdatatype.CNAME)]:
+                    errs.append("answer section %s, expected the alias CNAME alone" % rows)
+                if msg.authority or msg.additional:
+                    errs.append("authority/additional not empty")
+                errs += check_ecs(msg, ecs, 0)
+        results.check("static CNAME %s -> %s for %r -> %s"
+                      % (alias, fqdn("geo"), client,
+                         "the CNAME alone, scope /0" if ecs else "pool %s" % exp.pool), errs)
     # 0x20: a mixed-case question reaches the policy, and its case is kept.
     client = Client("10.2.0.0", 24)
     exp = expect("geo", client, "A")
