@@ -23,6 +23,11 @@ struct answer {
     bool steered;
     uint8_t ecs_scope;   /* widest prefix for which this answer holds (RFC 7871 §7.2.1) */
     bool have_pc;        /* pc computed (only steered answers need it) */
+    /* The names of the CNAME/DNAME chain answered so far (lowercased; the query's name
+     * first, the rest live in follow()'s frames): a target already among them ends the
+     * chain, so a loop is answered once, never repeated up to MAX_CHAIN_HOPS times. */
+    const uint8_t *chain[MAX_CHAIN_HOPS + 1];
+    int chain_len;
     int scope_offset;    /* bits to add back when an IPv6 ECS address was an IPv4 alias */
     struct policy_client pc;
 };
@@ -138,19 +143,21 @@ follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hop
     dname_lower_copy(ltarget, target);
     if (!dname_is_subdomain(ltarget, zone->origin))
         return;
-    if (!echo_ecs(a->q, a->client) || hops > 0) {
-        resolve(a, zone, target, ltarget, hops + 1);
-        return;
-    }
-    if (a->steered)
+    for (int i = 0; i < a->chain_len; i++)
+        if (dname_equal(a->chain[i], ltarget))
+            return; /* a loop: its records are all in the answer already */
+    bool rewind = echo_ecs(a->q, a->client) && hops == 0;
+    if (rewind && a->steered)
         return; /* the initial CNAME is itself tailored */
     struct dns_writer_mark mark;
     uint16_t flags = a->flags;
     int rcode = a->rcode;
     uint8_t scope = a->ecs_scope;
     dns_writer_mark(&a->w, &mark);
+    a->chain[a->chain_len++] = ltarget;
     resolve(a, zone, target, ltarget, hops + 1);
-    if (a->steered) {
+    a->chain_len--;
+    if (rewind && a->steered) {
         dns_writer_rewind(&a->w, &mark);
         a->flags = flags;
         a->rcode = rcode;
@@ -172,6 +179,10 @@ add_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
     uint16_t n = a->tcp ? node->rrset_count : 1;
     for (uint16_t i = 0; i < n; i++)
         add_required(a, DNS_SECTION_AN, owner, &node->rrsets[i]);
+    /* The targets of NS/MX/SRV RRsets get their addresses as for a query of that type
+     * (RFC 1035 §3.3.9, §3.3.11; RFC 2782), after the whole answer section. */
+    for (uint16_t i = 0; i < n; i++)
+        add_additional(a, zone, &node->rrsets[i], NULL);
 }
 
 /* Who the steering policy answers: the ECS prefix if present and honoured, else the source
@@ -451,6 +462,7 @@ answer_query(struct answer *a)
             zone = parent;
     }
     a->flags |= DNS_FLAG_AA;
+    a->chain[a->chain_len++] = q->lname;
     resolve(a, zone, q->qname, q->lname, 0);
 }
 
