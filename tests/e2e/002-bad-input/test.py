@@ -414,9 +414,10 @@ def main():
         zone = os.path.join(HERE, "example.com.zone")
 
         def meridian(port):
+            nsid = h.new_nsid("meridiand")
             conf = h.write_meridian_config(tmp.join("meridian.yaml"), port, [(ORIGIN, zone)],
-                                           tcp_idle_timeout="%ds" % IDLE_TIMEOUT_S)
-            return h.Meridiand(args.meridiand, tmp.path, port, conf)
+                                           nsid, tcp_idle_timeout="%ds" % IDLE_TIMEOUT_S)
+            return h.Meridiand(args.meridiand, tmp.path, port, conf, nsid)
 
         server = h.start_with_free_port(meridian, ORIGIN)
         try:

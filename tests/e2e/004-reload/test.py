@@ -93,8 +93,10 @@ def main():
         write_zone(zone, zone_text(1, "192.0.2.10"))
 
         def meridian(port):
-            conf = h.write_meridian_config(tmp.join("meridian.yaml"), port, [(ORIGIN, zone)])
-            return h.Meridiand(args.meridiand, tmp.path, port, conf)
+            nsid = h.new_nsid("meridiand")
+            conf = h.write_meridian_config(tmp.join("meridian.yaml"), port, [(ORIGIN, zone)],
+                                           nsid)
+            return h.Meridiand(args.meridiand, tmp.path, port, conf, nsid)
 
         server = h.start_with_free_port(meridian, ORIGIN)
         try:

@@ -1195,12 +1195,13 @@ def check_explain(results, binary, conf):
 # ----------------------------------------------------------------------------
 
 
-def write_config(path, port, port2):
+def write_config(path, port, port2, nsid):
     with open(TEMPLATE) as f:
         text = f.read()
-    # A loopback port nobody listens on: the `dead` TCP check fails at once there.
-    dead = h.free_port()
-    text = (text.replace("@DEADPORT@", str(dead))
+    # A loopback port that refuses connections for as long as the test runs (a bound socket
+    # that never listens): the `dead` TCP check fails at once there.
+    dead = h.closed_tcp_port()
+    text = (text.replace("@DEADPORT@", str(dead)).replace("@NSID@", nsid)
             .replace("@PORT2@", str(port2)).replace("@PORT@", str(port))
             .replace("@DIR@", HERE).replace("@GEOIP@", GEOIP_MMDB))
     with open(path, "w") as f:
@@ -1220,19 +1221,18 @@ def main():
         ports = {}
 
         def meridian(port):
-            port2 = port
-            for _ in range(16):
-                port2 = h.free_port()
-                if port2 != port:
-                    break
-            ports["ignore"] = port2
-            write_config(conf, port, port2)
-            return h.Meridiand(args.meridiand, tmp.path, port, conf)
+            # free_port() never hands out a port this process holds: port2 != port.
+            ports["ignore"] = port2 = h.free_port((h.V4,))
+            nsid = h.new_nsid("meridiand")
+            write_config(conf, port, port2, nsid)
+            return h.Meridiand(args.meridiand, tmp.path, port, conf, nsid)
 
         check_model(results)
         server = h.start_with_free_port(meridian, ZONE)
         try:
             port, port2 = server.port, ports["ignore"]
+            results.check("the ecs: ignore listener is ours alone",
+                          server.check_identity(ZONE, port=port2, addrs=(h.V4,)))
             check_ecs_cases(results, port)
             check_source_cases(results, port)
             check_ecs_zero(results, port)
