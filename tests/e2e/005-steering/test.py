@@ -10,8 +10,11 @@ clients: dnspython (ECS option, or a UDP socket bound to 127.0.x.y so the source
 steers) and dig (+subnet, -b). Expected pools and ECS scopes are computed by an independent
 model of the configuration (SERVICES below) over geoip/sample.csv: the scope of an answer is
 the shortest prefix around the client over which every address gets the same pool order
-(adjacent networks with one answer merge; RFC 7871 §7.2.1). Malformed ECS options must get
-FORMERR (§7.1.2, §7.2.1), and `meridiand -q` must explain a few decisions.
+(adjacent networks with one answer merge; RFC 7871 §7.2.1); NODATA has scope 0 (§7.4) and
+a chain meeting steered data ends at its first CNAME when ECS is echoed (§7.2.1). Malformed
+ECS options must get FORMERR (§6, §7.2.1), and `meridiand -q` must explain a few decisions.
+Members down by a failing check are told from unknown ones, and where all_down applied, by
+asking the live server over its control socket (states, explain).
 
 Network safety: only 127.0.0.0/8 and ::1; every loop is bounded in count and time.
 """
@@ -113,8 +116,11 @@ def distance_km(a, b):
 # The services of meridian.yaml.in, as a model.
 
 
-def M(addr, weight=1, down=False, target=None):
-    return {"addr": addr, "weight": weight, "down": down, "target": target,
+def M(addr, weight=1, down=False, target=None, dead=False):
+    """A member. down: `down: true` in the config (the operator's: out even when the
+    service fails open); dead: its `dead` check fails (down by health: failing open
+    brings it back)."""
+    return {"addr": addr, "weight": weight, "down": down, "dead": dead, "target": target,
             "family": 0 if target else ipaddress.ip_address(addr).version}
 
 
@@ -179,18 +185,18 @@ SERVICES = {
     "neardown": Service(41, {"fra": [M("192.0.2.181", down=True)], "iad": [M("198.51.100.182")],
                              "sin": [M("203.0.113.183")], "syd": [M("203.0.113.184")]},
                         nearest=True, coords=NEAR_COORDS),
-    "downall": Service(12, {"p1": [M("192.0.2.101", down=True)],
-                            "p2": [M("192.0.2.102", down=True)]},
+    "downall": Service(12, {"p1": [M("192.0.2.101", dead=True)],
+                            "p2": [M("192.0.2.102", dead=True)]},
                        continent={"EU": ("p2", "p1")}, default=("p1", "p2"), all_down="all"),
     "downnodata": Service(15, {"p": [M("192.0.2.111", down=True)]}, all_down="nodata"),
     "downpool": Service(18, {"main": [M("192.0.2.121", down=True)], "backup": [M("192.0.2.122")]},
                         default=("main",), all_down="pool:backup"),
-    "downpool2": Service(19, {"main": [M("192.0.2.123", down=True)],
-                              "backup": [M("192.0.2.124", down=True)]},
+    "downpool2": Service(19, {"main": [M("192.0.2.123", dead=True)],
+                              "backup": [M("192.0.2.124", dead=True)]},
                          default=("main",), all_down="pool:backup"),
     "gap": Service(22, {"v4": [M("192.0.2.191")], "dual": [M("192.0.2.192"), M("2001:db8:d::192")]},
                    continent={"EU": ("v4",)}, default=("dual",)),
-    "regionnodata": Service(16, {"eu": [M("192.0.2.195", down=True)], "rest": [M("192.0.2.196")]},
+    "regionnodata": Service(16, {"eu": [M("192.0.2.195", dead=True)], "rest": [M("192.0.2.196")]},
                             continent={"EU": ("eu",)}, default=("rest",), all_down="nodata"),
     "cdn": Service(50, {"a": [M(None, target="edge-a.cdn.example.net.")],
                         "b": [M(None, target="target.steer.test.")]},
@@ -322,7 +328,8 @@ class Expect:
 
 
 def usable(m, fam, fail_open=False):
-    return (fam == 0 or m["family"] == fam) and (fail_open or not m["down"])
+    """policy_select's member_usable: forced down never, down by health unless failing open."""
+    return (fam == 0 or m["family"] == fam) and not m["down"] and (fail_open or not m["dead"])
 
 
 def member_text(m):
@@ -1017,6 +1024,83 @@ def check_repeat_exact(results, port):
         burst.close()
 
 
+def ctl(sock, *words):
+    """One control-socket command (the protocol meridianctl speaks: a line in, the reply
+    until close); returns the reply text, or an error text starting with "error"."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(sock)
+            s.sendall((" ".join(words) + "\n").encode())
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            for _ in range(10000):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as e:
+        return "error: %s" % e
+    return data.decode("utf-8", "replace")
+
+
+# Client prefixes for the all-down checks: EU (10.2.0.0/24, DE) and not EU (10.1.0.0/24, US).
+ALL_DOWN_CASES = [(name, addr) for name in ("downall", "downnodata", "downpool", "downpool2",
+                                            "neardown", "regionnodata", "all", "geo")
+                  for addr in ("10.2.0.0", "10.1.0.0")]
+
+
+def check_all_down(results, sock):
+    """The wire cannot tell a member down by its check from one whose health is unknown
+    (counted as up): downall from EU answers p2's member either way. So the live states
+    and `explain` (the same policy_select as the answers) are asked: every member with the
+    failing `dead` check must be down, not unknown, and all_down must have applied exactly
+    where the model says (Expect.failed_open)."""
+    states = ctl(sock, "states")
+    dead = sorted({m["addr"] for svc in SERVICES.values() for ms in svc.pools.values()
+                   for m in ms if m["dead"]})
+    errs = []
+    for addr in dead:
+        row = [line.split() for line in states.splitlines() if line.startswith(addr + "|dead ")]
+        if not row or row[0][1] != "down":
+            errs.append("%s|dead: %s" % (addr, row[0] if row else "missing"))
+    if errs:
+        errs.append("states:\n" + states)
+    results.check("meridianctl states: the members with the failing check are down, not "
+                  "unknown (%s)" % ", ".join(dead), errs)
+    for name, addr in ALL_DOWN_CASES:
+        exp = expect(name, Client(addr, 24), "A")
+        out = ctl(sock, "explain", "%s/24" % addr, fqdn(name), "A")
+        applied = "all_down applied" in out or "every member down" in out
+        errs = [] if applied == exp.failed_open else \
+            ["all_down %s, the model says %s" % ("applied" if applied else "not applied",
+                                                 "fail open" if exp.failed_open else "not")]
+        # Members of the pools in the client's order are listed with their live health:
+        # down by the failing check, up (no check: never probed, so up), and the forced
+        # ones marked so.
+        listed = 0
+        for ms in SERVICES[name].pools.values():
+            for m in ms:
+                line = [ln for ln in out.splitlines() if ln.strip().startswith(m["addr"] + " ")]
+                if not line:
+                    continue
+                listed += 1
+                want = ["health down"] if m["dead"] else ["health up"] + \
+                    (["forced down in config"] if m["down"] else [])
+                if any(w not in line[0] for w in want) or \
+                        (not m["down"] and "forced" in line[0]):
+                    errs.append("member %s: %r, expected %s" % (m["addr"], line[0], want))
+        if not listed:
+            errs.append("no member of %s listed" % name)
+        if exp.failed_open and any(m["dead"] for ms in SERVICES[name].pools.values()
+                                   for m in ms) and "health down" not in out:
+            errs.append("all_down due, yet no member shown down by its check")
+        if errs:
+            errs.append("explain:\n" + out)
+        results.check("explain %s/24 %s A: %s" % (addr, fqdn(name), "all_down applies"
+                                                  if exp.failed_open else "no all_down"), errs)
+
+
 def check_cname(results, port):
     """CNAME service: the target per region. RFC 7871 §7.2.1: "For the specific case of a
     CNAME chain, the Authoritative Nameserver SHOULD only place the initial CNAME record in
@@ -1195,13 +1279,14 @@ def check_explain(results, binary, conf):
 # ----------------------------------------------------------------------------
 
 
-def write_config(path, port, port2, nsid):
+def write_config(path, port, port2, nsid, sock):
     with open(TEMPLATE) as f:
         text = f.read()
     # A loopback port that refuses connections for as long as the test runs (a bound socket
     # that never listens): the `dead` TCP check fails at once there.
     dead = h.closed_tcp_port()
     text = (text.replace("@DEADPORT@", str(dead)).replace("@NSID@", nsid)
+            .replace("@SOCK@", sock)
             .replace("@PORT2@", str(port2)).replace("@PORT@", str(port))
             .replace("@DIR@", HERE).replace("@GEOIP@", GEOIP_MMDB))
     with open(path, "w") as f:
@@ -1224,7 +1309,7 @@ def main():
             # free_port() never hands out a port this process holds: port2 != port.
             ports["ignore"] = port2 = h.free_port((h.V4,))
             nsid = h.new_nsid("meridiand")
-            write_config(conf, port, port2, nsid)
+            write_config(conf, port, port2, nsid, tmp.join("ctl.sock"))
             return h.Meridiand(args.meridiand, tmp.path, port, conf, nsid)
 
         check_model(results)
@@ -1243,6 +1328,7 @@ def main():
             check_forced_down(results, port)
             check_sticky(results, port)
             check_repeat_exact(results, port)
+            check_all_down(results, tmp.join("ctl.sock"))
             check_cname(results, port)
             check_alias(results, port)
             check_dig_cases(results, dig, port, port2)
