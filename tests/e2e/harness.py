@@ -496,6 +496,28 @@ class Knotd(Server):
         return [self.binary, "-c", self.config_path]
 
 
+def control(sock, *words, timeout=30.0):
+    """One command on meridiand's control socket, as meridianctl sends it (one line in,
+    the reply until close). Returns (0 if the reply starts with "ok", else 1, text), or
+    (2, the error) when the socket cannot be used. Bounded: `timeout` per socket call."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(sock)
+            s.sendall((" ".join(words) + "\n").encode())
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            for _ in range(100000):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as e:
+        return 2, str(e)
+    text = data.decode("utf-8", "replace")
+    return (0 if text.startswith("ok") else 1), text
+
+
 def _yaml_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

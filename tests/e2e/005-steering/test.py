@@ -1025,23 +1025,8 @@ def check_repeat_exact(results, port):
 
 
 def ctl(sock, *words):
-    """One control-socket command (the protocol meridianctl speaks: a line in, the reply
-    until close); returns the reply text, or an error text starting with "error"."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(sock)
-            s.sendall((" ".join(words) + "\n").encode())
-            s.shutdown(socket.SHUT_WR)
-            data = b""
-            for _ in range(10000):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    except OSError as e:
-        return "error: %s" % e
-    return data.decode("utf-8", "replace")
+    """The reply text of one control-socket command (harness.control)."""
+    return h.control(sock, *words, timeout=10.0)[1]
 
 
 # Client prefixes for the all-down checks: EU (10.2.0.0/24, DE) and not EU (10.1.0.0/24, US).

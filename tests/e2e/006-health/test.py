@@ -337,22 +337,7 @@ class Ctl:
                 return p.returncode, p.stdout.decode("utf-8", "replace")
             except subprocess.TimeoutExpired:
                 return 2, "meridianctl timed out"
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(30)
-                s.connect(self.sock)
-                s.sendall((" ".join(words) + "\n").encode())
-                s.shutdown(socket.SHUT_WR)
-                data = b""
-                for _ in range(100000):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-        except OSError as e:
-            return 2, str(e)
-        text = data.decode("utf-8", "replace")
-        return (0 if text.startswith("ok") else 1), text
+        return h.control(self.sock, *words)
 
     def states(self):
         """{key: dict(state, real, forced, since, transitions, error)}"""
