@@ -229,9 +229,10 @@ dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
         rc = DNS_RCODE_NOTIMP; /* only QUERY; NOTIFY/UPDATE need a secondary/primary role */
     else if (qdcount != 1)
         /* RFC 9619 §4: QDCOUNT > 1 in a QUERY "MUST be treated as an incorrectly formatted
-         * message" (FORMERR; knotd 3.2 predates it and drops). QDCOUNT 0 is not covered by
-         * it: there is no question to answer, RFC 1035 §4.1.1 "unable to interpret the
-         * query", FORMERR as knotd answers. */
+         * message" (FORMERR; knotd 3.2 predates it and drops). QDCOUNT 0 is not covered:
+         * §4 even forbids middleboxes to call it malformed (DNS COOKIE queries, RFC 7873
+         * §5.4, have none). Without cookies we have no question to answer: FORMERR, RFC
+         * 1035 §4.1.1 "unable to interpret the query", as knotd answers. */
         rc = DNS_RCODE_FORMERR;
     else if (q->ecs_bad)
         rc = DNS_RCODE_FORMERR; /* see parse_ecs() for the RFC grounds of each case */
