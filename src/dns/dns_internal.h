@@ -44,8 +44,8 @@ struct dns_query {
     uint16_t id;
     uint16_t flags;
     uint8_t opcode;
-    bool question_ok;        /* one question, parsed: it is echoed in the response */
-    const uint8_t *qname;    /* the name as sent (case preserved) */
+    bool question_ok;     /* one question, parsed: it is echoed in the response */
+    const uint8_t *qname; /* the name as sent (case preserved) */
     int qname_len;
     uint16_t qtype;
     uint16_t qclass;
@@ -54,11 +54,11 @@ struct dns_query {
     bool edns_do;
     uint16_t edns_udp_size;
     bool nsid_requested;
-    bool ecs;              /* RFC 7871 option present, well-formed, and to be echoed */
-    bool ecs_bad;          /* an ECS option was malformed (FORMERR) */
-    uint16_t ecs_family;   /* 1 = IPv4, 2 = IPv6 */
-    uint8_t ecs_source;    /* SOURCE PREFIX-LENGTH */
-    uint8_t ecs_addr[16];  /* ADDRESS, zero-padded */
+    bool ecs;             /* RFC 7871 option present, well-formed, and to be echoed */
+    bool ecs_bad;         /* an ECS option was malformed (FORMERR) */
+    uint16_t ecs_family;  /* 1 = IPv4, 2 = IPv6 */
+    uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
+    uint8_t ecs_addr[16]; /* ADDRESS, zero-padded */
     /* Last, so that the parser clears every field above with one memset and not this one. */
     uint8_t lname[DNAME_MAX_LEN]; /* lowercased */
 };
