@@ -23,6 +23,11 @@ struct answer {
     bool steered;
     uint8_t ecs_scope;   /* widest prefix for which this answer holds (RFC 7871 §7.2.1) */
     bool have_pc;        /* pc computed (only steered answers need it) */
+    /* The names of the CNAME/DNAME chain answered so far (lowercased; the query's name
+     * first, the rest live in follow()'s frames): a target already among them ends the
+     * chain, so a loop is answered once, never repeated up to MAX_CHAIN_HOPS times. */
+    const uint8_t *chain[MAX_CHAIN_HOPS + 1];
+    int chain_len;
     int scope_offset;    /* bits to add back when an IPv6 ECS address was an IPv4 alias */
     struct policy_client pc;
 };
@@ -111,7 +116,24 @@ add_referral(struct answer *a, const struct zone *zone, const struct zone_node *
     add_additional(a, zone, ns, cut->name);
 }
 
-/* Follows a CNAME or synthesized CNAME target if it lies in this zone. */
+/* The ECS option is echoed (RFC 7871 §7.2.1: a well-formed option on a listener that honours
+ * it); only then does the answer carry a scope. */
+static bool
+echo_ecs(const struct dns_query *q, const struct dns_client *client)
+{
+    return q->ecs && !client->ecs_ignore;
+}
+
+/* Follows a CNAME or synthesized CNAME target if it lies in this zone.
+ *
+ * RFC 7871 §7.2.1: one SCOPE covers the whole message, so "For the specific case of a CNAME
+ * chain, the Authoritative Nameserver SHOULD only place the initial CNAME record in the
+ * Answer section". We do so whenever the chain involves client-dependent data and the
+ * reply carries ECS: a tailored CNAME (a CNAME service) is written alone, and a chain from
+ * the first CNAME that reaches a steered name is taken back to that CNAME, with the scope
+ * and rcode it had there; the resolver asks for the target itself and gets its own scope.
+ * Without ECS in the reply there is no scope to blur and a fully static chain has scope 0
+ * throughout: both are followed as usual. */
 static void
 follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hops)
 {
@@ -119,8 +141,29 @@ follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hop
     if (truncated(a) || hops >= MAX_CHAIN_HOPS)
         return;
     dname_lower_copy(ltarget, target);
-    if (dname_is_subdomain(ltarget, zone->origin))
-        resolve(a, zone, target, ltarget, hops + 1);
+    if (!dname_is_subdomain(ltarget, zone->origin))
+        return;
+    for (int i = 0; i < a->chain_len; i++)
+        if (dname_equal(a->chain[i], ltarget))
+            return; /* a loop: its records are all in the answer already */
+    bool rewind = echo_ecs(a->q, a->client) && hops == 0;
+    if (rewind && a->steered)
+        return; /* the initial CNAME is itself tailored */
+    struct dns_writer_mark mark;
+    uint16_t flags = a->flags;
+    int rcode = a->rcode;
+    uint8_t scope = a->ecs_scope;
+    dns_writer_mark(&a->w, &mark);
+    a->chain[a->chain_len++] = ltarget;
+    resolve(a, zone, target, ltarget, hops + 1);
+    a->chain_len--;
+    if (rewind && a->steered) {
+        dns_writer_rewind(&a->w, &mark);
+        a->flags = flags;
+        a->rcode = rcode;
+        a->ecs_scope = scope;
+        a->steered = false;
+    }
 }
 
 /* RFC 8482 §4.1: a subset is enough. Over UDP one RRset keeps ANY from being an
@@ -136,6 +179,10 @@ add_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
     uint16_t n = a->tcp ? node->rrset_count : 1;
     for (uint16_t i = 0; i < n; i++)
         add_required(a, DNS_SECTION_AN, owner, &node->rrsets[i]);
+    /* The targets of NS/MX/SRV RRsets get their addresses as for a query of that type
+     * (RFC 1035 §3.3.9, §3.3.11; RFC 2782), after the whole answer section. */
+    for (uint16_t i = 0; i < n; i++)
+        add_additional(a, zone, &node->rrsets[i], NULL);
 }
 
 /* Who the steering policy answers: the ECS prefix if present and honoured, else the source
@@ -382,14 +429,15 @@ answer_query(struct answer *a)
         answer_chaos(a);
         return;
     }
+    /* Meta-types (OPT, TSIG, TKEY) are looked up like any type, so they get NODATA (or
+     * NXDOMAIN, a referral, a CNAME): RFC 6895 §3.1 says Meta-TYPEs "in some cases can also be
+     * used in queries" and makes no error of it; knotd, NSD and PowerDNS answer NODATA. */
     switch (q->qtype) {
-    case DNS_TYPE_OPT:
-    case DNS_TYPE_TSIG:
-    case DNS_TYPE_TKEY:
-        a->rcode = DNS_RCODE_FORMERR; /* meta-types are not questions (RFC 6895 §3.1) */
-        return;
     case DNS_TYPE_MAILA:
     case DNS_TYPE_MAILB:
+        /* RFC 1035 §3.2.3 QTYPEs for MB/MG/MR (MAILB) and MD/MF (MAILA), obsolete record
+         * types we do not collect: §4.1.1 NOTIMP, "does not support the requested kind of
+         * query" (BIND answers the same; knotd NODATA). */
         a->rcode = DNS_RCODE_NOTIMP;
         return;
     case DNS_TYPE_AXFR:
@@ -414,15 +462,8 @@ answer_query(struct answer *a)
             zone = parent;
     }
     a->flags |= DNS_FLAG_AA;
+    a->chain[a->chain_len++] = q->lname;
     resolve(a, zone, q->qname, q->lname, 0);
-}
-
-/* RFC 6891 §6.1.2-§6.1.3: our OPT, carrying the upper rcode bits, DO copied (RFC 3225 §3),
- * and NSID when asked for (RFC 5001 §2.2). Space was reserved before the sections. */
-static bool
-echo_ecs(const struct dns_query *q, const struct dns_client *client)
-{
-    return q->ecs && !client->ecs_ignore;
 }
 
 /* RFC 7871 §7.2.1: FAMILY, SOURCE and ADDRESS as received, SCOPE as decided. */
@@ -459,6 +500,9 @@ opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns
     return len;
 }
 
+/* RFC 6891 §6.1.2-§6.1.3: our OPT, carrying the upper rcode bits, DO copied (RFC 3225 §3),
+ * NSID when asked for (RFC 5001 §2.2) and ECS (RFC 7871 §7.2.1). Space was reserved before
+ * the sections. */
 static size_t
 put_opt(const struct answer *a, uint8_t *out, size_t pos)
 {
@@ -514,7 +558,11 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         return 0; /* caller buffer too small to answer at all */
 
     dns_writer_init(&a.w, out, limit - opt_len);
-    a.flags = (uint16_t)(DNS_FLAG_QR | (q.flags & (0x7800 | DNS_FLAG_RD | DNS_FLAG_CD)));
+    /* Opcode and RD are copied (RFC 1035 §4.1.1). CD is not: RFC 4035 §3.1.6, "A
+     * security-aware name server SHOULD clear the CD bit when composing an authoritative
+     * response"; the copy rule of §3.2.2 is for recursive servers, and we never validate for
+     * anyone, so no response of ours has it (knotd and NSD clear it too). */
+    a.flags = (uint16_t)(DNS_FLAG_QR | (q.flags & (0x7800 | DNS_FLAG_RD)));
     a.rcode = rc;
     if (q.question_ok)
         (void)dns_writer_question(&a.w, q.qname, q.qtype, q.qclass);

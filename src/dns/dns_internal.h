@@ -44,10 +44,9 @@ struct dns_query {
     uint16_t id;
     uint16_t flags;
     uint8_t opcode;
-    bool question_ok;        /* the question parsed: it is echoed in the response */
-    const uint8_t *qname;    /* the name as sent (case preserved) */
+    bool question_ok;     /* one question, parsed: it is echoed in the response */
+    const uint8_t *qname; /* the name as sent (case preserved) */
     int qname_len;
-    uint8_t lname[DNAME_MAX_LEN]; /* lowercased */
     uint16_t qtype;
     uint16_t qclass;
     bool edns;
@@ -55,15 +54,20 @@ struct dns_query {
     bool edns_do;
     uint16_t edns_udp_size;
     bool nsid_requested;
-    bool ecs;              /* RFC 7871 option present and well-formed */
-    uint16_t ecs_family;   /* 1 = IPv4, 2 = IPv6 */
-    uint8_t ecs_source;    /* SOURCE PREFIX-LENGTH */
-    uint8_t ecs_addr[16];  /* ADDRESS, zero-padded */
+    bool ecs;             /* RFC 7871 option present, well-formed, and to be echoed */
+    bool ecs_bad;         /* an ECS option was malformed (FORMERR) */
+    uint16_t ecs_family;  /* 1 = IPv4, 2 = IPv6 */
+    uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
+    uint8_t ecs_addr[16]; /* ADDRESS, zero-padded */
+    /* Last, so that the parser clears every field above with one memset and not this one. */
+    uint8_t lname[DNAME_MAX_LEN]; /* lowercased */
 };
 
 /* Parses and validates a query. Returns -1 to drop it (no header, or QR set), else the rcode
  * to answer with before any lookup: NOERROR, FORMERR (malformed, RFC 1035 §4.1.1), NOTIMP
- * (opcode other than QUERY) or BADVERS. Fields are filled as far as parsing got. With
+ * (opcode other than QUERY) or BADVERS. Fields are filled as far as parsing got: `edns` is
+ * set whenever a single well-formed OPT was found, so every error reply carries our OPT
+ * (RFC 6891 §6.1.1); `question_ok` when there was exactly one question to echo. With
  * ecs_ignore (a listener that ignores RFC 7871) the ECS option is skipped unread. */
 int dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_query *q);
 
@@ -97,6 +101,15 @@ int dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8
 int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                   uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
                   uint16_t rdlen);
+/* A point in the response to go back to: everything written after dns_writer_mark() is
+ * dropped by dns_writer_rewind(). */
+struct dns_writer_mark {
+    size_t pos;
+    uint16_t count[4];
+    int comp_count;
+};
+void dns_writer_mark(const struct dns_writer *w, struct dns_writer_mark *m);
+void dns_writer_rewind(struct dns_writer *w, const struct dns_writer_mark *m);
 /* Writes the counts into the header. */
 void dns_writer_finish(struct dns_writer *w);
 

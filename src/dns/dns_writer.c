@@ -235,6 +235,24 @@ dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *
 }
 
 void
+dns_writer_mark(const struct dns_writer *w, struct dns_writer_mark *m)
+{
+    m->pos = w->pos;
+    memcpy(m->count, w->count, sizeof(m->count));
+    m->comp_count = w->comp_count;
+}
+
+/* Compression entries past the mark point into the dropped bytes: forgetting them is enough,
+ * entries before it still describe the bytes that stay. */
+void
+dns_writer_rewind(struct dns_writer *w, const struct dns_writer_mark *m)
+{
+    w->pos = m->pos;
+    memcpy(w->count, m->count, sizeof(w->count));
+    w->comp_count = m->comp_count;
+}
+
+void
 dns_writer_finish(struct dns_writer *w)
 {
     for (int s = 0; s < 4; s++)

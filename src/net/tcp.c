@@ -287,7 +287,15 @@ out:
 static void
 conn_run(struct tcp_conn *c)
 {
-    if (conn_process(c) < 0 || conn_flush(c) < 0) {
+    if (conn_process(c) < 0) {
+        /* The stream cannot be trusted past a bad length, but the queries before it were
+         * sound: their answers go out (as far as the socket takes them now) before the
+         * close, so a client that pipelined them is not left without. */
+        (void)conn_flush(c);
+        conn_close(c, false);
+        return;
+    }
+    if (conn_flush(c) < 0) {
         conn_close(c, false);
         return;
     }

@@ -143,8 +143,8 @@ cap_ttl(const struct policy_service *svc, const struct policy_order *order, uint
     }
 }
 
-void
-policy_select(const struct policy_service *svc, const struct policy_client *client,
+static void
+select_answer(const struct policy_service *svc, const struct policy_client *client,
               uint16_t qtype, const struct health_table *health, uint64_t random,
               uint32_t now_s, struct policy_answer *out)
 {
@@ -157,7 +157,7 @@ policy_select(const struct policy_service *svc, const struct policy_client *clie
     out->pool = -1;
     out->failed_open = false;
 
-    /* No member of the asked family: NODATA for everyone, so scope 0 (RFC 7871 §7.4). */
+    /* No member of the asked family: NODATA for everyone. */
     if ((family == 4 && !svc->has_v4) || (family == 6 && !svc->has_v6))
         return;
 
@@ -216,4 +216,20 @@ policy_select(const struct policy_service *svc, const struct policy_client *clie
         }
         return;
     }
+}
+
+void
+policy_select(const struct policy_service *svc, const struct policy_client *client,
+              uint16_t qtype, const struct health_table *health, uint64_t random,
+              uint32_t now_s, struct policy_answer *out)
+{
+    select_answer(svc, client, qtype, health, random, now_s, out);
+    /* A NODATA answer (no member of the family in the client's pools, all_down: nodata, or
+     * nothing left to fail open to) has scope 0 even where it depends on the client. RFC
+     * 7871 §7.4: "Authoritative Nameservers should conservatively expect that Intermediate
+     * Nameservers will treat all negative answers as /0 and therefore SHOULD set SCOPE
+     * PREFIX-LENGTH accordingly." Its TTL (capped at the service's) bounds how long other
+     * subnets may see it. */
+    if (out->count == 0)
+        out->scope = 0;
 }

@@ -2,11 +2,13 @@
 """Shared end-to-end harness for Meridian (STYLE.md, Tests).
 
 Starts and stops servers by pid (meridiand, knotd) in a private temp
-directory, picks free loopback ports by binding, waits for readiness by
-polling a query against a deadline (never a bare sleep), sends DNS messages
-and raw bytes over UDP and TCP, and compares two responses RRset by RRset.
+directory, gives each test its own loopback ports (see Ports), waits for
+readiness by polling a query against a deadline (never a bare sleep) and makes
+every server prove its identity with an NSID unique to the run, sends DNS
+messages and raw bytes over UDP and TCP, and compares two responses field by
+field (see Comparing responses).
 
-Network safety: every address used here is 127.0.0.1 or ::1; every loop is
+Network safety: every address used here is in 127.0.0.0/8 or ::1; every loop is
 bounded in count and in time.
 
 Exit codes: 0 all passed, 1 a failure, 77 skipped (ctest SKIP_RETURN_CODE).
@@ -38,8 +40,11 @@ def _ensure_dnspython():
 _ensure_dnspython()
 
 import argparse  # noqa: E402
+import collections  # noqa: E402
 import errno  # noqa: E402
+import fcntl  # noqa: E402
 import random  # noqa: E402
+import secrets  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -127,36 +132,107 @@ class TempDir:
 
 # ----------------------------------------------------------------------------
 # Ports
+#
+# Probing a free port, closing it and letting the server bind it later races with
+# every other process, and meridiand binds with SO_REUSEPORT: a second meridiand
+# of the same user on the same port does not fail, it silently takes half the
+# queries. So ports are held, not probed: each comes from a range outside the
+# kernel's ephemeral range (ip_local_port_range), so no kernel-chosen port
+# (another test's client socket, another harness's ephemeral port) can land on
+# it, and is locked with flock() on a per-port file in a shared directory for the
+# life of this process, so no other harness process takes it. The lock dies with
+# the process: no stale state. Only a program binding that exact number by
+# itself could still collide: the server's bind then fails (retried elsewhere),
+# or, with SO_REUSEPORT, the NSID check of Server.wait_ready sees the stranger.
+
+PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "meridian-e2e-ports")
+_held = []  # lock files and sockets held until this process exits
 
 
-def free_port(attempts=64):
-    """A port free for UDP and TCP on both 127.0.0.1 and ::1.
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999  # the Linux default
 
-    The kernel picks an ephemeral TCP port; we then hold it on every
-    family/protocol pair we will listen on. Another process may still take it
-    between our close and the server's bind; tests that start servers retry."""
+
+def port_range():
+    """[first, last] of the ports this harness allocates: below the ephemeral range if
+    there is room, else above it."""
+    lo, hi = _ephemeral_range()
+    if lo - 1 >= 12000:
+        return 10000, lo - 1
+    if 65535 - (hi + 1) >= 2000:
+        return hi + 1, 65535
+    raise RuntimeError("no port range outside the ephemeral range %d-%d" % (lo, hi))
+
+
+def _bindable(port, addrs, kinds):
+    held = []
+    try:
+        for addr in addrs:
+            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+            for kind in kinds:
+                t = socket.socket(fam, kind)
+                held.append(t)
+                t.bind((addr, port))
+        return True
+    except OSError as e:
+        if e.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        return False
+    finally:
+        for t in held:
+            t.close()
+
+
+def free_port(addrs=(V4, V6), kinds=(socket.SOCK_STREAM, socket.SOCK_DGRAM), attempts=200):
+    """A port held for this process until it exits (see above) and bindable now for every
+    kind on every address of `addrs`."""
+    first, last = port_range()
+    os.makedirs(PORT_LOCK_DIR, mode=0o777, exist_ok=True)
+    rnd = random.SystemRandom()
     for _ in range(attempts):
-        held = []
+        port = rnd.randint(first, last)
+        path = os.path.join(PORT_LOCK_DIR, "%d.lock" % port)
         try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            held.append(s)
-            s.bind((V4, 0))
-            port = s.getsockname()[1]
-            for fam, addr in ((socket.AF_INET, V4), (socket.AF_INET6, V6)):
-                for typ in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-                    if fam == socket.AF_INET and typ == socket.SOCK_STREAM:
-                        continue
-                    t = socket.socket(fam, typ)
-                    held.append(t)
-                    t.bind((addr, port))
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)  # another harness holds it
+            continue
+        if _bindable(port, addrs, kinds):
+            _held.append(fd)
             return port
-        except OSError as e:
-            if e.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
-                raise
-        finally:
-            for s in held:
-                s.close()
-    raise RuntimeError("no free loopback port after %d attempts" % attempts)
+        os.close(fd)  # some other program has it: leave it alone
+    raise RuntimeError("no free loopback port in %d-%d after %d attempts"
+                       % (first, last, attempts))
+
+
+def closed_tcp_port(addr=V4):
+    """A port on which TCP connections to `addr` are refused, for as long as this process
+    lives: a socket bound there that never listens answers every SYN with a reset, and no
+    one else can bind the port meanwhile."""
+    port = free_port((addr,), (socket.SOCK_STREAM,))
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((addr, port))
+    _held.append(s)
+    return port
+
+
+def silent_udp_port(addr=V4):
+    """A UDP port where datagrams to `addr` are neither answered nor refused (no ICMP port
+    unreachable): a bound socket that never reads, held while this process lives."""
+    port = free_port((addr,), (socket.SOCK_DGRAM,))
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    _held.append(s)
+    return port
 
 
 # ----------------------------------------------------------------------------
@@ -237,20 +313,23 @@ def exchange(wire, port, tcp=False, addr=V4, timeout=2.0):
 
 
 def parse(wire):
-    """dns.message or None when the bytes do not parse.
+    """dns.message or None when the bytes do not parse. dnspython merges the records of
+    an RRset and drops duplicates; Reply.of() parses the bytes again record by record.
 
     dnspython rejects opcodes it has no name for (3, 7-15); such a reply is
     parsed with the opcode bits cleared. opcode_of() gives the real one."""
     if wire is None:
         return None
     op = (wire[2] >> 3) & 0xF if len(wire) > 2 else 0
+    parsed = wire
     if op not in (0, 1, 2, 4, 5):
-        wire = wire[:2] + bytes([wire[2] & 0x87]) + wire[3:]
+        parsed = wire[:2] + bytes([wire[2] & 0x87]) + wire[3:]
     try:
-        msg = dns.message.from_wire(wire)
+        msg = dns.message.from_wire(parsed)
     except Exception:  # any dnspython parse error: caller reports it
         return None
     msg.wire_opcode = op
+    msg.parsed_wire = parsed
     return msg
 
 
@@ -263,14 +342,38 @@ def opcode_of(msg):
 # Servers
 
 
+def new_nsid(tag, length=None):
+    """An NSID (RFC 5001) no other server can have: the harness configures it and checks
+    that every server it talks to answers with it. `length`: exactly that many random hex
+    characters instead (for tests whose message sizes count the NSID)."""
+    if length:
+        return secrets.token_hex((length + 1) // 2)[:length]
+    return "e2e-%s-%d-%s" % (tag, os.getpid(), secrets.token_hex(6))
+
+
+def nsid_query(qname, qtype="SOA"):
+    q = dns.message.make_query(qname, qtype, use_edns=0, payload=1232,
+                               options=[dns.edns.GenericOption(NSID, b"")])
+    return q
+
+
+def nsid_of(msg):
+    """The NSID payload of a reply, or None."""
+    opt = opt_value(msg, NSID) if msg is not None else None
+    return opt.to_wire() if opt is not None else None
+
+
 class Server:
-    """A child process we started; stopped by its own pid only."""
+    """A child process we started; stopped by its own pid only. `nsid` is the NSID its
+    configuration gives it (new_nsid()): the proof that a reply comes from it."""
 
     name = "server"
 
-    def __init__(self, workdir, port):
+    def __init__(self, workdir, port, nsid, addrs=(V4, V6)):
         self.workdir = workdir
         self.port = port
+        self.nsid = nsid.encode() if isinstance(nsid, str) else nsid
+        self.addrs = addrs
         self.proc = None
         self.log_path = os.path.join(workdir, self.name + ".log")
 
@@ -294,18 +397,48 @@ class Server:
             return ""
         return "\n".join(data[-lines:])
 
+    def check_identity(self, qname, port=None, addrs=None, tries=6):
+        """Errors unless every reply comes from this server: `tries` queries asking for NSID
+        over UDP and over TCP to every address, each from a new socket (so a new source
+        port, which SO_REUSEPORT hashes onto the sockets of every server sharing the port:
+        a stranger sharing it is missed with probability 2^-tries per address and
+        transport)."""
+        port = port or self.port
+        errs = []
+        for addr in addrs or self.addrs:
+            for tcp in (False, True):
+                for _ in range(tries):
+                    reply = parse(exchange(nsid_query(qname).to_wire(), port, tcp, addr,
+                                           timeout=2.0))
+                    got = nsid_of(reply)
+                    if got != self.nsid:
+                        errs.append("%s %s:%d answered with NSID %r, not %s's %r (%s)"
+                                    % ("TCP" if tcp else "UDP", addr, port, got, self.name,
+                                       self.nsid, summary(reply)))
+                        break
+        return errs
+
     def wait_ready(self, qname, timeout=15.0, addr=V4):
-        """Poll a SOA query until any DNS reply arrives, the process dies, or
-        the deadline passes. Each poll waits at most 0.2 s for its reply."""
-        q = dns.message.make_query(qname, "SOA")
-        wire = q.to_wire()
+        """Poll an NSID query until a reply with our NSID arrives, the process dies, or the
+        deadline passes (each poll waits at most 0.2 s); then check_identity(). A reply
+        with another NSID or none is another server on our port: RuntimeError."""
+        wire = nsid_query(qname).to_wire()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
                 raise RuntimeError("%s exited with %s before it was ready:\n%s"
                                    % (self.name, self.proc.returncode, self.log_tail()))
             reply = udp_exchange(wire, self.port, addr, timeout=0.2)
-            if reply is not None and parse(reply) is not None:
+            msg = parse(reply)
+            if msg is not None:
+                if nsid_of(msg) != self.nsid:
+                    raise RuntimeError("port %d is answered by another server (NSID %r, ours "
+                                       "%r): not ours, port in use" % (self.port, nsid_of(msg),
+                                                                       self.nsid))
+                errs = self.check_identity(qname)
+                if errs:
+                    raise RuntimeError("port %d is shared with another server, port in use:\n%s"
+                                       % (self.port, "\n".join(errs)))
                 return
             if reply is None:
                 # Nothing listening yet gives an immediate ICMP refusal; pace the
@@ -342,8 +475,8 @@ class Server:
 class Meridiand(Server):
     name = "meridiand"
 
-    def __init__(self, binary, workdir, port, config_path):
-        super().__init__(workdir, port)
+    def __init__(self, binary, workdir, port, config_path, nsid, addrs=(V4, V6)):
+        super().__init__(workdir, port, nsid, addrs)
         self.binary = binary
         self.config_path = config_path
 
@@ -354,8 +487,8 @@ class Meridiand(Server):
 class Knotd(Server):
     name = "knotd"
 
-    def __init__(self, binary, workdir, port, config_path):
-        super().__init__(workdir, port)
+    def __init__(self, binary, workdir, port, config_path, nsid):
+        super().__init__(workdir, port, nsid)
         self.binary = binary
         self.config_path = config_path
 
@@ -363,14 +496,37 @@ class Knotd(Server):
         return [self.binary, "-c", self.config_path]
 
 
+def control(sock, *words, timeout=30.0):
+    """One command on meridiand's control socket, as meridianctl sends it (one line in,
+    the reply until close). Returns (0 if the reply starts with "ok", else 1, text), or
+    (2, the error) when the socket cannot be used. Bounded: `timeout` per socket call."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(sock)
+            s.sendall((" ".join(words) + "\n").encode())
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            for _ in range(100000):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as e:
+        return 2, str(e)
+    text = data.decode("utf-8", "replace")
+    return (0 if text.startswith("ok") else 1), text
+
+
 def _yaml_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_meridian_config(path, port, zones, identity=None, version=None, nsid=None,
+def write_meridian_config(path, port, zones, nsid, identity=None, version=None,
                           hide_identity=False, hide_version=False, workers=2,
                           udp_max_size=1232, tcp_idle_timeout="10s", extra_server=None):
-    """A meridiand YAML config. zones: list of (origin, absolute zone path)."""
+    """A meridiand YAML config. zones: list of (origin, absolute zone path); nsid: from
+    new_nsid(), given to the Meridiand object too."""
     lines = ["server:",
              '  listen: ["%s:%d", "[%s]:%d"]' % (V4, port, V6, port),
              "  workers: %s" % workers,
@@ -381,8 +537,7 @@ def write_meridian_config(path, port, zones, identity=None, version=None, nsid=N
         lines.append("  identity: " + _yaml_str(identity))
     if version is not None:
         lines.append("  version: " + _yaml_str(version))
-    if nsid is not None:
-        lines.append("  nsid: " + _yaml_str(nsid))
+    lines.append("  nsid: " + _yaml_str(nsid))
     lines.append("  hide_identity: %s" % ("true" if hide_identity else "false"))
     lines.append("  hide_version: %s" % ("true" if hide_version else "false"))
     for line in extra_server or ():
@@ -396,7 +551,7 @@ def write_meridian_config(path, port, zones, identity=None, version=None, nsid=N
     return path
 
 
-def write_knot_config(path, workdir, port, zones, identity=None, version=None, nsid=None,
+def write_knot_config(path, workdir, port, zones, nsid, identity=None, version=None,
                       hide_identity=False, hide_version=False, udp_max_size=1232):
     """A knotd 3.x config serving `zones` read-only from their files.
 
@@ -421,8 +576,7 @@ def write_knot_config(path, workdir, port, zones, identity=None, version=None, n
         lines.append('  version: ""')
     elif version is not None:
         lines.append("  version: " + _yaml_str(version))
-    if nsid is not None:
-        lines.append("  nsid: " + _yaml_str(nsid))
+    lines.append("  nsid: " + _yaml_str(nsid))
     lines += ["database:",
               "  storage: " + _yaml_str(storage),
               "log:",
@@ -445,8 +599,9 @@ def write_knot_config(path, workdir, port, zones, identity=None, version=None, n
 
 
 def start_with_free_port(make_server, ready_name, attempts=5):
-    """Start make_server(port) on a fresh free port, retrying when the port was
-    taken between free_port() and the server's bind."""
+    """Start make_server(port) on a port from free_port(), and wait until it is ready and
+    proves its identity; on a port in use (a failed bind, or another server answering)
+    try another port."""
     last = None
     for _ in range(attempts):
         srv = make_server(free_port())
@@ -459,19 +614,46 @@ def start_with_free_port(make_server, ready_name, attempts=5):
             srv.stop()
             if "in use" not in str(e).lower():
                 break
+            print("note: port %d: %s; trying another" % (srv.port, str(e).splitlines()[0]))
     raise RuntimeError(str(last))
 
 
 # ----------------------------------------------------------------------------
 # Comparing responses
-
+#
+# A reply is reduced to a Reply: id, opcode, the flags QR AA TC RD RA AD CD,
+# the full (extended) rcode, the question exactly as written (owner case
+# included), each section as a list of RRsets in wire order, and the OPT
+# (version, DO, payload, options). Two Replies are compared field by field:
+#
+# - RRsets: consecutive records with the same owner (compared caselessly), type
+#   and class. Their order and number must match (CNAME/DNAME chains, the SOA of
+#   a negative answer, glue): a duplicated, missing, split or reordered RRset
+#   shows. Within an RRset the records are compared as a multiset of (owner as
+#   written, TTL, RDATA): RFC 2181 §5 gives an RRset no order, and knotd keeps
+#   RDATA in canonical order where meridiand keeps zone-file order, so only a
+#   duplicate or missing record shows there. Owner case is compared exactly: it
+#   follows the question for names compressed to it (RFC 4343), so 0x20 queries
+#   check it. RDATA is compared in canonical form (RFC 4034 §6.2).
+# - OPT options as a multiset of (code, payload), except EDE (RFC 8914): which
+#   extended errors to attach is each server's choice (knotd adds "Not
+#   Authoritative" to REFUSED). An NSID equal to the answering server's own
+#   token compares as "<own NSID>", so two servers with different tokens agree
+#   while a reply from any other server differs.
 
 FLAG_BITS = (("QR", dns.flags.QR), ("AA", dns.flags.AA), ("TC", dns.flags.TC),
              ("RD", dns.flags.RD), ("RA", dns.flags.RA), ("AD", dns.flags.AD),
              ("CD", dns.flags.CD))
-EDE = 15  # RFC 8914: presence is the server's choice ("where they help")
+FLAG_MASK = 0
+for _name, _bit in FLAG_BITS:
+    FLAG_MASK |= _bit
+EDE = 15
 NSID = dns.edns.NSID
 ECS = dns.edns.ECS
+OWN_NSID = b"<own NSID>"
+
+RRset = collections.namedtuple("RRset", "owner rdtype rdclass records")
+Opt = collections.namedtuple("Opt", "version do payload options")
 
 
 def flag_text(flags):
@@ -482,36 +664,6 @@ def rcode_text(msg):
     return dns.rcode.to_text(msg.rcode())
 
 
-def rrset_rows(section):
-    """A section as a set of (owner lowercased, type, class, ttl, rdata).
-
-    Owner names are lowercased because 0x20 queries make wildcard and
-    DNAME-synthesised owners follow the question's case (RFC 4343 allows it);
-    rdata is compared in its canonical (RFC 4034 §6.2) form."""
-    rows = set()
-    for rrset in section:
-        owner = rrset.name.to_text().lower()
-        for rd in rrset:
-            rows.add((owner, rrset.rdtype, rrset.rdclass, rrset.ttl,
-                      rd.to_digestable(dns.name.root)))
-    return rows
-
-
-def row_text(row):
-    owner, rdtype, rdclass, ttl, rdata = row
-    try:
-        rd = dns.rdata.from_wire(rdclass, rdtype, rdata, 0, len(rdata))
-        text = rd.to_text()
-    except Exception:
-        text = rdata.hex()
-    return "%s %d %s %s %s" % (owner, ttl, dns.rdataclass.to_text(rdclass),
-                               dns.rdatatype.to_text(rdtype), text)
-
-
-def opt_codes(msg):
-    return {o.otype for o in msg.options} if msg.edns >= 0 else set()
-
-
 def opt_value(msg, code):
     for o in msg.options if msg.edns >= 0 else ():
         if o.otype == code:
@@ -519,93 +671,166 @@ def opt_value(msg, code):
     return None
 
 
+def _rdata_text(rdclass, rdtype, rdata):
+    try:
+        return dns.rdata.from_wire(rdclass, rdtype, rdata, 0, len(rdata)).to_text()
+    except Exception:
+        return rdata.hex()
+
+
+def ecs_option(address, srclen, scopelen=0):
+    """(code, payload) of an ECS option as a Reply holds it."""
+    return (ECS, dns.edns.ECSOption(address, srclen, scopelen).to_wire())
+
+
+class Reply:
+    """What the tests compare of a reply (see above). Build it with Reply.of(msg) or by
+    hand, and change fields with replace()."""
+
+    FIELDS = ("id", "opcode", "flags", "rcode", "question", "answer", "authority",
+              "additional", "opt")
+
+    def __init__(self, **kw):
+        for f in self.FIELDS:
+            setattr(self, f, kw.get(f))
+
+    def replace(self, **kw):
+        d = {f: getattr(self, f) for f in self.FIELDS}
+        d.update(kw)
+        return Reply(**d)
+
+    @classmethod
+    def of(cls, msg, nsid=None):
+        """From a parse()d message; `nsid` is the answering server's own NSID."""
+        if msg is None:
+            return None
+        # Every record its own RRset, in wire order: duplicates and order survive.
+        opcode = opcode_of(msg)
+        msg = dns.message.from_wire(msg.parsed_wire, one_rr_per_rrset=True)
+        question = tuple((r.name.to_text(), r.rdtype, r.rdclass) for r in msg.question)
+        sections = {}
+        for sec in ("answer", "authority", "additional"):
+            sets = []
+            for rrset in getattr(msg, sec):
+                for rd in rrset:
+                    rec = (rrset.name.to_text(), rrset.ttl, rd.to_digestable(dns.name.root))
+                    key = (rrset.name.to_text().lower(), rrset.rdtype, rrset.rdclass)
+                    if sets and (sets[-1][0].lower(), sets[-1][1], sets[-1][2]) == key:
+                        sets[-1][3].append(rec)
+                    else:
+                        sets.append((rrset.name.to_text(), rrset.rdtype, rrset.rdclass, [rec]))
+            sections[sec] = tuple(RRset(o, t, c, tuple(sorted(recs))) for o, t, c, recs in sets)
+        opt = None
+        if msg.edns >= 0:
+            options = []
+            for o in msg.options:
+                if o.otype == EDE:
+                    continue
+                payload = o.to_wire()
+                if o.otype == NSID and nsid is not None and payload == nsid:
+                    payload = OWN_NSID
+                options.append((int(o.otype), payload))
+            opt = Opt(msg.edns, bool(msg.ednsflags & dns.flags.DO), msg.payload,
+                      tuple(sorted(options)))
+        return cls(id=msg.id, opcode=opcode, flags=msg.flags & FLAG_MASK,
+                   rcode=msg.rcode(), question=question, opt=opt, **sections)
+
+    @classmethod
+    def to_query(cls, query, rcode, flags=dns.flags.QR, question=None, opt="echo"):
+        """The reply a query should get when no reference server gives one: `flags` plus
+        the query's RD, the query's question unless `question` says otherwise, no records,
+        and (opt="echo") an OPT with payload 1232 and no options if the query had one."""
+        if opt == "echo":
+            opt = Opt(0, False, 1232, ()) if query.edns >= 0 else None
+        q = tuple((r.name.to_text(), r.rdtype, r.rdclass) for r in query.question)
+        return cls(id=query.id, opcode=opcode_of(query), flags=flags | (query.flags & dns.flags.RD),
+                   rcode=rcode, question=q if question is None else question, answer=(),
+                   authority=(), additional=(), opt=opt)
+
+    def counts(self):
+        return "an=%d ns=%d ar=%d" % tuple(sum(len(s.records) for s in getattr(self, sec))
+                                           for sec in ("answer", "authority", "additional"))
+
+
+def rrset_text(rrset):
+    recs = ["%s %d %s %s %s" % (owner, ttl, dns.rdataclass.to_text(rrset.rdclass),
+                                dns.rdatatype.to_text(rrset.rdtype),
+                                _rdata_text(rrset.rdclass, rrset.rdtype, rdata))
+            for owner, ttl, rdata in rrset.records]
+    return " | ".join(recs)
+
+
+def _diff_section(name, exp, got):
+    errs = []
+    if len(exp) != len(got):
+        errs.append("%s: %d RRsets, expected %d" % (name, len(got), len(exp)))
+    for k in range(max(len(exp), len(got))):
+        e = exp[k] if k < len(exp) else None
+        g = got[k] if k < len(got) else None
+        if e == g:
+            continue
+        errs.append("%s RRset %d: expected %s" % (name, k + 1, rrset_text(e) if e else "none"))
+        errs.append("%s RRset %d:      got %s" % (name, k + 1, rrset_text(g) if g else "none"))
+    return errs
+
+
+def _opt_text(opt):
+    if opt is None:
+        return "no OPT"
+    return "EDNS%d%s payload %d options %s" % (opt.version, " DO" if opt.do else "", opt.payload,
+                                              [(c, p.hex() if p != OWN_NSID else p.decode())
+                                               for c, p in opt.options])
+
+
+def diff_replies(exp, got, skip=()):
+    """Errors between two Replies, field by field; `skip` names fields judged elsewhere
+    (e.g. "answer" for RFC 8482 ANY)."""
+    errs = []
+    if exp.id != got.id:
+        errs.append("id %s, expected %s" % (got.id, exp.id))
+    if exp.opcode != got.opcode:
+        errs.append("opcode %s, expected %s" % (got.opcode, exp.opcode))
+    if exp.rcode != got.rcode:
+        errs.append("rcode %s, expected %s" % (dns.rcode.to_text(got.rcode),
+                                               dns.rcode.to_text(exp.rcode)))
+    if exp.flags != got.flags:
+        errs.append("flags [%s], expected [%s]" % (flag_text(got.flags), flag_text(exp.flags)))
+    if exp.question != got.question:
+        errs.append("question %s, expected %s (exactly, case included)"
+                    % (list(got.question) or "none", list(exp.question) or "none"))
+    for sec in ("answer", "authority", "additional"):
+        if sec not in skip:
+            errs += _diff_section(sec, getattr(exp, sec), getattr(got, sec))
+    if "opt" not in skip and exp.opt != got.opt:
+        errs.append("OPT: %s, expected %s" % (_opt_text(got.opt), _opt_text(exp.opt)))
+    return errs
+
+
 def summary(msg):
     if msg is None:
         return "no response"
-    parts = [rcode_text(msg), flag_text(msg.flags),
-             "an=%d ns=%d ar=%d" % (len(rrset_rows(msg.answer)), len(rrset_rows(msg.authority)),
-                                    len(rrset_rows(msg.additional)))]
-    if msg.edns >= 0:
-        parts.append("edns%d payload=%d opts=%s" % (msg.edns, msg.payload,
-                                                     sorted(opt_codes(msg))))
-    return " ".join(parts)
+    r = Reply.of(msg)
+    return "%s %s %s %s%s" % (rcode_text(msg), flag_text(msg.flags), r.counts(),
+                              _opt_text(r.opt), "" if r.question else " (no question)")
 
 
-def check_question(query, resp):
-    """Problems with the echoed id/opcode/question (case preserved, RFC 4343)."""
+def check_question(query, resp, expected=None):
+    """Problems with the echoed id, opcode and question. The question must be the
+    query's, exactly (case preserved, RFC 4343), or `expected` (a list of (name text,
+    rdtype, rdclass)) where the reply must differ, e.g. [] for a FORMERR to a message
+    whose question could not be read. A reply without a question fails."""
     errs = []
     if resp.id != query.id:
         errs.append("id %d != query id %d" % (resp.id, query.id))
     if opcode_of(resp) != opcode_of(query):
         errs.append("opcode %d != query opcode %d" % (opcode_of(resp), opcode_of(query)))
-    if resp.question:
-        if len(resp.question) != len(query.question):
-            errs.append("question count %d != %d" % (len(resp.question), len(query.question)))
-        else:
-            for a, b in zip(resp.question, query.question):
-                if a.name.to_text() != b.name.to_text() or a.rdtype != b.rdtype or \
-                        a.rdclass != b.rdclass:
-                    errs.append("question %s != asked %s (case must be preserved)"
-                                % (a.to_text(), b.to_text()))
+    want = [(r.name.to_text(), r.rdtype, r.rdclass) for r in query.question] \
+        if expected is None else list(expected)
+    got = [(r.name.to_text(), r.rdtype, r.rdclass) for r in resp.question]
+    if got != want:
+        errs.append("question %s, expected %s (exactly, case included)"
+                    % (got or "none", want or "none"))
     return errs
-
-
-def diff_headers(exp, got, flags=True, ignore=0):
-    """rcode and the flags QR AA TC RD RA AD CD, less those in `ignore`."""
-    errs = []
-    if exp.rcode() != got.rcode():
-        errs.append("rcode: expected %s got %s" % (rcode_text(exp), rcode_text(got)))
-    if flags:
-        mask = 0
-        for _, b in FLAG_BITS:
-            mask |= b
-        mask &= ~ignore
-        if (exp.flags & mask) != (got.flags & mask):
-            errs.append("flags: expected [%s] got [%s]" % (flag_text(exp.flags),
-                                                          flag_text(got.flags)))
-    return errs
-
-
-def diff_edns(exp, got, compare_payload=True):
-    """OPT presence, version, DO, payload, NSID value; EDE ignored; ECS checked
-    by the caller where it matters."""
-    errs = []
-    if (exp.edns >= 0) != (got.edns >= 0):
-        errs.append("OPT: expected %s got %s" % ("present" if exp.edns >= 0 else "absent",
-                                                 "present" if got.edns >= 0 else "absent"))
-        return errs
-    if exp.edns < 0:
-        return errs
-    if exp.edns != got.edns:
-        errs.append("EDNS version: expected %d got %d" % (exp.edns, got.edns))
-    if (exp.ednsflags & dns.flags.DO) != (got.ednsflags & dns.flags.DO):
-        errs.append("DO bit differs")
-    if compare_payload and exp.payload != got.payload:
-        errs.append("EDNS payload: expected %d got %d" % (exp.payload, got.payload))
-    ignore = {EDE, ECS}
-    ec, gc = opt_codes(exp) - ignore, opt_codes(got) - ignore
-    if ec != gc:
-        errs.append("EDNS options: expected %s got %s" % (sorted(ec), sorted(gc)))
-    e, g = opt_value(exp, NSID), opt_value(got, NSID)
-    if e is not None and g is not None and e.to_wire() != g.to_wire():
-        errs.append("NSID: expected %r got %r" % (e.to_wire(), g.to_wire()))
-    return errs
-
-
-def diff_sections(exp, got, sections=("answer", "authority", "additional")):
-    errs = []
-    for sec in sections:
-        e, g = rrset_rows(getattr(exp, sec)), rrset_rows(getattr(got, sec))
-        for row in sorted(e - g):
-            errs.append("%s missing: %s" % (sec, row_text(row)))
-        for row in sorted(g - e):
-            errs.append("%s extra:   %s" % (sec, row_text(row)))
-    return errs
-
-
-def diff_full(exp, got, ignore_flags=0):
-    return (diff_headers(exp, got, ignore=ignore_flags) + diff_edns(exp, got)
-            + diff_sections(exp, got))
 
 
 # ----------------------------------------------------------------------------

@@ -4,11 +4,15 @@
 same answer (DESIGN.md §5: "A reference server (knotd) gives the same answers
 on the same zone").
 
-For each query: rcode, flags (QR AA TC RD RA AD CD), EDNS (presence, version,
-DO, payload, option codes, NSID value) and each section as a set of RRs
-(owner lowercased, type, class, TTL, canonical rdata). The question must echo
-the query's case exactly (RFC 4343). Where the RFCs allow two answers and
-knotd differs on purpose, the case says why and asserts our behaviour.
+Every reply is compared whole, in every mode (harness.py, Comparing responses):
+id, opcode, rcode, the flags QR AA TC RD RA AD CD, the question exactly as
+asked (a reply without one fails unless the case says the question could not
+be read), each section as RRsets in order with their records as a multiset,
+and the OPT (presence, version, DO, payload, options but EDE; NSID must be
+each server's own). Where knotd differs on purpose, the case names the RFC
+text it rests on, builds the reply we must give from knotd's (or from the
+query, where knotd does not answer) and also checks that knotd still differs,
+so a difference that disappears is noticed.
 
 --self-test runs a second knotd in place of meridiand, to check the harness.
 """
@@ -43,38 +47,44 @@ ZONES = [
 ]
 IDENTITY = "e2e-identity"
 VERSION = "e2e-version 1.0"
-NSID_TEXT = "e2e-nsid"
 UDP_MAX = 1232
+NSID_LEN = 8  # each server's NSID, random per run; txtedge/txtover are sized for 8 octets
 EDNS_DEFAULT = object()  # marker: "EDNS(0), payload 1232"
 
 
 class Case:
     """One query and how to judge the answer.
 
-    mode: full    everything compared with knotd
-          tc      truncated over UDP: rcode, flags, OPT; content is the
-                  server's choice (RFC 2181 §9)
-          any     RFC 8482: rcode/flags; answer non-empty, a subset of the
-                  name's data, servers pick different RRsets
-          rcode   rcode, QR and opcode only (FORMERR/NOTIMP bodies vary)
+    mode: full    the whole reply compared with knotd's (or with `differ`'s)
+          any     RFC 8482 minimal ANY: as full, but the answer section is judged
+                  by `check` (a subset of the name's data; servers pick different
+                  RRsets)
           noreply neither server may answer
-          own     our behaviour asserted by `check`; knotd differs on purpose
+    differ(ref, query) -> Reply: the reply we must give where knotd differs on
+          purpose, built from knotd's Reply `ref` (None when knotd gave none);
+          `why` cites the RFC text the difference rests on.
+    question: the question the reply must carry when it is not the query's (raw
+          wires whose question cannot be read: []).
     check(resp, query) -> list of errors: extra assertions on meridiand's reply.
-    ignore_flags: header flags where knotd differs on purpose (check asserts ours).
+    ours_only: `check` asserts a choice knotd makes differently (not run by --self-test).
     """
 
     def __init__(self, label, query=None, wire=None, tcp=False, addr=h.V4, mode="full",
-                 check=None, ignore_flags=0, want_size=None):
+                 check=None, differ=None, why=None, question=None, want_size=None,
+                 ours_only=False):
         self.label = label
         self.query = query
-        self.raw = wire is not None  # hand-made bytes: no question check
         self.wire = wire if wire is not None else query.to_wire()
         self.tcp = tcp
         self.addr = addr
         self.mode = mode
         self.check = check
-        self.ignore_flags = ignore_flags  # flags judged by `check`, not by knotd
+        self.differ = differ
+        self.why = why
+        self.question = question
         self.want_size = want_size  # exact reply length in octets, where it is the point
+        self.ours_only = ours_only or differ is not None  # not run by --self-test
+        assert differ is None or why, "a deliberate difference needs its reason"
 
 
 def make(name, rdtype="A", rdclass="IN", edns=EDNS_DEFAULT, payload=UDP_MAX, options=None,
@@ -123,21 +133,32 @@ def expect(rcode=None, flags_set=(), flags_clear=(), answer_min=None, edns=None)
     return check
 
 
-def ecs_check(resp, query):
-    """RFC 7871 §7.2.1: an ECS-aware server echoes family, source prefix and
-    address with a scope; a static answer does not depend on the client, so
-    scope must be 0. Knot (no geoip module) is not ECS-aware and omits the
-    option; both are allowed, so only a present option is judged."""
-    got = h.opt_value(resp, h.ECS)
+def with_ecs_echo(ref, query):
+    """Our reply to a well-formed ECS query for static data: knotd's, plus the option
+    echoed with scope 0 (the answer does not depend on the client)."""
     sent = h.opt_value(query, h.ECS)
-    if got is None:
-        return []
-    errs = []
-    if (got.family, got.srclen, got.address) != (sent.family, sent.srclen, sent.address):
-        errs.append("ECS echo %s differs from the query's %s" % (got.to_text(), sent.to_text()))
-    if got.scopelen != 0:
-        errs.append("ECS scope /%d for a static answer, want /0" % got.scopelen)
-    return errs
+    opt = ref.opt._replace(options=tuple(sorted(ref.opt.options + (
+        h.ecs_option(sent.address, sent.srclen, 0),))))
+    return ref.replace(opt=opt)
+
+
+def error_reply(rcode, question=None, opt="echo"):
+    """differ: `rcode` with no records (knotd's reply not used)."""
+    return lambda ref, query: h.Reply.to_query(query, rcode, question=question, opt=opt)
+
+
+def recase(ref, section, index, owner):
+    """differ: knotd's reply with the owner of RRset `index` of `section` written `owner`."""
+    sets = list(getattr(ref, section))
+    rrset = sets[index]
+    sets[index] = rrset._replace(owner=owner, records=tuple(sorted((owner, ttl, rd)
+                                                                  for _, ttl, rd in rrset.records)))
+    return ref.replace(**{section: tuple(sets)})
+
+
+def with_opt(ref, query):
+    """differ: knotd's reply plus our OPT (payload 1232, no options)."""
+    return ref.replace(opt=h.Opt(0, False, UDP_MAX, ()))
 
 
 # ---------------------------------------------------------------------------
@@ -149,8 +170,8 @@ class ZoneData:
         self.zones = [dns.zone.from_file(path, origin, relativize=False)
                       for origin, path in zones]
 
-    def rows(self, qname):
-        """(type, class, ttl, rdata) of qname, or of its wildcard source."""
+    def rrsets(self, qname):
+        """{(type, class): sorted ((ttl, rdata), ...)} of qname, or of its wildcard source."""
         name = dns.name.from_text(qname.lower())
         for z in sorted(self.zones, key=lambda z: -len(z.origin.labels)):
             if not name.is_subdomain(z.origin):
@@ -159,25 +180,39 @@ class ZoneData:
             if node is None:
                 node = z.get_node(dns.name.Name(("*",) + name.parent().labels))
             if node is None:
-                return set()
-            return {(rds.rdtype, rds.rdclass, rds.ttl, rd.to_digestable(dns.name.root))
-                    for rds in node for rd in rds}
-        return set()
+                return {}
+            return {(rds.rdtype, rds.rdclass):
+                    tuple(sorted((rds.ttl, rd.to_digestable(dns.name.root)) for rd in rds))
+                    for rds in node}
+        return {}
 
 
-def any_check(zone_data):
+def any_check(zone_data, tcp=False):
+    """RFC 8482 §4.1: at least one RRset of the name, each one whole, owner as asked; over
+    UDP (meridiand's choice, against amplification) exactly one, over TCP all of them."""
     def check(resp, query):
-        errs = []
-        qname = query.question[0].name.to_text().lower()
-        if not resp.answer:
+        qname = query.question[0].name.to_text()
+        answer = h.Reply.of(resp).answer
+        if not answer:
             return ["ANY answer is empty (RFC 8482 §4.1: return at least one RRset)"]
-        data = zone_data.rows(qname)
-        for owner, rdtype, rdclass, ttl, rdata in h.rrset_rows(resp.answer):
-            if owner != qname:
-                errs.append("ANY answer owner %s != %s" % (owner, qname))
-            elif (rdtype, rdclass, ttl, rdata) not in data:
-                errs.append("ANY answer not in the zone: %s"
-                            % h.row_text((owner, rdtype, rdclass, ttl, rdata)))
+        errs = []
+        data = zone_data.rrsets(qname)
+        for rrset in answer:
+            owners = {o for o, _, _ in rrset.records}
+            recs = tuple(sorted((ttl, rd) for _, ttl, rd in rrset.records))
+            if owners != {qname}:
+                errs.append("ANY answer owner %s != %s (as asked)" % (sorted(owners), qname))
+            elif data.get((rrset.rdtype, rrset.rdclass)) != recs:
+                errs.append("ANY answer is not a whole RRset of the zone: %s"
+                            % h.rrset_text(rrset))
+        types = [r.rdtype for r in answer]
+        if len(set(types)) != len(types):
+            errs.append("ANY answer repeats an RRset: %s" % types)
+        if not tcp and len(answer) != 1:
+            errs.append("ANY over UDP: %d RRsets, meridiand gives one" % len(answer))
+        if tcp and set(types) != {t for t, _ in data}:
+            errs.append("ANY over TCP: types %s, the name has %s"
+                        % (sorted(types), sorted(t for t, _ in data)))
         return errs
     return check
 
@@ -332,21 +367,29 @@ def build_cases(zone_data):
     add("www.example.org A RD=0", make("www.example.org", flags=0))
     add("www.example.org A DO=1", make("www.example.org", do=True))
     add("nothere.example.org A DO=1", make("nothere.example.org", do=True))
-    # CD: RFC 4035 §3.1.6 has a security-aware server copy CD into the reply
-    # (BIND and NSD do, whatever the zone); knotd 3.2 clears it. We copy it.
+    # CD: RFC 4035 §3.1.6, "A security-aware name server SHOULD clear the CD bit when
+    # composing an authoritative response"; knotd and NSD clear it, and so do we.
     add("www.example.org A CD=1", make("www.example.org", flags=dns.flags.RD | dns.flags.CD),
-        ignore_flags=dns.flags.CD, check=expect(flags_set=(dns.flags.CD,)))
+        check=expect(flags_clear=(dns.flags.CD,)))
     add("www.example.org A CD=1 DO=1", make("www.example.org", do=True,
                                              flags=dns.flags.RD | dns.flags.CD),
-        ignore_flags=dns.flags.CD, check=expect(flags_set=(dns.flags.CD,)))
+        check=expect(flags_clear=(dns.flags.CD,)))
     add("www.example.org A AD=1", make("www.example.org", flags=dns.flags.RD | dns.flags.AD))
 
-    # 0x20 mixed case: question echoed as asked, data compared caselessly.
+    # 0x20 mixed case: question echoed as asked; owners compared exactly (they
+    # follow the question where compressed to it), RDATA canonically.
     for name, t in (("wWw.ExAmPlE.oRg", "A"), ("FoO.WiLd.example.org", "A"),
-                    ("HoSt.OlD.eXaMpLe.org", "A"), ("hOsT.SuB.example.org", "A"),
-                    ("NoThErE.example.ORG", "A"), ("C1.EXAMPLE.ORG", "A"),
-                    ("HOST3.EXAMPLE", "MX"), ("WWW.HOSTED.EXAMPLE.ORG", "A")):
+                    ("hOsT.SuB.example.org", "A"), ("NoThErE.example.ORG", "A"),
+                    ("C1.EXAMPLE.ORG", "A"), ("HOST3.EXAMPLE", "MX"),
+                    ("WWW.HOSTED.EXAMPLE.ORG", "A"), ("x.DeXt.example.org", "A")):
         add("0x20 %s %s" % (name, t), make(name, t))
+    # DNAME synthesis (RFC 6672 §2.2) from a mixed-case name: the new name keeps the
+    # client's labels for the part it copies (host -> HoSt.new.eXaMpLe.org), where
+    # knotd lowercases them; so the owner of the target's A differs in case.
+    add("0x20 HoSt.OlD.eXaMpLe.org A", make("HoSt.OlD.eXaMpLe.org"),
+        differ=lambda ref, query: recase(ref, "answer", 2, "HoSt.new.eXaMpLe.org."),
+        why="RFC 4343 §4.1: \"Case is preserved on output, except when output is optimized "
+            "by using indirect labels\": the labels copied from the query keep its case")
 
     # TCP (RFC 7766) and IPv6 transport.
     for name, t in (("www.example.org", "A"), ("example.org", "SOA"), ("txtbig.example.org", "TXT"),
@@ -395,20 +438,51 @@ def build_cases(zone_data):
     add("edns version 1 -> BADVERS", make("www.example.org", edns=1))
     add("edns version 1 + nsid", make("www.example.org", edns=1, options=[nsid]))
     add("edns version 255 nxdomain", make("nothere.example.org", edns=255))
-    add("ecs v4 www A", make("www.example.org", options=[ecs4]), check=ecs_check)
-    add("ecs v6 www AAAA", make("www.example.org", "AAAA", options=[ecs6]), check=ecs_check)
+    # RFC 7871 §7.2.1: "An Authoritative Nameserver that implements this protocol
+    # and receives an ECS option MUST include an ECS option in its response",
+    # FAMILY, SOURCE and ADDRESS as sent; static data holds for every client:
+    # scope 0. knotd (no geoip module) does not implement ECS, and "Such a
+    # server MUST NOT include an ECS option within replies".
+    ecs_why = "RFC 7871 §7.2.1: ECS-aware servers echo the option; knotd is not ECS-aware"
+    add("ecs v4 www A", make("www.example.org", options=[ecs4]), differ=with_ecs_echo,
+        why=ecs_why)
+    add("ecs v6 www AAAA", make("www.example.org", "AAAA", options=[ecs6]),
+        differ=with_ecs_echo, why=ecs_why)
+    add("ecs v4 nxdomain", make("nothere.example.org", options=[ecs4]), differ=with_ecs_echo,
+        why=ecs_why)
+    add("ecs v4 + nsid tcp", make("www.example.org", options=[ecs4, nsid]), tcp=True,
+        differ=with_ecs_echo, why=ecs_why)
+    # Malformed ECS: FORMERR, our OPT without ECS (nothing sound to echo). knotd
+    # ignores the option and answers.
+    for what, payload, why in (
+            ("unknown family 3", bytes([0, 3, 24, 0, 10, 2, 0]),
+             "RFC 7871 §7.2.1: a wrongly formatted option (e.g. unknown FAMILY) MUST get FORMERR"),
+            ("source /33", bytes([0, 1, 33, 0, 10, 2, 0, 0, 0]),
+             "RFC 7871 §7.2.1: a wrongly formatted option MUST get FORMERR"),
+            ("address bits beyond /22", bytes([0, 1, 22, 0, 10, 2, 3]),
+             "RFC 7871 §6: stray ADDRESS bits SHOULD get FORMERR"),
+            ("address longer than /24", bytes([0, 1, 24, 0, 10, 2, 0, 0]),
+             "RFC 7871 §6: too many ADDRESS octets SHOULD get FORMERR")):
+        add("ecs malformed: %s" % what,
+            make("www.example.org", options=[dns.edns.GenericOption(h.ECS, payload)]),
+            differ=error_reply(dns.rcode.FORMERR), why=why)
+    add("ecs malformed: two options",
+        make("www.example.org", options=[ecs4, dns.edns.ECSOption("198.51.100.0", 24)]),
+        differ=error_reply(dns.rcode.FORMERR),
+        why="no RFC covers two ECS options: FORMERR is our choice (which subnet to answer?)")
 
     # CHAOS (identity/version configured alike on both servers). No RFC says
     # whether these answers are authoritative: BIND and NSD set AA (they serve
     # a built-in CH zone), knotd does not. We set AA, like BIND and NSD.
-    chaos_aa = expect(flags_set=(dns.flags.AA,))
+    def chaos_aa(ref, query):
+        return ref.replace(flags=ref.flags | dns.flags.AA)
+    chaos_why = "no RFC covers CHAOS TXT: AA set as BIND and NSD do (knotd clears it)"
     for name in ("id.server", "hostname.bind", "version.bind", "version.server"):
-        add("chaos %s TXT" % name, make(name, "TXT", "CH"), ignore_flags=dns.flags.AA,
-            check=chaos_aa)
-    add("chaos ID.SERVER TXT 0x20", make("ID.Server", "TXT", "CH"), ignore_flags=dns.flags.AA,
-        check=chaos_aa)
-    add("chaos id.server TXT tcp", make("id.server", "TXT", "CH"), tcp=True,
-        ignore_flags=dns.flags.AA, check=chaos_aa)
+        add("chaos %s TXT" % name, make(name, "TXT", "CH"), differ=chaos_aa, why=chaos_why)
+    add("chaos ID.SERVER TXT 0x20", make("ID.Server", "TXT", "CH"), differ=chaos_aa,
+        why=chaos_why)
+    add("chaos id.server TXT tcp", make("id.server", "TXT", "CH"), tcp=True, differ=chaos_aa,
+        why=chaos_why)
     add("chaos version.bind A", make("version.bind", "A", "CH"))
     add("chaos authors.bind TXT", make("authors.bind", "TXT", "CH"))
     add("chaos www.example.org TXT", make("www.example.org", "TXT", "CH"))
@@ -418,57 +492,129 @@ def build_cases(zone_data):
     for name in ("example.org", "www.example.org", "txt.example.org", "sip.example.org",
                  "foo.wild.example.org", "example.com", "host3.example"):
         add("ANY %s" % name, make(name, "ANY"), mode="any", check=any_ok)
+    # Over TCP, RFC 8482 §4.1 still allows a subset; we give every RRset (knotd one).
     add("ANY tcp www.example.org", make("www.example.org", "ANY"), tcp=True, mode="any",
-        check=any_ok)
+        check=any_check(zone_data, tcp=True), ours_only=True)
     add("ANY nxdomain", make("nothere.example.org", "ANY"))
     add("ANY ent", make("dept.example.org", "ANY"))
     add("ANY referral", make("host.sub.example.org", "ANY"))
 
     # Opcodes. STATUS (2), unassigned 3 and 15, DSO (6, RFC 8490 §5.1.1:
-    # NOTIMP from a server without DSO): NOTIMP, compared with knotd.
+    # NOTIMP from a server without DSO): NOTIMP with the question and, RFC 6891
+    # §6.1.1, an OPT when the query had one (and NSID when asked).
     for op in (2, 3, 6, 15):
-        add("opcode %d" % op, make("www.example.org", opcode=op), mode="rcode")
+        add("opcode %d" % op, make("www.example.org", opcode=op))
+        add("opcode %d no EDNS" % op, make("www.example.org", opcode=op, edns=None))
+    add("opcode 2 + nsid", make("www.example.org", opcode=2, options=[nsid]))
+    add("opcode 2 tcp", make("www.example.org", opcode=2), tcp=True)
+    add("opcode 2 CD=1 DO=1", make("www.example.org", opcode=2, do=True,
+                                   flags=dns.flags.RD | dns.flags.CD))
+    # EDNS version before opcode (knotd's order): BADVERS.
+    add("opcode 2 + edns version 1", make("www.example.org", opcode=2, edns=1))
     # NOTIFY (4) and UPDATE (5): knotd implements both and answers NOTAUTH as
-    # no ACL allows them. meridiand implements neither: NOTIMP, as RFC 1035
-    # §4.1.1 and RFC 2136 §3 describe for a server without the feature.
+    # no ACL allows them. meridiand implements neither.
     for op in (4, 5):
-        add("opcode %d" % op, make("example.org", "SOA", opcode=op), mode="own",
-            check=expect(rcode=dns.rcode.NOTIMP))
+        add("opcode %d" % op, make("example.org", "SOA", opcode=op),
+            differ=lambda ref, query: ref.replace(rcode=dns.rcode.NOTIMP),
+            why="RFC 2136 §2.2: NOTIMP, the server does not support the Operation code "
+                "(knotd supports it: NOTAUTH)")
+    # Obsolete mail QTYPEs: knotd answers NODATA.
+    for t in ("MAILA", "MAILB"):
+        add("qtype %s" % t, make("www.example.org", t), differ=error_reply(dns.rcode.NOTIMP),
+            why="RFC 1035 §3.2.3 QTYPEs we do not implement: §4.1.1 NOTIMP, \"does not "
+                "support the requested kind of query\" (BIND too)")
+    # CD in error replies and referrals: cleared (RFC 4035 §3.1.6), as knotd does.
+    cd = dns.flags.RD | dns.flags.CD
+    add("CD=1 refused", make("www.example.net", flags=cd))
+    add("CD=1 nxdomain", make("nothere.example.org", flags=cd))
+    add("CD=1 referral", make("host.sub.example.org", flags=cd))
+    add("CD=1 chaos", make("version.bind", "TXT", "CH", flags=cd), differ=chaos_aa,
+        why=chaos_why)
 
     # Malformed: FORMERR (or silence for a response).
-    two = make("www.example.org", edns=None)
-    wire2 = bytearray(two.to_wire())
-    wire2[5] = 2
-    wire2 += two.to_wire()[12:]
-    # knotd drops a query with two questions; RFC 1035 leaves it open, and we
-    # answer FORMERR so that the client learns at once (RFC 9619 §2 makes
-    # QDCOUNT other than 1 a format error).
-    add("QDCOUNT=2", two, wire=bytes(wire2), mode="own",
-        check=expect(rcode=dns.rcode.FORMERR, flags_set=(dns.flags.QR,)))
-    zero = make("www.example.org", edns=None)
-    add("QDCOUNT=0", zero, wire=zero.to_wire()[:4] + b"\x00\x00" + zero.to_wire()[6:12],
-        mode="rcode")
+    add_malformed(add)
     resp = make("www.example.org", edns=None, flags=dns.flags.QR)
     add("QR=1 query is not answered", resp, mode="noreply")
-    two_opt = make("www.example.org")
-    w = bytearray(two_opt.to_wire())
-    opt_rr = bytes(w[len(w) - 11:])
-    w[11] = 2
-    add("two OPT RRs", two_opt, wire=bytes(w) + opt_rr, mode="rcode")
-    # A meta-type as the question: RFC 6895 §3.1 makes OPT meaningful only in
-    # the additional section; we answer FORMERR (as BIND does), knotd NODATA.
-    add("qtype OPT in question", make("www.example.org", "OPT"), mode="own",
-        check=expect(rcode=dns.rcode.FORMERR, flags_set=(dns.flags.QR,)))
+    # A meta-type as the question: RFC 6895 §3.1 says Meta-TYPEs "in some cases can
+    # also be used in queries"; knotd (and NSD) answer NODATA, so do we.
+    for t in ("OPT", "TSIG", "TKEY"):
+        add("qtype %s in question" % t, make("www.example.org", t))
     return cases
+
+
+def add_malformed(add):
+    """Hand-made messages that are wrong in one way each."""
+    for edns in (None, 0):
+        tag = "" if edns is None else " EDNS"
+        # Two questions. RFC 9619 §4: "A DNS message with OPCODE = 0 and QDCOUNT > 1
+        # MUST be treated as an incorrectly formatted message. The value of the RCODE
+        # parameter in the response message MUST be set to 1 (FORMERR)." No question
+        # is echoed (neither is the one the rcode is about); the OPT is (RFC 6891
+        # §6.1.1). knotd 3.2 predates RFC 9619 and drops the message.
+        one = make("www.example.org", edns=None).to_wire()
+        q = make("www.example.org", edns=edns)
+        w = q.to_wire()
+        wire = w[:5] + b"\x02" + w[6:12] + one[12:] + w[12:]
+        add("QDCOUNT=2" + tag, q, wire=wire, question=[],
+            differ=error_reply(dns.rcode.FORMERR, question=()),
+            why="RFC 9619 §4: QDCOUNT > 1 MUST get FORMERR (knotd drops)")
+        # No question: nothing to answer, FORMERR (RFC 1035 §4.1.1; RFC 9619 covers
+        # QDCOUNT > 1 only), as knotd answers, with the OPT if there was one.
+        q = make("www.example.org", edns=edns)
+        w = q.to_wire()
+        wire = w[:4] + b"\x00\x00" + w[6:12] + (w[-11:] if edns is not None else b"")
+        add("QDCOUNT=0" + tag, q, wire=wire, question=[])
+        # Records in the answer and authority sections of a query are ignored, as
+        # knotd does (RFC 1035 gives them no meaning in a QUERY).
+        rr = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x01"
+        for sec, idx in (("answer", 7), ("authority", 9)):
+            w = bytearray(q.to_wire())
+            w[idx] = 1
+            body = bytes(w)
+            if edns is not None:
+                body = body[:-11] + rr + body[-11:]
+            else:
+                body += rr
+            add("a record in the %s section%s" % (sec, tag), q, wire=body)
+        # Trailing bytes: FORMERR. With an OPT, knotd rejects the message before
+        # reading it and omits the OPT; we read it whole, so RFC 6891 §6.1.1
+        # ("If an OPT record is present in a received request, compliant
+        # responders MUST include an OPT record") applies.
+        q = make("www.example.org", edns=edns)
+        if edns is None:
+            add("trailing bytes", q, wire=q.to_wire() + b"zz")
+        else:
+            add("trailing bytes EDNS", q, wire=q.to_wire() + b"zz", differ=with_opt,
+                why="RFC 6891 §6.1.1: the OPT present in the request MUST be answered")
+            q2 = make("www.example.org", opcode=2)
+            add("opcode 2 + trailing bytes EDNS", q2, wire=q2.to_wire() + b"zz",
+                differ=with_opt,
+                why="RFC 6891 §6.1.1: the OPT present in the request MUST be answered")
+    # Two OPT records: RFC 6891 §6.1.1 "If a query message with more than one OPT RR
+    # is received, a FORMERR (RCODE=1) MUST be returned"; neither OPT is trusted, so
+    # the reply has none (knotd alike).
+    q = make("www.example.org")
+    w = bytearray(q.to_wire())
+    w[11] = 2
+    add("two OPT RRs", q, wire=bytes(w) + bytes(w[-11:]))
+    # An OPT owned by another name than the root: RFC 6891 §6.1.2 "MUST be 0 (root
+    # domain)". knotd accepts it; we reject the message and, not trusting that OPT,
+    # send none.
+    w = q.to_wire()
+    add("OPT owner not the root", q, wire=w[:-11] + b"\xc0\x0c" + w[-10:],
+        differ=error_reply(dns.rcode.FORMERR, opt=None),
+        why="RFC 6891 §6.1.2: the OPT owner MUST be the root (knotd does not check)")
+    # OPT options overrunning the RDATA: FORMERR without OPT, as knotd.
+    add("OPT option overruns RDATA", q, wire=w[:-2] + b"\x00\x04\x00\x03\x00\x10")
 
 
 # ---------------------------------------------------------------------------
 # Running
 
 
-def judge(case, exp, got, got_wire):
-    """Errors for one case; exp is knotd's reply, got the candidate's (and
-    got_wire its bytes)."""
+def judge(case, exp, got, got_wire, ref_nsid, cand_nsid):
+    """Errors for one case; exp is knotd's reply, got the candidate's (and got_wire its
+    bytes); each server's NSID token, to recognise its own NSID."""
     if case.mode == "noreply":
         errs = []
         if exp is not None:
@@ -478,43 +624,40 @@ def judge(case, exp, got, got_wire):
         return errs
     if got is None:
         return ["no response (expected %s)" % h.summary(exp)]
-    errs = []
-    if not case.raw and case.mode != "rcode":
-        errs += h.check_question(case.query, got)
+    errs = h.check_question(case.query, got, case.question)
     if not case.tcp:
         limit = udp_limit(case.query)
         if len(got_wire) > limit:
             errs.append("UDP response %d bytes > limit %d" % (len(got_wire), limit))
     if case.want_size is not None and len(got_wire) != case.want_size:
         errs.append("reply is %d octets, want exactly %d" % (len(got_wire), case.want_size))
-    if case.mode == "own":
-        return errs + case.check(got, case.query)
-    if exp is None:
+    ref = h.Reply.of(exp, ref_nsid)
+    if case.differ is not None:
+        want = case.differ(ref, case.query)
+        if ref is not None and not h.diff_replies(want, ref):
+            errs.append("knotd now answers as we must (%s): make this a plain case" % case.why)
+    elif ref is None:
         return errs + ["knotd gave no response; meridiand: %s" % h.summary(got)]
-    if case.mode == "full":
-        errs += h.diff_full(exp, got, case.ignore_flags)
-    elif case.mode in ("tc", "any"):
-        errs += h.diff_headers(exp, got, ignore=case.ignore_flags) + h.diff_edns(exp, got)
-    elif case.mode == "rcode":
-        errs += h.diff_headers(exp, got, flags=False)
-        if not got.flags & dns.flags.QR:
-            errs.append("QR clear in the response")
-        if h.opcode_of(got) != h.opcode_of(exp):
-            errs.append("opcode %d != %d" % (h.opcode_of(got), h.opcode_of(exp)))
+    else:
+        want = ref
+    skip = ("answer",) if case.mode == "any" else ()
+    errs += h.diff_replies(want, h.Reply.of(got, cand_nsid), skip)
     if case.check is not None:
         errs += case.check(got, case.query)
+    if errs and case.why:
+        errs.append("deliberate difference: %s" % case.why)
     return errs
 
 
-def run_cases(cases, ref_port, cand_port, results, self_test, dump=None):
+def run_cases(cases, ref, cand, results, self_test, dump=None):
     """Send every case to both servers and judge; returns the number sent."""
     sent = 0
     for case in cases:
-        if self_test and (case.mode == "own" or case.ignore_flags):
+        if self_test and case.ours_only:
             continue  # knotd differs on purpose here
         sent += 1
-        exp_wire = h.exchange(case.wire, ref_port, case.tcp, case.addr)
-        got_wire = h.exchange(case.wire, cand_port, case.tcp, case.addr)
+        exp_wire = h.exchange(case.wire, ref.port, case.tcp, case.addr)
+        got_wire = h.exchange(case.wire, cand.port, case.tcp, case.addr)
         exp, got = h.parse(exp_wire), h.parse(got_wire)
         if dump is not None:
             dump.write(";; == %s (%s)\n%s\n" % (case.label, case.mode,
@@ -522,16 +665,13 @@ def run_cases(cases, ref_port, cand_port, results, self_test, dump=None):
         if got_wire is not None and got is None:
             errs = ["unparseable response: %s" % got_wire.hex()]
         else:
-            # A truncated UDP reply has server-chosen content: compare it as
-            # "tc" when knotd truncated, so that only rcode/flags/OPT count.
-            if case.mode == "full" and exp is not None and exp.flags & dns.flags.TC:
-                case.mode = "tc"
-            errs = judge(case, exp, got, got_wire)
+            errs = judge(case, exp, got, got_wire, ref.nsid, cand.nsid)
         if errs:
             errs.append("knotd:     %s" % h.summary(exp))
             errs.append("meridiand: %s" % h.summary(got))
         proto = "tcp " if case.tcp and not case.label.startswith("tcp") else ""
         mode = "" if case.mode == "full" else " [%s]" % case.mode
+        mode += " [differs on purpose]" if case.differ else ""
         results.check(proto + case.label + mode, errs)
     return sent
 
@@ -551,16 +691,18 @@ def start_pair(args, tmp, tag, knotd, self_test, **ident):
     def knot(port, sub="ref"):
         d = os.path.join(wd, sub)
         os.makedirs(d, exist_ok=True)
-        conf = h.write_knot_config(os.path.join(d, "knot.conf"), d, port, ZONES, nsid=NSID_TEXT,
+        nsid = h.new_nsid("knotd", NSID_LEN)
+        conf = h.write_knot_config(os.path.join(d, "knot.conf"), d, port, ZONES, nsid=nsid,
                                    udp_max_size=UDP_MAX, **ident)
-        return h.Knotd(knotd, d, port, conf)
+        return h.Knotd(knotd, d, port, conf, nsid)
 
     def meridian(port):
         d = os.path.join(wd, "meridian")
         os.makedirs(d, exist_ok=True)
+        nsid = h.new_nsid("meridiand", NSID_LEN)
         conf = h.write_meridian_config(os.path.join(d, "meridian.yaml"), port, ZONES,
-                                       nsid=NSID_TEXT, udp_max_size=UDP_MAX, **ident)
-        return h.Meridiand(args.meridiand, d, port, conf)
+                                       nsid=nsid, udp_max_size=UDP_MAX, **ident)
+        return h.Meridiand(args.meridiand, d, port, conf, nsid)
 
     ref = h.start_with_free_port(knot, "example.org")
     try:
@@ -592,17 +734,19 @@ def main():
         ident = dict(identity=IDENTITY, version=VERSION)
         ref, cand = start_pair(args, tmp, "visible", knotd, args.self_test, **ident)
         try:
-            queries += run_cases(cases, ref.port, cand.port, results, args.self_test, dump)
+            queries += run_cases(cases, ref, cand, results, args.self_test, dump)
             results.check("candidate still running", [] if cand.alive() else
                           ["exited with %s:\n%s" % (cand.proc.returncode, cand.log_tail())])
+            # Every reply above came from the servers we started (no stranger on the port).
+            results.check("both servers still the only ones on their ports",
+                          ref.check_identity("example.org") + cand.check_identity("example.org"))
         finally:
             ref.stop()
             cand.stop()
         ident = dict(identity=IDENTITY, version=VERSION, hide_identity=True, hide_version=True)
         ref, cand = start_pair(args, tmp, "hidden", knotd, args.self_test, **ident)
         try:
-            queries += run_cases(hidden_cases(), ref.port, cand.port, results, args.self_test,
-                                 dump)
+            queries += run_cases(hidden_cases(), ref, cand, results, args.self_test, dump)
         finally:
             ref.stop()
             cand.stop()

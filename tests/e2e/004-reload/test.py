@@ -7,7 +7,8 @@ While a client thread keeps querying over UDP (bounded in count and time), the
 test swaps the zone file for a new serial, sends SIGHUP, and waits (bounded)
 until the new answer appears; then it installs a broken zone, sends SIGHUP, and
 checks the log names file:line while the previous answer keeps coming back.
-No query may go unanswered or come back with another rcode during either.
+Every reply of the querier must be exactly one loaded version's answer, and the
+versions it sees may only move forward: none lost, mixed or from the broken file.
 """
 
 import os
@@ -22,6 +23,7 @@ import harness as h  # noqa: E402
 
 import dns.message  # noqa: E402
 import dns.rcode  # noqa: E402
+import dns.rdatatype  # noqa: E402
 
 ORIGIN = "reload.test"
 
@@ -54,8 +56,36 @@ def www_answer(port):
     return msg.rcode(), addrs
 
 
+# The addresses www has in the zone versions that load, in order (the broken version's
+# 192.0.2.30 must never be served).
+VERSIONS = ["192.0.2.10", "192.0.2.20", "192.0.2.40"]
+
+
+def exact_answer(msg, query):
+    """Index in VERSIONS of the reply's data, or an error text: the whole reply must be
+    the answer of one zone version (rcode, flags, question, one A record with TTL 300,
+    nothing else), never a mix and never anything else."""
+    if msg is None:
+        return "no reply"
+    errs = h.check_question(query, msg)
+    if msg.rcode() != dns.rcode.NOERROR:
+        errs.append("rcode %s" % h.rcode_text(msg))
+    if h.flag_text(msg.flags) != "QR AA RD":
+        errs.append("flags %s" % h.flag_text(msg.flags))
+    rows = [(r.name.to_text(), r.rdtype, r.ttl, sorted(rd.to_text() for rd in r))
+            for r in msg.answer]
+    if len(rows) != 1 or rows[0][:3] != ("www.%s." % ORIGIN, dns.rdatatype.A, 300) or \
+            len(rows[0][3]) != 1 or rows[0][3][0] not in VERSIONS:
+        errs.append("answer %s" % rows)
+    if msg.authority or msg.additional or msg.edns >= 0:
+        errs.append("authority/additional/OPT not empty: %s" % h.summary(msg))
+    return "; ".join(errs) if errs else VERSIONS.index(rows[0][3][0])
+
+
 class Querier(threading.Thread):
-    """Queries continuously until stopped; records anything but NOERROR."""
+    """Queries continuously until stopped. Every reply must be exactly one version's
+    answer, and versions may only move forward: once a reload's data is served, the
+    previous data never comes back."""
 
     def __init__(self, port, max_queries=200000, max_seconds=60.0):
         super().__init__(daemon=True)
@@ -64,16 +94,25 @@ class Querier(threading.Thread):
         self.max_seconds = max_seconds
         self.stop_flag = threading.Event()
         self.sent = 0
+        self.seen = [0] * len(VERSIONS)
         self.errors = []
 
     def run(self):
         deadline = time.monotonic() + self.max_seconds
+        latest = 0
         while not self.stop_flag.is_set() and self.sent < self.max_queries \
                 and time.monotonic() < deadline:
-            rcode, addrs = www_answer(self.port)
+            q = dns.message.make_query("www." + ORIGIN, "A")
+            got = exact_answer(h.parse(h.udp_exchange(q.to_wire(), self.port, timeout=1.0)), q)
             self.sent += 1
-            if rcode != dns.rcode.NOERROR or not addrs:
-                self.errors.append("query %d: rcode %s answer %s" % (self.sent, rcode, addrs))
+            if isinstance(got, str):
+                self.errors.append("query %d: %s" % (self.sent, got))
+                continue
+            self.seen[got] += 1
+            if got < latest:
+                self.errors.append("query %d: %s again after %s was served"
+                                   % (self.sent, VERSIONS[got], VERSIONS[latest]))
+            latest = max(latest, got)
 
 
 def main():
@@ -84,8 +123,10 @@ def main():
         write_zone(zone, zone_text(1, "192.0.2.10"))
 
         def meridian(port):
-            conf = h.write_meridian_config(tmp.join("meridian.yaml"), port, [(ORIGIN, zone)])
-            return h.Meridiand(args.meridiand, tmp.path, port, conf)
+            nsid = h.new_nsid("meridiand")
+            conf = h.write_meridian_config(tmp.join("meridian.yaml"), port, [(ORIGIN, zone)],
+                                           nsid)
+            return h.Meridiand(args.meridiand, tmp.path, port, conf, nsid)
 
         server = h.start_with_free_port(meridian, ORIGIN)
         try:
@@ -117,10 +158,17 @@ def main():
             ok = h.wait_for(lambda: www_answer(port) == (0, ["192.0.2.40"]), timeout=10.0)
             results.check("a fixed zone loads on the next reload", [] if ok else ["not reloaded"])
 
+            # The querier must meet the last version too before it stops (bounded wait).
+            h.wait_for(lambda: querier.seen[-1] > 0 or not querier.is_alive())
             querier.stop_flag.set()
             querier.join(timeout=10)
-            results.check("%d queries during three reloads, none lost or failed" % querier.sent,
-                          querier.errors[:5] if querier.sent > 0 else ["no queries sent"])
+            errs = querier.errors[:5]
+            if querier.sent == 0 or 0 in querier.seen[1:]:
+                errs.append("versions seen %s: each loaded version must be seen"
+                            % dict(zip(VERSIONS, querier.seen)))
+            results.check("%d queries during three reloads, each exactly one version's answer "
+                          "%s, in order, none lost" % (querier.sent,
+                                                       dict(zip(VERSIONS, querier.seen))), errs)
             results.check("server alive after reloads", [] if server.alive() else ["exited"])
         finally:
             rc = server.stop()

@@ -10,8 +10,11 @@ clients: dnspython (ECS option, or a UDP socket bound to 127.0.x.y so the source
 steers) and dig (+subnet, -b). Expected pools and ECS scopes are computed by an independent
 model of the configuration (SERVICES below) over geoip/sample.csv: the scope of an answer is
 the shortest prefix around the client over which every address gets the same pool order
-(adjacent networks with one answer merge; RFC 7871 §7.2.1). Malformed ECS options must get
-FORMERR (§7.1.2, §7.2.1), and `meridiand -q` must explain a few decisions.
+(adjacent networks with one answer merge; RFC 7871 §7.2.1); NODATA has scope 0 (§7.4) and
+a chain meeting steered data ends at its first CNAME when ECS is echoed (§7.2.1). Malformed
+ECS options must get FORMERR (§6, §7.2.1), and `meridiand -q` must explain a few decisions.
+Members down by a failing check are told from unknown ones, and where all_down applied, by
+asking the live server over its control socket (states, explain).
 
 Network safety: only 127.0.0.0/8 and ::1; every loop is bounded in count and time.
 """
@@ -113,8 +116,11 @@ def distance_km(a, b):
 # The services of meridian.yaml.in, as a model.
 
 
-def M(addr, weight=1, down=False, target=None):
-    return {"addr": addr, "weight": weight, "down": down, "target": target,
+def M(addr, weight=1, down=False, target=None, dead=False):
+    """A member. down: `down: true` in the config (the operator's: out even when the
+    service fails open); dead: its `dead` check fails (down by health: failing open
+    brings it back)."""
+    return {"addr": addr, "weight": weight, "down": down, "dead": dead, "target": target,
             "family": 0 if target else ipaddress.ip_address(addr).version}
 
 
@@ -179,15 +185,19 @@ SERVICES = {
     "neardown": Service(41, {"fra": [M("192.0.2.181", down=True)], "iad": [M("198.51.100.182")],
                              "sin": [M("203.0.113.183")], "syd": [M("203.0.113.184")]},
                         nearest=True, coords=NEAR_COORDS),
-    "downall": Service(12, {"p1": [M("192.0.2.101", down=True)],
-                            "p2": [M("192.0.2.102", down=True)]},
+    "downall": Service(12, {"p1": [M("192.0.2.101", dead=True)],
+                            "p2": [M("192.0.2.102", dead=True)]},
                        continent={"EU": ("p2", "p1")}, default=("p1", "p2"), all_down="all"),
     "downnodata": Service(15, {"p": [M("192.0.2.111", down=True)]}, all_down="nodata"),
     "downpool": Service(18, {"main": [M("192.0.2.121", down=True)], "backup": [M("192.0.2.122")]},
                         default=("main",), all_down="pool:backup"),
-    "downpool2": Service(19, {"main": [M("192.0.2.123", down=True)],
-                              "backup": [M("192.0.2.124", down=True)]},
+    "downpool2": Service(19, {"main": [M("192.0.2.123", dead=True)],
+                              "backup": [M("192.0.2.124", dead=True)]},
                          default=("main",), all_down="pool:backup"),
+    "gap": Service(22, {"v4": [M("192.0.2.191")], "dual": [M("192.0.2.192"), M("2001:db8:d::192")]},
+                   continent={"EU": ("v4",)}, default=("dual",)),
+    "regionnodata": Service(16, {"eu": [M("192.0.2.195", dead=True)], "rest": [M("192.0.2.196")]},
+                            continent={"EU": ("eu",)}, default=("rest",), all_down="nodata"),
     "cdn": Service(50, {"a": [M(None, target="edge-a.cdn.example.net.")],
                         "b": [M(None, target="target.steer.test.")]},
                    continent={"EU": ("a", "b")}, default=("b", "a"), cname=True),
@@ -318,7 +328,8 @@ class Expect:
 
 
 def usable(m, fam, fail_open=False):
-    return (fam == 0 or m["family"] == fam) and (fail_open or not m["down"])
+    """policy_select's member_usable: forced down never, down by health unless failing open."""
+    return (fam == 0 or m["family"] == fam) and not m["down"] and (fail_open or not m["dead"])
 
 
 def member_text(m):
@@ -353,14 +364,20 @@ def expect(name, client, qtype):
         got = pick(svc, pool, fam, False)
         if got:
             return Expect(pool, got[0], got[1], scope)
+    # Every NODATA below has scope 0 although it depends on the client: RFC 7871 §7.4,
+    # "Authoritative Nameservers should conservatively expect that Intermediate Nameservers
+    # will treat all negative answers as /0 and therefore SHOULD set SCOPE PREFIX-LENGTH
+    # accordingly."
+    if fam and not any(m["family"] == fam for p in order for m in svc.pools[p]):
+        return Expect()  # no member of the family in the client's pools: not an outage
     if svc.all_down == "nodata":
-        return Expect(scope=scope, failed_open=True)
+        return Expect(failed_open=True)
     pools = [svc.all_down[5:]] if svc.all_down.startswith("pool:") else order
     for pool in pools:
         got = pick(svc, pool, fam, True)
         if got:
             return Expect(pool, got[0], got[1], scope, True)
-    return Expect(scope=scope, failed_open=True)
+    return Expect(failed_open=True)
 
 
 def pool_of(name, value):
@@ -637,6 +654,12 @@ ECS_CASES = [
     ("downpool2", "A", "10.2.0.0", 24, "backup", 0),
     ("cdn", "A", "10.2.0.0", 24, "a", None),
     ("cdn", "A", "10.1.0.0", 24, "b", None),
+    ("gap", "AAAA", "10.2.0.0", 24, None, 0),      # EU's pool has no AAAA: NODATA, scope 0
+    ("gap", "AAAA", "2001:db8:2::", 48, None, 0),  # the same from an EU IPv6 prefix
+    ("gap", "AAAA", "10.1.0.0", 24, "dual", 16),   # US: continent NA, the default order
+    ("gap", "A", "10.2.0.0", 24, "v4", 16),
+    ("regionnodata", "A", "10.2.0.0", 24, None, 0),   # EU's member down: all_down nodata
+    ("regionnodata", "A", "10.1.0.0", 24, "rest", 16),
 ]
 
 # (service, qtype, source address bound by the client, pool the config says).
@@ -1022,17 +1045,93 @@ def check_repeat_exact(results, port):
         burst.close()
 
 
+def ctl(sock, *words):
+    """The reply text of one control-socket command (harness.control)."""
+    return h.control(sock, *words, timeout=10.0)[1]
+
+
+# Client prefixes for the all-down checks: EU (10.2.0.0/24, DE) and not EU (10.1.0.0/24, US).
+ALL_DOWN_CASES = [(name, addr) for name in ("downall", "downnodata", "downpool", "downpool2",
+                                            "neardown", "regionnodata", "all", "geo")
+                  for addr in ("10.2.0.0", "10.1.0.0")]
+
+
+def check_all_down(results, sock):
+    """The wire cannot tell a member down by its check from one whose health is unknown
+    (counted as up): downall from EU answers p2's member either way. So the live states
+    and `explain` (the same policy_select as the answers) are asked: every member with the
+    failing `dead` check must be down, not unknown, and all_down must have applied exactly
+    where the model says (Expect.failed_open)."""
+    states = ctl(sock, "states")
+    dead = sorted({m["addr"] for svc in SERVICES.values() for ms in svc.pools.values()
+                   for m in ms if m["dead"]})
+    errs = []
+    for addr in dead:
+        row = [line.split() for line in states.splitlines() if line.startswith(addr + "|dead ")]
+        if not row or row[0][1] != "down":
+            errs.append("%s|dead: %s" % (addr, row[0] if row else "missing"))
+    if errs:
+        errs.append("states:\n" + states)
+    results.check("meridianctl states: the members with the failing check are down, not "
+                  "unknown (%s)" % ", ".join(dead), errs)
+    for name, addr in ALL_DOWN_CASES:
+        exp = expect(name, Client(addr, 24), "A")
+        out = ctl(sock, "explain", "%s/24" % addr, fqdn(name), "A")
+        applied = "all_down applied" in out or "every member down" in out
+        errs = [] if applied == exp.failed_open else \
+            ["all_down %s, the model says %s" % ("applied" if applied else "not applied",
+                                                 "fail open" if exp.failed_open else "not")]
+        # Members of the pools in the client's order are listed with their live health:
+        # down by the failing check, down and marked so when forced down in the config
+        # (`down: true`), else up (no check: never probed, so up).
+        listed = 0
+        for ms in SERVICES[name].pools.values():
+            for m in ms:
+                line = [ln for ln in out.splitlines() if ln.strip().startswith(m["addr"] + " ")]
+                if not line:
+                    continue
+                listed += 1
+                want = ["health down"] if m["dead"] else \
+                    ["health down", "forced down in config"] if m["down"] else ["health up"]
+                if any(w not in line[0] for w in want) or \
+                        (not m["down"] and "forced" in line[0]):
+                    errs.append("member %s: %r, expected %s" % (m["addr"], line[0], want))
+        if not listed:
+            errs.append("no member of %s listed" % name)
+        if exp.failed_open and any(m["dead"] for ms in SERVICES[name].pools.values()
+                                   for m in ms) and "health down" not in out:
+            errs.append("all_down due, yet no member shown down by its check")
+        if errs:
+            errs.append("explain:\n" + out)
+        results.check("explain %s/24 %s A: %s" % (addr, fqdn(name), "all_down applies"
+                                                  if exp.failed_open else "no all_down"), errs)
+
+
 def check_cname(results, port):
-    """CNAME service: the target per region, in-zone targets followed."""
-    for ecs, target, follow in ((("10.2.0.0", 24), "edge-a.cdn.example.net.", None),
-                                (("10.1.0.0", 24), "target.steer.test.", "192.0.2.90")):
+    """CNAME service: the target per region. RFC 7871 §7.2.1: "For the specific case of a
+    CNAME chain, the Authoritative Nameserver SHOULD only place the initial CNAME record in
+    the Answer section": with ECS in the reply the tailored CNAME stands alone (scope as the
+    model says); without ECS (the source address steered) an in-zone target is followed."""
+    cases = [(("10.2.0.0", 24), None, "edge-a.cdn.example.net.", None),
+             (("10.1.0.0", 24), None, "target.steer.test.", None),
+             (None, "127.0.0.5", "target.steer.test.", "192.0.2.90"),
+             (None, "127.0.9.1", "edge-a.cdn.example.net.", None)]
+    for ecs, src, target, follow in cases:
+        client = Client(*ecs) if ecs else Client(src, ecs=False)
+        exp = expect("cdn", client, "A")
         for qtype in ("A", "CNAME"):
-            q, msg = ask(port, fqdn("cdn"), qtype, ecs=ecs)
+            q, msg = ask(port, fqdn("cdn"), qtype, ecs=ecs, src=src)
             want = [follow] if follow and qtype == "A" else []
             errs = []
             if msg is None:
                 errs.append("no reply")
             else:
+                errs += h.check_question(q, msg)
+                rows = [(r.name.to_text().lower(), r.rdtype) for r in msg.answer]
+                want_rows = [(fqdn("cdn"), dns.rdatatype.CNAME)] + \
+                    [(target, dns.rdatatype.A)] * len(want)
+                if rows != want_rows:
+                    errs.append("answer section %s, expected %s" % (rows, want_rows))
                 ttls, values = answer_values(msg, fqdn("cdn"), dns.rdatatype.CNAME)
                 if values != [target]:
                     errs.append("CNAME %s, expected %s" % (values, target))
@@ -1045,16 +1144,20 @@ def check_cname(results, port):
                     errs.append("target A records %s, expected %s" % (addrs, want))
                 if msg.rcode() != dns.rcode.NOERROR:
                     errs.append("rcode %s" % h.rcode_text(msg))
-                errs += h.check_question(q, msg)
-            results.check("CNAME service %s from %s/%d -> %s%s"
-                          % (qtype, ecs[0], ecs[1], target, " + its A" if want else ""), errs)
+                errs += check_ecs(msg, ecs, exp.scope if ecs else None)
+            who = "ECS %s/%d" % ecs if ecs else "source %s" % src
+            results.check("CNAME service %s from %s -> %s%s"
+                          % (qtype, who, target, " + its A" if want else " alone"
+                             + (", scope /%d" % exp.scope if ecs else "")), errs)
 
 
 def check_alias(results, port):
-    """A zone CNAME to a steered name: the chain ends in the policy's answer (and scope)."""
+    """A zone CNAME to a steered name. From a source address the chain ends in the policy's
+    answer. With ECS, RFC 7871 §7.2.1 (initial CNAME only): the static alias alone, scope
+    0, and the resolver asks for the steered name with its own scope."""
     alias = "alias.%s." % ZONE
     for ecs, src in ((("10.2.0.0", 24), None), (("10.1.2.0", 24), None),
-                     (("2001:db8:3::", 48), None), (None, "127.0.4.5")):
+                     (("2001:db8:3::", 48), None), (None, "127.0.4.5"), (None, "127.0.1.5")):
         client = Client(*ecs) if ecs else Client(src, ecs=False)
         exp = expect("geo", client, "A")
         q, msg = ask(port, alias, "A", ecs=ecs, src=src)
@@ -1065,10 +1168,21 @@ def check_alias(results, port):
             _, targets = answer_values(msg, alias, dns.rdatatype.CNAME)
             if targets != [fqdn("geo")]:
                 errs.append("CNAME %s, expected %s" % (targets, fqdn("geo")))
-            errs += check_answer("geo", "A", msg, exp, ecs, echo=ecs is not None)
-        results.check("static CNAME %s -> %s for %r -> pool %s%s"
-                      % (alias, fqdn("geo"), client, exp.pool,
-                         ", scope /%d" % exp.scope if ecs else ""), errs)
+            if ecs is None:
+                errs += check_answer("geo", "A", msg, exp, echo=False, query=q)
+            else:
+                errs += h.check_question(q, msg)
+                if msg.rcode() != dns.rcode.NOERROR:
+                    errs.append("rcode %s" % h.rcode_text(msg))
+                rows = [(r.name.to_text().lower(), r.rdtype) for r in msg.answer]
+                if rows != [(alias, dns.rdatatype.CNAME)]:
+                    errs.append("answer section %s, expected the alias CNAME alone" % rows)
+                if msg.authority or msg.additional:
+                    errs.append("authority/additional not empty")
+                errs += check_ecs(msg, ecs, 0)
+        results.check("static CNAME %s -> %s for %r -> %s"
+                      % (alias, fqdn("geo"), client,
+                         "the CNAME alone, scope /0" if ecs else "pool %s" % exp.pool), errs)
     # 0x20: a mixed-case question reaches the policy, and its case is kept.
     client = Client("10.2.0.0", 24)
     exp = expect("geo", client, "A")
@@ -1171,12 +1285,14 @@ def check_explain(results, binary, conf):
 # ----------------------------------------------------------------------------
 
 
-def write_config(path, port, port2):
+def write_config(path, port, port2, nsid, sock):
     with open(TEMPLATE) as f:
         text = f.read()
-    # A loopback port nobody listens on: the `dead` TCP check fails at once there.
-    dead = h.free_port()
-    text = (text.replace("@DEADPORT@", str(dead))
+    # A loopback port that refuses connections for as long as the test runs (a bound socket
+    # that never listens): the `dead` TCP check fails at once there.
+    dead = h.closed_tcp_port()
+    text = (text.replace("@DEADPORT@", str(dead)).replace("@NSID@", nsid)
+            .replace("@SOCK@", sock)
             .replace("@PORT2@", str(port2)).replace("@PORT@", str(port))
             .replace("@DIR@", HERE).replace("@GEOIP@", GEOIP_MMDB))
     with open(path, "w") as f:
@@ -1196,19 +1312,18 @@ def main():
         ports = {}
 
         def meridian(port):
-            port2 = port
-            for _ in range(16):
-                port2 = h.free_port()
-                if port2 != port:
-                    break
-            ports["ignore"] = port2
-            write_config(conf, port, port2)
-            return h.Meridiand(args.meridiand, tmp.path, port, conf)
+            # free_port() never hands out a port this process holds: port2 != port.
+            ports["ignore"] = port2 = h.free_port((h.V4,))
+            nsid = h.new_nsid("meridiand")
+            write_config(conf, port, port2, nsid, tmp.join("ctl.sock"))
+            return h.Meridiand(args.meridiand, tmp.path, port, conf, nsid)
 
         check_model(results)
         server = h.start_with_free_port(meridian, ZONE)
         try:
             port, port2 = server.port, ports["ignore"]
+            results.check("the ecs: ignore listener is ours alone",
+                          server.check_identity(ZONE, port=port2, addrs=(h.V4,)))
             check_ecs_cases(results, port)
             check_source_cases(results, port)
             check_ecs_zero(results, port)
@@ -1220,6 +1335,7 @@ def main():
             check_forced_down(results, port)
             check_sticky(results, port)
             check_repeat_exact(results, port)
+            check_all_down(results, tmp.join("ctl.sock"))
             check_cname(results, port)
             check_alias(results, port)
             check_dig_cases(results, dig, port, port2)

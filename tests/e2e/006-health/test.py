@@ -32,7 +32,6 @@ Network safety: only 127.0.0.0/8 (127.0.0.1 for meridiand, 127.66.x.y for backen
 loop is bounded in count and time; only processes we started are signalled, by pid.
 """
 
-import errno
 import http.server
 import os
 import re
@@ -262,23 +261,11 @@ class DnsBackend:
             self.sock.close()
 
 
-def pick_port(addrs, kind=socket.SOCK_STREAM, attempts=32):
-    """A port free for `kind` on every address of addrs (kernel-chosen on the first)."""
-    for _ in range(attempts):
-        held = []
-        try:
-            for a in addrs:
-                s = socket.socket(socket.AF_INET, kind)
-                held.append(s)
-                s.bind((a, held[0].getsockname()[1] if len(held) > 1 else 0))
-            return held[0].getsockname()[1]
-        except OSError as e:
-            if e.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
-                raise
-        finally:
-            for s in held:
-                s.close()
-    raise RuntimeError("no common free port on %s" % addrs)
+def pick_port(addrs, kind=socket.SOCK_STREAM):
+    """A port free for `kind` on every address of addrs, held for this test's life
+    (harness.free_port: locked, outside the ephemeral range), so the backends started on
+    it later cannot lose it to another process."""
+    return h.free_port(addrs, (kind,))
 
 
 # ----------------------------------------------------------------------------
@@ -350,22 +337,7 @@ class Ctl:
                 return p.returncode, p.stdout.decode("utf-8", "replace")
             except subprocess.TimeoutExpired:
                 return 2, "meridianctl timed out"
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(30)
-                s.connect(self.sock)
-                s.sendall((" ".join(words) + "\n").encode())
-                s.shutdown(socket.SHUT_WR)
-                data = b""
-                for _ in range(100000):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-        except OSError as e:
-            return 2, str(e)
-        text = data.decode("utf-8", "replace")
-        return (0 if text.startswith("ok") else 1), text
+        return h.control(self.sock, *words)
 
     def states(self):
         """{key: dict(state, real, forced, since, transitions, error)}"""
@@ -419,9 +391,15 @@ def service_yaml(name, members, ttl=30, all_down="nodata", startup=None, pools=N
     return lines
 
 
+# The NSID of the meridiand on each port (harness.new_nsid): its proof of identity, kept
+# across the config rewrites of one instance.
+NSIDS = {}
+
+
 def write_config(path, port, tmp, checks, services, state_file, sock, startup_wait="5s"):
     lines = ["server:",
              '  listen: ["127.0.0.1:%d"]' % port,
+             '  nsid: "%s"' % NSIDS.setdefault(port, h.new_nsid("meridiand")),
              "  workers: 2",
              "  log_level: info",
              '  state_file: "%s"' % tmp.join(state_file),
@@ -1012,7 +990,7 @@ def start_meridiand(binary, tmp, conf, port_holder, make_conf):
     def mk(port):
         port_holder[0] = port
         make_conf(port)
-        return h.Meridiand(binary, tmp.path, port, conf)
+        return h.Meridiand(binary, tmp.path, port, conf, NSIDS[port], addrs=(h.V4,))
     t0 = time.monotonic()
     srv = h.start_with_free_port(mk, ZONE)
     return srv, time.monotonic() - t0

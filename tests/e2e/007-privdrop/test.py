@@ -42,11 +42,16 @@ def write(path, text, mode=0o644):
     os.replace(tmp, path)
 
 
+# Every server this test starts answers with this run's NSID (harness.py: identity).
+NSID = h.new_nsid("privdrop")
+
+
 def write_config(path, port, run_dir, states, exec_uid_file, user="nobody", group="nogroup",
                  state_dir=None):
     lines = ["server:",
              '  listen: ["%s:%d"]' % (h.V4, port),
              "  workers: 1",
+             '  nsid: "%s"' % NSID,
              "  control_socket: %s" % os.path.join(run_dir, "control.sock"),
              "  state_file: %s" % os.path.join(state_dir or run_dir, "meridian.state")]
     if user:
@@ -113,7 +118,7 @@ class AsUser(h.Meridiand):
     """meridiand started as another user (subprocess's user/group), stopped by pid."""
 
     def __init__(self, binary, workdir, port, config_path, uid, gid):
-        super().__init__(binary, workdir, port, config_path)
+        super().__init__(binary, workdir, port, config_path, NSID, addrs=(h.V4,))
         self.uid, self.gid = uid, gid
 
     def start(self):
@@ -158,7 +163,7 @@ def check_running(results, args, ctlbin, tmp, nobody, nogroup):
 
     def make(port):
         write_config(config, port, run_dir, states, uid_file)
-        return h.Meridiand(args.meridiand, tmp.path, port, config)
+        return h.Meridiand(args.meridiand, tmp.path, port, config, NSID, addrs=(h.V4,))
 
     server = h.start_with_free_port(make, ORIGIN)
     try:

@@ -4,8 +4,8 @@
 
 Both would set SO_REUSEPORT, which would let the second join the first's
 socket group and the kernel split the queries between them without a word.
-The test starts meridiand "first" (NSID "first"), then "second" (NSID
-"second") on the same addresses, and asserts that the second exits non-zero
+The test starts meridiand "first", then "second" (each with an NSID unique
+to the run) on the same addresses, and asserts that the second exits non-zero
 with `listen ADDRESS: already in use (another meridiand or DNS server is
 listening there)` while every query, over UDP and TCP, keeps getting the
 first's NSID. Then: a server holding only the TCP port (a plain listener of
@@ -78,15 +78,17 @@ def main():
         with open(zone, "w") as f:
             f.write(ZONE)
         first_cfg, second_cfg = tmp.join("first.yaml"), tmp.join("second.yaml")
+        # NSIDs unique to this run: an answer from any server but these two is noticed.
+        first_id, second_id = h.new_nsid("first"), h.new_nsid("second")
 
         def make(port):
-            h.write_meridian_config(first_cfg, port, [(ORIGIN, zone)], nsid="first")
-            return h.Meridiand(args.meridiand, tmp.path, port, first_cfg)
+            h.write_meridian_config(first_cfg, port, [(ORIGIN, zone)], nsid=first_id)
+            return h.Meridiand(args.meridiand, tmp.path, port, first_cfg, first_id)
 
         first = h.start_with_free_port(make, ORIGIN)
         port = first.port
         try:
-            h.write_meridian_config(second_cfg, port, [(ORIGIN, zone)], nsid="second")
+            h.write_meridian_config(second_cfg, port, [(ORIGIN, zone)], nsid=second_id)
             rc, out = run_refused(args.meridiand, second_cfg, tmp.path)
             want = "listen 127.0.0.1:%d: %s" % (port, ERROR)
             results.check("second meridiand on 127.0.0.1:%d and [::1]:%d: exit %s with '%s'"
@@ -96,7 +98,7 @@ def main():
             seen = answered_by(port)
             results.check("the first keeps answering every query, UDP and TCP, both families "
                           "(NSIDs seen: %s)" % seen,
-                          [] if set(seen) == {"first"} else ["answers not all from 'first'"])
+                          [] if set(seen) == {first_id} else ["answers not all from %r" % first_id])
             results.check("first alive", [] if first.alive() else [first.log_tail()])
         finally:
             first.stop()
@@ -108,7 +110,7 @@ def main():
         holder.bind((h.V6, other))
         holder.listen(1)
         try:
-            h.write_meridian_config(second_cfg, other, [(ORIGIN, zone)], nsid="second")
+            h.write_meridian_config(second_cfg, other, [(ORIGIN, zone)], nsid=second_id)
             rc, out = run_refused(args.meridiand, second_cfg, tmp.path)
             want = "listen [::1]:%d: %s" % (other, ERROR)
             results.check("a plain TCP listener of another program on [::1]:%d: exit %s, '%s'"
@@ -119,13 +121,13 @@ def main():
             holder.close()
 
         # The first is gone (its TCP connections in TIME_WAIT): the second starts there.
-        h.write_meridian_config(second_cfg, port, [(ORIGIN, zone)], nsid="second")
-        second = h.Meridiand(args.meridiand, tmp.path, port, second_cfg).start()
+        h.write_meridian_config(second_cfg, port, [(ORIGIN, zone)], nsid=second_id)
+        second = h.Meridiand(args.meridiand, tmp.path, port, second_cfg, second_id).start()
         try:
             second.wait_ready(ORIGIN)
             seen = answered_by(port, count=8)
             results.check("after the first stopped, the second serves the address (%s)" % seen,
-                          [] if set(seen) == {"second"} else ["answers not all from 'second'"])
+                          [] if set(seen) == {second_id} else ["answers not all from %r" % second_id])
         except RuntimeError as e:
             results.check("after the first stopped, the second serves the address", [str(e)])
         finally:

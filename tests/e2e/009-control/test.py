@@ -54,10 +54,15 @@ def run(cmd, env=None, timeout=60):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
+# Every server this test starts answers with this run's NSID (harness.py: identity).
+NSID = h.new_nsid("control")
+
+
 def write_config(path, port, tmp, extra_checks=(), member_check=None, startup_wait="2s"):
     lines = ["server:",
              '  listen: ["%s:%d"]' % (h.V4, port),
              "  workers: 1",
+             '  nsid: "%s"' % NSID,
              "  control_socket: %s" % tmp.join("ctl.sock"),
              "  state_file: %s" % tmp.join("meridian.state"),
              "zones:",
@@ -188,7 +193,7 @@ def check_prompt_stop(results, args, tmp, during_start):
         % marker
     write_config(config, port, tmp, extra_checks=[check[2:]], member_check="slow",
                  startup_wait="25s" if during_start else "0s")
-    server = h.Meridiand(args.meridiand, tmp.path, port, config).start()
+    server = h.Meridiand(args.meridiand, tmp.path, port, config, NSID, addrs=(h.V4,)).start()
     what = "during the first health round" if during_start else "while a probe runs"
     try:
         if during_start:
@@ -254,7 +259,7 @@ def main():
 
         def make(port):
             write_config(config, port, tmp)
-            return h.Meridiand(args.meridiand, tmp.path, port, config)
+            return h.Meridiand(args.meridiand, tmp.path, port, config, NSID, addrs=(h.V4,))
 
         server = h.start_with_free_port(make, ORIGIN)
         try:

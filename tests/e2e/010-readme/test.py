@@ -123,10 +123,18 @@ def check_quick_start(results, args, tmp, dig):
         results.check("zones/meridian.yaml listens on port 5353 twice", ["it does not"])
         return
 
+    if shipped.count('nsid: "example-1"') != 1:
+        results.check("zones/meridian.yaml sets nsid \"example-1\" once", ["it does not"])
+        return
+    # This run's own NSID instead of the example's, so the harness can tell our server's
+    # answers from any other's (the quick-start commands do not depend on it).
+    nsid = h.new_nsid("readme")
+
     def make(port):
         with open(config, "w") as f:
-            f.write(shipped.replace("5353", str(port)))
-        srv = h.Meridiand("./build/src/meridiand", root, port, "zones/meridian.yaml")
+            f.write(shipped.replace("5353", str(port))
+                    .replace('nsid: "example-1"', 'nsid: "%s"' % nsid))
+        srv = h.Meridiand("./build/src/meridiand", root, port, "zones/meridian.yaml", nsid)
         srv.log_path = os.path.join(tmp.path, "quickstart.log")
         return srv
 
