@@ -85,7 +85,7 @@ class Phase:
                                                       self.server.log_tail())]
         for tcp in (False, True):
             q = good_query(qid=0x4242 + tcp)
-            reply = h.parse(h.exchange(q.to_wire(), self.server.port, tcp=tcp, timeout=3.0))
+            reply = h.parse(h.exchange(q.to_wire(), self.server.port, tcp=tcp))
             proto = "tcp" if tcp else "udp"
             if reply is None:
                 errs.append("good query over %s not answered" % proto)
@@ -326,7 +326,7 @@ def pipelined(port, junk, must_answer):
     connection instead."""
     good = good_query(qid=0x5d5d).to_wire()
     replies, closed = tcp_send(port, b"".join(frame(j) for j in junk) + frame(good),
-                               timeout=2.0)
+                               timeout=h.REPLY_TIMEOUT)
     errs = []
     got_good = False
     for r in replies:
@@ -370,7 +370,7 @@ def tcp_pipelined_garbage(port):
 def tcp_pipelined_good(port):
     """Ten good queries in one write: ten answers, ids matched (RFC 7766 §7)."""
     wires = [good_query(qid=0x6000 + i).to_wire() for i in range(10)]
-    replies, _ = tcp_send(port, b"".join(frame(w) for w in wires), timeout=2.0)
+    replies, _ = tcp_send(port, b"".join(frame(w) for w in wires), timeout=h.REPLY_TIMEOUT)
     got = {r[:2] for r in replies}
     want = {w[:2] for w in wires}
     return [] if got == want else ["answered %d of 10 pipelined queries" % len(got & want)]
