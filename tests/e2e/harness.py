@@ -20,6 +20,28 @@ import sys
 SKIP = 77
 
 
+def _time_scale():
+    """MERIDIAN_TEST_TIME_SCALE, which ctest sets from the CMake option of that name (3 for
+    the Asan build, 1 for Release): sanitizers make the server several times slower."""
+    try:
+        value = int(os.environ.get("MERIDIAN_TEST_TIME_SCALE", "1"))
+    except ValueError:
+        value = 1
+    return max(1, min(value, 99))
+
+
+TIME_SCALE = _time_scale()
+
+
+def scaled(seconds):
+    """A time bound or timeout for this build: `seconds` is what a Release build on a loaded
+    2-core machine needs. Lower bounds ("not before") are never scaled."""
+    return seconds * TIME_SCALE
+
+
+REPLY_TIMEOUT = scaled(2.0)  # how long a reply that must come may take
+
+
 def _ensure_dnspython():
     """Re-run under the Debian interpreter when this python3 lacks dnspython.
 
@@ -239,7 +261,7 @@ def silent_udp_port(addr=V4):
 # Raw transport
 
 
-def udp_exchange(wire, port, addr=V4, timeout=2.0, bufsize=65535):
+def udp_exchange(wire, port, addr=V4, timeout=REPLY_TIMEOUT, bufsize=65535):
     """Send one datagram, return the first reply's bytes or None on timeout."""
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
@@ -278,7 +300,7 @@ def _recv_exact(s, n, deadline):
     return buf
 
 
-def tcp_connect(port, addr=V4, timeout=2.0):
+def tcp_connect(port, addr=V4, timeout=REPLY_TIMEOUT):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -286,7 +308,7 @@ def tcp_connect(port, addr=V4, timeout=2.0):
     return s
 
 
-def tcp_read_message(s, timeout=2.0):
+def tcp_read_message(s, timeout=REPLY_TIMEOUT):
     """One length-prefixed message from a connected socket, or None."""
     deadline = time.monotonic() + timeout
     hdr = _recv_exact(s, 2, deadline)
@@ -296,7 +318,7 @@ def tcp_read_message(s, timeout=2.0):
     return _recv_exact(s, n, deadline)
 
 
-def tcp_exchange(wire, port, addr=V4, timeout=2.0):
+def tcp_exchange(wire, port, addr=V4, timeout=REPLY_TIMEOUT):
     """Send one length-prefixed message on a new connection, return the reply."""
     try:
         with tcp_connect(port, addr, timeout) as s:
@@ -306,7 +328,7 @@ def tcp_exchange(wire, port, addr=V4, timeout=2.0):
         return None
 
 
-def exchange(wire, port, tcp=False, addr=V4, timeout=2.0):
+def exchange(wire, port, tcp=False, addr=V4, timeout=REPLY_TIMEOUT):
     if tcp:
         return tcp_exchange(wire, port, addr, timeout)
     return udp_exchange(wire, port, addr, timeout)

@@ -42,7 +42,9 @@ ORIGIN = "example.com"
 GOOD_NAME = "www.example.com"
 GOOD_ADDRS = {"192.0.2.10", "192.0.2.11"}
 SEED = 20240601
-IDLE_TIMEOUT_S = 2
+# The server's tcp_idle_timeout; longer in slow builds so that the reads below, which wait
+# for replies that must come, stay shorter than it.
+IDLE_TIMEOUT_S = max(2, round(h.scaled(2)))
 UDP_RECV_MAX = 4096   # src/net/udp.c UDP_RECV_SIZE: a longer datagram is cut and dropped
 TCP_QUERY_MAX = 8190  # src/net/tcp.c TCP_QUERY_MAX: a longer message ends the connection
 
@@ -314,7 +316,7 @@ class Phase:
                                                       self.server.log_tail())]
         for tcp in (False, True):
             q = good_query(qid=0x4242 + tcp, nsid=True)
-            reply = h.parse(h.exchange(q.to_wire(), self.server.port, tcp=tcp, timeout=3.0))
+            reply = h.parse(h.exchange(q.to_wire(), self.server.port, tcp=tcp, timeout=h.REPLY_TIMEOUT))
             proto = "tcp" if tcp else "udp"
             if reply is None:
                 errs.append("good query over %s not answered" % proto)
@@ -548,7 +550,7 @@ def counts(port):
 # TCP inputs
 
 
-def tcp_send(port, data, timeout=1.0):
+def tcp_send(port, data, timeout=h.scaled(1.0)):
     """Send bytes on a new connection; read length-prefixed messages until the server
     closes or nothing more comes within `timeout`. Returns (replies, closed_by_server)."""
     replies = []
@@ -579,7 +581,7 @@ def frame(wire):
     return struct.pack("!H", len(wire)) + wire
 
 
-def check_stream(port, data, timeout=1.0):
+def check_stream(port, data, timeout=h.scaled(1.0)):
     """Send `data` on a new connection and judge it by tcp_model: each complete message's
     reply in order (none for a drop), then a close exactly when a bad length came (within
     `timeout`, kept below the idle timeout that closes every connection)."""
@@ -605,7 +607,7 @@ def tcp_garbage(port):
     errs = []
     for _ in range(20):
         data = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300)))
-        errs += check_stream(port, data, timeout=0.5)
+        errs += check_stream(port, data, timeout=h.scaled(0.5))
     return errs
 
 
@@ -621,7 +623,7 @@ def tcp_short(port):
                          (frame(bytes(11)), True)):
         if tcp_model(data) != ([], closes):
             errs.append("the model says %s for %s" % (tcp_model(data), data[:8].hex()))
-        errs += check_stream(port, data, timeout=0.5)
+        errs += check_stream(port, data, timeout=h.scaled(0.5))
     return errs
 
 

@@ -235,9 +235,9 @@ def judge(variant, rc, stderr, lines):
 def run_check(meridiand, config, cwd):
     try:
         p = subprocess.run([meridiand, "-n", "-c", config], cwd=cwd, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=30)
+                           capture_output=True, timeout=h.scaled(30))
     except subprocess.TimeoutExpired:
-        return None, "timed out after 30 s"
+        return None, "timed out after %.0f s" % h.scaled(30)
     return p.returncode, p.stderr.decode("utf-8", "replace")
 
 

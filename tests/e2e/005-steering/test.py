@@ -14,7 +14,8 @@ the shortest prefix around the client over which every address gets the same poo
 a chain meeting steered data ends at its first CNAME when ECS is echoed (§7.2.1). Malformed
 ECS options must get FORMERR (§6, §7.2.1), and `meridiand -q` must explain a few decisions.
 Members down by a failing check are told from unknown ones, and where all_down applied, by
-asking the live server over its control socket (states, explain).
+asking the live server over its control socket (states, explain). Without dig the other
+checks still run, and the test then exits 77 (skipped), never 0.
 
 Network safety: only 127.0.0.0/8 and ::1; every loop is bounded in count and time.
 """
@@ -406,7 +407,7 @@ def make_query(qname, qtype, ecs=None, options=None):
     return dns.message.make_query(qname, qtype, use_edns=0, payload=1232, options=opts)
 
 
-def udp_from(wire, port, src=None, dst=h.V4, timeout=2.0):
+def udp_from(wire, port, src=None, dst=h.V4, timeout=h.REPLY_TIMEOUT):
     """One UDP exchange from a socket bound to `src` (any 127/8 address works on lo)."""
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
@@ -514,15 +515,15 @@ DIG_ANSWER = re.compile(r"^(\S+)\s+(\d+)\s+IN\s+(A|AAAA|CNAME|SOA)\s+(.+)$")
 
 def run_dig(dig, port, qname, qtype, subnet=None, src=None):
     """(status, flags, answer rows, client-subnet text or None, raw output) or None."""
-    cmd = [dig, "@127.0.0.1", "-p", str(port), qname, qtype, "+norec", "+tries=1", "+time=2",
-           "+nocookie"]
+    cmd = [dig, "@127.0.0.1", "-p", str(port), qname, qtype, "+norec", "+tries=1",
+           "+time=%d" % math.ceil(h.REPLY_TIMEOUT), "+nocookie"]
     if subnet is not None:
         cmd.append("+subnet=" + subnet)
     if src is not None:
         cmd += ["-b", src]
     try:
-        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
-                             check=False).stdout.decode("utf-8", "replace")
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=h.scaled(10), check=False).stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         return None
     status = re.search(r"status: (\w+)", out)
@@ -899,9 +900,9 @@ def check_malformed_ignored(results, port2):
 class Burst:
     """Many queries on one UDP socket, bounded in count and time."""
 
-    def __init__(self, port, src=None, max_seconds=60.0):
+    def __init__(self, port, src=None, max_seconds=h.scaled(60.0)):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.settimeout(2.0)
+        self.sock.settimeout(h.REPLY_TIMEOUT)
         if src:
             self.sock.bind((src, 0))
         self.sock.connect((h.V4, port))
@@ -1193,9 +1194,6 @@ def check_alias(results, port):
 
 
 def check_dig_cases(results, dig, port, port2):
-    if dig is None:
-        print("note: dig not found, dig checks not run")
-        return
     subset = [c for c in ECS_CASES if c[0] in ("geo", "sticky", "downnodata", "all", "cdn")]
     for name, qtype, addr, bits, _, _ in subset:
         exp = expect(name, Client(addr, bits), qtype)
@@ -1271,7 +1269,7 @@ def check_explain(results, binary, conf):
     for argv, wants in cases:
         try:
             p = subprocess.run([binary, "-q"] + argv + ["-c", conf], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=30, check=False)
+                               stderr=subprocess.STDOUT, timeout=h.scaled(30), check=False)
             out = p.stdout.decode("utf-8", "replace")
             errs = [] if p.returncode == 0 else ["exit status %d" % p.returncode]
         except subprocess.TimeoutExpired:
@@ -1338,14 +1336,20 @@ def main():
             check_all_down(results, tmp.join("ctl.sock"))
             check_cname(results, port)
             check_alias(results, port)
-            check_dig_cases(results, dig, port, port2)
+            if dig:
+                check_dig_cases(results, dig, port, port2)
             check_explain(results, args.meridiand, conf)
             results.check("server alive at the end", [] if server.alive() else
                           ["exited: %s" % server.log_tail()])
         finally:
             rc = server.stop()
         results.check("clean exit on SIGTERM", [] if rc == 0 else ["exit status %s" % rc])
-    return results.finish()
+    rc = results.finish()
+    if rc == 0 and not dig:
+        # Everything else ran and passed, but part of the test did not: a skip, not a pass
+        # (tests/run.sh fails on it in CI, which installs dnsutils).
+        h.skip("dig not found (Debian dnsutils): the dig +subnet / -b checks did not run")
+    return rc
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 /* GeoIP: geoip/sample.mmdb compiled into a network trie (every CSV row's location and the
  * merged prefix depth around it), IPv6 and the ::/96 aliases, geo_normalize, tries mapped to
  * answers and edited with geo_tree_set, distances, load errors, and the compiled trie checked
- * against libmaxminddb itself on the MaxMind test files and the real-world country file in
- * /work/shared (skipped with a message when that directory is absent). */
+ * against libmaxminddb itself: always on the project's own databases (around every network
+ * of the CSVs they are built from, and at random), and, when the shared test data is there
+ * (../shared/geoip or /work/shared/geoip), on the MaxMind test files and a real-world country
+ * file too (a note says when it is absent). */
 #include <arpa/inet.h>
 #include <limits.h>
 #include <maxminddb.h>
@@ -502,13 +504,35 @@ test_errors(void **state)
     unlink(path);
 }
 
-/* Country of an address according to libmaxminddb, and its prefix length in the family's
- * bits; false if not found. */
-static bool
-mmdb_country(MMDB_s *mmdb, int family, const uint8_t *addr, char cc[3], int *prefix)
+/* What libmaxminddb says about an address: whether a record covers it, the record's prefix
+ * length in the family's bits, and the codes the server reads ("" where absent). */
+struct mmdb_answer {
+    bool found;
+    int prefix;
+    char country[3], continent[3], subdivision[8];
+};
+
+static void
+mmdb_string(MMDB_lookup_result_s *r, char *out, size_t size, const char *const *path)
 {
-    struct sockaddr_storage ss = {0};
     MMDB_entry_data_s d;
+    out[0] = '\0';
+    if (MMDB_aget_value(&r->entry, &d, path) == MMDB_SUCCESS && d.has_data &&
+        d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size < size) {
+        memcpy(out, d.utf8_string, d.data_size);
+        out[d.data_size] = '\0';
+    }
+}
+
+static struct mmdb_answer
+mmdb_ask(MMDB_s *mmdb, int family, const uint8_t *addr)
+{
+    static const char *const country[] = {"country", "iso_code", NULL};
+    static const char *const country_code[] = {"country_code", NULL};
+    static const char *const continent[] = {"continent", "code", NULL};
+    static const char *const subdivision[] = {"subdivisions", "0", "iso_code", NULL};
+    struct mmdb_answer a = {0};
+    struct sockaddr_storage ss = {0};
     int mmdb_err;
     if (family == 4) {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -521,20 +545,50 @@ mmdb_country(MMDB_s *mmdb, int family, const uint8_t *addr, char cc[3], int *pre
     }
     MMDB_lookup_result_s r = MMDB_lookup_sockaddr(mmdb, (struct sockaddr *)&ss, &mmdb_err);
     assert_int_equal(mmdb_err, MMDB_SUCCESS);
-    cc[0] = '\0';
-    *prefix = r.netmask - (family == 4 && mmdb->metadata.ip_version == 6 ? 96 : 0);
-    if (!r.found_entry)
-        return false;
-    if ((MMDB_get_value(&r.entry, &d, "country", "iso_code", NULL) == MMDB_SUCCESS && d.has_data) ||
-        (MMDB_get_value(&r.entry, &d, "country_code", NULL) == MMDB_SUCCESS && d.has_data)) {
-        memcpy(cc, d.utf8_string, 2);
-        cc[2] = '\0';
-    }
-    return true;
+    a.prefix = r.netmask - (family == 4 && mmdb->metadata.ip_version == 6 ? 96 : 0);
+    a.found = r.found_entry;
+    if (!a.found)
+        return a;
+    mmdb_string(&r, a.country, sizeof(a.country), country);
+    if (!a.country[0]) /* flat `country_code` files, the loader's fallback key */
+        mmdb_string(&r, a.country, sizeof(a.country), country_code);
+    mmdb_string(&r, a.continent, sizeof(a.continent), continent);
+    mmdb_string(&r, a.subdivision, sizeof(a.subdivision), subdivision);
+    return a;
 }
 
-/* The compiled trie agrees with libmaxminddb on `n` pseudo-random addresses: same country,
- * and a merged depth never longer than the MMDB record's prefix. */
+/* The compiled trie agrees with libmaxminddb at one address: same country and subdivision,
+ * the same continent where the record has one (the loader derives it from the country
+ * otherwise), unknown where no record covers the address, and a merged depth never longer
+ * than the record's prefix. */
+static void
+check_address(const struct geo_db *db, MMDB_s *mmdb, int family, const uint8_t *addr)
+{
+    char text[INET6_ADDRSTRLEN];
+    int depth;
+    uint32_t id = geo_tree_lookup(&db->tree, family, addr, &depth);
+    const struct geo_location *loc = &db->locations[id];
+    struct mmdb_answer m = mmdb_ask(mmdb, family, addr);
+    if (strcmp(loc->country, m.country) == 0 && strcmp(loc->subdivision, m.subdivision) == 0 &&
+        (!m.continent[0] || strcmp(loc->continent, m.continent) == 0) &&
+        (m.found || id == GEO_LOCATION_UNKNOWN) && (!m.found || depth <= m.prefix))
+        return;
+    inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text, sizeof(text));
+    fail_msg("%s: mmdb %s %s/%s/%s /%d, compiled %s/%s/%s /%d", text,
+             m.found ? "found" : "not found", m.country, m.continent, m.subdivision, m.prefix,
+             loc->country, loc->continent, loc->subdivision, depth);
+}
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* The compiled trie agrees with libmaxminddb on `n` pseudo-random addresses. */
 static void
 cross_check(const struct geo_db *db, int family, int n)
 {
@@ -544,26 +598,102 @@ cross_check(const struct geo_db *db, int family, int n)
     assert_int_equal(MMDB_open(db->path, MMDB_MODE_MMAP, &mmdb), MMDB_SUCCESS);
     for (int i = 0; i < n; i++) {
         uint8_t addr[16] = {0};
-        char cc[3];
-        int prefix, depth;
-        for (int b = 0; b < 16; b++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
-            addr[b] = (uint8_t)x;
-        }
+        for (int b = 0; b < 16; b++)
+            addr[b] = (uint8_t)xorshift(&x);
         if (family == 6) {
             addr[0] = 0x20 | (addr[0] & 0x1f); /* 2000::/3, the global unicast space */
             if ((addr[0] == 0x20 && (addr[1] == 0x02 || (addr[1] == 0x01 && !addr[2] && !addr[3]))))
                 continue; /* 6to4 and Teredo: aliases of IPv4, compiled as unknown */
         }
-        const struct geo_location *loc =
-            &db->locations[geo_tree_lookup(&db->tree, family, addr, &depth)];
-        bool found = mmdb_country(&mmdb, family, addr, cc, &prefix);
-        if (strcmp(loc->country, cc) != 0 || (found && depth > prefix))
-            fail_msg("address #%d: mmdb %s/%d, compiled %s/%d", i, cc, prefix, loc->country, depth);
+        check_address(db, &mmdb, family, addr);
         checked++;
     }
     MMDB_close(&mmdb);
     assert_true(checked > n / 2);
+}
+
+/* Adds `delta` (+1 or -1) to a big-endian address of `len` bytes; false on wrap-around. */
+static bool
+addr_step(uint8_t *addr, int len, int delta)
+{
+    for (int i = len - 1; i >= 0; i--) {
+        int v = addr[i] + delta;
+        addr[i] = (uint8_t)v;
+        if (v >= 0 && v <= 255)
+            return true;
+    }
+    return false;
+}
+
+/* The compiled trie agrees with libmaxminddb around every network of a CSV the database was
+ * built from (geoip/make-sample-mmdb.pl's input): first and last address, the addresses just
+ * outside, and `inside` pseudo-random ones within. Returns the number of networks. */
+static int
+cross_check_csv(const struct geo_db *db, const char *csv, int inside)
+{
+    MMDB_s mmdb;
+    char line[512];
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    int networks = 0;
+    FILE *fp = fopen(csv, "r");
+    if (!fp)
+        fail_msg("cannot open %s", csv);
+    assert_int_equal(MMDB_open(db->path, MMDB_MODE_MMAP, &mmdb), MMDB_SUCCESS);
+    while (fgets(line, sizeof(line), fp)) {
+        uint8_t net[16] = {0}, a[16];
+        char *slash = strchr(line, '/'), *comma = strchr(line, ',');
+        if (line[0] == '#' || !slash || !comma || slash > comma)
+            continue; /* comments, blank lines, the header */
+        *slash = *comma = '\0';
+        int family = strchr(line, ':') ? 6 : 4, len = family == 4 ? 4 : 16;
+        int bits = atoi(slash + 1);
+        if (inet_pton(family == 4 ? AF_INET : AF_INET6, line, net) != 1 || bits < 0 ||
+            bits > 8 * len)
+            fail_msg("%s: bad network %s/%s", csv, line, slash + 1);
+        networks++;
+        check_address(db, &mmdb, family, net); /* first */
+        memcpy(a, net, 16);
+        if (addr_step(a, len, -1))
+            check_address(db, &mmdb, family, a); /* just before */
+        for (int i = 0; i < len; i++) {          /* last: all host bits set */
+            int host = 8 * (i + 1) - bits;
+            a[i] = (uint8_t)(net[i] | (host >= 8 ? 0xff : host > 0 ? (1u << host) - 1 : 0));
+        }
+        check_address(db, &mmdb, family, a);
+        if (addr_step(a, len, +1))
+            check_address(db, &mmdb, family, a); /* just after */
+        for (int k = 0; k < inside; k++) {
+            for (int i = 0; i < len; i++) {
+                int host = 8 * (i + 1) - bits;
+                uint8_t mask = (uint8_t)(host >= 8 ? 0xff : host > 0 ? (1u << host) - 1 : 0);
+                a[i] = (uint8_t)(net[i] | (xorshift(&x) & mask));
+            }
+            check_address(db, &mmdb, family, a);
+        }
+    }
+    fclose(fp);
+    MMDB_close(&mmdb);
+    return networks;
+}
+
+/* The project's own databases against libmaxminddb, so that the cross-check runs in a
+ * fresh clone: every network of the CSVs they are built from, and random addresses. */
+static void
+test_own_dbs_vs_libmaxminddb(void **state)
+{
+    char csv[PATH_MAX], path[PATH_MAX];
+    struct geo_db *db;
+    (void)state;
+    source_path(csv, sizeof(csv), "geoip/sample.csv");
+    assert_int_equal(cross_check_csv(sample, csv, 64), 50);
+    cross_check(sample, 4, 20000);
+    cross_check(sample, 6, 20000);
+
+    source_path(path, sizeof(path), "tests/unit/geoip/ipv4-only.mmdb");
+    db = load_ok(path, &geo_paths_geoip2);
+    source_path(csv, sizeof(csv), "tests/unit/geoip/ipv4-only.csv");
+    assert_int_equal(cross_check_csv(db, csv, 64), 4);
+    geo_db_free(db);
 }
 
 static bool
@@ -573,7 +703,9 @@ shared_file(char *out, size_t len, const char *rel)
         return false;
     if (access(out, R_OK) == 0)
         return true;
-    printf("SKIP: %s absent (needs the shared test data)\n", out);
+    /* Optional extra data: not a skip of the test, which checks the project's own
+     * databases against libmaxminddb (test_own_dbs_vs_libmaxminddb) in any clone. */
+    printf("note: %s absent: this optional cross-check did not run\n", out);
     return false;
 }
 
@@ -666,11 +798,17 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sample_rows),  cmocka_unit_test(test_sample_structure),
-        cmocka_unit_test(test_normalize),    cmocka_unit_test(test_map),
-        cmocka_unit_test(test_set_constant), cmocka_unit_test(test_distance),
-        cmocka_unit_test(test_paths),        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_ipv4_only),    cmocka_unit_test(test_maxmind_test_dbs),
+        cmocka_unit_test(test_sample_rows),
+        cmocka_unit_test(test_sample_structure),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_map),
+        cmocka_unit_test(test_set_constant),
+        cmocka_unit_test(test_distance),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_ipv4_only),
+        cmocka_unit_test(test_own_dbs_vs_libmaxminddb),
+        cmocka_unit_test(test_maxmind_test_dbs),
         cmocka_unit_test(test_real_db),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
