@@ -13,6 +13,8 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
@@ -596,7 +598,6 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-    char cmd[PATH_MAX + 32];
     (void)state;
 
     stop_python(&http_srv);
@@ -608,8 +609,7 @@ group_teardown(void **state)
     for (int i = 0; i < 2; i++)
         if (dns_srv.fd[i] >= 0)
             close(dns_srv.fd[i]);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* ---------------------------------------------------------------------------------------- */
