@@ -10,6 +10,7 @@
  * POOL", "service SERVICE", "all", or "site" (drain/undrain only: marks the whole site
  * drained in `status`, which the anycast sidecar reads, without touching member states). */
 #include "server/control.h"
+#include "server/control_parse.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -30,7 +31,6 @@
 #include "server/snapshot.h"
 
 #define MAX_LINE 1024
-#define MAX_WORDS 8
 
 struct control {
     pthread_t thread;
@@ -176,43 +176,40 @@ do_status(struct health_monitor *monitor, FILE *out)
 void
 control_execute(struct health_monitor *monitor, char *line, FILE *out)
 {
-    char *words[MAX_WORDS];
-    int n = 0;
-    for (char *save, *w = strtok_r(line, " \t\r\n", &save); w && n < MAX_WORDS;
-         w = strtok_r(NULL, " \t\r\n", &save))
-        words[n++] = w;
-    if (n == 0) {
-        fprintf(out, "error: empty command\n");
-    } else if (strcmp(words[0], "status") == 0 && n == 1) {
+    struct control_command cmd;
+    const char *error;
+    if (control_parse(line, &cmd, &error) < 0) {
+        fprintf(out, "error: %s\n", error);
+        return;
+    }
+    switch (cmd.op) {
+    case CONTROL_STATUS:
         do_status(monitor, out);
-    } else if (strcmp(words[0], "states") == 0 && n == 1) {
+        break;
+    case CONTROL_STATES:
         if (!monitor) {
             fprintf(out, "error: health monitoring is not running\n");
             return;
         }
         fprintf(out, "ok\n");
         health_monitor_states(monitor, out);
-    } else if (strcmp(words[0], "drain") == 0 && n >= 2) {
-        do_force(monitor, words + 1, n - 1, HEALTH_FORCE_DOWN, out);
-    } else if (strcmp(words[0], "undrain") == 0 && n >= 2) {
-        do_force(monitor, words + 1, n - 1, HEALTH_FORCE_NONE, out);
-    } else if (strcmp(words[0], "force") == 0 && n >= 3 &&
-               (strcmp(words[1], "up") == 0 || strcmp(words[1], "down") == 0)) {
-        do_force(monitor, words + 2, n - 2,
-                 words[1][0] == 'u' ? HEALTH_FORCE_UP : HEALTH_FORCE_DOWN, out);
-    } else if (strcmp(words[0], "explain") == 0 && n == 4) {
+        break;
+    case CONTROL_FORCE:
+        do_force(monitor, cmd.args, cmd.arg_count, cmd.force, out);
+        break;
+    case CONTROL_EXPLAIN: {
         fprintf(out, "ok\n");
         rcu_read_lock();
         const struct snapshot *snap = snapshot_current_get();
-        (void)explain_query(snap, rcu_dereference(snap->health), words[1], words[2], words[3],
-                            out);
+        (void)explain_query(snap, rcu_dereference(snap->health), cmd.args[0], cmd.args[1],
+                            cmd.args[2], out);
         rcu_read_unlock();
-    } else if (strcmp(words[0], "reload") == 0 && n == 1) {
+        break;
+    }
+    case CONTROL_RELOAD:
         kill(getpid(), SIGHUP);
         fprintf(out, "ok\nreload requested (see `status` for its result)\n");
-    } else {
-        fprintf(out, "error: unknown command; try: status | states | drain SEL | undrain SEL | "
-                     "force up|down SEL | explain CLIENT QNAME QTYPE | reload\n");
+        break;
     }
 }
 
