@@ -198,12 +198,21 @@ control_execute(struct health_monitor *monitor, char *line, FILE *out)
         do_force(monitor, cmd.args, cmd.arg_count, cmd.force, out);
         break;
     case CONTROL_EXPLAIN: {
-        fprintf(out, "ok\n");
+        /* Rendered first: "ok" only when the arguments parsed. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *buf = open_memstream(&text, &len);
         rcu_read_lock();
         const struct snapshot *snap = snapshot_current_get();
-        (void)explain_query(snap, rcu_dereference(snap->health), cmd.args[0], cmd.args[1],
-                            cmd.args[2], out);
+        int rc = explain_query(snap, rcu_dereference(snap->health), cmd.args[0], cmd.args[1],
+                               cmd.args[2], buf);
         rcu_read_unlock();
+        fclose(buf);
+        if (rc < 0)
+            fprintf(out, "error: usage: explain CLIENT[/PREFIX] QNAME QTYPE\n");
+        else
+            fprintf(out, "ok\n%s", text);
+        free(text);
         break;
     }
     case CONTROL_RELOAD:

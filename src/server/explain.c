@@ -190,10 +190,8 @@ explain_query(const struct snapshot *snap, const struct health_table *health,
     uint8_t qname[DNAME_MAX_LEN], lname[DNAME_MAX_LEN];
     int qtype = parse_type(qtype_text);
     int qname_len = dname_from_text(qname_text, qname);
-    if (parse_client(client, &ss, &prefix) < 0 || qtype < 0 || qname_len < 0) {
-        fprintf(stderr, "usage: meridiand -q CLIENT_IP[/ECS_PREFIX] QNAME QTYPE -c FILE\n");
-        return -1;
-    }
+    if (parse_client(client, &ss, &prefix) < 0 || qtype < 0 || qname_len < 0)
+        return -1; /* the caller says how to use it: -q and the control socket differ */
     dname_lower_copy(lname, qname);
     fprintf(out, "query: %s %s from %s%s\n", qname_text, qtype_text, client,
             prefix >= 0 ? " (as an ECS prefix)" : " (as the source address)");

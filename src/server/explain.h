@@ -9,7 +9,7 @@
 
 #include "server/snapshot.h"
 
-/* Returns 0, or -1 after printing a usage error to stderr. */
+/* Returns 0, or -1 (nothing written) when the client, name or type does not parse. */
 int explain_query(const struct snapshot *snap, const struct health_table *health,
                   const char *client, const char *qname, const char *qtype, FILE *out);
 

@@ -204,6 +204,8 @@ main(int argc, char **argv)
     if (explain_client) {
         int rc = explain_query(snap, NULL, explain_client, argv[optind], argv[optind + 1],
                                stdout);
+        if (rc < 0)
+            fprintf(stderr, "usage: meridiand -q CLIENT_IP[/ECS_PREFIX] QNAME QTYPE -c FILE\n");
         snapshot_free(snap);
         return rc < 0 ? 2 : 0;
     }

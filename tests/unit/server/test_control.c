@@ -203,6 +203,19 @@ test_explain(void **state)
                      "no steering policy at this name: static zone data answers\n");
 }
 
+/* Arguments that do not parse are an error reply, not "ok" with nothing after it. */
+static void
+test_explain_bad_arguments(void **state)
+{
+    static const char usage[] = "error: usage: explain CLIENT[/PREFIX] QNAME QTYPE\n";
+
+    (void)state;
+    assert_string_equal(run("explain bogus geo.example.com A"), usage);
+    assert_string_equal(run("explain 10.2.0.0/33 geo.example.com A"), usage);
+    assert_string_equal(run("explain 10.2.0.1 geo.example.com NOTATYPE"), usage);
+    assert_string_equal(run("explain 10.2.0.1 a..b A"), usage);
+}
+
 static void
 test_reload(void **state)
 {
@@ -222,6 +235,7 @@ main(void)
         cmocka_unit_test(test_site_drain),
         cmocka_unit_test(test_no_monitor),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_explain_bad_arguments),
         cmocka_unit_test(test_reload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
