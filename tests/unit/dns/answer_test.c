@@ -2,6 +2,7 @@
 /* dns_answer test helpers (see answer_test.h): queries built with ldns, responses checked
  * byte-exactly for length and decoded with ldns. Single-threaded. */
 #include "answer_test.h"
+#include "wire_end.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,51 +19,6 @@
 #define POISON 0xA5
 
 struct dns_result answer_last;
-
-/* Skips a name at pos (labels, ending in a root label or a compression pointer). Returns
- * the offset after it, or 0 if it runs past n. */
-static size_t
-skip_name(const uint8_t *m, size_t n, size_t pos)
-{
-    while (pos < n) {
-        uint8_t l = m[pos];
-        if ((l & 0xC0) == 0xC0)
-            return pos + 2 <= n ? pos + 2 : 0;
-        if (l & 0xC0)
-            return 0; /* reserved label types */
-        pos += 1u + l;
-        if (l == 0)
-            return pos;
-    }
-    return 0;
-}
-
-size_t
-answer_wire_end(const uint8_t *m, size_t n)
-{
-    if (n < 12)
-        return 0;
-    size_t pos = 12;
-    unsigned qd = (unsigned)(m[4] << 8 | m[5]);
-    unsigned rrs = (unsigned)(m[6] << 8 | m[7]) + (unsigned)(m[8] << 8 | m[9]) +
-                   (unsigned)(m[10] << 8 | m[11]);
-    for (unsigned i = 0; i < qd; i++) {
-        pos = skip_name(m, n, pos);
-        if (!pos || pos + 4 > n)
-            return 0;
-        pos += 4;
-    }
-    for (unsigned i = 0; i < rrs; i++) {
-        pos = skip_name(m, n, pos);
-        if (!pos || pos + 10 > n)
-            return 0;
-        size_t rdlen = (size_t)(m[pos + 8] << 8 | m[pos + 9]);
-        pos += 10 + rdlen;
-        if (pos > n)
-            return 0;
-    }
-    return pos;
-}
 
 int
 answer_prefix(const char *text, uint8_t addr[16], int *bits)
@@ -185,9 +141,9 @@ answer_ask(const struct dns_view *view, const struct answer_q *q)
     size_t n = dns_answer(view, &client, wire, wire_len, out, sizeof(out), &answer_last);
     free(wire);
     assert_true(n >= 12);
-    if (answer_wire_end(out, n) != n)
+    if (wire_message_end(out, n) != n)
         fail_msg("dns_answer returned %zu bytes, the message in them ends at %zu", n,
-                 answer_wire_end(out, n));
+                 wire_message_end(out, n));
     ldns_pkt *r = NULL;
     assert_int_equal(ldns_wire2pkt(&r, out, n), LDNS_STATUS_OK);
     assert_int_equal(ldns_pkt_id(r), 4242);

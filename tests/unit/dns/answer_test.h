@@ -39,10 +39,6 @@ extern struct dns_result answer_last;
  * query did, and agrees with the dns_result. */
 ldns_pkt *answer_ask(const struct dns_view *view, const struct answer_q *q);
 
-/* Where the message in m[0..n) ends when walked by its header counts, or 0 if it is cut
- * short or malformed. */
-size_t answer_wire_end(const uint8_t *m, size_t n);
-
 /* The section as "owner ttl class type rdata" lines must equal want: sorted (RRset order
  * is free, RFC 2181 §5) or in order (a CNAME chain is read in order, RFC 1034 §3.6.2). */
 void answer_assert_section(ldns_rr_list *list, const char *want);

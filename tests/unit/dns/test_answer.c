@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "answer_test.h"
+#include "wire_end.h"
 #include "dns/dns.h"
 
 static const char zone_text[] =
@@ -113,7 +114,7 @@ raw(const uint8_t *query, size_t len, size_t want_len)
     assert_int_equal(n, want_len);
     if (want_len == 0)
         return -1;
-    assert_int_equal(answer_wire_end(raw_out, n), n);
+    assert_int_equal(wire_message_end(raw_out, n), n);
     assert_memory_equal(raw_out, query, 2);
     assert_true(raw_out[2] & 0x80);
     assert_int_equal(res.rcode & 0xF, raw_out[3] & 0xF);
