@@ -3,7 +3,9 @@
  * through monitor.c, and fuzzed on its own. */
 #include "health/state_file.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 const char *const health_state_names[3] = {"unknown", "up", "down"};
 const char *const health_force_names[3] = {"none", "up", "down"};
@@ -44,14 +46,19 @@ health_state_parse(const char *line, struct health_saved *out)
 uint32_t
 health_state_read(FILE *f, void (*fn)(const struct health_saved *saved, void *arg), void *arg)
 {
-    char line[HEALTH_STATE_LINE_MAX];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     struct health_saved saved;
     uint32_t records = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (!health_state_parse(line, &saved))
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        /* A line too long to be one of ours is no record, and no part of it is: a key cut
+         * from the middle of a line could match a real target and restore a wrong state. */
+        if (len >= HEALTH_STATE_LINE_MAX || !health_state_parse(line, &saved))
             continue;
         fn(&saved, arg);
         records++;
     }
+    free(line);
     return records;
 }

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #define HEALTH_STATE_KEY_MAX 800   /* longest key read back, with its NUL */
-#define HEALTH_STATE_LINE_MAX 1024 /* longer lines are not records */
+#define HEALTH_STATE_LINE_MAX 1024 /* lines this long or longer (with the newline) are skipped */
 
 /* Names in the file, indexed by enum health_state and enum health_force. */
 extern const char *const health_state_names[3];

@@ -105,12 +105,37 @@ test_damaged_lines(void **state)
     assert_saved(&c.saved[1], "g", HEALTH_DOWN, HEALTH_FORCE_UP, 5, 6);
 }
 
+/* A line too long for the reader is skipped whole: neither its start nor a record-shaped
+ * tail counts (the reader once split it into two lines and restored the tail). */
+static void
+test_long_line(void **state)
+{
+    char text[3000];
+    struct collected c;
+
+    (void)state;
+    int n =
+        snprintf(text, sizeof(text), "a up none 1 2%*sb down down 3 4\nc up up 5 6\n", 1100, "");
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    assert_int_equal(read_text(text, &c), 1);
+    assert_saved(&c.saved[0], "c", HEALTH_UP, HEALTH_FORCE_UP, 5, 6);
+
+    /* The longest line that is read: HEALTH_STATE_LINE_MAX - 1 bytes with its newline. */
+    n = snprintf(text, sizeof(text), "d up none 7 8%*s\n", HEALTH_STATE_LINE_MAX - 15, "");
+    assert_int_equal(n, HEALTH_STATE_LINE_MAX - 1);
+    assert_int_equal(read_text(text, &c), 1);
+    assert_saved(&c.saved[0], "d", HEALTH_UP, HEALTH_FORCE_NONE, 7, 8);
+    n = snprintf(text, sizeof(text), "d up none 7 8%*s\n", HEALTH_STATE_LINE_MAX - 14, "");
+    assert_int_equal(read_text(text, &c), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damaged_lines),
+        cmocka_unit_test(test_long_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
