@@ -23,8 +23,10 @@ void
 health_state_write(FILE *f, const char *key, uint8_t state, uint8_t force, long long since,
                    unsigned long long transitions)
 {
-    fprintf(f, "%s %s %s %lld %llu\n", key, health_state_names[state], health_force_names[force],
-            since, transitions);
+    /* A CNAME target may start with '#': indent its line, or it would read as a comment
+     * and the target would lose its state and forcing at the next start. */
+    fprintf(f, "%s%s %s %s %lld %llu\n", key[0] == '#' ? " " : "", key, health_state_names[state],
+            health_force_names[force], since, transitions);
 }
 
 bool

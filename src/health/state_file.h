@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The health state file's text format: one line per health target, "key state force since
- * transitions" (e.g. "192.0.2.10|web-http up none 1700000000 3"), '#' lines are comments.
+ * transitions" (e.g. "192.0.2.10|web-http up none 1700000000 3"); a line starting with '#'
+ * is a comment, so a key starting with '#' is written indented.
  * The health thread writes it whole at each change and reads it once at start (monitor.c);
  * a line that does not parse is skipped, which costs that target its saved state, never the
  * start. Pure text functions on caller streams: any thread. */

@@ -129,6 +129,25 @@ test_long_line(void **state)
     assert_int_equal(read_text(text, &c), 0);
 }
 
+/* A key that starts with '#' (a CNAME target may) is read back, not taken for a comment. */
+static void
+test_hash_key(void **state)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct collected c;
+
+    (void)state;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    health_state_write(f, "#edge.example.net.|web", HEALTH_DOWN, HEALTH_FORCE_DOWN, 9, 1);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(read_text(text, &c), 1);
+    assert_saved(&c.saved[0], "#edge.example.net.|web", HEALTH_DOWN, HEALTH_FORCE_DOWN, 9, 1);
+    free(text);
+    assert_int_equal(read_text("#edge.example.net.|web down down 9 1\n", &c), 0);
+}
+
 int
 main(void)
 {
@@ -136,6 +155,7 @@ main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damaged_lines),
         cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_hash_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
