@@ -53,7 +53,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "=== build-fuzz (clang, libFuzzer) ==="
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMERIDIAN_FUZZ=ON \
     -DMERIDIAN_FUZZ_SECONDS="${FUZZ_SECONDS:-30}" >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_answer fuzz_zone
+cmake --build build-fuzz -j"$jobs" --target fuzz
 ctest_run build-fuzz -L fuzz --output-on-failure
 
 if [ ${#skipped[@]} -gt 0 ]; then

@@ -10,6 +10,7 @@
 #include "health/monitor.h"
 
 #include "health/fsm.h"
+#include "health/state_file.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -27,8 +28,8 @@
 /* Without a transition, republish at most this often (bounds are conservative anyway). */
 #define REPUBLISH_INTERVAL_S 1.0
 
-static const char *const state_names[] = {"unknown", "up", "down"};
-static const char *const force_names[] = {"none", "up", "down"};
+static const char *const *const state_names = health_state_names;
+static const char *const *const force_names = health_force_names;
 
 struct target {
     struct health_monitor *m;
@@ -121,7 +122,7 @@ free_table_rcu(struct rcu_head *head)
 
 /* --- state file ------------------------------------------------------------------------- */
 
-/* "key state force since transitions" per line; written whole and renamed into place. */
+/* The state file (format in state_file.h), written whole and renamed into place. */
 static void
 save_states(struct health_monitor *m)
 {
@@ -139,20 +140,35 @@ save_states(struct health_monitor *m)
     fprintf(f, "# meridian health states: key state force since transitions\n");
     for (uint32_t i = 0; i < m->count; i++) {
         const struct target *t = &m->targets[i];
-        fprintf(f, "%s %s %s %lld %llu\n", t->spec->key, state_names[t->fsm.state],
-                force_names[t->force], (long long)t->since, (unsigned long long)t->transitions);
+        health_state_write(f, t->spec->key, t->fsm.state, t->force, (long long)t->since,
+                           (unsigned long long)t->transitions);
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         log_warning("health: cannot save %s: %s", path, strerror(errno));
 }
 
-static int
-name_index(const char *const *names, int n, const char *word)
+struct restore {
+    struct health_monitor *m;
+    uint32_t restored;
+};
+
+static void
+restore_one(const struct health_saved *saved, void *arg)
 {
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], word) == 0)
-            return i;
-    return -1;
+    struct restore *r = arg;
+    for (uint32_t i = 0; i < r->m->count; i++) {
+        struct target *t = &r->m->targets[i];
+        if (strcmp(t->spec->key, saved->key) != 0)
+            continue;
+        /* Targets of `startup: wait` services take their state from the first probe
+         * round; only the operator's forcing carries over for them. */
+        if (!t->spec->wait_at_startup)
+            t->fsm.state = saved->state;
+        t->force = saved->force;
+        t->since = (time_t)saved->since;
+        t->transitions = saved->transitions;
+        r->restored++;
+    }
 }
 
 static void
@@ -168,31 +184,10 @@ load_states(struct health_monitor *m)
                         strerror(errno));
         return;
     }
-    char line[1024], key[800], state[16], force[16];
-    long long since;
-    unsigned long long transitions;
-    uint32_t restored = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (line[0] == '#' ||
-            sscanf(line, "%799s %15s %15s %lld %llu", key, state, force, &since, &transitions) != 5)
-            continue;
-        int s = name_index(state_names, 3, state), fo = name_index(force_names, 3, force);
-        for (uint32_t i = 0; i < m->count && s >= 0 && fo >= 0; i++) {
-            struct target *t = &m->targets[i];
-            if (strcmp(t->spec->key, key) != 0)
-                continue;
-            /* Targets of `startup: wait` services take their state from the first probe
-             * round; only the operator's forcing carries over for them. */
-            if (!t->spec->wait_at_startup)
-                t->fsm.state = (uint8_t)s;
-            t->force = (uint8_t)fo;
-            t->since = (time_t)since;
-            t->transitions = transitions;
-            restored++;
-        }
-    }
+    struct restore r = {.m = m};
+    (void)health_state_read(f, restore_one, &r);
     fclose(f);
-    log_info("health: restored %u states from %s", restored, path);
+    log_info("health: restored %u states from %s", r.restored, path);
 }
 
 /* --- publishing --------------------------------------------------------------------------- */

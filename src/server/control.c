@@ -14,6 +14,7 @@
  * thread wakes us through an eventfd), so a slow reload never holds up `status`, which the
  * anycast sidecar polls every second. */
 #include "server/control.h"
+#include "server/control_parse.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -37,7 +38,6 @@
 #include "server/snapshot.h"
 
 #define MAX_LINE 1024
-#define MAX_WORDS 8
 #define MAX_PENDING_RELOADS 16 /* parked `reload` connections */
 
 /* A `reload` request waiting for the reload numbered `wait_for` or later. */
@@ -57,14 +57,6 @@ struct control {
     struct pending_reload pending[MAX_PENDING_RELOADS];
     unsigned pending_count;
 };
-
-enum control_result {
-    CONTROL_REPLIED,
-    CONTROL_RELOAD, /* the caller answers once the reload is done */
-};
-
-static const char selector_help[] =
-    "member ADDRESS | pool SERVICE POOL | service SERVICE | all | site";
 
 static atomic_bool site_drained;
 
@@ -216,58 +208,39 @@ do_status(struct health_monitor *monitor, FILE *out)
         health_monitor_summary(monitor, out);
 }
 
-/* Runs one command line. `reload` is not answered here: see enum control_result. */
-static enum control_result
-execute(struct health_monitor *monitor, char *line, FILE *out)
+enum control_result
+control_execute(struct health_monitor *monitor, char *line, FILE *out)
 {
-    char *words[MAX_WORDS + 1];
-    int n = 0;
-    for (char *save, *w = strtok_r(line, " \t\r\n", &save); w && n <= MAX_WORDS;
-         w = strtok_r(NULL, " \t\r\n", &save))
-        words[n++] = w;
-    const char *cmd = n ? words[0] : "";
-    bool force = strcmp(cmd, "force") == 0;
-    if (n == 0) {
-        fprintf(out, "error: empty command\n");
-    } else if (n > MAX_WORDS) {
-        fprintf(out, "error: too many words (at most %d)\n", MAX_WORDS);
-    } else if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "states") == 0 ||
-                strcmp(cmd, "reload") == 0) &&
-               n > 1) {
-        fprintf(out, "error: %s takes no arguments\n", cmd);
-    } else if (strcmp(cmd, "status") == 0) {
+    struct control_command cmd;
+    char error[CONTROL_ERROR_MAX];
+    if (control_parse(line, &cmd, error) < 0) {
+        fprintf(out, "error: %s\n", error);
+        return CONTROL_REPLIED;
+    }
+    switch (cmd.op) {
+    case CONTROL_STATUS:
         do_status(monitor, out);
-    } else if (strcmp(cmd, "states") == 0) {
+        break;
+    case CONTROL_STATES:
         if (!monitor) {
             fprintf(out, "error: health monitoring is not running (no member has a check)\n");
-            return CONTROL_REPLIED;
+            break;
         }
         fprintf(out, "ok\n");
         health_monitor_states(monitor, out);
-    } else if ((strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0) && n == 1) {
-        fprintf(out, "error: %s needs a selector: %s\n", cmd, selector_help);
-    } else if (strcmp(cmd, "drain") == 0) {
-        do_force(monitor, words + 1, n - 1, HEALTH_FORCE_DOWN, out);
-    } else if (strcmp(cmd, "undrain") == 0) {
-        do_force(monitor, words + 1, n - 1, HEALTH_FORCE_NONE, out);
-    } else if (force && (n < 2 || (strcmp(words[1], "up") != 0 && strcmp(words[1], "down") != 0))) {
-        fprintf(out, "error: force needs up or down, then a selector: force up|down %s\n",
-                selector_help);
-    } else if (force && n == 2) {
-        fprintf(out, "error: force %s needs a selector: %s\n", words[1], selector_help);
-    } else if (force) {
-        do_force(monitor, words + 2, n - 2,
-                 words[1][0] == 'u' ? HEALTH_FORCE_UP : HEALTH_FORCE_DOWN, out);
-    } else if (strcmp(cmd, "explain") == 0 && n != 4) {
-        fprintf(out, "error: explain needs CLIENT[/PREFIX] QNAME QTYPE\n");
-    } else if (strcmp(cmd, "explain") == 0) {
+        break;
+    case CONTROL_FORCE:
+        do_force(monitor, cmd.args, cmd.arg_count, cmd.force, out);
+        break;
+    case CONTROL_EXPLAIN: {
+        /* Rendered first: "ok" only when the arguments parsed. */
         char *text = NULL, err[256];
         size_t text_len = 0;
         FILE *buf = open_memstream(&text, &text_len);
         rcu_read_lock();
         const struct snapshot *snap = snapshot_current_get();
-        int rc = explain_query(snap, rcu_dereference(snap->health), words[1], words[2],
-                               words[3], buf, err, sizeof(err));
+        int rc = explain_query(snap, rcu_dereference(snap->health), cmd.args[0], cmd.args[1],
+                               cmd.args[2], buf, err, sizeof(err));
         rcu_read_unlock();
         fclose(buf);
         if (rc < 0)
@@ -275,14 +248,10 @@ execute(struct health_monitor *monitor, char *line, FILE *out)
         else
             fprintf(out, "ok\n%s", text);
         free(text);
-    } else if (strcmp(cmd, "reload") == 0) {
-        return CONTROL_RELOAD;
-    } else {
-        fprintf(out,
-                "error: unknown command '%.64s'; try: status | states | drain SELECTOR | "
-                "undrain SELECTOR | force up|down SELECTOR | explain CLIENT QNAME QTYPE | "
-                "reload\n",
-                cmd);
+        break;
+    }
+    case CONTROL_RELOAD:
+        return CONTROL_RELOAD_PARKED;
     }
     return CONTROL_REPLIED;
 }
@@ -360,9 +329,9 @@ serve_one(struct control *ctl, int fd)
     char *reply = NULL;
     size_t reply_len = 0;
     FILE *out = open_memstream(&reply, &reply_len);
-    enum control_result res = execute(atomic_load(&ctl->monitor), line, out);
+    enum control_result res = control_execute(atomic_load(&ctl->monitor), line, out);
     fclose(out);
-    if (res == CONTROL_RELOAD) {
+    if (res == CONTROL_RELOAD_PARKED) {
         free(reply);
         park_reload(ctl, fd);
         return;

@@ -8,6 +8,7 @@
 #define MERIDIAN_SERVER_CONTROL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "config/config.h"
@@ -33,5 +34,14 @@ void control_stop(struct control *ctl);
 
 /* True while an operator has drained the whole site (read by `status`, for the sidecar). */
 bool control_site_drained(void);
+
+enum control_result {
+    CONTROL_REPLIED,
+    CONTROL_RELOAD_PARKED, /* `reload`: nothing written; answered once the reload is done */
+};
+
+/* Runs one command line and writes the reply to out (control thread; also tests and the
+ * fuzzer). */
+enum control_result control_execute(struct health_monitor *monitor, char *line, FILE *out);
 
 #endif

@@ -258,7 +258,9 @@ read_records(struct reader *r, FILE *fp, const char *origin_text, char err[ZONE_
         total += jobs[t].r.count;
     r->recs = xmalloc((total ? total : 1) * sizeof(*r->recs));
     for (unsigned t = 0; t < n; t++) {
-        memcpy(r->recs + r->count, jobs[t].r.recs, jobs[t].r.count * sizeof(*r->recs));
+        /* A job without records has no array: memcpy from NULL is undefined even for 0. */
+        if (jobs[t].r.count)
+            memcpy(r->recs + r->count, jobs[t].r.recs, jobs[t].r.count * sizeof(*r->recs));
         r->count += jobs[t].r.count;
         free(jobs[t].r.recs);
         ldns_buffer_free(jobs[t].r.buf);

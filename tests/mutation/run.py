@@ -81,6 +81,7 @@ def main():
         chosen = [m for m in MUTATIONS if m["id"] in ids]
 
     work = tempfile.mkdtemp(prefix="meridian-mutation-")
+    os.chmod(work, 0o755)  # e2e 007 runs the binary as nobody
     tree, build = os.path.join(work, "src"), os.path.join(work, "build")
     log = os.path.join(work, "log.txt")
     print(f"work directory {work} (log: {log})", flush=True)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* dns_answer: wire in, wire out. Queries are built and responses decoded with ldns (tests
- * only), and every section is asserted: rcode, flags, records, TTLs, EDNS. */
+ * only, answer_test.c), and every section is asserted: rcode, flags, records, TTLs, EDNS.
+ * Every call writes into a poisoned buffer and its returned length is checked (exactly one
+ * well-formed message; 0 for a dropped query), so a stale reply cannot pass. */
 #include <ldns/ldns.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "answer_test.h"
+#include "wire_end.h"
 #include "dns/dns.h"
 
 static const char zone_text[] =
@@ -86,81 +90,35 @@ teardown(void **state)
     return 0;
 }
 
-struct q {
-    const char *name;
-    ldns_rr_type type;
-    ldns_rr_class rclass;
-    bool edns;
-    uint16_t udp_size;
-    bool nsid;
-    bool tcp;
-};
-
-/* Sends one query through dns_answer and decodes the response. */
+/* One query through dns_answer, checked and decoded by answer_ask(). */
 static ldns_pkt *
-ask(struct q q)
+ask(struct answer_q q)
 {
-    ldns_rdf *name = ldns_dname_new_frm_str(q.name);
-    ldns_pkt *pkt = ldns_pkt_query_new(name, q.type, q.rclass ? q.rclass : LDNS_RR_CLASS_IN,
-                                       LDNS_RD);
-    ldns_pkt_set_id(pkt, 4242);
-    if (q.edns) {
-        ldns_pkt_set_edns_udp_size(pkt, q.udp_size ? q.udp_size : 1232);
-        if (q.nsid) {
-            static const uint8_t opt[] = {0, 3, 0, 0};
-            ldns_pkt_set_edns_data(pkt, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 4, opt));
-        }
-    }
-    uint8_t *wire;
-    size_t wire_len;
-    assert_int_equal(ldns_pkt2wire(&wire, pkt, &wire_len), LDNS_STATUS_OK);
-    ldns_pkt_free(pkt);
-
-    static uint8_t out[65535];
-    struct dns_client client = {.tcp = q.tcp};
-    struct dns_result res;
-    size_t n = dns_answer(&view, &client, wire, wire_len, out, sizeof(out), &res);
-    free(wire);
-    assert_true(n > 0);
-    ldns_pkt *resp = NULL;
-    assert_int_equal(ldns_wire2pkt(&resp, out, n), LDNS_STATUS_OK);
-    assert_int_equal(ldns_pkt_id(resp), 4242);
-    assert_true(ldns_pkt_qr(resp));
-    assert_true(ldns_pkt_rd(resp));
-    assert_false(ldns_pkt_ra(resp));
-    return resp;
+    return answer_ask(&view, &q);
 }
 
-static size_t
-raw(const uint8_t *query, size_t len, uint8_t *out, size_t out_max)
+static uint8_t raw_out[4096];
+
+/* Answers a hand-built query over UDP into a poisoned buffer (so a stale reply cannot
+ * pass). The reply must be exactly want_len bytes, walk as one message by its counts, echo
+ * the ID with QR set and agree with the dns_result; returns its rcode. want_len 0: the
+ * query must be dropped (dns_answer returns 0) and -1 is returned. */
+static int
+raw(const uint8_t *query, size_t len, size_t want_len)
 {
     struct dns_client client = {.tcp = false};
     struct dns_result res;
-    return dns_answer(&view, &client, query, len, out, out_max, &res);
-}
-
-/* The section's records as "owner ttl type rdata" lines, sorted, for exact comparison. */
-static char *
-section_text(ldns_rr_list *list)
-{
-    ldns_rr_list *copy = ldns_rr_list_clone(list);
-    ldns_rr_list_sort(copy);
-    char *s = ldns_rr_list2str(copy);
-    ldns_rr_list_deep_free(copy);
-    /* Tabs to spaces so expectations read naturally. */
-    for (char *p = s; *p; p++)
-        if (*p == '\t')
-            *p = ' ';
-    return s;
-}
-
-static void
-assert_section(ldns_rr_list *list, const char *want)
-{
-    char *got = section_text(list);
-    if (strcmp(got, want) != 0)
-        fail_msg("section mismatch\n--- got:\n%s--- want:\n%s", got, want);
-    free(got);
+    memset(raw_out, 0xA5, sizeof(raw_out));
+    memset(&res, 0xA5, sizeof(res));
+    size_t n = dns_answer(&view, &client, query, len, raw_out, sizeof(raw_out), &res);
+    assert_int_equal(n, want_len);
+    if (want_len == 0)
+        return -1;
+    assert_int_equal(wire_message_end(raw_out, n), n);
+    assert_memory_equal(raw_out, query, 2);
+    assert_true(raw_out[2] & 0x80);
+    assert_int_equal(res.rcode & 0xF, raw_out[3] & 0xF);
+    return raw_out[3] & 0xF;
 }
 
 static const char soa_neg[] =
@@ -171,10 +129,10 @@ static void
 test_positive(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "www.example.com.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r = ask((struct answer_q){.name = "www.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
     assert_true(ldns_pkt_aa(r));
-    assert_section(ldns_pkt_answer(r), "www.example.com. 3600 IN A 192.0.2.80\n");
+    answer_assert_section(ldns_pkt_answer(r), "www.example.com. 3600 IN A 192.0.2.80\n");
     assert_int_equal(ldns_pkt_nscount(r), 0);
     assert_int_equal(ldns_pkt_arcount(r), 0);
     ldns_pkt_free(r);
@@ -184,23 +142,23 @@ static void
 test_negative(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "nope.example.com.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r = ask((struct answer_q){.name = "nope.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
     assert_true(ldns_pkt_aa(r));
     assert_int_equal(ldns_pkt_ancount(r), 0);
-    assert_section(ldns_pkt_authority(r), soa_neg);
+    answer_assert_section(ldns_pkt_authority(r), soa_neg);
     ldns_pkt_free(r);
 
-    r = ask((struct q){.name = "www.example.com.", .type = LDNS_RR_TYPE_MX}); /* NODATA */
+    r = ask((struct answer_q){.name = "www.example.com.", .type = LDNS_RR_TYPE_MX}); /* NODATA */
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
     assert_int_equal(ldns_pkt_ancount(r), 0);
-    assert_section(ldns_pkt_authority(r), soa_neg);
+    answer_assert_section(ldns_pkt_authority(r), soa_neg);
     ldns_pkt_free(r);
 
     /* An empty non-terminal exists: NODATA, not NXDOMAIN (RFC 8020). */
-    r = ask((struct q){.name = "b.ent.example.com.", .type = LDNS_RR_TYPE_A});
+    r = ask((struct answer_q){.name = "b.ent.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
-    assert_section(ldns_pkt_authority(r), soa_neg);
+    answer_assert_section(ldns_pkt_authority(r), soa_neg);
     ldns_pkt_free(r);
 }
 
@@ -208,21 +166,21 @@ static void
 test_wildcard(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "a.b.wild.example.com.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r = ask((struct answer_q){.name = "a.b.wild.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
-    assert_section(ldns_pkt_answer(r), "a.b.wild.example.com. 3600 IN A 192.0.2.99\n");
+    answer_assert_section(ldns_pkt_answer(r), "a.b.wild.example.com. 3600 IN A 192.0.2.99\n");
     ldns_pkt_free(r);
 
     /* RFC 4592 §2.2.1: an existing name blocks the wildcard. */
-    r = ask((struct q){.name = "host.wild.example.com.", .type = LDNS_RR_TYPE_TXT});
+    r = ask((struct answer_q){.name = "host.wild.example.com.", .type = LDNS_RR_TYPE_TXT});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
     assert_int_equal(ldns_pkt_ancount(r), 0);
     ldns_pkt_free(r);
 
     /* The wildcard owner has no MX: NODATA. */
-    r = ask((struct q){.name = "z.wild.example.com.", .type = LDNS_RR_TYPE_MX});
+    r = ask((struct answer_q){.name = "z.wild.example.com.", .type = LDNS_RR_TYPE_MX});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
-    assert_section(ldns_pkt_authority(r), soa_neg);
+    answer_assert_section(ldns_pkt_authority(r), soa_neg);
     ldns_pkt_free(r);
 }
 
@@ -230,36 +188,41 @@ static void
 test_cname(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "chain.example.com.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r = ask((struct answer_q){.name = "chain.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
     assert_true(ldns_pkt_aa(r));
-    assert_section(ldns_pkt_answer(r), "alias.example.com. 3600 IN CNAME www.example.com.\n"
-                                       "chain.example.com. 3600 IN CNAME alias.example.com.\n"
-                                       "www.example.com. 3600 IN A 192.0.2.80\n");
+    /* RFC 1034 §3.6.2 / RFC 2308 §1: the chain in order, starting at the query name. */
+    answer_assert_ordered(ldns_pkt_answer(r),
+                          "chain.example.com. 3600 IN CNAME alias.example.com.\n"
+                          "alias.example.com. 3600 IN CNAME www.example.com.\n"
+                          "www.example.com. 3600 IN A 192.0.2.80\n");
     ldns_pkt_free(r);
 
     /* RFC 6604 §3: the rcode is that of the last name in the chain. */
-    r = ask((struct q){.name = "dangling.example.com.", .type = LDNS_RR_TYPE_A});
+    r = ask((struct answer_q){.name = "dangling.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
-    assert_section(ldns_pkt_authority(r), soa_neg);
+    answer_assert_section(ldns_pkt_authority(r), soa_neg);
     ldns_pkt_free(r);
 
-    r = ask((struct q){.name = "external.example.com.", .type = LDNS_RR_TYPE_A});
+    r = ask((struct answer_q){.name = "external.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
-    assert_section(ldns_pkt_answer(r), "external.example.com. 3600 IN CNAME www.example.org.\n");
+    answer_assert_section(ldns_pkt_answer(r),
+                          "external.example.com. 3600 IN CNAME www.example.org.\n");
     ldns_pkt_free(r);
 
     /* A loop ends where it meets a name already answered: each link once, no error. */
-    r = ask((struct q){.name = "loop1.example.com.", .type = LDNS_RR_TYPE_A});
+    r = ask((struct answer_q){.name = "loop1.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
     assert_int_equal(ldns_pkt_ancount(r), 2);
-    assert_section(ldns_pkt_answer(r), "loop1.example.com. 3600 IN CNAME loop2.example.com.\n"
-                                       "loop2.example.com. 3600 IN CNAME loop1.example.com.\n");
+    answer_assert_ordered(ldns_pkt_answer(r),
+                          "loop1.example.com. 3600 IN CNAME loop2.example.com.\n"
+                          "loop2.example.com. 3600 IN CNAME loop1.example.com.\n");
     ldns_pkt_free(r);
 
     /* Asking for the CNAME itself does not follow it. */
-    r = ask((struct q){.name = "alias.example.com.", .type = LDNS_RR_TYPE_CNAME});
-    assert_section(ldns_pkt_answer(r), "alias.example.com. 3600 IN CNAME www.example.com.\n");
+    r = ask((struct answer_q){.name = "alias.example.com.", .type = LDNS_RR_TYPE_CNAME});
+    answer_assert_section(ldns_pkt_answer(r),
+                          "alias.example.com. 3600 IN CNAME www.example.com.\n");
     ldns_pkt_free(r);
 }
 
@@ -267,11 +230,12 @@ static void
 test_dname(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "x.dn.example.com.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r = ask((struct answer_q){.name = "x.dn.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
-    assert_section(ldns_pkt_answer(r), "dn.example.com. 3600 IN DNAME target.example.com.\n"
-                                       "x.dn.example.com. 3600 IN CNAME x.target.example.com.\n"
-                                       "x.target.example.com. 3600 IN A 192.0.2.66\n");
+    answer_assert_ordered(ldns_pkt_answer(r),
+                          "dn.example.com. 3600 IN DNAME target.example.com.\n"
+                          "x.dn.example.com. 3600 IN CNAME x.target.example.com.\n"
+                          "x.target.example.com. 3600 IN A 192.0.2.66\n");
     ldns_pkt_free(r);
 }
 
@@ -279,18 +243,19 @@ static void
 test_referral(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "deep.www.sub.example.com.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r =
+        ask((struct answer_q){.name = "deep.www.sub.example.com.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
     assert_false(ldns_pkt_aa(r));
     assert_int_equal(ldns_pkt_ancount(r), 0);
-    assert_section(ldns_pkt_authority(r), "sub.example.com. 3600 IN NS ns.sub.example.com.\n"
-                                          "sub.example.com. 3600 IN NS ns1.example.com.\n");
-    assert_section(ldns_pkt_additional(r), "ns1.example.com. 3600 IN A 192.0.2.1\n"
-                                           "ns.sub.example.com. 3600 IN A 192.0.2.53\n");
+    answer_assert_section(ldns_pkt_authority(r), "sub.example.com. 3600 IN NS ns.sub.example.com.\n"
+                                                 "sub.example.com. 3600 IN NS ns1.example.com.\n");
+    answer_assert_section(ldns_pkt_additional(r), "ns1.example.com. 3600 IN A 192.0.2.1\n"
+                                                  "ns.sub.example.com. 3600 IN A 192.0.2.53\n");
     ldns_pkt_free(r);
 
     /* DS lives on the parent side of the cut: an authoritative answer. */
-    r = ask((struct q){.name = "sub.example.com.", .type = LDNS_RR_TYPE_DS});
+    r = ask((struct answer_q){.name = "sub.example.com.", .type = LDNS_RR_TYPE_DS});
     assert_true(ldns_pkt_aa(r));
     assert_int_equal(ldns_pkt_ancount(r), 1);
     ldns_pkt_free(r);
@@ -300,10 +265,10 @@ static void
 test_additional_and_case(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "ExAmPlE.cOm.", .type = LDNS_RR_TYPE_MX});
-    assert_section(ldns_pkt_answer(r), "ExAmPlE.cOm. 3600 IN MX 10 mail.ExAmPlE.cOm.\n");
-    assert_section(ldns_pkt_additional(r), "mail.ExAmPlE.cOm. 3600 IN A 192.0.2.25\n"
-                                           "mail.ExAmPlE.cOm. 3600 IN AAAA 2001:db8::25\n");
+    ldns_pkt *r = ask((struct answer_q){.name = "ExAmPlE.cOm.", .type = LDNS_RR_TYPE_MX});
+    answer_assert_section(ldns_pkt_answer(r), "ExAmPlE.cOm. 3600 IN MX 10 mail.ExAmPlE.cOm.\n");
+    answer_assert_section(ldns_pkt_additional(r), "mail.ExAmPlE.cOm. 3600 IN A 192.0.2.25\n"
+                                                  "mail.ExAmPlE.cOm. 3600 IN AAAA 2001:db8::25\n");
     /* The question keeps the client's case (0x20 resolvers depend on it). */
     char *q = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r), 0)));
     assert_string_equal(q, "ExAmPlE.cOm.");
@@ -315,24 +280,25 @@ static void
 test_refused_and_chaos(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "example.org.", .type = LDNS_RR_TYPE_A});
+    ldns_pkt *r = ask((struct answer_q){.name = "example.org.", .type = LDNS_RR_TYPE_A});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_REFUSED);
     assert_false(ldns_pkt_aa(r));
     ldns_pkt_free(r);
 
-    r = ask((struct q){.name = "id.server.", .type = LDNS_RR_TYPE_TXT, .rclass = LDNS_RR_CLASS_CH});
+    r = ask((struct answer_q){
+        .name = "id.server.", .type = LDNS_RR_TYPE_TXT, .rclass = LDNS_RR_CLASS_CH});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
-    assert_section(ldns_pkt_answer(r), "id.server. 0 CH TXT \"ns.test\"\n");
+    answer_assert_section(ldns_pkt_answer(r), "id.server. 0 CH TXT \"ns.test\"\n");
     ldns_pkt_free(r);
 
-    r = ask((struct q){.name = "version.bind.", .type = LDNS_RR_TYPE_TXT,
-                       .rclass = LDNS_RR_CLASS_CH});
-    assert_section(ldns_pkt_answer(r), "version.bind. 0 CH TXT \"Meridian test\"\n");
+    r = ask((struct answer_q){
+        .name = "version.bind.", .type = LDNS_RR_TYPE_TXT, .rclass = LDNS_RR_CLASS_CH});
+    answer_assert_section(ldns_pkt_answer(r), "version.bind. 0 CH TXT \"Meridian test\"\n");
     ldns_pkt_free(r);
 
     view.version = NULL; /* hidden */
-    r = ask((struct q){.name = "version.bind.", .type = LDNS_RR_TYPE_TXT,
-                       .rclass = LDNS_RR_CLASS_CH});
+    r = ask((struct answer_q){
+        .name = "version.bind.", .type = LDNS_RR_TYPE_TXT, .rclass = LDNS_RR_CLASS_CH});
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_REFUSED);
     ldns_pkt_free(r);
     view.version = "Meridian test";
@@ -343,13 +309,13 @@ test_edns_nsid_and_truncation(void **state)
 {
     (void)state;
     /* 7 x 73-byte TXT strings: about 600 bytes, over 512 but under 1232. */
-    ldns_pkt *r = ask((struct q){.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT});
+    ldns_pkt *r = ask((struct answer_q){.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT});
     assert_true(ldns_pkt_tc(r));
     assert_int_equal(ldns_pkt_ancount(r), 0);
     ldns_pkt_free(r);
 
-    r = ask((struct q){.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT, .edns = true,
-                       .nsid = true});
+    r = ask((struct answer_q){
+        .name = "big.example.com.", .type = LDNS_RR_TYPE_TXT, .edns = true, .nsid = true});
     assert_false(ldns_pkt_tc(r));
     assert_int_equal(ldns_pkt_ancount(r), 7);
     assert_int_equal(ldns_pkt_edns_udp_size(r), 1232);
@@ -361,13 +327,13 @@ test_edns_nsid_and_truncation(void **state)
     ldns_pkt_free(r);
 
     /* An EDNS size below 512 counts as 512 (RFC 6891 §6.2.5). */
-    r = ask((struct q){.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT, .edns = true,
-                       .udp_size = 100});
+    r = ask((struct answer_q){
+        .name = "big.example.com.", .type = LDNS_RR_TYPE_TXT, .edns = true, .udp_size = 100});
     assert_true(ldns_pkt_tc(r));
     ldns_pkt_free(r);
 
     /* TCP has room for everything. */
-    r = ask((struct q){.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT, .tcp = true});
+    r = ask((struct answer_q){.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT, .tcp = true});
     assert_false(ldns_pkt_tc(r));
     assert_int_equal(ldns_pkt_ancount(r), 7);
     ldns_pkt_free(r);
@@ -377,84 +343,85 @@ static void
 test_any(void **state)
 {
     (void)state;
-    ldns_pkt *r = ask((struct q){.name = "mail.example.com.", .type = LDNS_RR_TYPE_ANY});
+    ldns_pkt *r = ask((struct answer_q){.name = "mail.example.com.", .type = LDNS_RR_TYPE_ANY});
     assert_int_equal(ldns_pkt_ancount(r), 1); /* RFC 8482: one RRset over UDP */
     ldns_pkt_free(r);
-    r = ask((struct q){.name = "mail.example.com.", .type = LDNS_RR_TYPE_ANY, .tcp = true});
+    r = ask((struct answer_q){.name = "mail.example.com.", .type = LDNS_RR_TYPE_ANY, .tcp = true});
     assert_int_equal(ldns_pkt_ancount(r), 2);
     ldns_pkt_free(r);
     /* The apex over TCP: its MX target's addresses in the additional section, as for MX. */
-    r = ask((struct q){.name = "example.com.", .type = LDNS_RR_TYPE_ANY, .tcp = true});
-    assert_section(ldns_pkt_additional(r), "mail.example.com. 3600 IN A 192.0.2.25\n"
-                                           "mail.example.com. 3600 IN AAAA 2001:db8::25\n"
-                                           "ns1.example.com. 3600 IN A 192.0.2.1\n");
+    r = ask((struct answer_q){.name = "example.com.", .type = LDNS_RR_TYPE_ANY, .tcp = true});
+    answer_assert_section(ldns_pkt_additional(r), "mail.example.com. 3600 IN A 192.0.2.25\n"
+                                                  "mail.example.com. 3600 IN AAAA 2001:db8::25\n"
+                                                  "ns1.example.com. 3600 IN A 192.0.2.1\n");
     ldns_pkt_free(r);
 }
 
-/* Malformed and odd messages, built by hand. */
+/* Malformed and odd messages, built by hand. Every reply is checked for its exact length
+ * (an earlier reply left in the buffer cannot pass) and drops for a return of 0. */
 static void
 test_malformed(void **state)
 {
     (void)state;
-    uint8_t out[4096];
     /* www.example.com A, id 0x1234, RD. */
-    uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e',
-                   'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1};
-    size_t n = raw(q, sizeof(q), out, sizeof(out));
-    assert_true(n > sizeof(q));
-    assert_int_equal(out[3] & 0xF, 0);
+    uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0, 0,   0,   0,   0, 3, 'w', 'w', 'w', 7,
+                   'e',  'x',  'a',  'm',  'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1,   0,   1};
+    /* The answer: a pointer to the question's name, type, class, TTL, RDLENGTH, address. */
+    static const uint8_t www_a[] = {0xC0, 12, 0, 1, 0, 1, 0, 0, 0x0E, 0x10, 0, 4, 192, 0, 2, 80};
+    assert_int_equal(raw(q, sizeof(q), sizeof(q) + sizeof(www_a)), 0);
+    assert_int_equal(raw_out[7], 1); /* ANCOUNT */
+    assert_memory_equal(raw_out + sizeof(q), www_a, sizeof(www_a));
 
-    assert_int_equal(raw(q, 11, out, sizeof(out)), 0); /* shorter than a header: dropped */
-
+    /* A FORMERR first, then drops: each must report 0, whatever the buffer still holds. */
+    uint8_t two[sizeof(q)];
+    memcpy(two, q, sizeof(q));
+    two[5] = 2; /* QDCOUNT 2: FORMERR, nothing echoed (the question is ambiguous) */
+    assert_int_equal(raw(two, sizeof(two), 12), 1);
+    assert_int_equal(raw(q, 11, 0), -1); /* shorter than a header: dropped */
     uint8_t resp[sizeof(q)];
     memcpy(resp, q, sizeof(q));
     resp[2] |= 0x80; /* QR set: never answered */
-    assert_int_equal(raw(resp, sizeof(resp), out, sizeof(out)), 0);
+    assert_int_equal(raw(resp, sizeof(resp), 0), -1);
 
-    uint8_t two[sizeof(q)];
-    memcpy(two, q, sizeof(q));
-    two[5] = 2; /* QDCOUNT 2 */
-    n = raw(two, sizeof(two), out, sizeof(out));
-    assert_int_equal(n, 12);
-    assert_int_equal(out[3] & 0xF, 1); /* FORMERR */
-
-    /* Question cut short. */
-    n = raw(q, sizeof(q) - 3, out, sizeof(out));
-    assert_int_equal(out[3] & 0xF, 1);
+    /* Question cut short: FORMERR without a question (it could not be read). */
+    assert_int_equal(raw(q, sizeof(q) - 3, 12), 1);
+    assert_int_equal(raw_out[5], 0);
 
     /* A label length running past the end. */
     uint8_t badlabel[sizeof(q)];
     memcpy(badlabel, q, sizeof(q));
     badlabel[12] = 60;
-    n = raw(badlabel, sizeof(badlabel), out, sizeof(out));
-    assert_int_equal(out[3] & 0xF, 1);
+    assert_int_equal(raw(badlabel, sizeof(badlabel), 12), 1);
 
-    /* Opcode STATUS (2): NOTIMP with the question echoed. */
+    /* Opcode STATUS (2): NOTIMP with the question echoed (no EDNS, so no OPT). */
     uint8_t status[sizeof(q)];
     memcpy(status, q, sizeof(q));
     status[2] = 0x10;
-    n = raw(status, sizeof(status), out, sizeof(out));
-    assert_int_equal(out[3] & 0xF, 4);
-    assert_int_equal(out[5], 1);
+    assert_int_equal(raw(status, sizeof(status), sizeof(q)), 4);
+    assert_int_equal(raw_out[5], 1);
+    assert_memory_equal(raw_out + 12, q + 12, sizeof(q) - 12);
 
-    /* Trailing garbage. */
+    /* Trailing garbage: FORMERR, the question (which parsed) echoed. */
     uint8_t trail[sizeof(q) + 3];
     memcpy(trail, q, sizeof(q));
-    n = raw(trail, sizeof(trail), out, sizeof(out));
-    assert_int_equal(out[3] & 0xF, 1);
+    memset(trail + sizeof(q), 0, 3);
+    assert_int_equal(raw(trail, sizeof(trail), sizeof(q)), 1);
+    assert_memory_equal(raw_out + 12, q + 12, sizeof(q) - 12);
 
-    /* EDNS version 1: BADVERS = extended rcode 16 (RFC 6891 §6.1.3). */
+    /* EDNS version 1: BADVERS = extended rcode 16 (RFC 6891 §6.1.3): header rcode 0, the
+     * upper bits in our OPT, the last record. */
     uint8_t v1[sizeof(q) + 11];
     memcpy(v1, q, sizeof(q));
     v1[11] = 1;
     static const uint8_t opt[] = {0, 0, 41, 4, 0xd0, 0, 1, 0, 0, 0, 0};
     memcpy(v1 + sizeof(q), opt, sizeof(opt));
-    n = raw(v1, sizeof(v1), out, sizeof(out));
-    assert_int_equal(out[3] & 0xF, 0);
-    assert_int_equal(out[11], 1);                 /* ARCOUNT: our OPT */
-    assert_int_equal(out[n - 11 + 5], 1);         /* extended rcode high bits: 16 >> 4 */
+    assert_int_equal(raw(v1, sizeof(v1), sizeof(v1)), 0);
+    assert_int_equal(raw_out[11], 1);             /* ARCOUNT: our OPT */
+    assert_int_equal(raw_out[sizeof(q) + 2], 41); /* its type */
+    assert_int_equal(raw_out[sizeof(q) + 5], 1);  /* extended rcode high bits: 16 >> 4 */
+    assert_int_equal(raw_out[sizeof(q) + 6], 0);  /* our version: 0 */
 
-    /* Two OPT records: FORMERR (RFC 6891 §6.1.1). */
+    /* Two OPT records: FORMERR (RFC 6891 §6.1.1), with one OPT of ours. */
     uint8_t two_opt[sizeof(q) + 22];
     memcpy(two_opt, q, sizeof(q));
     two_opt[11] = 2;
@@ -462,10 +429,8 @@ test_malformed(void **state)
     memcpy(two_opt + sizeof(q) + 11, opt, sizeof(opt));
     two_opt[sizeof(q) + 6] = 0; /* version 0 on both */
     two_opt[sizeof(q) + 17] = 0;
-    n = raw(two_opt, sizeof(two_opt), out, sizeof(out));
-    assert_int_equal(n, sizeof(q));
-    assert_int_equal(out[3] & 0xF, 1);
-    assert_int_equal(out[11], 0); /* no OPT: neither of the two can be trusted */
+    assert_int_equal(raw(two_opt, sizeof(two_opt), sizeof(q)), 1);
+    assert_int_equal(raw_out[11], 0); /* no OPT: neither of the two can be trusted */
 
     /* Every error reply to a query with one OPT carries ours (RFC 6891 §6.1.1). */
     uint8_t with_opt[sizeof(q) + 11];
@@ -474,42 +439,42 @@ test_malformed(void **state)
     memcpy(with_opt + sizeof(q), opt, sizeof(opt));
     with_opt[sizeof(q) + 6] = 0;
     with_opt[2] = 0x11; /* opcode STATUS, RD */
-    n = raw(with_opt, sizeof(with_opt), out, sizeof(out));
-    assert_int_equal(n, sizeof(with_opt));
-    assert_int_equal(out[3] & 0xF, 4); /* NOTIMP */
-    assert_int_equal(out[11], 1);
-    assert_int_equal(out[n - 11 + 2], 41);
+    assert_int_equal(raw(with_opt, sizeof(with_opt), sizeof(with_opt)), 4); /* NOTIMP */
+    assert_int_equal(raw_out[11], 1);
+    assert_int_equal(raw_out[sizeof(with_opt) - 11 + 2], 41);
     uint8_t no_question[12 + 11];
     memcpy(no_question, with_opt, 12);
     no_question[2] = 0x01;
     no_question[5] = 0; /* QDCOUNT 0: FORMERR, still with OPT */
     memcpy(no_question + 12, opt, sizeof(opt));
     no_question[12 + 6] = 0;
-    n = raw(no_question, sizeof(no_question), out, sizeof(out));
-    assert_int_equal(n, sizeof(no_question));
-    assert_int_equal(out[3] & 0xF, 1);
-    assert_int_equal(out[5], 0);
-    assert_int_equal(out[11], 1);
+    assert_int_equal(raw(no_question, sizeof(no_question), sizeof(no_question)), 1);
+    assert_int_equal(raw_out[5], 0);
+    assert_int_equal(raw_out[11], 1);
 
     /* CD is cleared (RFC 4035 §3.1.6), RD copied. */
     uint8_t cd[sizeof(q)];
     memcpy(cd, q, sizeof(q));
     cd[3] = 0x10;
-    n = raw(cd, sizeof(cd), out, sizeof(out));
-    assert_true(n > sizeof(cd));
-    assert_int_equal(out[2] & 0x01, 1);
-    assert_int_equal(out[3] & 0xF0, 0);
+    assert_int_equal(raw(cd, sizeof(cd), sizeof(q) + sizeof(www_a)), 0);
+    assert_int_equal(raw_out[2] & 0x01, 1);
+    assert_int_equal(raw_out[3] & 0xF0, 0);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_positive),         cmocka_unit_test(test_negative),
-        cmocka_unit_test(test_wildcard),         cmocka_unit_test(test_cname),
-        cmocka_unit_test(test_dname),            cmocka_unit_test(test_referral),
-        cmocka_unit_test(test_additional_and_case), cmocka_unit_test(test_refused_and_chaos),
-        cmocka_unit_test(test_edns_nsid_and_truncation), cmocka_unit_test(test_any),
+        cmocka_unit_test(test_positive),
+        cmocka_unit_test(test_negative),
+        cmocka_unit_test(test_wildcard),
+        cmocka_unit_test(test_cname),
+        cmocka_unit_test(test_dname),
+        cmocka_unit_test(test_referral),
+        cmocka_unit_test(test_additional_and_case),
+        cmocka_unit_test(test_refused_and_chaos),
+        cmocka_unit_test(test_edns_nsid_and_truncation),
+        cmocka_unit_test(test_any),
         cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -15,6 +15,8 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>

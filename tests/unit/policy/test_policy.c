@@ -1192,11 +1192,9 @@ test_cname(void **state)
     assert_string_equal(pool_name(cdn, &a), "b");
 }
 
-/* sticky CNAME: the /24 decides the target, so the scope must cover the /24.
- * BUG (src/policy/policy_select.c, policy_select()): the scope is raised to the sticky
- * prefix only for address services (`&& !svc->cname`), while pick() still hashes the client
- * subnet for CNAME services: the target differs per /24 but scope /0 is returned, so a
- * resolver caches one /24's target for every client. Expected /24, got /0. */
+/* sticky CNAME: the /24 decides the target, so the scope must cover the /24 (RFC 7871
+ * §7.2.1: a wider scope would let a resolver cache one /24's target for every client). The
+ * scope is raised to the sticky prefix for CNAME services as for address services. */
 static void
 test_cname_sticky_scope(void **state)
 {
@@ -1237,12 +1235,10 @@ test_cname_sticky_scope(void **state)
 }
 
 /* A client whose pool order has no member of the asked family, all healthy: NODATA for
- * that family (the client is steered to IPv4-only pools), not an all-down event.
- * BUG (src/policy/policy_select.c, policy_select()): running out of candidates because of
- * the family is treated as "every candidate is down": failed_open is set, explain prints
- * "every member down", and with all_down: pool:<name> the backup pool answers although
- * nothing is down (here JP clients asking AAAA get eu's 2001:db8::1, defeating the geo
- * rule). Expected count 0 and failed_open false for both services. */
+ * that family (the client is steered to IPv4-only pools), not an all-down event. So
+ * failed_open stays false and all_down does not apply: with all_down: pool:<name> the backup
+ * pool must not answer although nothing is down (JP clients asking AAAA must not get eu's
+ * 2001:db8::1, which would defeat the geo rule). */
 static void
 test_family_gap(void **state)
 {
@@ -1278,6 +1274,9 @@ test_family_gap(void **state)
                  "without fail-open; got all_down all: count 0 failed_open %d; "
                  "all_down pool:eu: count %u (%s) failed_open %d",
                  failed_open_ds, a.count, members_text(&a), a.failed_open);
+    /* The explanation says NODATA, not "every member down". */
+    assert_contains(explain(ds, "10.3.0.1", QTYPE_AAAA), "choice: none (NODATA)\n");
+    assert_contains(explain(bk, "10.3.0.1", QTYPE_AAAA), "choice: none (NODATA)\n");
 }
 
 /* Without a GeoIP database (policy_set_build with geo NULL): nets still steer, geo rules

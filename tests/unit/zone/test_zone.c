@@ -142,6 +142,9 @@ test_errors(void **state)
 {
     (void)state;
     load_fails("$ORIGIN example.com.\n@ 60 NS ns1\nns1 60 A 192.0.2.1\n", 1, "no SOA");
+    /* No records at all (fuzz_zone's first input: UBSan once caught a NULL memcpy). */
+    load_fails("", 1, "no SOA");
+    load_fails("; only a comment\n\n", 1, "no SOA");
     load_fails("$ORIGIN example.com.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\nns1 A 192.0.2.1\n", 1,
                "no NS");
     load_fails(HEAD "www CNAME ns1\nwww A 192.0.2.9\n", 8, "CNAME");
