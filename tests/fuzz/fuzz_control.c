@@ -106,8 +106,8 @@ check_command(const struct control_command *cmd)
             abort();
     }
     struct control_command again;
-    const char *error;
-    if (control_parse(line, &again, &error) < 0 || again.op != cmd->op ||
+    char error[CONTROL_ERROR_MAX];
+    if (control_parse(line, &again, error) < 0 || again.op != cmd->op ||
         again.force != cmd->force || again.arg_count != cmd->arg_count)
         abort();
     for (int i = 0; i < cmd->arg_count; i++)
@@ -127,9 +127,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     line[size] = '\0';
 
     struct control_command cmd;
-    const char *error = NULL;
-    if (control_parse(line, &cmd, &error) < 0) {
-        if (!error || !error[0])
+    char error[CONTROL_ERROR_MAX];
+    if (control_parse(line, &cmd, error) < 0) {
+        if (!error[0] || !memchr(error, '\0', sizeof(error)))
             abort();
         return 0;
     }
@@ -141,10 +141,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *out = open_memstream(&text, &len);
     if (!out)
         abort();
-    int rc = explain_query(&snap, sv.health, cmd.args[0], cmd.args[1], cmd.args[2], out);
+    char err[256] = "";
+    int rc = explain_query(&snap, sv.health, cmd.args[0], cmd.args[1], cmd.args[2], out, err,
+                           sizeof(err));
     fclose(out);
-    /* Refused: nothing written. Explained: the first line names the query. */
-    if (rc < 0 ? len != 0 : strncmp(text, "query: ", 7) != 0)
+    /* Refused: nothing written and the reason said. Explained: the first line names the
+     * query. */
+    if (rc < 0 ? len != 0 || !err[0] : strncmp(text, "query: ", 7) != 0)
         abort();
     free(text);
     return 0;
