@@ -227,19 +227,35 @@ listen_tcp(const char *address, uint16_t *port)
     return fd;
 }
 
-/* A port on 127.0.0.1 with nothing listening (bound once, then closed). */
+/* A TCP port on 127.0.0.1 that refuses connections for the test's whole run: bound but never
+ * listening, so a connect gets a reset, and held (the fd stays open until the process exits)
+ * so that no other process can take the port in between. */
 static uint16_t
-closed_port(int type)
+refusing_tcp_port(void)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
     socklen_t len = sizeof(sin);
     inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
     assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    getsockname(fd, (struct sockaddr *)&sin, &len);
-    close(fd);
-    return ntohs(sin.sin_port);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    return ntohs(sin.sin_port); /* fd deliberately left open: it holds the port */
+}
+
+/* A UDP destination with no socket, so a datagram gets ICMP port unreachable: a bound
+ * socket that never reads would not refuse, so the port cannot be held. It is made safe
+ * instead: a random address in 127.77.0.0/16 and a port below the kernel's ephemeral range
+ * (32768 and up by default), which no automatic bind of any process uses and no other test
+ * binds on that address. Writes the address into addr. */
+static uint16_t
+refusing_udp_dest(char addr[INET_ADDRSTRLEN])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() << 16;
+    snprintf(addr, INET_ADDRSTRLEN, "127.77.%u.%u", rand_r(&seed) % 256, 1 + rand_r(&seed) % 254);
+    return (uint16_t)(10000 + rand_r(&seed) % 20000);
 }
 
 struct py_server {
@@ -652,7 +668,7 @@ static void
 test_tcp_refused(void **state)
 {
     struct fixture *f = *state;
-    struct config_check c = make_check(CONFIG_CHECK_TCP, closed_port(SOCK_STREAM));
+    struct config_check c = make_check(CONFIG_CHECK_TCP, refusing_tcp_port());
     struct result *r = probe_once(f, &c, "127.0.0.1");
     assert_false(r->up);
     assert_string_equal(r->reason, "connect: Connection refused");
@@ -670,7 +686,7 @@ test_tcp_name_target(void **state)
     struct result *r = probe_once(f, &c, "localhost.");
     assert_true(r->up);
     close(fd);
-    c.port = closed_port(SOCK_STREAM);
+    c.port = refusing_tcp_port();
     r = probe_once(f, &c, "localhost.");
     assert_false(r->up);
     assert_reason_starts(r, "curl: ");
@@ -821,7 +837,7 @@ static void
 test_http_refused(void **state)
 {
     struct fixture *f = *state;
-    struct config_check c = make_check(CONFIG_CHECK_HTTP, closed_port(SOCK_STREAM));
+    struct config_check c = make_check(CONFIG_CHECK_HTTP, refusing_tcp_port());
     struct result *r = probe_once(f, &c, "127.0.0.1");
     assert_false(r->up);
     assert_string_equal(r->reason, "curl: Couldn't connect to server");
@@ -955,7 +971,9 @@ test_dns_mismatch_and_down(void **state)
     assert_dns_timeout(r);
     r = dns_probe(f, "127.0.0.1", p, "silent.test.", 1, 0, NULL);
     assert_dns_timeout(r);
-    r = dns_probe(f, "127.0.0.1", closed_port(SOCK_DGRAM), "a.test.", 1, 0, NULL);
+    char refusing[INET_ADDRSTRLEN];
+    uint16_t refusing_port = refusing_udp_dest(refusing);
+    r = dns_probe(f, refusing, refusing_port, "a.test.", 1, 0, NULL);
     assert_false(r->up);
     assert_string_equal(r->reason, "recv: Connection refused");
 }
