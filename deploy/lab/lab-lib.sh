@@ -111,7 +111,8 @@ lab_pid() {
 lab_ours() {
   local pid=$1 cmd
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
+  # (2> first: the process may be gone by the time the shell opens the file)
+  cmd=$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline")
   [[ $cmd == *"$LAB_DIR/"* ]]
 }
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for net/: a real front end (worker threads, SO_REUSEPORT sockets on 127.0.0.1 and
- * [::1], a random free port per test) with an echo handler that returns the query with QR set,
- * and RA set too when the query came over TCP. Covers UDP on both families and in bulk, TCP
- * single, pipelined and split queries, the idle timeout, the connection cap, malformed
- * lengths, a client that never reads, and bind errors. Every wait is bounded by poll, and
- * upper bounds are scaled for the build (test_time.h). `test_net --wildcard` runs only the
- * wildcard-address case, which needs a network namespace: exit 77 without the privilege. */
+ * [::1], on a port each test holds for the life of the process: test_port.h) with an echo
+ * handler that returns the query with QR set, and RA set too when the query came over TCP.
+ * Covers UDP on both families and in bulk, TCP single, pipelined and split queries, the idle
+ * timeout, the connection cap, malformed lengths, a client that never reads, and bind errors.
+ * Every wait is bounded by poll, and upper bounds are scaled for the build (test_time.h).
+ * `test_net --wildcard` runs only the wildcard-address case, which needs a network namespace:
+ * exit 77 without the privilege. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "test_port.h"
 #include "test_time.h"
 
 #define QUERY_LEN 24                     /* header + "a.test. IN A" */
@@ -177,13 +179,6 @@ port_free(uint16_t port)
     return ok;
 }
 
-/* Below Linux's ephemeral range (32768-60999), so client sockets never take it. */
-static uint16_t
-random_port(void)
-{
-    return (uint16_t)(20000 + rand() % 12000);
-}
-
 static int
 start_on(struct fixture *f, const struct sockaddr_storage *addrs, const socklen_t *lens,
          size_t count, unsigned workers, uint32_t max_conns, uint32_t idle_ms,
@@ -231,6 +226,9 @@ try_start(struct fixture *f, uint16_t port, unsigned workers, uint32_t max_conns
     return start_on(f, addrs, lens, 2, workers, max_conns, idle_ms, err);
 }
 
+/* Each test gets a port of its own, held until the process exits (so a test that stops and
+ * starts its front end again, or reuses the port after a blocker, still owns it), and never
+ * one a previous test left connections in TIME_WAIT on. */
 static int
 fixture_start(void **state, unsigned workers, uint32_t max_conns, uint32_t idle_ms)
 {
@@ -238,23 +236,17 @@ fixture_start(void **state, unsigned workers, uint32_t max_conns, uint32_t idle_
     char err[CONFIG_ERR_MAX];
 
     f->workers = workers;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        uint16_t port = random_port();
-        if (!port_free(port))
-            continue;
-        if (try_start(f, port, workers, max_conns, idle_ms, err) == 0) {
-            f->port = port;
-            *state = f;
-            return 0;
-        }
-        /* Someone took the port between the probe and the bind: try another. */
-        if (!strstr(err, "already in use")) {
-            fprintf(stderr, "net_start: %s\n", err);
-            break;
-        }
+    if (test_port_hold(&f->port) < 0) {
+        free(f);
+        return -1;
     }
-    free(f);
-    return -1;
+    if (try_start(f, f->port, workers, max_conns, idle_ms, err) < 0) {
+        fprintf(stderr, "net_start on held port %u: %s\n", f->port, err);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
 }
 
 static int
@@ -824,15 +816,13 @@ test_bind_conflict(void **state)
     struct fixture f;
     char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
     uint16_t port = 0;
-    int blocker = -1;
+    int blocker;
     (void)state;
 
     memset(&f, 0, sizeof(f));
-    for (int attempt = 0; attempt < 100 && blocker < 0; attempt++) {
-        port = random_port();
-        if (port_free(port))
-            blocker = plain_bind(AF_INET, SOCK_DGRAM, port);
-    }
+    /* held: the blockers below and the final check see only this test's own sockets */
+    assert_int_equal(test_port_hold(&port), 0);
+    blocker = plain_bind(AF_INET, SOCK_DGRAM, port);
     assert_true(blocker >= 0);
     assert_int_equal(try_start(&f, port, 2, 4, 1000, err), -1);
     snprintf(want, sizeof(want),
@@ -881,7 +871,6 @@ test_second_server_refused(void **state)
 int
 main(int argc, char **argv)
 {
-    srand((unsigned)getpid() ^ (unsigned)time(NULL));
     if (argc == 2 && strcmp(argv[1], "--wildcard") == 0)
         return run_wildcard();
     if (argc != 1) {
