@@ -79,7 +79,7 @@ MUTATIONS = [
      "file": "src/dns/dns_answer.c",
      "old": "    add_required(a, DNS_SECTION_NS, cut->name, ns);\n"
             "    add_additional(a, zone, ns, cut->name);\n",
-     "new": "    add_required(a, DNS_SECTION_NS, cut->name, ns);\n"},
+     "new": "    add_required(a, DNS_SECTION_NS, cut->name, ns);\n    (void)zone;\n"},
     {"id": "down-members-served",
      "what": "members whose checks fail stay in the answers",
      "file": "src/policy/policy_select.c",
@@ -94,5 +94,6 @@ MUTATIONS = [
      "what": "sticky hashes the whole client address instead of its /24 (/56)",
      "file": "src/policy/policy_select.c",
      "old": "client->family ? subnet_hash(client, prefix) : 0;",
-     "new": "client->family ? subnet_hash(client, client->family == 6 ? 128 : 32) : 0;"},
+     "new": "client->family ? subnet_hash(client, client->family == 6 ? 128 : 32) : 0;\n"
+            "        (void)prefix;"},
 ]
