@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* BIRD 2 control-socket replies, pure (research/anycast.md §2.1, BIRD's doc/reply_codes):
+/* BIRD 2 control-socket replies, pure (BIRD's doc/reply_codes):
  * each line starts with a 4-digit code and '-' (more lines follow) or ' ' (last line of the
  * reply); a line starting with a space continues the previous code. 0xxx = done, 1xxx = table
  * row, 2xxx = heading, 8xxx = run-time error, 9xxx = parse error. On connect BIRD sends

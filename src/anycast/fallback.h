@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Fallback where no tun device may be created (research/anycast.md §4.1): the sidecar owns a
- * BIRD include file holding the static protocols named in bird_protocols (one per address
+/* Fallback where no tun device may be created (some containers): the sidecar owns a BIRD
+ * include file holding the static protocols named in bird_protocols (one per address
  * family of `prefixes`, IPv4 first) and rewrites it on every gate change, then asks BIRD to
  * `configure`. Announce = `route PREFIX blackhole;`, drain = the same with the
  * GRACEFUL_SHUTDOWN community (65535, 0) (RFC 8326), withdraw = the protocol with no routes

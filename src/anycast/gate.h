@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Gate devices (DESIGN.md §7, "link-gated origination"): a tun device created from
+/* Gate devices (ARCHITECTURE.md §7, "link-gated origination"): a tun device created from
  * /dev/net/tun (IFF_TUN | IFF_NO_PI, never persistent) and held open by this process. BIRD
  * originates the anycast prefixes from a static protocol routed `via` the device, so link up =
  * announce, link down = withdraw, and the process gone (crash, SIGKILL, OOM) = the kernel

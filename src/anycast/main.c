@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* meridian-anycast: the anycast sidecar (DESIGN.md §7). Reads the `anycast:` section of the
+/* meridian-anycast: the anycast sidecar (ARCHITECTURE.md §7). Reads the `anycast:` section of the
  * Meridian config, creates the gate devices, probes meridiand as a client would and raises or
  * lowers the gates that BIRD's static routes depend on. One thread, one libev loop: signals,
  * timers, probes, the control socket and BIRD sessions are all watchers on it, so the systemd
@@ -156,7 +156,7 @@ main(int argc, char **argv)
         ev_signal_start(loop, &sigs[i]);
     }
     /* Pinged from the loop at half the watchdog period: a hung loop gets killed, and with it
-     * go the gates (DESIGN.md §7). */
+     * go the gates (ARCHITECTURE.md §7). */
     wd_usec = notify_watchdog_usec();
     if (wd_usec > 0) {
         double period = (double)wd_usec / 2e6;

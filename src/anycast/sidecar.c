@@ -114,7 +114,7 @@ on_configured(void *arg, int rc, const char *err, const struct anycast_bird_repl
         sc->fallback_errors++;
         log_error("fallback: `configure` failed: %s%s%s", rc < 0 ? err : "",
                   r ? anycast_bird_reply_message(r) : "", rc < 0 || r ? "" : "no reply");
-        /* research/anycast.md §2.2: a broken BIRD config blocks every `configure`; a
+        /* BIRD: a broken BIRD config blocks every `configure`; a
          * withdrawal must still happen, so disable the protocols directly (undone by the next
          * successful `configure`, which then carries the same intent). */
         if (sc->written == ANYCAST_INTENT_WITHDRAW && !sc->configure_dirty) {

@@ -395,7 +395,7 @@ anycast_gate_plan(struct anycast_gates from, struct anycast_gates to,
 {
     size_t n = 0;
     /* Raise first: e.g. UP -> DRAINING raises the drain gate before lowering the normal one,
-     * so BIRD always has a route to export (DESIGN.md §7, RFC 8326 make-before-break). */
+     * so BIRD always has a route to export (ARCHITECTURE.md §7, RFC 8326 make-before-break). */
     if (!from.normal && to.normal)
         steps[n++] = (struct anycast_gate_step){ANYCAST_GATE_NORMAL, true};
     if (!from.drain && to.drain)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The anycast sidecar's state machine (DESIGN.md §7), pure: no I/O, no clock, no allocation.
+/* The anycast sidecar's state machine (ARCHITECTURE.md §7), pure: no I/O, no clock, no allocation.
  * Inputs are probe rounds (hard failure, soft failure, "site drained" from meridiand),
  * operator commands and the passage of time, all with an injected monotonic time in ms.
  * Outputs are the two gate intents (normal gate = announce, drain gate = announce with
@@ -169,7 +169,7 @@ struct anycast_gate_step {
 };
 
 /* The ordered gate changes from `from` to `to`: every raise before every lower, so moving
- * between the gates never leaves a moment with neither up (make-before-break, DESIGN.md §7).
+ * between the gates never leaves a moment with neither up (make-before-break, ARCHITECTURE.md §7).
  * Returns the number of steps (0..2) written to steps[]. */
 size_t anycast_gate_plan(struct anycast_gates from, struct anycast_gates to,
                          struct anycast_gate_step steps[2]);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Read-only verification of BIRD (DESIGN.md §7 "Watching BIRD"): every bird_interval a
+/* Read-only verification of BIRD (src/anycast/README.md, "Watching BIRD"): every bird_interval a
  * restricted CLI session asks `show protocols`, `show route for PREFIX` per prefix and
  * `show route for PREFIX export PEER` per prefix and established peer, and compares what BIRD
  * originates and exports with the gates' intent (bird.h has the rules). A check that overlaps

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The health sections (DESIGN.md §6): `checks`, a mapping of names to health checks (tcp,
+/* The health sections (ARCHITECTURE.md §6): `checks`, a mapping of names to health checks (tcp,
  * http, https, dns, exec, file) that pool members refer to with `check: NAME`; `health`
  * (how long startup waits for the first round, how many exec checks run at once); and the
  * server's `state_file` and `control_socket`. Each check's `type` is read first, so a key

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The `services` section: one steered owner name per key, each with its pools of members
  * (addresses, or CNAME targets), the geo rules and `nets` overrides that order the pools for
- * a client, and how members are picked (DESIGN.md §5). Pool names are resolved to indices
+ * a client, and how members are picked (ARCHITECTURE.md §5). Pool names are resolved to indices
  * here, so the policy code never compares strings. Keys of a service may come in any order,
  * so the walker first stores the scalar settings and the nodes that refer to pools, then
  * reads pools, geo, nets and all_down in that order. Checks that need the geoip section run
@@ -447,7 +447,7 @@ parse_select(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
 }
 
 /* At startup a service either waits for the first round of checks or takes the states
- * saved in the state file (DESIGN.md §5); the state file is checked in cfg_check_health. */
+ * saved in the state file (ARCHITECTURE.md §5); the state file is checked in cfg_check_health. */
 static int
 parse_startup(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
@@ -579,7 +579,7 @@ resolve_service(struct cfg_ctx *ctx, struct config_service *svc, const struct se
         return -1;
     if (b->all_down && parse_all_down(ctx, svc, b->all_down) < 0)
         return -1;
-    /* Distance ordering needs a position for every pool (DESIGN.md §5). */
+    /* Distance ordering needs a position for every pool (ARCHITECTURE.md §5). */
     for (size_t i = 0; svc->nearest && i < svc->pool_count; i++)
         if (!svc->pools[i].has_coords)
             return cfg_error_at(ctx, NULL, svc->pools[i].line,

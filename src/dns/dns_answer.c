@@ -245,7 +245,7 @@ add_policy_rrset(struct answer *a, const uint8_t *owner, const struct policy_ser
     add_required(a, DNS_SECTION_AN, owner, &set);
 }
 
-/* A steered name (DESIGN.md §5). Returns false when the static data should answer instead
+/* A steered name (ARCHITECTURE.md §5). Returns false when the static data should answer instead
  * (address services asked for types other than A/AAAA). */
 static bool
 answer_steered(struct answer *a, const struct zone *zone, const struct zone_node *node,

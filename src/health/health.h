@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The health table that steering reads: one entry per health target (a (target, check)
  * pair, probed once however many services use it). Published as a whole by the health
- * thread and swapped atomically (RCU); query threads only read it, never lock it (DESIGN.md
- * §6). Without a table every member counts as up unless it is forced down in the config. */
+ * thread and swapped atomically (RCU); query threads only read it, never lock it (ARCHITECTURE.md
+ * §4). Without a table every member counts as up unless it is forced down in the config. */
 #ifndef MERIDIAN_HEALTH_HEALTH_H
 #define MERIDIAN_HEALTH_HEALTH_H
 

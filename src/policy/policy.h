@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Traffic steering policies (DESIGN.md §4-5). Built from the config's `services` and the
+/* Traffic steering policies (ARCHITECTURE.md §5). Built from the config's `services` and the
  * compiled GeoIP database on the loader thread into an immutable policy set; the query path
  * calls policy_select(), a pure function of the service, the client (source address or ECS
  * prefix), the health table and one random number: it picks the pool order (nets override ->

@@ -145,7 +145,7 @@ policy_geo_rule(const struct config_service *c, const struct geo_location *loc, 
     return rule;
 }
 
-/* The order for one GeoIP location: DESIGN.md §5 precedence, or distance for nearest. */
+/* The order for one GeoIP location: README "Traffic steering" precedence, or distance for nearest. */
 static uint32_t
 order_for_location(struct policy_service *svc, uint32_t *cap, const struct geo_location *loc)
 {

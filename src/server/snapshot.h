@@ -2,7 +2,7 @@
 /* The snapshot: everything read-mostly that answering needs (config, compiled zones, the
  * GeoIP trees, the steering policies and the dns_view over them), built whole on the main
  * thread at start and on reload, published to the workers with an RCU pointer swap, and
- * freed only after every worker has left its read-side section (DESIGN.md §2). A failed load
+ * freed only after every worker has left its read-side section (ARCHITECTURE.md §4). A failed load
  * leaves the current snapshot serving. */
 #ifndef MERIDIAN_SERVER_SNAPSHOT_H
 #define MERIDIAN_SERVER_SNAPSHOT_H

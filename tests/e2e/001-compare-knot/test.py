@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """e2e 001: meridiand and knotd serve the same zones; every query must get the
-same answer (DESIGN.md §5: "A reference server (knotd) gives the same answers
-on the same zone").
+same answer, or a difference asserted with the RFC text it rests on.
 
 Every reply is compared whole, in every mode (harness.py, Comparing responses):
 id, opcode, rcode, the flags QR AA TC RD RA AD CD, the question exactly as

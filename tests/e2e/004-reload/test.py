@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """e2e 004: SIGHUP reloads zones without losing a query, and a broken zone on
-reload keeps the old data serving (DESIGN.md §8).
+reload keeps the old data serving (ARCHITECTURE.md §4).
 
 While a client thread keeps querying over UDP (bounded in count and time), the
 test swaps the zone file for a new serial, sends SIGHUP, and waits (bounded)

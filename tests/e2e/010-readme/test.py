@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness as h  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(h.E2E_DIR, "..", ".."))
-READMES = ["README.md", "src/anycast/README.md", "geoip/README.md", "deploy/lab/README.md",
-           "tests/bench/README.md"]
+READMES = ["README.md", "ARCHITECTURE.md", "src/anycast/README.md", "geoip/README.md",
+           "deploy/lab/README.md", "tests/bench/README.md"]
 
 
 def read(rel):
