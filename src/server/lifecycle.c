@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/* meridiand's running server, on the main thread: the start in the order of ARCHITECTURE.md
+ * §2 (publish the first snapshot; bind the listen sockets and the control socket while still
+ * root; drop privileges; start the health thread and wait for its first round; start the
+ * control thread and the workers), the signal loop (SIGHUP reloads: a new snapshot is built
+ * here while the workers keep answering from the old one, and any error keeps the old one;
+ * SIGINT/SIGTERM stop), and the stop. `struct server` records each step that succeeded, and
+ * server_stop undoes exactly those in reverse, so a start that fails at any step leaves no
+ * thread running and frees nothing a running thread still uses. Also the workers' query
+ * handler, which answers from the current snapshot under RCU. */
+#include "server/lifecycle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "common/log.h"
+#include "common/notify.h"
+#include "server/privdrop.h"
+
+/* Per-worker random state for weighted choices, one cache line each so workers never share. */
+struct worker_rng {
+    _Alignas(64) uint64_t state;
+};
+
+/* xorshift64*: fast, and plenty for spreading load by weight. */
+static uint64_t
+next_random(struct worker_rng *rng)
+{
+    uint64_t x = rng->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
+static size_t
+handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
+             size_t out_max)
+{
+    struct worker_rng *rngs = ctx;
+    struct dns_client client = {.addr = nq->client,
+                                .tcp = nq->tcp,
+                                .random = next_random(&rngs[worker])};
+    struct dns_result result;
+    rcu_read_lock();
+    const struct snapshot *snap = snapshot_current_get();
+    if (snap->policies) {
+        client.health = rcu_dereference(snap->health);
+        client.now_s = health_now_s();
+    }
+    if (nq->listen_index < snap->cfg->listen_count)
+        client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
+    size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
+    rcu_read_unlock();
+    return n;
+}
+
+static void
+worker_start(void *ctx, unsigned worker)
+{
+    (void)ctx;
+    (void)worker;
+    rcu_register_thread();
+}
+
+static void
+worker_stop(void *ctx, unsigned worker)
+{
+    (void)ctx;
+    (void)worker;
+    rcu_unregister_thread();
+}
+
+/* One seeded random state per worker. */
+static struct worker_rng *
+rngs_new(unsigned workers)
+{
+    /* calloc promises only 16-byte alignment, and each worker's state must have its cache
+     * line to itself (UBSan rightly reports a misaligned one). */
+    struct worker_rng *rngs =
+        aligned_alloc(_Alignof(struct worker_rng), workers * sizeof(*rngs));
+    if (!rngs) {
+        fprintf(stderr, "fatal: out of memory allocating worker state\n");
+        abort();
+    }
+    memset(rngs, 0, workers * sizeof(*rngs));
+    for (unsigned i = 0; i < workers; i++) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        rngs[i].state = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
+                        ((uint64_t)getpid() << 40) ^ (0x9E3779B97F4A7C15ULL * (i + 1));
+    }
+    return rngs;
+}
+
+static double
+elapsed_s(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Starts (first call) or re-targets the health monitor for snap. */
+static int
+health_attach(struct server *srv, struct snapshot *snap, char err[CONFIG_ERR_MAX])
+{
+    if (!srv->monitor)
+        return health_monitor_start(snap->cfg, snap->health_specs, snap->health_count,
+                                    &snap->health, &srv->monitor, err);
+    health_monitor_update(srv->monitor, snap->cfg, snap->health_specs, snap->health_count,
+                          &snap->health);
+    return 0;
+}
+
+/* SIGHUP or `meridianctl reload`: builds a new snapshot while the workers keep answering from
+ * the old one; any error keeps the old one. */
+static void
+reload(struct server *srv)
+{
+    char err[CONFIG_ERR_MAX];
+    struct snapshot *snap;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    (void)snapshot_reload_begin();
+    notify_systemd("RELOADING=1");
+    if (snapshot_load(srv->path, &snap, err) < 0) {
+        log_error("reload failed, still serving the previous data: %s", err);
+        snapshot_record_reload(false, err);
+        control_reload_done(srv->control);
+        notify_systemd("READY=1");
+        return;
+    }
+    log_set_level((enum log_level)snap->cfg->log_level);
+    /* The monitor publishes into the new snapshot from now on, states carried over. A monitor
+     * that cannot start leaves the new snapshot without health: its members count as up. */
+    if (health_attach(srv, snap, err) < 0)
+        log_error("reload: %s", err);
+    control_set_monitor(srv->control, srv->monitor);
+    struct snapshot *old = snapshot_publish(snap);
+    synchronize_rcu(); /* every worker has left the old snapshot */
+    snapshot_free(old);
+    char summary[128];
+    snprintf(summary, sizeof(summary), "%zu zones, %zu records in %.3f s", snap->cfg->zone_count,
+             snap->record_count, elapsed_s(&start));
+    snapshot_record_reload(true, summary);
+    control_reload_done(srv->control);
+    log_info("reloaded: %s (listen addresses, workers, user and group change only on restart)",
+             summary);
+    notify_systemd("READY=1");
+}
+
+/* The first round of health checks, for `startup: wait` services, at most
+ * health.startup_wait. The wait is cut into slices so that SIGTERM/SIGINT stop the start at
+ * once (in-flight probes are then abandoned by server_stop) instead of after the slowest
+ * probe's timeout; a SIGHUP that arrives meanwhile is kept for after the start. Returns
+ * false if a stop signal came. */
+static bool
+wait_first_round(struct server *srv, const struct config *cfg, bool *reload_pending)
+{
+    struct timespec start, poll_now = {0, 0};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint32_t left = 1;
+    /* Bounded: every slice but the last takes 50 ms, up to startup_wait in total. */
+    for (;;) {
+        double waited_ms = elapsed_s(&start) * 1000.0;
+        uint32_t budget = waited_ms >= cfg->startup_wait_ms
+                              ? 0
+                              : (uint32_t)(cfg->startup_wait_ms - waited_ms);
+        left = health_monitor_wait_first_round(srv->monitor, budget < 50 ? budget : 50);
+        int sig = sigtimedwait(srv->sigs, NULL, &poll_now);
+        if (sig == SIGHUP)
+            *reload_pending = true;
+        else if (sig > 0) {
+            log_info("signal %d during start: stopping", sig);
+            return false;
+        }
+        if (left == 0 || budget <= 50)
+            break;
+    }
+    if (left)
+        log_warning("health: %u targets still unknown after %u ms; answering anyway (they "
+                    "count as up until probed)",
+                    left, cfg->startup_wait_ms);
+    return true;
+}
+
+/* Everything that needs root comes first: the listen sockets (port 53) and the control socket
+ * (its directory may be root's). Then the switch to server.user, before any probe, exec
+ * check, state file access or reload runs. */
+static int
+open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+    struct net_handler handler = {
+        .answer = handle_query,
+        .thread_start = worker_start,
+        .thread_stop = worker_stop,
+        .ctx = srv->rngs,
+    };
+    bool drop = privdrop_needed(cfg);
+    int ret = -1;
+    if (net_open(cfg, &handler, &srv->net, err) < 0)
+        goto out;
+    if (cfg->control_socket &&
+        control_open(cfg->control_socket, drop ? cfg->uid : (uid_t)-1,
+                     drop ? cfg->gid : (gid_t)-1, &srv->control, err) < 0)
+        goto out;
+    if (privdrop_apply(cfg, err) < 0 || privdrop_check_state_dir(cfg, err) < 0)
+        goto out;
+    if (cfg->user)
+        log_info("running as user %s (uid %u), group %u", cfg->user, (unsigned)cfg->uid,
+                 (unsigned)cfg->gid);
+    ret = 0;
+out:
+    return ret;
+}
+
+int
+server_start(struct server *srv, struct snapshot *snap, const struct timespec *load_start,
+             char err[CONFIG_ERR_MAX])
+{
+    const struct config *cfg = snap->cfg;
+    bool reload_pending = false;
+    int ret = -1;
+    log_set_level((enum log_level)cfg->log_level);
+    log_info("loaded %zu zones, %zu records in %.3f s", cfg->zone_count, snap->record_count,
+             elapsed_s(load_start));
+    /* liburcu starts its call_rcu thread at the first call_rcu (the health thread frees
+     * replaced tables with it) and aborts the process if it cannot: started here, before any
+     * socket or child exists, so that abort leaves nothing behind. */
+    if (snap->health_count)
+        (void)get_default_call_rcu_data();
+    (void)snapshot_publish(snap);
+    srv->published = true;
+    srv->rngs = rngs_new(cfg->workers);
+    if (open_sockets_and_drop(srv, cfg, err) < 0)
+        goto out;
+    /* Health: probe first, and for `startup: wait` services answer only once the first
+     * round is in (bounded by health.startup_wait). Queries that arrive meanwhile wait in
+     * the socket buffers. */
+    if (snap->health_count) {
+        if (health_attach(srv, snap, err) < 0)
+            goto out;
+        control_set_monitor(srv->control, srv->monitor);
+        if (!wait_first_round(srv, cfg, &reload_pending)) {
+            srv->stop_requested = true;
+            ret = 0;
+            goto out;
+        }
+    }
+    if ((srv->control && control_run(srv->control, err) < 0) || net_run(srv->net, err) < 0)
+        goto out;
+    for (size_t i = 0; i < cfg->listen_count; i++)
+        log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
+    log_info("ready: %u workers", cfg->workers);
+    notify_systemd("READY=1");
+    ret = 0;
+    if (reload_pending)
+        reload(srv);
+out:
+    return ret;
+}
+
+void
+server_serve(struct server *srv)
+{
+    for (;;) {
+        int sig;
+        if (sigwait(srv->sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(srv);
+            continue;
+        }
+        log_info("signal %d: stopping", sig);
+        break;
+    }
+}
+
+void
+server_stop(struct server *srv)
+{
+    notify_systemd("STOPPING=1");
+    /* The workers first (they read the snapshot), then the control thread (it reads the
+     * snapshot and asks the monitor), then the monitor: cancels probes in flight (exec
+     * children are killed), saves the state file and stops writing into the snapshot's
+     * health slot. Only then may the snapshot go. */
+    net_stop(srv->net);
+    srv->net = NULL;
+    control_stop(srv->control);
+    srv->control = NULL;
+    health_monitor_stop(srv->monitor);
+    srv->monitor = NULL;
+    if (srv->published) {
+        synchronize_rcu();
+        snapshot_free(snapshot_publish(NULL));
+        srv->published = false;
+    }
+    free(srv->rngs);
+    srv->rngs = NULL;
+}

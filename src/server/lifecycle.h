@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* meridiand's running server: start, serve, stop (ARCHITECTURE.md §2). Main thread only. */
+#ifndef MERIDIAN_SERVER_LIFECYCLE_H
+#define MERIDIAN_SERVER_LIFECYCLE_H
+#include <signal.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "health/monitor.h"
+#include "net/net.h"
+#include "server/control.h"
+#include "server/snapshot.h"
+
+struct worker_rng;
+
+/* What has been started, so that server_stop undoes exactly that, in reverse order. Fill
+ * path and sigs, zero the rest, before server_start. */
+struct server {
+    const char *path;    /* the config file, read again on every reload */
+    const sigset_t *sigs; /* SIGHUP, SIGINT, SIGTERM: blocked in every thread, taken here */
+    bool published;      /* a snapshot is current (workers and health may read it) */
+    struct worker_rng *rngs;
+    struct net *net; /* listen sockets open; workers running once net_run succeeded */
+    struct control *control;
+    struct health_monitor *monitor;
+    bool stop_requested; /* SIGINT/SIGTERM came during the start */
+};
+
+/* Logs the load (begun at load_start, CLOCK_MONOTONIC) at the config's log level, publishes
+ * snap (always taken over, also on failure), binds the listen sockets and the
+ * control socket, drops privileges, starts the health thread and waits for its first round
+ * where a service asks, then starts the control thread and the workers. 0 when serving or
+ * when a stop signal came during the start (srv->stop_requested); -1 with err. Either
+ * way, server_stop(srv) afterwards. */
+int server_start(struct server *srv, struct snapshot *snap, const struct timespec *load_start,
+                 char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+
+/* Waits for signals until SIGINT or SIGTERM; SIGHUP reloads. */
+void server_serve(struct server *srv);
+
+/* Stops and frees whatever server_start started, in reverse order: the workers, the control
+ * thread, the health thread (so nothing reads the snapshot any more), then the snapshot. */
+void server_stop(struct server *srv);
+
+#endif
