@@ -96,4 +96,15 @@ MUTATIONS = [
      "old": "client->family ? subnet_hash(client, prefix) : 0;",
      "new": "client->family ? subnet_hash(client, client->family == 6 ? 128 : 32) : 0;\n"
             "        (void)prefix;"},
+    {"id": "stop-skips-health",
+     "what": "stopping (also after a failed start) leaves the health thread and its probes "
+             "running",
+     "file": "src/server/lifecycle.c",
+     "old": "    health_monitor_stop(srv->monitor);\n",
+     "new": "    (void)srv->monitor;\n"},
+    {"id": "worker-start-failure-ignored",
+     "what": "a worker thread that cannot start is ignored: the server runs short of workers",
+     "file": "src/server/lifecycle.c",
+     "old": "|| net_run(srv->net, err) < 0)",
+     "new": "|| (net_run(srv->net, err) < 0 && !srv->net))"},
 ]
