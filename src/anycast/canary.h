@@ -13,16 +13,15 @@
 #include <stdint.h>
 
 #include "common/dname.h"
+#include "common/dnswire.h"
 
 #define ANYCAST_CANARY_TEXT_MAX 256 /* TXT expect */
-#define ANYCAST_QUERY_MAX (12 + DNAME_MAX_LEN + 4)
+#define ANYCAST_QUERY_MAX DNSWIRE_QUERY_MAX
 
 struct anycast_canary {
     uint8_t qname[DNAME_MAX_LEN];
     uint16_t qtype;
-    uint8_t expect[DNAME_MAX_LEN + 1]; /* address bytes, wire name, or TXT text */
-    size_t expect_len;
-    char expect_text[ANYCAST_CANARY_TEXT_MAX + 1]; /* for messages */
+    char expect_text[ANYCAST_CANARY_TEXT_MAX + 1]; /* of the type's form (checked) */
 };
 
 /* Validates and stores the canary. `type` NULL means A. 0, or -1 with a message in err. */

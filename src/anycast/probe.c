@@ -20,6 +20,7 @@
 
 #include "anycast/site.h"
 #include "common/alloc.h"
+#include "common/dnswire.h"
 
 #define UDP_BUF 4096
 #define TCP_BUF (2 + 65535)
@@ -192,7 +193,7 @@ on_tcp(struct ev_loop *loop, ev_io *w, int revents)
     }
     pr->in_len += (size_t)n;
     if (pr->in_len >= 2) {
-        size_t want = (size_t)(pr->in[0] << 8 | pr->in[1]);
+        size_t want = dnswire_get16(pr->in);
         if (pr->in_len >= 2 + want)
             judge_dns(pr, pr->in + 2, want, true);
     }
@@ -285,8 +286,7 @@ launch(struct probe *pr)
         return;
     }
     pr->out_len = anycast_canary_query(p->canary, pr->id, pr->out + 2) + 2;
-    pr->out[0] = (uint8_t)((pr->out_len - 2) >> 8);
-    pr->out[1] = (uint8_t)(pr->out_len - 2);
+    dnswire_put16(pr->out, (uint16_t)(pr->out_len - 2)); /* RFC 1035 §4.2.2 length */
     if (connect(pr->fd, (const struct sockaddr *)&pr->svc->addr, pr->svc->addr_len) < 0 &&
         errno != EINPROGRESS) {
         finish(pr, false, "connect: %s", strerror(errno));

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/un.h>
 
 #include "common/alloc.h"
+#include "common/dnswire.h"
 
 #define CHECK_NAME_MAX 63
 #define CHECK_INTERVAL_MIN_MS 100
@@ -29,7 +29,6 @@
 #define STATUS_MAX 599
 #define STARTUP_WAIT_MAX_MS 600000
 #define EXEC_MAX_CONCURRENT 1024
-#define QTYPE_A 1
 
 /* One bit per enum config_check_type, for the keys that only some types take. */
 #define T(type) (1u << (type))
@@ -63,18 +62,10 @@ static const struct {
     {"file", T_FILE},
 };
 
-/* RR types by mnemonic (RFC 1035 §3.2.2, RFC 3596 for AAAA, RFC 2782 for SRV). */
-static const struct {
-    const char *name;
-    uint16_t type;
-} qtypes[] = {
-    {"A", 1},  {"AAAA", 28}, {"TXT", 16}, {"CNAME", 5}, {"MX", 15},
-    {"NS", 2}, {"SOA", 6},   {"SRV", 33}, {"PTR", 12},
-};
-
-/* RFC 1035 §4.1.1: the rcode is the index. */
-static const char *const rcode_names[] = {"NOERROR",  "FORMERR", "SERVFAIL",
-                                          "NXDOMAIN", "NOTIMP",  "REFUSED"};
+/* The qtypes a dns check names by mnemonic; any other is TYPEnnn. */
+static const uint16_t check_qtypes[] = {DNS_TYPE_A,     DNS_TYPE_AAAA, DNS_TYPE_TXT,
+                                        DNS_TYPE_CNAME, DNS_TYPE_MX,   DNS_TYPE_NS,
+                                        DNS_TYPE_SOA,   DNS_TYPE_SRV,  DNS_TYPE_PTR};
 
 static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "OPTIONS"};
 
@@ -197,38 +188,31 @@ static int
 parse_qtype(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
     struct config_check *c = target;
-    const char *s = cfg_scalar(value);
-    uint64_t v;
+    size_t n = sizeof(check_qtypes) / sizeof(check_qtypes[0]);
+    int type = dnswire_type_from_text(cfg_scalar(value), check_qtypes, n, true);
+    char list[128];
 
     (void)key;
-    for (size_t i = 0; s && i < sizeof(qtypes) / sizeof(qtypes[0]); i++) {
-        if (strcasecmp(s, qtypes[i].name) == 0) {
-            c->qtype = qtypes[i].type;
-            return 0;
-        }
-    }
-    if (s && strncasecmp(s, "TYPE", 4) == 0 && cfg_parse_uint(s + 4, UINT16_MAX, &v) == 0 &&
-        v > 0) {
-        c->qtype = (uint16_t)v;
+    if (type > 0) {
+        c->qtype = (uint16_t)type;
         return 0;
     }
-    return cfg_error(ctx, value,
-                     "qtype: expected A, AAAA, TXT, CNAME, MX, NS, SOA, SRV, PTR or TYPEnnn "
-                     "(1..65535)");
+    dnswire_type_list(check_qtypes, n, true, list, sizeof(list));
+    return cfg_error(ctx, value, "qtype: expected %s", list);
 }
 
+/* A dns check asks a QUERY, so only the rcodes RFC 1035 §4.1.1 defines for it are
+ * expected (0..5). */
 static int
 parse_expect_rcode(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
     struct config_check *c = target;
-    const char *s = cfg_scalar(value);
+    int rcode = dnswire_rcode_from_text(cfg_scalar(value), DNS_RCODE_REFUSED);
 
     (void)key;
-    for (size_t i = 0; s && i < sizeof(rcode_names) / sizeof(rcode_names[0]); i++) {
-        if (strcasecmp(s, rcode_names[i]) == 0) {
-            c->expect_rcode = (uint8_t)i;
-            return 0;
-        }
+    if (rcode >= 0) {
+        c->expect_rcode = (uint8_t)rcode;
+        return 0;
     }
     return cfg_error(ctx, value,
                      "expect_rcode: expected NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP or "
@@ -414,7 +398,7 @@ finish_check(struct cfg_ctx *ctx, yaml_node_t *map, const char *section, struct 
         if (c->port == 0)
             c->port = 53;
         if (c->qtype == 0)
-            c->qtype = QTYPE_A;
+            c->qtype = DNS_TYPE_A;
         missing = c->qname ? NULL : "qname";
         break;
     case CONFIG_CHECK_EXEC:

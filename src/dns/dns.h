@@ -11,24 +11,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/dnswire.h"
 #include "health/health.h"
 #include "policy/policy.h"
 #include "zone/zone.h"
 
-#define DNS_HEADER_LEN 12
 #define DNS_UDP_DEFAULT_LIMIT 512  /* RFC 1035 §4.2.1, queries without EDNS */
 #define DNS_EDNS_DEFAULT_SIZE 1232 /* DNS flag day 2020: avoids IP fragmentation */
-
-enum dns_rcode {
-    DNS_RCODE_NOERROR = 0,
-    DNS_RCODE_FORMERR = 1,
-    DNS_RCODE_SERVFAIL = 2,
-    DNS_RCODE_NXDOMAIN = 3,
-    DNS_RCODE_NOTIMP = 4,
-    DNS_RCODE_REFUSED = 5,
-    DNS_RCODE_YXDOMAIN = 6,
-    DNS_RCODE_BADVERS = 16, /* RFC 6891 §6.1.3, extended */
-};
 
 /* Everything dns_answer reads besides the query: part of the server's snapshot. */
 struct dns_view {

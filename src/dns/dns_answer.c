@@ -35,13 +35,6 @@ struct answer {
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
                     const uint8_t *lname, int hops);
 
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 /* A required RRset did not fit: RFC 2181 §9 sets TC; nothing after it is added. */
 static bool
 truncated(const struct answer *a)
@@ -235,8 +228,7 @@ add_policy_rrset(struct answer *a, const uint8_t *owner, const struct policy_ser
                                 : (m->family == 4 ? 4u : 16u);
         if (pos + 2 + len > sizeof(rdata))
             break;
-        rdata[pos] = (uint8_t)(len >> 8);
-        rdata[pos + 1] = (uint8_t)len;
+        dnswire_put16(rdata + pos, (uint16_t)len);
         memcpy(rdata + pos + 2, svc->cname ? m->target : m->addr, len);
         pos += 2 + len;
     }
@@ -316,7 +308,7 @@ answer_dname(struct answer *a, const struct zone *zone, const struct zone_node *
     int name_len = dname_wire_length(lname, DNAME_MAX_LEN);
     int prefix_len = name_len - node->name_len;
     const uint8_t *target = dname->rdata + 2;
-    int target_len = dname_wire_length(target, (size_t)(dname->rdata[0] << 8 | dname->rdata[1]));
+    int target_len = dname_wire_length(target, dnswire_get16(dname->rdata));
     if (target_len < 0)
         return;
     if (prefix_len + target_len > DNAME_MAX_LEN) {
@@ -478,9 +470,9 @@ put_ecs(const struct answer *a, uint8_t *p)
     unsigned max = q->ecs_family == 1 ? 32 : 128;
     if (scope > max)
         scope = max;
-    put16(p, DNS_OPT_ECS);
-    put16(p + 2, (uint16_t)(4 + bytes));
-    put16(p + 4, q->ecs_family);
+    dnswire_put16(p, DNS_OPT_ECS);
+    dnswire_put16(p + 2, (uint16_t)(4 + bytes));
+    dnswire_put16(p + 4, q->ecs_family);
     p[6] = q->ecs_source;
     p[7] = (uint8_t)scope;
     memcpy(p + 8, q->ecs_addr, bytes);
@@ -511,16 +503,16 @@ put_opt(const struct answer *a, uint8_t *out, size_t pos)
     uint16_t rdlen = (uint16_t)(opt_length(v, a->q, a->client) - 11);
     uint8_t *p = out + pos;
     p[0] = 0; /* root owner */
-    put16(p + 1, DNS_TYPE_OPT);
-    put16(p + 3, v->udp_max_size);
+    dnswire_put16(p + 1, DNS_TYPE_OPT);
+    dnswire_put16(p + 3, v->udp_max_size);
     p[5] = (uint8_t)(a->rcode >> 4);
     p[6] = 0; /* version 0 */
-    put16(p + 7, a->q->edns_do ? 0x8000 : 0);
-    put16(p + 9, rdlen);
+    dnswire_put16(p + 7, a->q->edns_do ? 0x8000 : 0);
+    dnswire_put16(p + 9, rdlen);
     size_t at = 11;
     if (nsid) {
-        put16(p + at, DNS_OPT_NSID);
-        put16(p + at + 2, v->nsid_len);
+        dnswire_put16(p + at, DNS_OPT_NSID);
+        dnswire_put16(p + at + 2, v->nsid_len);
         memcpy(p + at + 4, v->nsid, v->nsid_len);
         at += 4u + v->nsid_len;
     }
@@ -569,8 +561,8 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     if (rc == DNS_RCODE_NOERROR)
         answer_query(&a);
 
-    put16(out, q.id);
-    put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));
+    dnswire_put16(out, q.id);
+    dnswire_put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));
     if (q.edns)
         a.w.count[DNS_SECTION_AR]++;
     dns_writer_finish(&a.w);

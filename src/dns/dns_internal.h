@@ -3,42 +3,8 @@
 #ifndef MERIDIAN_DNS_DNS_INTERNAL_H
 #define MERIDIAN_DNS_DNS_INTERNAL_H
 
+#include "common/dnswire.h"
 #include "dns/dns.h"
-
-enum {
-    DNS_TYPE_A = 1,
-    DNS_TYPE_NS = 2,
-    DNS_TYPE_CNAME = 5,
-    DNS_TYPE_SOA = 6,
-    DNS_TYPE_PTR = 12,
-    DNS_TYPE_MX = 15,
-    DNS_TYPE_TXT = 16,
-    DNS_TYPE_AAAA = 28,
-    DNS_TYPE_SRV = 33,
-    DNS_TYPE_DNAME = 39,
-    DNS_TYPE_OPT = 41,
-    DNS_TYPE_DS = 43,
-    DNS_TYPE_RRSIG = 46,
-    DNS_TYPE_TKEY = 249,
-    DNS_TYPE_TSIG = 250,
-    DNS_TYPE_IXFR = 251,
-    DNS_TYPE_AXFR = 252,
-    DNS_TYPE_MAILB = 253,
-    DNS_TYPE_MAILA = 254,
-    DNS_TYPE_ANY = 255,
-};
-
-enum { DNS_CLASS_IN = 1, DNS_CLASS_CH = 3 };
-enum { DNS_OPT_NSID = 3, DNS_OPT_ECS = 8 };
-
-/* Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1, RFC 4035 §3.2). */
-enum {
-    DNS_FLAG_QR = 0x8000,
-    DNS_FLAG_AA = 0x0400,
-    DNS_FLAG_TC = 0x0200,
-    DNS_FLAG_RD = 0x0100,
-    DNS_FLAG_CD = 0x0010,
-};
 
 struct dns_query {
     uint16_t id;

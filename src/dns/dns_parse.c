@@ -7,12 +7,6 @@
 
 #include "dns/dns_internal.h"
 
-static inline uint16_t
-get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Validates the question name (uncompressed: RFC 1035 §4.1.4 pointers can only point back,
  * and nothing precedes it) and copies it lowercased in the same pass. Returns its length or
  * -1. */
@@ -74,7 +68,7 @@ parse_ecs(const uint8_t *p, size_t len, struct dns_query *q)
 {
     if (q->ecs || len < 4)
         return false;
-    uint16_t family = get16(p);
+    uint16_t family = dnswire_get16(p);
     uint8_t source = p[2], scope = p[3];
     size_t max_bits = family == 1 ? 32 : family == 2 ? 128 : 0;
     if (max_bits == 0 || source > max_bits || scope != 0)
@@ -106,21 +100,21 @@ parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, bool ecs_
         q->edns = false;
         return DNS_RCODE_FORMERR;
     }
-    size_t rdlen = get16(pkt + pos + 8);
+    size_t rdlen = dnswire_get16(pkt + pos + 8);
     size_t opt = pos + 10, end = opt + rdlen;
     if (end > len)
         return DNS_RCODE_FORMERR;
     for (size_t o = opt; o < end;) {
-        if (o + 4 > end || o + 4 + get16(pkt + o + 2) > end)
+        if (o + 4 > end || o + 4 + dnswire_get16(pkt + o + 2) > end)
             return DNS_RCODE_FORMERR;
-        o += 4u + get16(pkt + o + 2);
+        o += 4u + dnswire_get16(pkt + o + 2);
     }
     q->edns = true;
-    q->edns_udp_size = get16(pkt + pos + 2);
+    q->edns_udp_size = dnswire_get16(pkt + pos + 2);
     q->edns_version = pkt[pos + 5];
     q->edns_do = (pkt[pos + 6] & 0x80) != 0;
     while (opt < end) {
-        uint16_t code = get16(pkt + opt), olen = get16(pkt + opt + 2);
+        uint16_t code = dnswire_get16(pkt + opt), olen = dnswire_get16(pkt + opt + 2);
         if (code == DNS_OPT_NSID)
             q->nsid_requested = true; /* RFC 5001 §2.1: the query's payload is ignored */
         /* A listener that ignores ECS treats the option as any unknown option (RFC 6891
@@ -142,7 +136,7 @@ skip_rr(const uint8_t *pkt, size_t len, size_t pos, size_t *fixed)
         return -1;
     size_t rr = (size_t)name_end;
     *fixed = rr;
-    size_t end = rr + 10 + get16(pkt + rr + 8);
+    size_t end = rr + 10 + dnswire_get16(pkt + rr + 8);
     return end <= len ? (long)end : -1;
 }
 
@@ -157,8 +151,8 @@ parse_question(const uint8_t *pkt, size_t len, struct dns_query *q)
     q->qname = pkt + DNS_HEADER_LEN;
     q->qname_len = qlen;
     size_t pos = DNS_HEADER_LEN + (size_t)qlen;
-    q->qtype = get16(pkt + pos);
-    q->qclass = get16(pkt + pos + 2);
+    q->qtype = dnswire_get16(pkt + pos);
+    q->qclass = dnswire_get16(pkt + pos + 2);
     return (long)(pos + 4);
 }
 
@@ -174,13 +168,13 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
     memset(q, 0, offsetof(struct dns_query, lname));
     if (len < DNS_HEADER_LEN)
         return -1;
-    q->id = get16(pkt);
-    q->flags = get16(pkt + 2);
+    q->id = dnswire_get16(pkt);
+    q->flags = dnswire_get16(pkt + 2);
     if (q->flags & DNS_FLAG_QR)
         return -1; /* never answer a response: that is how reflection loops start */
     q->opcode = (uint8_t)((q->flags >> 11) & 0xF);
-    uint16_t qdcount = get16(pkt + 4), ancount = get16(pkt + 6), nscount = get16(pkt + 8),
-             arcount = get16(pkt + 10);
+    uint16_t qdcount = dnswire_get16(pkt + 4), ancount = dnswire_get16(pkt + 6),
+             nscount = dnswire_get16(pkt + 8), arcount = dnswire_get16(pkt + 10);
 
     size_t pos = DNS_HEADER_LEN;
     if (qdcount > 0) {
@@ -213,7 +207,7 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
             q->edns = false; /* records cannot be delimited: no OPT we could trust */
             return DNS_RCODE_FORMERR;
         }
-        if (get16(pkt + rr) == DNS_TYPE_OPT) {
+        if (dnswire_get16(pkt + rr) == DNS_TYPE_OPT) {
             int rc = parse_opt(pkt, len, rr, rr - pos, ecs_ignore, q);
             if (rc)
                 return rc;

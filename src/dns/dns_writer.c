@@ -9,13 +9,6 @@
 
 #include "dns/dns_internal.h"
 
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 static inline uint8_t
 lower(uint8_t c)
 {
@@ -99,7 +92,7 @@ put_name(struct dns_writer *w, const uint8_t *name)
     memcpy(w->buf + w->pos, name, prefix_len);
     w->pos += prefix_len;
     if (match) {
-        put16(w->buf + w->pos, (uint16_t)(0xC000 | match));
+        dnswire_put16(w->buf + w->pos, (uint16_t)(0xC000 | match));
         w->pos += 2;
     } else {
         w->buf[w->pos++] = 0;
@@ -112,8 +105,8 @@ dns_writer_question(struct dns_writer *w, const uint8_t *qname, uint16_t qtype, 
 {
     if (put_name(w, qname) < 0 || w->pos + 4 > w->limit)
         return -1;
-    put16(w->buf + w->pos, qtype);
-    put16(w->buf + w->pos + 2, qclass);
+    dnswire_put16(w->buf + w->pos, qtype);
+    dnswire_put16(w->buf + w->pos + 2, qclass);
     w->pos += 4;
     w->count[DNS_SECTION_QD] = 1;
     return 0;
@@ -126,10 +119,9 @@ put_fixed(struct dns_writer *w, uint16_t type, uint16_t rclass, uint32_t ttl)
     if (w->pos + 10 > w->limit)
         return 0;
     uint8_t *p = w->buf + w->pos;
-    put16(p, type);
-    put16(p + 2, rclass);
-    put16(p + 4, (uint16_t)(ttl >> 16));
-    put16(p + 6, (uint16_t)ttl);
+    dnswire_put16(p, type);
+    dnswire_put16(p + 2, rclass);
+    dnswire_put32(p + 4, ttl);
     w->pos += 10;
     return w->pos - 2;
 }
@@ -195,7 +187,7 @@ put_rr(struct dns_writer *w, const uint8_t *owner, uint16_t type, uint16_t rclas
     size_t len_at = put_fixed(w, type, rclass, ttl);
     if (!len_at || put_rdata(w, type, rd, rdlen) < 0)
         return -1;
-    put16(w->buf + len_at, (uint16_t)(w->pos - len_at - 2));
+    dnswire_put16(w->buf + len_at, (uint16_t)(w->pos - len_at - 2));
     return 0;
 }
 
@@ -222,7 +214,7 @@ dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *
     int comp = w->comp_count;
     const uint8_t *p = set->rdata;
     for (uint16_t i = 0; i < set->count; i++) {
-        uint16_t rdlen = (uint16_t)(p[0] << 8 | p[1]);
+        uint16_t rdlen = dnswire_get16(p);
         if (put_rr(w, owner, set->type, DNS_CLASS_IN, set->ttl, p + 2, rdlen) < 0) {
             w->pos = pos;
             w->comp_count = comp;
@@ -256,5 +248,5 @@ void
 dns_writer_finish(struct dns_writer *w)
 {
     for (int s = 0; s < 4; s++)
-        put16(w->buf + 4 + 2 * s, w->count[s]);
+        dnswire_put16(w->buf + 4 + 2 * s, w->count[s]);
 }

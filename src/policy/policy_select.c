@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/dnswire.h"
 #include "policy/policy.h"
 
 /* Failing open overrides what probes say, never what an operator decided: members forced
@@ -149,7 +150,7 @@ select_answer(const struct policy_service *svc, const struct policy_client *clie
               uint32_t now_s, struct policy_answer *out)
 {
     const struct config_service *c = svc->cfg;
-    int family = svc->cname ? 0 : qtype == 28 ? 6 : 4;
+    int family = svc->cname ? 0 : qtype == DNS_TYPE_AAAA ? 6 : 4;
     out->count = 0;
     out->ttl_s = svc->ttl_s;
     out->scope = 0;

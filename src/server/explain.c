@@ -9,99 +9,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-static const struct {
-    const char *name;
-    uint16_t type;
-} type_names[] = {{"A", 1},     {"NS", 2},    {"CNAME", 5},  {"SOA", 6},  {"PTR", 12},
-                  {"MX", 15},   {"TXT", 16},  {"AAAA", 28},  {"SRV", 33}, {"DNAME", 39},
-                  {"DS", 43},   {"SVCB", 64}, {"HTTPS", 65}, {"CAA", 257}, {"ANY", 255}};
+#include "common/dnswire.h"
 
-static int
-parse_type(const char *text)
-{
-    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-        if (strcasecmp(text, type_names[i].name) == 0)
-            return type_names[i].type;
-    if (strncasecmp(text, "TYPE", 4) == 0) {
-        char *end;
-        long v = strtol(text + 4, &end, 10);
-        if (*end == '\0' && v > 0 && v < 65536)
-            return (int)v;
-    }
-    return -1;
-}
-
-static const char *
-type_name(uint16_t type, char buf[16])
-{
-    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-        if (type_names[i].type == type)
-            return type_names[i].name;
-    snprintf(buf, 16, "TYPE%u", type);
-    return buf;
-}
-
-/* Reads a possibly compressed name at *pos as text; advances *pos past it. */
-static int
-read_name(const uint8_t *msg, size_t len, size_t *pos, char *text, size_t text_size)
-{
-    uint8_t wire[DNAME_MAX_LEN];
-    if (dname_read_compressed(msg, len, pos, wire) < 0)
-        return -1;
-    dname_to_text(wire, text, text_size);
-    return 0;
-}
-
+/* The answer, authority and additional records, one a line, with the ECS scope of the OPT
+ * record (RFC 7871 §6). */
 static void
 print_answer(const uint8_t *msg, size_t len, FILE *out)
 {
-    static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                         "NOTIMP",  "REFUSED", "YXDOMAIN"};
-    int rcode = msg[3] & 0xF;
-    fprintf(out, "response: %s%s%s, %u answer records\n", rcode < 7 ? rcodes[rcode] : "?",
-            msg[2] & 0x04 ? ", aa" : "", msg[2] & 0x02 ? ", tc" : "",
-            (unsigned)(msg[6] << 8 | msg[7]));
+    const char *rcode = dnswire_rcode_name(dnswire_rcode(msg));
+    uint16_t flags = dnswire_flags(msg);
+    fprintf(out, "response: %s%s%s, %u answer records\n", rcode ? rcode : "?",
+            flags & DNS_FLAG_AA ? ", aa" : "", flags & DNS_FLAG_TC ? ", tc" : "",
+            dnswire_count(msg, DNS_OFF_ANCOUNT));
     size_t pos = DNS_HEADER_LEN;
-    char name[DNAME_TEXT_MAX], rdata[DNAME_TEXT_MAX], tbuf[16];
-    if (read_name(msg, len, &pos, name, sizeof(name)) < 0)
+    char name[DNAME_TEXT_MAX], rdata[DNAME_TEXT_MAX], tbuf[DNSWIRE_TYPE_TEXT_MAX];
+    uint8_t qname[DNAME_MAX_LEN];
+    if (dname_read_compressed(msg, len, &pos, qname) < 0)
         return;
     pos += 4;
-    unsigned count = (unsigned)(msg[6] << 8 | msg[7]) + (unsigned)(msg[8] << 8 | msg[9]) +
-                     (unsigned)(msg[10] << 8 | msg[11]);
+    unsigned count = (unsigned)dnswire_count(msg, DNS_OFF_ANCOUNT) +
+                     dnswire_count(msg, DNS_OFF_NSCOUNT) + dnswire_count(msg, DNS_OFF_ARCOUNT);
     for (unsigned i = 0; i < count; i++) {
-        if (read_name(msg, len, &pos, name, sizeof(name)) < 0 || pos + 10 > len)
+        struct dnswire_rr rr;
+        if (dnswire_rr_read(msg, len, &pos, &rr) < 0)
             return;
-        uint16_t type = (uint16_t)(msg[pos] << 8 | msg[pos + 1]);
-        uint32_t ttl = (uint32_t)msg[pos + 4] << 24 | (uint32_t)msg[pos + 5] << 16 |
-                       (uint32_t)msg[pos + 6] << 8 | msg[pos + 7];
-        size_t rdlen = (size_t)(msg[pos + 8] << 8 | msg[pos + 9]);
-        size_t rd = pos + 10;
-        if (rd + rdlen > len)
-            return;
-        if (type == 41) { /* OPT: show the ECS scope */
-            for (size_t o = rd; o + 4 <= rd + rdlen;) {
-                uint16_t code = (uint16_t)(msg[o] << 8 | msg[o + 1]);
-                uint16_t olen = (uint16_t)(msg[o + 2] << 8 | msg[o + 3]);
-                if (code == 8 && olen >= 4)
+        if (rr.type == DNS_TYPE_OPT) {
+            size_t end = rr.rdpos + rr.rdlen;
+            for (size_t o = rr.rdpos; o + 4 <= end;) {
+                uint16_t code = dnswire_get16(msg + o), olen = dnswire_get16(msg + o + 2);
+                if (code == DNS_OPT_ECS && olen >= 4)
                     fprintf(out, "ecs: source /%u, scope /%u\n", msg[o + 6], msg[o + 7]);
                 o += 4u + olen;
             }
         } else {
-            size_t rp = rd;
-            if (type == 1 && rdlen == 4)
-                inet_ntop(AF_INET, msg + rd, rdata, sizeof(rdata));
-            else if (type == 28 && rdlen == 16)
-                inet_ntop(AF_INET6, msg + rd, rdata, sizeof(rdata));
-            else if ((type == 5 || type == 2 || type == 12 || type == 39) &&
-                     read_name(msg, len, &rp, rdata, sizeof(rdata)) == 0)
-                ;
-            else
-                snprintf(rdata, sizeof(rdata), "(%zu bytes)", rdlen);
-            fprintf(out, "  %s %u %s %s\n", name, ttl, type_name(type, tbuf), rdata);
+            dname_to_text(rr.owner, name, sizeof(name));
+            dnswire_rdata_text(msg, len, &rr, rdata, sizeof(rdata));
+            fprintf(out, "  %s %u %s %s\n", name, rr.ttl, dnswire_type_text(rr.type, tbuf), rdata);
         }
-        pos = rd + rdlen;
     }
 }
 
@@ -140,45 +85,37 @@ parse_client(const char *text, struct sockaddr_storage *ss, int *prefix)
     return 0;
 }
 
-/* A query for qname/qtype with EDNS and, when prefix >= 0, an ECS option. */
+/* A query for qname/qtype with EDNS (RFC 6891 §6.1.2: OPT with our UDP size) and, when
+ * prefix >= 0, an ECS option (RFC 7871 §6) with the address cut to the prefix. */
 static size_t
 build_query(const uint8_t *qname, int qname_len, uint16_t qtype,
             const struct sockaddr_storage *ss, int prefix, uint8_t *buf)
 {
-    static const uint8_t header[] = {0x4d, 0x51, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 1};
-    size_t pos = sizeof(header);
-    memcpy(buf, header, sizeof(header));
-    memcpy(buf + pos, qname, (size_t)qname_len);
-    pos += (size_t)qname_len;
-    buf[pos++] = (uint8_t)(qtype >> 8);
-    buf[pos++] = (uint8_t)qtype;
-    buf[pos++] = 0;
-    buf[pos++] = 1; /* class IN */
+    size_t pos = dnswire_query(buf, 0x4d51, 0, qname, (size_t)qname_len, qtype, DNS_CLASS_IN);
+    dnswire_put16(buf + DNS_OFF_ARCOUNT, 1);
     size_t opt = pos;
-    static const uint8_t opt_head[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
-    memcpy(buf + pos, opt_head, sizeof(opt_head));
-    pos += sizeof(opt_head);
+    buf[pos] = 0; /* root owner */
+    dnswire_put16(buf + pos + 1, DNS_TYPE_OPT);
+    dnswire_put16(buf + pos + 3, DNS_EDNS_DEFAULT_SIZE);
+    dnswire_put32(buf + pos + 5, 0);
+    pos += 11;
     if (prefix >= 0) {
         bool v4 = ss->ss_family == AF_INET;
         const uint8_t *addr = v4 ? (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr
                                  : (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
         size_t bytes = ((size_t)prefix + 7) / 8;
-        buf[pos++] = 0;
-        buf[pos++] = 8;
-        buf[pos++] = 0;
-        buf[pos++] = (uint8_t)(4 + bytes);
-        buf[pos++] = 0;
-        buf[pos++] = v4 ? 1 : 2;
-        buf[pos++] = (uint8_t)prefix;
-        buf[pos++] = 0;
+        dnswire_put16(buf + pos, DNS_OPT_ECS);
+        dnswire_put16(buf + pos + 2, (uint16_t)(4 + bytes));
+        dnswire_put16(buf + pos + 4, v4 ? 1 : 2);
+        buf[pos + 6] = (uint8_t)prefix;
+        buf[pos + 7] = 0;
+        pos += 8;
         memcpy(buf + pos, addr, bytes);
         if (prefix % 8)
             buf[pos + bytes - 1] &= (uint8_t)(0xFF << (8 - prefix % 8));
         pos += bytes;
     }
-    size_t rdlen = pos - opt - sizeof(opt_head);
-    buf[opt + 9] = (uint8_t)(rdlen >> 8);
-    buf[opt + 10] = (uint8_t)rdlen;
+    dnswire_put16(buf + opt + 9, (uint16_t)(pos - opt - 11));
     return pos;
 }
 
@@ -190,7 +127,7 @@ explain_query(const struct snapshot *snap, const struct health_table *health,
     struct sockaddr_storage ss;
     int prefix;
     uint8_t qname[DNAME_MAX_LEN], lname[DNAME_MAX_LEN];
-    int qtype = parse_type(qtype_text);
+    int qtype = dnswire_type_from_text(qtype_text, NULL, 0, true);
     int qname_len = dname_from_text(qname_text, qname);
     if (parse_client(client, &ss, &prefix) < 0) {
         snprintf(err, err_size,
@@ -204,10 +141,9 @@ explain_query(const struct snapshot *snap, const struct health_table *health,
         return -1;
     }
     if (qtype < 0) {
-        snprintf(err, err_size,
-                 "qtype '%.40s': unknown; expected A, AAAA, NS, CNAME, SOA, PTR, MX, TXT, SRV, "
-                 "DNAME, DS, SVCB, HTTPS, CAA, ANY or TYPEnnn (1..65535)",
-                 qtype_text);
+        char list[256];
+        dnswire_type_list(NULL, 0, true, list, sizeof(list));
+        snprintf(err, err_size, "qtype '%.40s': unknown; expected %s", qtype_text, list);
         return -1;
     }
     dname_lower_copy(lname, qname);

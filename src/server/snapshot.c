@@ -13,6 +13,7 @@
 #include <urcu.h>
 
 #include "common/alloc.h"
+#include "common/dnswire.h"
 #include "common/log.h"
 
 static struct snapshot *current; /* RCU-protected */
@@ -238,7 +239,7 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
                      why);
             goto out;
         }
-        if (zone_node_rrset(node, 1) || zone_node_rrset(node, 28))
+        if (zone_node_rrset(node, DNS_TYPE_A) || zone_node_rrset(node, DNS_TYPE_AAAA))
             log_warning("%s:%d: service %s overrides the A/AAAA records of its zone", cfg->path,
                         cs->line, cs->name);
     }

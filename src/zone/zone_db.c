@@ -12,23 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dnswire.h"
 #include "common/log.h"
 #include "zone/zone_internal.h"
-
-enum {
-    TYPE_A = 1,
-    TYPE_NS = 2,
-    TYPE_CNAME = 5,
-    TYPE_SOA = 6,
-    TYPE_MX = 15,
-    TYPE_AAAA = 28,
-    TYPE_SRV = 33,
-    TYPE_DNAME = 39,
-    TYPE_SVCB = 64,
-    TYPE_HTTPS = 65,
-    TYPE_RRSIG = 46,
-    TYPE_NSEC = 47,
-};
 
 uint32_t
 zone_name_hash(const uint8_t *lname, int len)
@@ -44,14 +30,14 @@ int
 zone_target_offset(uint16_t type)
 {
     switch (type) {
-    case TYPE_NS:
+    case DNS_TYPE_NS:
         return 0;
-    case TYPE_MX:
+    case DNS_TYPE_MX:
         return 2; /* RFC 1035 §3.3.9: PREFERENCE, EXCHANGE */
-    case TYPE_SRV:
+    case DNS_TYPE_SRV:
         return 6; /* RFC 2782: priority, weight, port, target */
-    case TYPE_SVCB:
-    case TYPE_HTTPS:
+    case DNS_TYPE_SVCB:
+    case DNS_TYPE_HTTPS:
         return 2; /* RFC 9460 §2.2: SvcPriority, TargetName; §4.1 asks for its addresses */
     default:
         return -1;
@@ -197,8 +183,7 @@ build_rrset(struct zone *zone, struct zone_rrset *set, const struct zone_record 
             log_warning("%s:%d: TTL %u differs from the RRset's TTL %u; using %u", zone->file,
                         recs[i].line, recs[i].ttl, set->ttl, set->ttl);
         }
-        p[0] = (uint8_t)(recs[i].rdlen >> 8);
-        p[1] = (uint8_t)recs[i].rdlen;
+        dnswire_put16(p, recs[i].rdlen);
         memcpy(p + 2, recs[i].rdata, recs[i].rdlen);
         p += 2u + recs[i].rdlen;
     }
@@ -214,17 +199,17 @@ build_node(struct zone *zone, struct zone_node *node, const struct zone_record *
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || recs[i].type != recs[i - 1].type)
             types++;
-        if (recs[i].type == TYPE_CNAME) {
+        if (recs[i].type == DNS_TYPE_CNAME) {
             if (cname) {
                 zone_error(err, zone->file, recs[i].line, "more than one CNAME at this name");
                 return -1;
             }
             cname = &recs[i];
-        } else if (recs[i].type != TYPE_RRSIG && recs[i].type != TYPE_NSEC) {
+        } else if (recs[i].type != DNS_TYPE_RRSIG && recs[i].type != DNS_TYPE_NSEC) {
             if (!other || recs[i].line < other->line)
                 other = &recs[i];
         }
-        if (recs[i].type == TYPE_SOA && !(node->flags & ZONE_NODE_APEX)) {
+        if (recs[i].type == DNS_TYPE_SOA && !(node->flags & ZONE_NODE_APEX)) {
             zone_error(err, zone->file, recs[i].line, "SOA record outside the zone apex");
             return -1;
         }
@@ -247,9 +232,9 @@ build_node(struct zone *zone, struct zone_node *node, const struct zone_record *
     node->rrset_count = (uint16_t)types;
     if (cname)
         node->flags |= ZONE_NODE_CNAME;
-    if (zone_node_rrset(node, TYPE_DNAME))
+    if (zone_node_rrset(node, DNS_TYPE_DNAME))
         node->flags |= ZONE_NODE_DNAME;
-    if (zone_node_rrset(node, TYPE_NS) && !(node->flags & ZONE_NODE_APEX))
+    if (zone_node_rrset(node, DNS_TYPE_NS) && !(node->flags & ZONE_NODE_APEX))
         node->flags |= ZONE_NODE_DELEGATION;
     return 0;
 }
@@ -314,7 +299,7 @@ link_targets(struct zone *zone)
             uint32_t *targets = arena_alloc(&zone->arena, set->count * sizeof(*targets), 4);
             const uint8_t *p = set->rdata;
             for (uint16_t r = 0; r < set->count; r++) {
-                uint16_t rdlen = (uint16_t)(p[0] << 8 | p[1]);
+                uint16_t rdlen = dnswire_get16(p);
                 uint8_t lname[DNAME_MAX_LEN];
                 targets[r] = ZONE_NONE;
                 if (rdlen > off && dname_wire_length(p + 2 + off, (size_t)(rdlen - off)) > 0) {
@@ -337,7 +322,7 @@ check_glue(struct zone *zone, const struct zone_record *recs, size_t count, char
 {
     for (size_t i = 0; i < count; i++) {
         const struct zone_record *r = &recs[i];
-        if (r->type != TYPE_NS || dname_equal(r->owner, zone->origin))
+        if (r->type != DNS_TYPE_NS || dname_equal(r->owner, zone->origin))
             continue;
         if (dname_wire_length(r->rdata, r->rdlen) < 0)
             continue;
@@ -346,7 +331,7 @@ check_glue(struct zone *zone, const struct zone_record *recs, size_t count, char
         if (!dname_is_subdomain(target, r->owner))
             continue;
         const struct zone_node *t = zone_lookup(zone, target, len);
-        if (!t || (!zone_node_rrset(t, TYPE_A) && !zone_node_rrset(t, 28))) {
+        if (!t || (!zone_node_rrset(t, DNS_TYPE_A) && !zone_node_rrset(t, DNS_TYPE_AAAA))) {
             char text[DNAME_TEXT_MAX];
             dname_to_text(target, text, sizeof(text));
             zone_error(err, zone->file, r->line, "missing glue: name server %s has no A/AAAA record",
@@ -362,15 +347,14 @@ read_soa(struct zone *zone)
 {
     const struct zone_rrset *soa = zone->soa;
     const uint8_t *rd = soa->rdata + 2;
-    uint16_t rdlen = (uint16_t)(soa->rdata[0] << 8 | soa->rdata[1]);
+    uint16_t rdlen = dnswire_get16(soa->rdata);
     int mname = dname_wire_length(rd, rdlen);
     int rname = mname < 0 ? -1 : dname_wire_length(rd + mname, (size_t)(rdlen - mname));
     if (rname < 0 || (size_t)(mname + rname + 20) > rdlen)
         return; /* ldns validated the SOA syntax; this is unreachable in practice */
     const uint8_t *f = rd + mname + rname;
-    zone->serial = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 | f[3];
-    uint32_t minimum =
-        (uint32_t)f[16] << 24 | (uint32_t)f[17] << 16 | (uint32_t)f[18] << 8 | f[19];
+    zone->serial = dnswire_get32(f);
+    uint32_t minimum = dnswire_get32(f + 16);
     zone->negative_ttl = soa->ttl < minimum ? soa->ttl : minimum;
 }
 
@@ -412,7 +396,7 @@ zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
     char origin_text[DNAME_TEXT_MAX];
     dname_to_text(zone->origin, origin_text, sizeof(origin_text));
     const struct zone_node *apex = &zone->nodes[0];
-    zone->soa = zone_node_rrset(apex, TYPE_SOA);
+    zone->soa = zone_node_rrset(apex, DNS_TYPE_SOA);
     if (!zone->soa) {
         zone_error(err, zone->file, 1, "zone %s has no SOA record at its apex", origin_text);
         return -1;
@@ -421,7 +405,7 @@ zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
         zone_error(err, zone->file, 1, "zone %s has more than one SOA record", origin_text);
         return -1;
     }
-    if (!zone_node_rrset(apex, TYPE_NS)) {
+    if (!zone_node_rrset(apex, DNS_TYPE_NS)) {
         zone_error(err, zone->file, 1, "zone %s has no NS records at its apex", origin_text);
         return -1;
     }

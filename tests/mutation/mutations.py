@@ -9,9 +9,9 @@ MUTATIONS = [
     {"id": "opt-dropped-on-notimp",
      "what": "NOTIMP replies drop the OPT record (RFC 6891 §6.1.1 MUST include it)",
      "file": "src/dns/dns_answer.c",
-     "old": "    put16(out, q.id);\n",
+     "old": "    dnswire_put16(out, q.id);\n",
      "new": "    if (a.rcode == DNS_RCODE_NOTIMP)\n        q.edns = false;\n"
-            "    put16(out, q.id);\n"},
+            "    dnswire_put16(out, q.id);\n"},
     {"id": "cd-copied",
      "what": "the CD bit is copied into responses (RFC 4035 §3.1.6 SHOULD clear)",
      "file": "src/dns/dns_answer.c",
@@ -23,7 +23,7 @@ MUTATIONS = [
      "old": "    w->count[section] = (uint16_t)(w->count[section] + set->count);\n",
      "new": "    if (section == DNS_SECTION_AN && set->count > 1 &&\n"
             "        put_rr(w, owner, set->type, DNS_CLASS_IN, set->ttl, set->rdata + 2,\n"
-            "               (uint16_t)(set->rdata[0] << 8 | set->rdata[1])) == 0)\n"
+            "               dnswire_get16(set->rdata)) == 0)\n"
             "        w->count[section]++;\n"
             "    w->count[section] = (uint16_t)(w->count[section] + set->count);\n"},
     {"id": "chain-order-swapped",
@@ -46,13 +46,13 @@ MUTATIONS = [
     {"id": "tc-never-set",
      "what": "TC is never set in the header, whatever did not fit",
      "file": "src/dns/dns_answer.c",
-     "old": "    put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));\n",
-     "new": "    put16(out + 2, (uint16_t)((a.flags & ~DNS_FLAG_TC) | (a.rcode & 0xF)));\n"},
+     "old": "    dnswire_put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));\n",
+     "new": "    dnswire_put16(out + 2, (uint16_t)((a.flags & ~DNS_FLAG_TC) | (a.rcode & 0xF)));\n"},
     {"id": "aa-cleared",
      "what": "AA is never set in the header",
      "file": "src/dns/dns_answer.c",
-     "old": "    put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));\n",
-     "new": "    put16(out + 2, (uint16_t)((a.flags & ~DNS_FLAG_AA) | (a.rcode & 0xF)));\n"},
+     "old": "    dnswire_put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));\n",
+     "new": "    dnswire_put16(out + 2, (uint16_t)((a.flags & ~DNS_FLAG_AA) | (a.rcode & 0xF)));\n"},
     {"id": "health-down-one-probe-late",
      "what": "a member goes down one failed probe after `fall`",
      "file": "src/health/fsm.c",
