@@ -544,6 +544,14 @@ def _yaml_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def small_zone(origin, *records):
+    """A minimal valid zone text for `origin` (SOA, NS, the NS's glue) plus `records`
+    ("www A 192.0.2.80"), for tests whose point is not the zone."""
+    lines = ["$ORIGIN %s." % origin.rstrip("."), "$TTL 300",
+             "@ SOA ns1 hostmaster 1 7200 3600 1209600 300", "@ NS ns1", "ns1 A 192.0.2.1"]
+    return "\n".join(lines + list(records)) + "\n"
+
+
 def write_meridian_config(path, port, zones, nsid, identity=None, version=None,
                           hide_identity=False, hide_version=False, workers=2,
                           udp_max_size=1232, tcp_idle_timeout="10s", extra_server=None):

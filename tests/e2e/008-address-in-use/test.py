@@ -23,30 +23,18 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness as h  # noqa: E402
 
-import dns.edns  # noqa: E402
-import dns.message  # noqa: E402
 
 ORIGIN = "inuse.test"
-ZONE = """$ORIGIN inuse.test.
-$TTL 300
-@ SOA ns1 hostmaster 1 7200 3600 1209600 300
-@ NS ns1
-ns1 A 192.0.2.1
-www A 192.0.2.80
-"""
+ZONE = h.small_zone(ORIGIN, "www A 192.0.2.80")
 ERROR = "already in use (another meridiand or DNS server is listening there)"
 
 
 def nsid_of(port, tcp=False, addr=h.V4):
-    """The NSID payload of the server answering on port, or None."""
-    q = dns.message.make_query("www." + ORIGIN, "A")
-    q.use_edns(0, options=[dns.edns.GenericOption(dns.edns.NSID, b"")])
-    msg = h.parse(h.exchange(q.to_wire(), port, tcp=tcp, addr=addr))
-    opt = h.opt_value(msg, h.NSID) if msg is not None else None
-    if opt is None:
-        return None
-    wire = opt.to_wire()
-    return (wire if isinstance(wire, bytes) else b"").decode("ascii", "replace")
+    """The NSID payload of the server answering on port (text), or None."""
+    msg = h.parse(h.exchange(h.nsid_query("www." + ORIGIN, "A").to_wire(), port, tcp=tcp,
+                             addr=addr))
+    nsid = h.nsid_of(msg)
+    return nsid.decode("ascii", "replace") if nsid is not None else None
 
 
 def answered_by(port, count=40):

@@ -32,13 +32,7 @@ import harness as h  # noqa: E402
 import dns.message  # noqa: E402
 
 ORIGIN = "ctl.test"
-ZONE = """$ORIGIN ctl.test.
-$TTL 300
-@ SOA ns1 hostmaster 1 7200 3600 1209600 300
-@ NS ns1
-ns1 A 192.0.2.1
-www A 192.0.2.80
-"""
+ZONE = h.small_zone(ORIGIN, "www A 192.0.2.80")
 UTC_AGE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+ s ago\)"
 # A stop must not wait for the probe's 20 s timeout; 5 s leaves room for a loaded
 # machine and sanitizer builds while staying far below it.

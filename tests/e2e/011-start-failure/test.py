@@ -43,12 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness as h  # noqa: E402
 
 ORIGIN = "start.test"
-ZONE = """$ORIGIN start.test.
-$TTL 300
-@ SOA ns1 hostmaster 1 7200 3600 1209600 300
-@ NS ns1
-ns1 A 192.0.2.1
-"""
+ZONE = h.small_zone(ORIGIN)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
 GEOIP_MMDB = os.path.join(ROOT, "geoip", "sample.mmdb")
