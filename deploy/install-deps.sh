@@ -6,8 +6,9 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
-       liburcu-dev libcurl4-openssl-dev)
+       liburcu-dev libcurl4-openssl-dev libssl-dev)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
+      python3-cryptography unbound dnsviz
       clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")
@@ -26,5 +27,10 @@ fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# The tests run their own unbound (a validating resolver on loopback, tests/e2e). The
+# package's service would fetch the root trust anchor from the internet at start: keep it off.
+if [[ " ${missing[*]} " == *" unbound "* ]] && command -v systemctl >/dev/null; then
+    $SUDO systemctl mask unbound.service unbound-resolvconf.service >/dev/null 2>&1 || true
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
