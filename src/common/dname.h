@@ -43,4 +43,15 @@ void dname_to_text(const uint8_t *wire, char *out, size_t out_size);
  * Returns the wire length or -1 on a syntax error. */
 int dname_from_text(const char *text, uint8_t *out);
 
+/* Hash of a lowercased wire name of len bytes for the open-addressing tables of zones,
+ * origins and policies (FNV-1a: names are short, and it spreads host0001..host9999 well). */
+static inline uint32_t
+dname_hash(const uint8_t *lname, int len)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < len; i++)
+        h = (h ^ lname[i]) * 16777619u;
+    return h;
+}
+
 #endif

@@ -28,7 +28,6 @@ struct answer {
      * chain, so a loop is answered once, never repeated up to MAX_CHAIN_HOPS times. */
     const uint8_t *chain[MAX_CHAIN_HOPS + 1];
     int chain_len;
-    int scope_offset;    /* bits to add back when an IPv6 ECS address was an IPv4 alias */
     struct policy_client pc;
 };
 
@@ -178,41 +177,19 @@ add_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
         add_additional(a, zone, &node->rrsets[i], NULL);
 }
 
-/* Who the steering policy answers: the ECS prefix if present and honoured, else the source
- * address; IPv4 aliases inside IPv6 become IPv4 (the scope is mapped back on output). */
+/* Who the steering policy answers (policy_client_init): worked out once per query, and only
+ * for steered names. */
 static const struct policy_client *
 policy_client(struct answer *a)
 {
     if (a->have_pc)
         return &a->pc;
-    struct policy_client *pc = &a->pc;
     const struct dns_query *q = a->q;
-    const struct sockaddr *sa = a->client->addr;
-    memset(pc, 0, sizeof(*pc));
-    if (q->ecs && !a->client->ecs_ignore) {
-        if (q->ecs_source > 0) { /* RFC 7871 §7.1.2: source /0 asks for no tailoring */
-            pc->family = q->ecs_family == 1 ? 4 : 6;
-            pc->bits = q->ecs_source;
-            memcpy(pc->addr, q->ecs_addr, sizeof(pc->addr));
-        }
-    } else if (sa && sa->sa_family == AF_INET) {
-        pc->family = 4;
-        pc->bits = 32;
-        memcpy(pc->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (sa && sa->sa_family == AF_INET6) {
-        pc->family = 6;
-        pc->bits = 128;
-        memcpy(pc->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    }
-    if (pc->family == 6) {
-        /* Where the IPv4 address sits inside the IPv6 one: bit 16 for 6to4 (2002::/16),
-         * bit 96 for mapped and compatible addresses. */
-        int offset = pc->addr[0] == 0x20 && pc->addr[1] == 0x02 ? 16 : 96;
-        geo_normalize(&pc->family, pc->addr, &pc->bits);
-        a->scope_offset = pc->family == 4 ? offset : 0;
-    }
+    struct policy_ecs ecs = {.family = q->ecs_family, .source = q->ecs_source,
+                             .addr = q->ecs_addr};
+    policy_client_init(&a->pc, a->client->addr, echo_ecs(q, a->client) ? &ecs : NULL);
     a->have_pc = true;
-    return pc;
+    return &a->pc;
 }
 
 /* Writes one synthesized record set from the policy's choice. */
@@ -243,12 +220,10 @@ static bool
 answer_steered(struct answer *a, const struct zone *zone, const struct zone_node *node,
                const uint8_t *owner, int hops)
 {
-    const struct policy_set *set = a->view->policies;
-    const struct policy_service *svc = node->steer && node->steer <= set->count
-                                           ? &set->services[node->steer - 1]
-                                           : policy_set_find(set, node->name, node->name_len);
+    /* The zone compiler set node->steer from the policy set this view was built with. */
+    const struct policy_service *svc = &a->view->policies->services[node->steer - 1];
     uint16_t qtype = a->q->qtype;
-    if (!svc || (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA))
+    if (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA)
         return false;
     struct policy_answer ans;
     policy_select(svc, policy_client(a), qtype, a->client->health, a->client->random,
@@ -465,8 +440,8 @@ put_ecs(const struct answer *a, uint8_t *p)
     const struct dns_query *q = a->q;
     size_t bytes = (q->ecs_source + 7u) / 8u;
     unsigned scope = a->ecs_scope;
-    if (scope && a->scope_offset)
-        scope += (unsigned)a->scope_offset;
+    if (scope && a->have_pc && a->pc.scope_offset)
+        scope += (unsigned)a->pc.scope_offset;
     unsigned max = q->ecs_family == 1 ? 32 : 128;
     if (scope > max)
         scope = max;

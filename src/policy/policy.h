@@ -6,19 +6,23 @@
  * subdivision -> country -> continent -> default, all precompiled into one network tree per
  * service, or by distance for `order: nearest`), drops unhealthy members, falls through
  * empty pools, picks members (weighted, sticky, all, first_n) and reports the TTL and the
- * widest correct ECS scope. No allocation, no locks. */
+ * widest correct ECS scope. No allocation, no locks. A compiled service carries everything
+ * selection needs; the config it came from is kept only for explanations. Building the set
+ * from the config is policy_build.h. */
 #ifndef MERIDIAN_POLICY_POLICY_H
 #define MERIDIAN_POLICY_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <sys/socket.h>
 
 #include "common/dname.h"
-#include "config/config.h"
 #include "geoip/geoip.h"
 #include "health/health.h"
-#include "zone/zone.h"
+
+/* The config entries a policy came from: only explanations and health specs follow them. */
+struct config_service;
+struct config_member;
 
 #define POLICY_MAX_ANSWER 32 /* records in one steered answer (`all` / `first_n`) */
 
@@ -31,7 +35,7 @@ struct policy_member {
     uint64_t key;                  /* hash of the address or target: the member's identity
                                       for sticky rendezvous hashing, stable across reloads */
     bool forced_down;              /* `down: true` in the config */
-    const struct config_member *cfg; /* for explanations */
+    const struct config_member *cfg; /* for explanations and health specs */
 };
 
 struct policy_pool {
@@ -47,10 +51,31 @@ struct policy_order {
     const char *why; /* what chose it, for explanations: "country DE", "default", ... */
 };
 
+/* How members are picked from a pool. */
+enum policy_select_mode {
+    POLICY_SELECT_WEIGHTED, /* one member, random by weight */
+    POLICY_SELECT_STICKY,   /* one member, weighted rendezvous hash of the client subnet */
+    POLICY_SELECT_ALL,      /* every healthy member */
+    POLICY_SELECT_FIRST_N,  /* the first N healthy members in declared order */
+};
+
+/* What answers when every candidate is down. */
+enum policy_all_down {
+    POLICY_ALL_DOWN_ALL,    /* fail open: answer as if every member were up */
+    POLICY_ALL_DOWN_NODATA,
+    POLICY_ALL_DOWN_POOL,   /* answer from all_down_pool regardless of health */
+};
+
 struct policy_service {
     uint8_t owner[DNAME_MAX_LEN]; /* lowercased wire */
     int owner_len;
-    const struct config_service *cfg;
+    const struct config_service *cfg; /* for explanations only */
+    enum policy_select_mode select;   /* CNAME services: all/first_n act as weighted, since a
+                                         CNAME RRset has one record (RFC 1034 §3.6.2) */
+    uint32_t first_n;
+    uint8_t sticky_prefix_v4, sticky_prefix_v6;
+    enum policy_all_down all_down;
+    uint32_t all_down_pool;
     uint32_t ttl_s;
     bool cname;
     bool has_v4, has_v6;
@@ -84,13 +109,8 @@ struct policy_set {
     uint32_t tree_count;
 };
 
-/* Builds the policies of cfg->services. `geo` may be NULL when no database is configured.
- * 0, or -1 with "file:line: message" in err. */
-int policy_set_build(const struct config *cfg, const struct geo_db *geo, struct policy_set **out,
-                     char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
-void policy_set_free(struct policy_set *set);
-
-/* The service owning `lname` (lowercased wire), or NULL. */
+/* The service owning `lname` (lowercased wire), or NULL. Off the query path: answers reach
+ * their policy through the zone node (zone_node.steer). */
 const struct policy_service *policy_set_find(const struct policy_set *set, const uint8_t *lname,
                                              int len);
 
@@ -100,7 +120,24 @@ struct policy_client {
     int family;       /* 4 or 6; 0 = no usable address (e.g. ECS source /0) */
     uint8_t addr[16]; /* bits beyond `bits` are zero */
     int bits;         /* ECS source prefix, or 32/128 */
+    int scope_offset; /* an IPv4 address found inside an IPv6 one (mapped, compatible,
+                         6to4): where it sat, to add back to an IPv4 scope on output */
 };
+
+/* An EDNS Client Subnet option as received (RFC 7871 §6). */
+struct policy_ecs {
+    uint16_t family;     /* 1 = IPv4, 2 = IPv6 (IANA address family numbers) */
+    uint8_t source;      /* SOURCE PREFIX-LENGTH */
+    const uint8_t *addr; /* at least (source + 7) / 8 bytes */
+};
+
+/* Who the policy answers: the ECS prefix when there is one (`ecs` non-NULL: the query carried
+ * it and the listener honours it), else the packet's source address (AF_INET or AF_INET6,
+ * NULL = none). Bits beyond the prefix are cleared and IPv4 addresses inside IPv6 (mapped,
+ * compatible, 6to4) become IPv4, with scope_offset set. The one definition of the client,
+ * for answers and explanations alike. */
+void policy_client_init(struct policy_client *pc, const struct sockaddr *source,
+                        const struct policy_ecs *ecs);
 
 struct policy_answer {
     uint32_t count;                 /* 0 = NODATA */
@@ -118,10 +155,5 @@ struct policy_answer {
 void policy_select(const struct policy_service *svc, const struct policy_client *client,
                    uint16_t qtype, const struct health_table *health, uint64_t random,
                    uint32_t now_s, struct policy_answer *out);
-
-/* Prints how the answer was chosen (meridiand -q, meridianctl explain). */
-void policy_explain(const struct policy_service *svc, const struct policy_client *client,
-                    uint16_t qtype, const struct health_table *health, uint32_t now_s,
-                    const struct geo_db *geo, FILE *out);
 
 #endif

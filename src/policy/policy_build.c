@@ -270,9 +270,29 @@ static int
 build_service(struct builder *b, struct policy_service *svc, const struct config_service *c,
               const struct geo_db *geo, char err[CONFIG_ERR_MAX])
 {
+    static const enum policy_select_mode modes[] = {
+        [CONFIG_SELECT_WEIGHTED] = POLICY_SELECT_WEIGHTED,
+        [CONFIG_SELECT_STICKY] = POLICY_SELECT_STICKY,
+        [CONFIG_SELECT_ALL] = POLICY_SELECT_ALL,
+        [CONFIG_SELECT_FIRST_N] = POLICY_SELECT_FIRST_N,
+    };
+    static const enum policy_all_down all_down[] = {
+        [CONFIG_ALL_DOWN_ALL] = POLICY_ALL_DOWN_ALL,
+        [CONFIG_ALL_DOWN_NODATA] = POLICY_ALL_DOWN_NODATA,
+        [CONFIG_ALL_DOWN_POOL] = POLICY_ALL_DOWN_POOL,
+    };
     svc->cfg = c;
     svc->ttl_s = c->ttl_s;
     svc->cname = c->cname;
+    svc->select = modes[c->select];
+    /* A CNAME RRset has one record (RFC 1034 §3.6.2): all and first_n pick one by weight. */
+    if (c->cname && (svc->select == POLICY_SELECT_ALL || svc->select == POLICY_SELECT_FIRST_N))
+        svc->select = POLICY_SELECT_WEIGHTED;
+    svc->first_n = c->first_n;
+    svc->sticky_prefix_v4 = c->sticky_prefix_v4;
+    svc->sticky_prefix_v6 = c->sticky_prefix_v6;
+    svc->all_down = all_down[c->all_down];
+    svc->all_down_pool = c->all_down_pool;
     int len = dname_from_text(c->name, svc->owner);
     if (len < 0) {
         snprintf(err, CONFIG_ERR_MAX, "%s:%d: bad service name '%s'", b->cfg->path, c->line,
@@ -342,7 +362,7 @@ policy_set_build(const struct config *cfg, const struct geo_db *geo, struct poli
         set->slots[i] = UINT32_MAX;
     for (uint32_t s = 0; s < set->count; s++) {
         const struct policy_service *svc = &set->services[s];
-        uint32_t i = zone_name_hash(svc->owner, svc->owner_len) & set->slot_mask;
+        uint32_t i = dname_hash(svc->owner, svc->owner_len) & set->slot_mask;
         while (set->slots[i] != UINT32_MAX)
             i = (i + 1) & set->slot_mask;
         set->slots[i] = s;
@@ -394,19 +414,4 @@ policy_set_free(struct policy_set *set)
     free(set->services);
     free(set->slots);
     free(set);
-}
-
-const struct policy_service *
-policy_set_find(const struct policy_set *set, const uint8_t *lname, int len)
-{
-    if (!set || !set->slots)
-        return NULL;
-    for (uint32_t i = zone_name_hash(lname, len) & set->slot_mask;; i = (i + 1) & set->slot_mask) {
-        uint32_t s = set->slots[i];
-        if (s == UINT32_MAX)
-            return NULL;
-        const struct policy_service *svc = &set->services[s];
-        if (svc->owner_len == len && memcmp(svc->owner, lname, (size_t)len) == 0)
-            return svc;
-    }
 }

@@ -3,7 +3,7 @@
 #ifndef MERIDIAN_POLICY_POLICY_INTERNAL_H
 #define MERIDIAN_POLICY_POLICY_INTERNAL_H
 
-#include "policy/policy.h"
+#include "policy/policy_build.h"
 
 /* The geo rule (subdivision, then country, then continent) that applies to a location, or
  * NULL for the default; `why` names it ("country DE", "default"). */

@@ -57,16 +57,11 @@ pick(const struct policy_service *svc, const struct policy_pool *pool,
      const struct policy_client *client, int family, const struct health_table *health,
      bool fail_open, uint64_t random, struct policy_answer *out)
 {
-    const struct config_service *c = svc->cfg;
     uint32_t n = 0;
-    enum config_select mode = svc->cname && (c->select == CONFIG_SELECT_ALL ||
-                                             c->select == CONFIG_SELECT_FIRST_N)
-                                  ? CONFIG_SELECT_WEIGHTED /* a CNAME RRset has one record */
-                                  : c->select;
-    switch (mode) {
-    case CONFIG_SELECT_ALL:
-    case CONFIG_SELECT_FIRST_N: {
-        uint32_t limit = mode == CONFIG_SELECT_ALL ? POLICY_MAX_ANSWER : c->first_n;
+    switch (svc->select) {
+    case POLICY_SELECT_ALL:
+    case POLICY_SELECT_FIRST_N: {
+        uint32_t limit = svc->select == POLICY_SELECT_ALL ? POLICY_MAX_ANSWER : svc->first_n;
         if (limit > POLICY_MAX_ANSWER)
             limit = POLICY_MAX_ANSWER;
         for (uint32_t i = 0; i < pool->member_count && n < limit; i++) {
@@ -76,7 +71,7 @@ pick(const struct policy_service *svc, const struct policy_pool *pool,
         }
         return n;
     }
-    case CONFIG_SELECT_WEIGHTED: {
+    case POLICY_SELECT_WEIGHTED: {
         uint64_t total = 0;
         for (uint32_t i = 0; i < pool->member_count; i++) {
             const struct policy_member *m = &pool->members[i];
@@ -98,11 +93,11 @@ pick(const struct policy_service *svc, const struct policy_pool *pool,
         }
         return 0;
     }
-    case CONFIG_SELECT_STICKY: {
+    case POLICY_SELECT_STICKY: {
         /* Weighted rendezvous hashing: each member scores -w / ln(u) with u uniform from
          * hash(subnet, member); the best score wins, so when a member goes down only the
          * subnets it held move, and they spread by weight over the rest. */
-        int prefix = client->family == 6 ? c->sticky_prefix_v6 : c->sticky_prefix_v4;
+        int prefix = client->family == 6 ? svc->sticky_prefix_v6 : svc->sticky_prefix_v4;
         uint64_t base = client->family ? subnet_hash(client, prefix) : 0;
         double best = -1.0;
         for (uint32_t i = 0; i < pool->member_count; i++) {
@@ -149,7 +144,6 @@ select_answer(const struct policy_service *svc, const struct policy_client *clie
               uint16_t qtype, const struct health_table *health, uint64_t random,
               uint32_t now_s, struct policy_answer *out)
 {
-    const struct config_service *c = svc->cfg;
     int family = svc->cname ? 0 : qtype == DNS_TYPE_AAAA ? 6 : 4;
     out->count = 0;
     out->ttl_s = svc->ttl_s;
@@ -169,9 +163,9 @@ select_answer(const struct policy_service *svc, const struct policy_client *clie
             out->order = 0;
         out->scope = (uint8_t)depth;
     }
-    if (c->select == CONFIG_SELECT_STICKY && client->family) {
+    if (svc->select == POLICY_SELECT_STICKY && client->family) {
         /* The answer depends on the hashed subnet: never claim a wider scope. */
-        int prefix = client->family == 6 ? c->sticky_prefix_v6 : c->sticky_prefix_v4;
+        int prefix = client->family == 6 ? svc->sticky_prefix_v6 : svc->sticky_prefix_v4;
         if (out->scope < prefix)
             out->scope = (uint8_t)prefix;
     }
@@ -198,15 +192,15 @@ select_answer(const struct policy_service *svc, const struct policy_client *clie
         return;
     /* Every candidate is down: the service's declared all_down behaviour. */
     out->failed_open = true;
-    switch (c->all_down) {
-    case CONFIG_ALL_DOWN_NODATA:
+    switch (svc->all_down) {
+    case POLICY_ALL_DOWN_NODATA:
         return;
-    case CONFIG_ALL_DOWN_POOL:
-        out->count = pick(svc, &svc->pools[c->all_down_pool], client, family, health, true,
+    case POLICY_ALL_DOWN_POOL:
+        out->count = pick(svc, &svc->pools[svc->all_down_pool], client, family, health, true,
                           random, out);
-        out->pool = out->count ? (int32_t)c->all_down_pool : -1;
+        out->pool = out->count ? (int32_t)svc->all_down_pool : -1;
         return;
-    case CONFIG_ALL_DOWN_ALL:
+    case POLICY_ALL_DOWN_ALL:
         for (uint32_t i = 0; i < order->count; i++) {
             out->count = pick(svc, &svc->pools[order->pools[i]], client, family, health, true,
                               random, out);
@@ -233,4 +227,20 @@ policy_select(const struct policy_service *svc, const struct policy_client *clie
      * subnets may see it. */
     if (out->count == 0)
         out->scope = 0;
+}
+
+/* By name, for control commands and explanations. */
+const struct policy_service *
+policy_set_find(const struct policy_set *set, const uint8_t *lname, int len)
+{
+    if (!set || !set->slots)
+        return NULL;
+    for (uint32_t i = dname_hash(lname, len) & set->slot_mask;; i = (i + 1) & set->slot_mask) {
+        uint32_t s = set->slots[i];
+        if (s == UINT32_MAX)
+            return NULL;
+        const struct policy_service *svc = &set->services[s];
+        if (svc->owner_len == len && memcmp(svc->owner, lname, (size_t)len) == 0)
+            return svc;
+    }
 }

@@ -153,19 +153,17 @@ explain_query(const struct snapshot *snap, const struct health_table *health,
     const struct policy_service *svc =
         snap->policies ? policy_set_find(snap->policies, lname, qname_len) : NULL;
     if (svc) {
-        struct policy_client pc = {0};
-        if (prefix != 0) {
-            pc.family = ss.ss_family == AF_INET ? 4 : 6;
-            pc.bits = prefix >= 0 ? prefix : (pc.family == 4 ? 32 : 128);
-            memcpy(pc.addr,
-                   pc.family == 4 ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
-                                  : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
-                   pc.family == 4 ? 4 : 16);
-            for (int bit = pc.bits; bit < (pc.family == 4 ? 32 : 128); bit++)
-                pc.addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
-            if (pc.family == 6)
-                geo_normalize(&pc.family, pc.addr, &pc.bits);
-        }
+        /* The same client the answer below is computed for: the ECS prefix when one is
+         * given, else the address as the source. */
+        bool v4 = ss.ss_family == AF_INET;
+        struct policy_ecs ecs = {
+            .family = v4 ? 1 : 2,
+            .source = (uint8_t)(prefix > 0 ? prefix : 0),
+            .addr = v4 ? (const uint8_t *)&((const struct sockaddr_in *)&ss)->sin_addr
+                       : (const uint8_t *)&((const struct sockaddr_in6 *)&ss)->sin6_addr,
+        };
+        struct policy_client pc;
+        policy_client_init(&pc, (const struct sockaddr *)&ss, prefix >= 0 ? &ecs : NULL);
         policy_explain(svc, &pc, (uint16_t)qtype, health, health_now_s(), snap->geo, out);
     } else {
         fprintf(out, "no steering policy at this name: static zone data answers\n");

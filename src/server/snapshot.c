@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Building and freeing snapshots (see snapshot.h): config, then the GeoIP database, then the
- * zones (each told which of its names are steered, so they get nodes), then the policies,
- * with the cross-checks that need both zones and services. Runs on the main thread. */
+ * policies, then the zones (each told which policies answer inside it, so steered names get
+ * nodes that point at their policy), then the health specs. Runs on the main thread. */
 #include "server/snapshot.h"
 
 #include <malloc.h>
@@ -69,21 +69,6 @@ snapshot_last_reload(void)
     struct snapshot_reload r = last_reload;
     pthread_mutex_unlock(&reload_lock);
     return r;
-}
-
-/* Points every steered node at its policy, so answers skip the lookup by name. The zones
- * are not published yet, so they may still be written. */
-static void
-link_steered_nodes(struct snapshot *snap)
-{
-    const struct policy_set *set = snap->policies;
-    for (uint32_t i = 0; set && i < set->count && i < UINT16_MAX; i++) {
-        const struct policy_service *svc = &set->services[i];
-        const struct zone *z = zone_set_find(snap->zones, svc->owner);
-        const struct zone_node *node = z ? zone_lookup(z, svc->owner, svc->owner_len) : NULL;
-        if (node)
-            ((struct zone_node *)node)->steer = (uint16_t)(i + 1);
-    }
 }
 
 /* One health spec per health target of the policies: its check and what to probe. */
@@ -172,18 +157,43 @@ zone_error(char err[CONFIG_ERR_MAX], const struct config *cfg, const struct conf
         snprintf(err, CONFIG_ERR_MAX, "%s", zerr);
 }
 
-/* Loads every zone; steered names go to the zone that holds them. */
+/* What a zone compiler is told of a policy: its name, index and the types it answers. */
+static void
+steer_of(const struct config *cfg, const struct policy_set *set, uint32_t i, char *where,
+         size_t where_size, struct zone_steer *out)
+{
+    const struct policy_service *svc = &set->services[i];
+    snprintf(where, where_size, "%.200s:%d: service %.260s", cfg->path, cfg->services[i].line,
+             cfg->services[i].name);
+    *out = (struct zone_steer){
+        .name = svc->owner,
+        .index = (uint16_t)i,
+        .types = (uint8_t)(svc->cname ? ZONE_STEER_CNAME
+                                      : (svc->has_v4 ? ZONE_STEER_A : 0) |
+                                            (svc->has_v6 ? ZONE_STEER_AAAA : 0)),
+        .where = where,
+    };
+}
+
+/* Loads every zone, each told which of the (already built) policies answer inside it. */
 static int
 load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
 {
     const struct config *cfg = snap->cfg;
+    const struct policy_set *set = snap->policies;
+    uint32_t policies = set ? set->count : 0;
     int rc = -1;
     uint8_t **origins = xcalloc(cfg->zone_count, sizeof(*origins));
-    uint8_t **names = xcalloc(cfg->service_count + 1, sizeof(*names));
-    int *owner_zone = xcalloc(cfg->service_count + 1, sizeof(*owner_zone));
-    const uint8_t **steered = xcalloc(cfg->service_count + 1, sizeof(*steered));
+    int *owner_zone = xcalloc(policies + 1, sizeof(*owner_zone));
+    struct zone_steer *steers = xcalloc(policies + 1, sizeof(*steers));
+    char(*where)[512] = xcalloc(policies + 1, sizeof(*where));
     struct zone **zones = xcalloc(cfg->zone_count, sizeof(*zones));
 
+    if (policies >= UINT16_MAX) {
+        snprintf(err, CONFIG_ERR_MAX, "%s: %u services; at most %u are supported", cfg->path,
+                 policies, UINT16_MAX - 1);
+        goto out;
+    }
     for (size_t i = 0; i < cfg->zone_count; i++) {
         origins[i] = xmalloc(DNAME_MAX_LEN);
         if (dname_from_text(cfg->zones[i].origin, origins[i]) < 0) {
@@ -192,15 +202,8 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         }
         dname_lower_copy(origins[i], origins[i]);
     }
-    for (size_t s = 0; s < cfg->service_count; s++) {
-        names[s] = xmalloc(DNAME_MAX_LEN);
-        if (dname_from_text(cfg->services[s].name, names[s]) < 0) {
-            snprintf(err, CONFIG_ERR_MAX, "%s:%d: bad service name", cfg->path,
-                     cfg->services[s].line);
-            goto out;
-        }
-        dname_lower_copy(names[s], names[s]);
-        owner_zone[s] = zone_for_name(cfg, (const uint8_t *const *)origins, names[s]);
+    for (uint32_t s = 0; s < policies; s++) {
+        owner_zone[s] = zone_for_name(cfg, (const uint8_t *const *)origins, set->services[s].owner);
         if (owner_zone[s] < 0) {
             snprintf(err, CONFIG_ERR_MAX, "%s:%d: service %s is not inside any configured zone",
                      cfg->path, cfg->services[s].line, cfg->services[s].name);
@@ -209,39 +212,19 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
     }
     for (size_t i = 0; i < cfg->zone_count; i++) {
         size_t n = 0;
-        for (size_t s = 0; s < cfg->service_count; s++)
-            if (owner_zone[s] == (int)i)
-                steered[n++] = names[s];
+        for (uint32_t s = 0; s < policies; s++) {
+            if (owner_zone[s] == (int)i) {
+                steer_of(cfg, set, s, where[n], sizeof(where[n]), &steers[n]);
+                n++;
+            }
+        }
         char zerr[ZONE_ERR_MAX];
         const struct config_zone *cz = &cfg->zones[i];
-        if (zone_load_steered(cz->origin, cz->file, steered, n, &zones[i], zerr) < 0) {
+        if (zone_load_steered(cz->origin, cz->file, steers, n, &zones[i], zerr) < 0) {
             zone_error(err, cfg, cz, zerr);
             goto out;
         }
         snap->record_count += zones[i]->record_count;
-    }
-    /* A steered name must be authoritative data we may synthesize at. */
-    for (size_t s = 0; s < cfg->service_count; s++) {
-        const struct config_service *cs = &cfg->services[s];
-        const struct zone *z = zones[owner_zone[s]];
-        const struct zone_node *node =
-            zone_lookup(z, names[s], dname_wire_length(names[s], DNAME_MAX_LEN));
-        const char *why = NULL;
-        if (node->flags & (ZONE_NODE_NONAUTH | ZONE_NODE_DELEGATION))
-            why = "is at or below a delegation in its zone";
-        else if (node->flags & ZONE_NODE_CNAME)
-            why = "has a CNAME record in its zone";
-        else if (cs->cname && node->rrset_count > 0)
-            why = "is a CNAME service but its zone has other data at that name (RFC 1034 "
-                  "§3.6.2)";
-        if (why) {
-            snprintf(err, CONFIG_ERR_MAX, "%s:%d: service %s %s", cfg->path, cs->line, cs->name,
-                     why);
-            goto out;
-        }
-        if (zone_node_rrset(node, DNS_TYPE_A) || zone_node_rrset(node, DNS_TYPE_AAAA))
-            log_warning("%s:%d: service %s overrides the A/AAAA records of its zone", cfg->path,
-                        cs->line, cs->name);
     }
     snap->zones = zone_set_new(zones, cfg->zone_count);
     zones = NULL;
@@ -254,12 +237,10 @@ out:
     }
     for (size_t i = 0; i < cfg->zone_count; i++)
         free(origins[i]);
-    for (size_t s = 0; s < cfg->service_count; s++)
-        free(names[s]);
     free(origins);
-    free(names);
     free(owner_zone);
-    free(steered);
+    free(steers);
+    free(where);
     return rc;
 }
 
@@ -273,13 +254,13 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         return -1;
     }
     const struct config *cfg = snap->cfg;
-    if (load_geo(snap, err) < 0 || load_zones(snap, err) < 0)
+    /* Policies before zones: the zone compiler links each steered node to its policy. */
+    if (load_geo(snap, err) < 0)
         goto fail;
     if (cfg->service_count && policy_set_build(cfg, snap->geo, &snap->policies, err) < 0)
         goto fail;
-    if (build_health_specs(snap, err) < 0)
+    if (load_zones(snap, err) < 0 || build_health_specs(snap, err) < 0)
         goto fail;
-    link_steered_nodes(snap);
     snap->loaded_at = time(NULL);
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;

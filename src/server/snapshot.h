@@ -13,7 +13,7 @@
 #include "dns/dns.h"
 #include "geoip/geoip.h"
 #include "health/monitor.h"
-#include "policy/policy.h"
+#include "policy/policy_build.h"
 
 struct snapshot {
     struct config *cfg;

@@ -29,6 +29,18 @@ enum zone_node_flags {
     ZONE_NODE_STEERED = 1 << 6,        /* a steering policy answers here (policy/) */
 };
 
+/* The types a steering policy synthesizes at a steered node (for NSEC3 type bitmaps). */
+enum zone_steer_types { ZONE_STEER_A = 1 << 0, ZONE_STEER_AAAA = 1 << 1, ZONE_STEER_CNAME = 1 << 2 };
+
+/* A name a steering policy answers at. Policies are built before zones and handed to the
+ * zone compiler as these, so every steered node knows its policy from the start. */
+struct zone_steer {
+    const uint8_t *name; /* lowercased wire, inside the zone's origin */
+    uint16_t index;      /* the policy's index in its set (stored + 1 in zone_node.steer) */
+    uint8_t types;       /* enum zone_steer_types */
+    const char *where;   /* "file:line: service NAME", the start of error messages */
+};
+
 /* One RRset. RDATA is `count` records, each a big-endian 16-bit length and the record's
  * uncompressed wire RDATA; owner, type, class (IN) and TTL are shared. */
 struct zone_rrset {
@@ -49,8 +61,8 @@ struct zone_node {
     uint8_t flags;                   /* enum zone_node_flags */
     uint8_t label_count;
     uint8_t name_len;
-    uint16_t steer; /* steered nodes: the policy's index + 1, set by whoever builds the
-                       policies with the zone (0 = look it up by name) */
+    uint16_t steer;      /* steered nodes: the policy's index + 1 (zone_steer.index) */
+    uint8_t steer_types; /* steered nodes: enum zone_steer_types */
 };
 
 struct zone_slot {
@@ -82,9 +94,12 @@ struct zone {
  * "file:line: message" in err. Warnings (non-fatal oddities) are logged. */
 int zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
-/* The same, and every name in steered[] (lowercased wire names inside the origin) gets a
- * node flagged ZONE_NODE_STEERED, created if the file has no data there. */
-int zone_load_steered(const char *origin, const char *file, const uint8_t *const *steered,
+/* The same, and every name of steered[] gets a node flagged ZONE_NODE_STEERED with its
+ * policy index and types, created if the file has no data there. A steered name must be
+ * authoritative data a policy may synthesize at: not at or below a delegation, no CNAME,
+ * and a CNAME policy (ZONE_STEER_CNAME) only where the file has no data (RFC 1034 §3.6.2);
+ * otherwise -1 with the steer's `where` and the reason in err. */
+int zone_load_steered(const char *origin, const char *file, const struct zone_steer *steered,
                       size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
 void zone_free(struct zone *zone);
@@ -94,9 +109,6 @@ const struct zone_node *zone_lookup(const struct zone *zone, const uint8_t *lnam
 
 /* The node's RRset of `type`, or NULL. */
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
-
-/* Hash used by the zone tables (exposed for tests and for zone_set). */
-uint32_t zone_name_hash(const uint8_t *lname, int len);
 
 /* Several zones; a query goes to the zone with the longest matching origin. */
 struct zone_set {

@@ -16,16 +16,6 @@
 #include "common/log.h"
 #include "zone/zone_internal.h"
 
-uint32_t
-zone_name_hash(const uint8_t *lname, int len)
-{
-    /* FNV-1a: names are short, and it spreads host0001..host9999 well. */
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < len; i++)
-        h = (h ^ lname[i]) * 16777619u;
-    return h;
-}
-
 int
 zone_target_offset(uint16_t type)
 {
@@ -47,7 +37,7 @@ zone_target_offset(uint16_t type)
 const struct zone_node *
 zone_lookup(const struct zone *zone, const uint8_t *lname, int len)
 {
-    uint32_t h = zone_name_hash(lname, len);
+    uint32_t h = dname_hash(lname, len);
     for (uint32_t i = h & zone->slot_mask;; i = (i + 1) & zone->slot_mask) {
         const struct zone_slot *s = &zone->slots[i];
         if (s->node == ZONE_NONE)
@@ -120,7 +110,7 @@ add_node(struct builder *b, const uint8_t *name, int len)
     n->name = name;
     n->name_len = (uint8_t)len;
     n->label_count = (uint8_t)dname_label_count(name);
-    table_insert(zone, zone_name_hash(name, len), idx);
+    table_insert(zone, dname_hash(name, len), idx);
     return idx;
 }
 
@@ -358,9 +348,37 @@ read_soa(struct zone *zone)
     zone->negative_ttl = soa->ttl < minimum ? soa->ttl : minimum;
 }
 
+/* A steered name must be authoritative data a policy may synthesize at (needs the flags
+ * of flag_ancestry). */
+static int
+check_steered(const struct zone *zone, const struct zone_steer *steered, size_t count,
+              char err[ZONE_ERR_MAX])
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct zone_steer *s = &steered[i];
+        const struct zone_node *node =
+            zone_lookup(zone, s->name, dname_wire_length(s->name, DNAME_MAX_LEN));
+        const char *why = NULL;
+        if (node->flags & (ZONE_NODE_NONAUTH | ZONE_NODE_DELEGATION))
+            why = "is at or below a delegation in its zone";
+        else if (node->flags & ZONE_NODE_CNAME)
+            why = "has a CNAME record in its zone";
+        else if ((s->types & ZONE_STEER_CNAME) && node->rrset_count > 0)
+            why = "is a CNAME service but its zone has other data at that name (RFC 1034 "
+                  "§3.6.2)";
+        if (why) {
+            snprintf(err, ZONE_ERR_MAX, "%s %s", s->where, why);
+            return -1;
+        }
+        if (zone_node_rrset(node, DNS_TYPE_A) || zone_node_rrset(node, DNS_TYPE_AAAA))
+            log_warning("%s overrides the A/AAAA records of its zone", s->where);
+    }
+    return 0;
+}
+
 int
 zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
-             const uint8_t *const *steered, size_t steered_count, char err[ZONE_ERR_MAX])
+             const struct zone_steer *steered, size_t steered_count, char err[ZONE_ERR_MAX])
 {
     struct builder b = {.zone = zone};
     qsort(recs, count, sizeof(*recs), record_cmp);
@@ -411,16 +429,19 @@ zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
     }
     /* Steered names may have no data in the file: they get nodes of their own. */
     for (size_t i = 0; i < steered_count; i++) {
-        int len = dname_wire_length(steered[i], DNAME_MAX_LEN);
-        const struct zone_node *n = zone_lookup(zone, steered[i], len);
+        const struct zone_steer *s = &steered[i];
+        int len = dname_wire_length(s->name, DNAME_MAX_LEN);
+        const struct zone_node *n = zone_lookup(zone, s->name, len);
         uint32_t idx = n ? (uint32_t)(n - zone->nodes)
-                         : add_node(&b, arena_memdup(&zone->arena, steered[i], (size_t)len), len);
+                         : add_node(&b, arena_memdup(&zone->arena, s->name, (size_t)len), len);
         zone->nodes[idx].flags |= ZONE_NODE_STEERED;
+        zone->nodes[idx].steer = (uint16_t)(s->index + 1);
+        zone->nodes[idx].steer_types = s->types;
     }
     add_empty_non_terminals(&b, zone->node_count);
     flag_ancestry(zone);
     link_targets(zone);
-    if (check_glue(zone, recs, count, err) < 0)
+    if (check_glue(zone, recs, count, err) < 0 || check_steered(zone, steered, steered_count, err) < 0)
         return -1;
     read_soa(zone);
     zone->record_count = 0;

@@ -278,7 +278,7 @@ zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE
 }
 
 int
-zone_load_steered(const char *origin, const char *file, const uint8_t *const *steered,
+zone_load_steered(const char *origin, const char *file, const struct zone_steer *steered,
                   size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
 {
     int rc = -1;

@@ -21,7 +21,7 @@ zone_set_new(struct zone **zones, size_t count)
     for (uint32_t i = 0; i < size; i++)
         set->slots[i].node = ZONE_NONE;
     for (size_t z = 0; z < count; z++) {
-        uint32_t h = zone_name_hash(zones[z]->origin, zones[z]->origin_len);
+        uint32_t h = dname_hash(zones[z]->origin, zones[z]->origin_len);
         uint32_t i = h & set->slot_mask;
         while (set->slots[i].node != ZONE_NONE)
             i = (i + 1) & set->slot_mask;
@@ -48,7 +48,7 @@ zone_set_free(struct zone_set *set)
 static const struct zone *
 find_origin(const struct zone_set *set, const uint8_t *lname, int len)
 {
-    uint32_t h = zone_name_hash(lname, len);
+    uint32_t h = dname_hash(lname, len);
     for (uint32_t i = h & set->slot_mask;; i = (i + 1) & set->slot_mask) {
         const struct zone_slot *s = &set->slots[i];
         if (s->node == ZONE_NONE)

@@ -19,44 +19,42 @@ write_file(const char *path, const char *text)
     return fclose(f) != 0 ? -1 : rc;
 }
 
-/* One zone of the steered names, each node pointing at its policy like the server's
- * link_steered_nodes(), so answers take the index path and not the lookup by name. */
+/* One zone holding every steered name, each handed to the zone compiler with its policy
+ * index as the server does (server/snapshot.c). */
 static int
 load_zone(struct steer_view *sv, const char *origin, const char *zone_path, char *err)
 {
     const struct policy_set *set = sv->policies;
-    const uint8_t **names = calloc(set->count + 1, sizeof(*names));
+    struct zone_steer *steers = calloc(set->count + 1, sizeof(*steers));
     struct zone **list = calloc(1, sizeof(*list));
     char zerr[ZONE_ERR_MAX];
     int rc = -1;
 
-    if (!names || !list) {
+    if (!steers || !list) {
         snprintf(err, STEER_VIEW_ERR_MAX, "out of memory");
-        goto out;
-    }
-    for (uint32_t i = 0; i < set->count; i++)
-        names[i] = set->services[i].owner;
-    if (zone_load_steered(origin, zone_path, names, set->count, &list[0], zerr) < 0) {
-        snprintf(err, STEER_VIEW_ERR_MAX, "zone: %s", zerr);
         goto out;
     }
     for (uint32_t i = 0; i < set->count; i++) {
         const struct policy_service *svc = &set->services[i];
-        const struct zone_node *node = zone_lookup(list[0], svc->owner, svc->owner_len);
-        if (!node) {
-            snprintf(err, STEER_VIEW_ERR_MAX, "service %s is not in zone %s", svc->cfg->name,
-                     origin);
-            zone_free(list[0]);
-            goto out;
-        }
-        ((struct zone_node *)node)->steer = (uint16_t)(i + 1);
+        steers[i] = (struct zone_steer){
+            .name = svc->owner,
+            .index = (uint16_t)i,
+            .types = (uint8_t)(svc->cname ? ZONE_STEER_CNAME
+                                          : (svc->has_v4 ? ZONE_STEER_A : 0) |
+                                                (svc->has_v6 ? ZONE_STEER_AAAA : 0)),
+            .where = "steer_view",
+        };
+    }
+    if (zone_load_steered(origin, zone_path, steers, set->count, &list[0], zerr) < 0) {
+        snprintf(err, STEER_VIEW_ERR_MAX, "zone: %s", zerr);
+        goto out;
     }
     sv->zones = zone_set_new(list, 1);
     list = NULL;
     rc = 0;
 out:
     free(list);
-    free(names);
+    free(steers);
     return rc;
 }
 

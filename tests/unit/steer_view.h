@@ -7,6 +7,7 @@
 #define MERIDIAN_TESTS_STEER_VIEW_H
 
 #include "dns/dns.h"
+#include "policy/policy_build.h"
 
 #define STEER_VIEW_ERR_MAX 1024
 

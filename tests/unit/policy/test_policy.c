@@ -26,7 +26,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "policy/policy.h"
+#include "policy/policy_build.h"
 
 #define QTYPE_A 1
 #define QTYPE_AAAA 28

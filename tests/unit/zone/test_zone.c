@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/dname.h"
+#include "common/dnswire.h"
 #include "zone/zone.h"
 
 static char zone_path[64];
@@ -234,6 +235,77 @@ test_master_file_syntax(void **state)
     load_fails(HEAD "x A 192.0.2.1\ny MX\n", 8, "");
 }
 
+/* Steered names handed to the compiler: nodes created where the file has no data, each
+ * linked to its policy index with its types; names a policy may not synthesize at are
+ * refused with the steer's location and the reason. */
+static int
+load_steered(const char *text, const char *name, uint8_t types, struct zone **z, char *err)
+{
+    uint8_t wire[DNAME_MAX_LEN];
+    assert_true(dname_from_text(name, wire) > 0);
+    dname_lower_copy(wire, wire);
+    struct zone_steer steers[1] = {
+        {.name = wire, .index = 6, .types = types, .where = "cfg.yaml:9: service X"},
+    };
+    write_zone(text);
+    int rc = zone_load_steered("example.com", zone_path, steers, 1, z, err);
+    unlink(zone_path);
+    return rc;
+}
+
+static void
+test_steered(void **state)
+{
+    (void)state;
+    static const char base[] = "$TTL 300\n"
+                               "@ IN SOA ns1 host 1 7200 3600 1209600 300\n"
+                               "@ IN NS ns1\n"
+                               "ns1 IN A 192.0.2.1\n"
+                               "sub IN NS ns.other.net.\n"
+                               "alias IN CNAME ns1\n"
+                               "txt IN TXT \"hello\"\n";
+    char err[ZONE_ERR_MAX] = "";
+    struct zone *z = NULL;
+
+    /* A new node, below a new empty non-terminal, linked to index 6 (+1). */
+    assert_int_equal(load_steered(base, "www.geo.example.com", ZONE_STEER_A | ZONE_STEER_AAAA,
+                                  &z, err), 0);
+    const struct zone_node *n = find(z, "www.geo.example.com");
+    assert_true(n->flags & ZONE_NODE_STEERED);
+    assert_int_equal(n->steer, 7);
+    assert_int_equal(n->steer_types, ZONE_STEER_A | ZONE_STEER_AAAA);
+    assert_int_equal(n->rrset_count, 0);
+    const struct zone_node *ent = find(z, "geo.example.com");
+    assert_int_equal(ent->steer, 0);
+    assert_false(ent->flags & ZONE_NODE_STEERED);
+    zone_free(z);
+
+    /* An address service beside other data keeps that data. */
+    assert_int_equal(load_steered(base, "txt.example.com", ZONE_STEER_A, &z, err), 0);
+    n = find(z, "txt.example.com");
+    assert_int_equal(n->steer, 7);
+    assert_non_null(zone_node_rrset(n, DNS_TYPE_TXT));
+    zone_free(z);
+
+    static const struct {
+        const char *name;
+        uint8_t types;
+        const char *why;
+    } bad[] = {
+        {"sub.example.com", ZONE_STEER_A, "at or below a delegation"},
+        {"www.sub.example.com", ZONE_STEER_A, "at or below a delegation"},
+        {"alias.example.com", ZONE_STEER_A, "has a CNAME record"},
+        {"txt.example.com", ZONE_STEER_CNAME, "is a CNAME service but its zone has other data"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        z = NULL;
+        assert_int_equal(load_steered(base, bad[i].name, bad[i].types, &z, err), -1);
+        assert_null(z);
+        if (strncmp(err, "cfg.yaml:9: service X ", 22) != 0 || !strstr(err, bad[i].why))
+            fail_msg("%s: got '%s', want '%s'", bad[i].name, err, bad[i].why);
+    }
+}
+
 int
 main(void)
 {
@@ -244,6 +316,7 @@ main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_master_file_syntax),
         cmocka_unit_test(test_zone_set_longest_match),
+        cmocka_unit_test(test_steered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
