@@ -36,12 +36,20 @@ port_of() {
     gdnsd) echo $((PORT_BASE + 1)) ;;
     knot) echo $((PORT_BASE + 2)) ;;
     nsd) echo $((PORT_BASE + 3)) ;;
+    meridiand-b) echo $((PORT_BASE + 4)) ;;
     *) die "unknown server '$1' (known: $ALL_SERVERS)" ;;
     esac
 }
 
 # Path of the meridiand binary: $MERIDIAND, else the first executable build output.
+# `find_meridiand meridiand-b`: $MERIDIAND_B, a second build measured in the same run as
+# the first (before/after a change: same rounds, same load, ratios between them).
 find_meridiand() {
+    if [[ ${1:-} == meridiand-b ]]; then
+        [[ -n ${MERIDIAND_B:-} ]] || die "server meridiand-b needs MERIDIAND_B (a meridiand binary)"
+        echo "$MERIDIAND_B"
+        return
+    fi
     if [[ -n ${MERIDIAND:-} ]]; then
         echo "$MERIDIAND"
         return
@@ -87,12 +95,12 @@ port_free() { [[ -z $(ss -Hlun "sport = :$1" 2>/dev/null) ]]; }
 write_config() { # name wd port origin zonefile
     local name=$1 wd=$2 port=$3 origin=$4 zfile=$5
     case $name in
-    meridiand)
+    meridiand | meridiand-b)
         cat >"$wd/meridian.yaml" <<EOF
 server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: warning }
 zones: [ { origin: $origin, file: $zfile } ]
 EOF
-        SRV_CMD=("$(find_meridiand)" -c "$wd/meridian.yaml")
+        SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
         ;;
     gdnsd)
         # gdnsd 3: a config dir with config + zones/<origin>; "start" stays in the foreground.
@@ -214,8 +222,8 @@ start_server() { # name wd origin zonefile ready_name pin
     }
     # WRITE_CONFIG: the config writer (same arguments as write_config; geo.sh sets its own).
     "${WRITE_CONFIG:-write_config}" "$name" "$wd" "$port" "$origin" "$zfile"
-    if [[ $name == meridiand && ! -x ${SRV_CMD[0]} ]]; then
-        echo "error: meridiand binary ${SRV_CMD[0]} not found" >&2
+    if [[ $name == meridiand* && ! -x ${SRV_CMD[0]} ]]; then
+        echo "error: $name binary ${SRV_CMD[0]} not found" >&2
         return 1
     fi
     local taskset_cmd=()

@@ -35,6 +35,7 @@ ROUNDS=3 BLAST_S=8 WARMUP_S=2 CHECK_N=2000 NQUERIES=50000 DBS="synth real" STATI
 OUTDIR="" REPORT_ONLY=""
 BLAST_SOCKETS=${BLAST_SOCKETS:-16} BLAST_WINDOW=${BLAST_WINDOW:-16} FILLER=${FILLER:-20000}
 GEO_SERVERS="meridiand gdnsd knot"
+GEO_KNOWN="$GEO_SERVERS meridiand-b" # meridiand-b: $MERIDIAND_B, a second build (bench-lib.sh)
 if [[ -z ${REAL_DB:-} ]]; then
     REAL_DB=/var/lib/GeoIP/geo-whois-asn-country.mmdb
     [[ -r $REAL_DB ]] || REAL_DB=/work/shared/geoip/real/geo-whois-asn-country.mmdb
@@ -151,7 +152,7 @@ fi
 SERVERS=("$@")
 ((${#SERVERS[@]})) || read -r -a SERVERS <<<"$GEO_SERVERS"
 for s in "${SERVERS[@]}" $STATIC; do
-    [[ " $GEO_SERVERS " == *" $s "* ]] || die "unknown server '$s' (known: $GEO_SERVERS)"
+    [[ " $GEO_KNOWN " == *" $s "* ]] || die "unknown server '$s' (known: $GEO_KNOWN)"
 done
 OUTDIR=${OUTDIR:-$BENCH_OUT/runs/geo-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUTDIR"
@@ -235,7 +236,7 @@ www.geo.test A NOERROR addr:192.0.2.3"
 write_geo_config() { # name wd port origin zonefile
     local name=$1 wd=$2 port=$3 gz=$BENCH_DATA/geo.test.zone bz=$BENCH_DATA/bench.test.zone
     case $name in
-    meridiand)
+    meridiand | meridiand-b)
         # www is not in the zone file: the service creates it.  Default lookup paths
         # (country.iso_code, with the flat country_code as fallback).
         cat >"$wd/meridian.yaml" <<EOF
@@ -253,7 +254,7 @@ services:
       other: { members: [ { address: 192.0.2.3 } ] }
     geo: { country: { US: [us], DE: [de] }, default: [other] }
 EOF
-        SRV_CMD=("$(find_meridiand)" -c "$wd/meridian.yaml")
+        SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
         ;;
     gdnsd)
         # geoip plugin: the map goes continent > country; ECS is on by default.

@@ -4,6 +4,7 @@
 #
 #   run.sh [-r ROUNDS] [-d BLAST_S] [-p PACED_S] [-l LAT_S] [-L LAT_PCT] [-C LAT_CAP]
 #          [-w WARMUP_S] [-o OUTDIR] [SERVER...]   SERVER: meridiand gdnsd knot nsd (default: all)
+#                                                  or meridiand-b ($MERIDIAND_B, a second build)
 #   run.sh -R RESULTS.tsv                          re-print the tables of an earlier run
 #
 # All servers serve bench.test (gen-zone.sh bench), each on its own 127.0.0.1 port
@@ -263,7 +264,7 @@ stop_all
     echo "Host: $(getconf _NPROCESSORS_ONLN) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)." \
         "Servers: $(for s in "${ACTIVE[@]}"; do
             case $s in
-            meridiand) printf 'meridiand (%s) ' "$(find_meridiand)" ;;
+            meridiand | meridiand-b) printf '%s (%s) ' "$s" "$(find_meridiand "$s")" ;;
             gdnsd) printf 'gdnsd %s, ' "$(gdnsd -h 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)" ;;
             knot) printf 'Knot %s, ' "$(knotd -V | awk '{print $NF}')" ;;
             nsd) printf 'NSD %s, ' "$(nsd -v 2>&1 | awk 'NR == 1 {print $NF}')" ;;
