@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/sockaddr.h"
 #include "config/config_checks.h"
+#include "config/config_dnssec.h"
 #include "config/config_services.h"
 #include "config/config_yaml.h"
 
@@ -288,6 +289,7 @@ static const struct cfg_key server_keys[] = {
      .offset = offsetof(struct config, log_level),
      .parse = cfg_parse_log_level},
     {.name = "state_file", .type = CFG_CUSTOM, .parse = cfg_parse_state_file},
+    {.name = "key_directory", .type = CFG_CUSTOM, .parse = cfg_parse_key_directory},
     {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},
     {.name = "user", .type = CFG_CUSTOM, .parse = parse_user},
     {.name = "group", .type = CFG_CUSTOM, .parse = parse_group},
@@ -334,6 +336,7 @@ parse_zone_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *val
 static const struct cfg_key zone_keys[] = {
     {.name = "origin", .type = CFG_CUSTOM, .parse = parse_origin, .required = true},
     {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file, .required = true},
+    {.name = "dnssec", .type = CFG_CUSTOM, .parse = cfg_parse_zone_dnssec},
 };
 
 /* The error goes to the earliest entry that repeats an origin seen before it. */
@@ -472,7 +475,7 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     /* Checks across sections: a service may come before the geoip section it needs. */
     if (cfg_check_services(&ctx) < 0)
         goto out;
-    if (cfg_check_health(&ctx) < 0)
+    if (cfg_check_health(&ctx) < 0 || cfg_check_dnssec(&ctx) < 0)
         goto out;
     /* Switching the group alone would leave the process root: say what is missing. */
     if (cfg->group && !cfg->user) {
@@ -495,6 +498,7 @@ config_free(struct config *cfg)
 {
     if (!cfg)
         return;
+    cfg_dnssec_free(cfg);
     for (size_t i = 0; i < cfg->listen_count; i++)
         free(cfg->listen[i].text);
     free(cfg->listen);

@@ -148,10 +148,30 @@ struct config_check {
     char *file; /* resolved path */
 };
 
+/* DNSSEC signing of one zone (`dnssec:` on its entry: true, or a mapping). */
+enum config_dnssec_keys {
+    CONFIG_DNSSEC_CSK = 0, /* one combined signing key (RFC 7583 §2: "CSK") */
+    CONFIG_DNSSEC_KSK_ZSK, /* a key-signing key for the DNSKEY RRset and a zone-signing key */
+};
+
+struct config_dnssec {
+    bool enabled;
+    uint8_t algorithm;           /* 13 ECDSAP256SHA256 (default, RFC 6605), 15 ED25519 (RFC 8080) */
+    enum config_dnssec_keys keys;
+    uint32_t validity_ms;        /* RRSIG expiration - now; default 14d */
+    uint32_t refresh_ms;         /* re-sign when less than this is left; default 5d */
+    uint16_t nsec3_iterations;   /* RFC 9276 §3.1: 0 (default) */
+    uint8_t nsec3_salt_len;      /* RFC 9276 §3.1: no salt (default) */
+    uint8_t nsec3_salt[255];
+    char *key_directory;         /* resolved; default server.key_directory */
+    int line;
+};
+
 struct config_zone {
     char *origin; /* presentation form as written, e.g. "example.com" */
     char *file;   /* resolved: relative paths are taken from the config file's directory */
     int line;     /* line of the entry in the config file, for error messages */
+    struct config_dnssec dnssec;
 };
 
 struct config {
@@ -201,6 +221,7 @@ struct config {
     struct config_check *checks;
     size_t check_count;
     char *state_file;             /* health states saved here and read at start; NULL = none */
+    char *key_directory;          /* server.key_directory: DNSSEC keys; NULL = the default */
     char *control_socket;         /* meridianctl UNIX socket path; NULL = none */
     uint32_t startup_wait_ms;     /* longest wait for the first round of checks; default 10000 */
     uint32_t exec_max_concurrent; /* exec checks running at once; default 8 */

@@ -247,7 +247,7 @@ cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
     static const struct {
         const char *suffix;
         uint64_t ms;
-    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {"", 1000}};
     char digits[16];
     size_t n = strspn(text, "0123456789");
     uint64_t v;
@@ -272,7 +272,9 @@ cfg_parse_duration_ms(const char *text, uint64_t *out_ms)
 void
 cfg_format_duration(uint32_t ms, char *out, size_t out_size)
 {
-    if (ms != 0 && ms % 3600000 == 0)
+    if (ms != 0 && ms % 86400000 == 0)
+        snprintf(out, out_size, "%ud", ms / 86400000);
+    else if (ms != 0 && ms % 3600000 == 0)
         snprintf(out, out_size, "%uh", ms / 3600000);
     else if (ms != 0 && ms % 60000 == 0)
         snprintf(out, out_size, "%um", ms / 60000);

@@ -119,7 +119,7 @@ int cfg_parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_nod
 int cfg_parse_uint(const char *text, uint64_t max, uint64_t *out)
     __attribute__((warn_unused_result));
 
-/* "10s", "500ms", "2m", "1h" or a bare integer (seconds) into milliseconds. */
+/* "10s", "500ms", "2m", "1h", "14d" or a bare integer (seconds) into milliseconds. */
 int cfg_parse_duration_ms(const char *text, uint64_t *out_ms) __attribute__((warn_unused_result));
 
 #endif

@@ -41,13 +41,31 @@ truncated(const struct answer *a)
     return (a->flags & DNS_FLAG_TC) != 0;
 }
 
+/* RFC 4035 §3.1.1: a DO query gets the RRSIGs of each authoritative RRset with it. RFC 4034
+ * §3: "The TTL value of an RRSIG RR MUST match the TTL value of the RRset it covers", so the
+ * served (possibly capped) TTL, which stays at or below the signature's original TTL. */
+static int
+write_rrset(struct answer *a, enum dns_section section, const uint8_t *owner,
+            const struct zone_rrset *set)
+{
+    if (dns_writer_rrset(&a->w, section, owner, set) < 0)
+        return -1;
+    if (!a->q->edns_do || !set->rrsig)
+        return 0;
+    struct zone_rrset sig = *set->rrsig;
+    sig.ttl = set->ttl;
+    return dns_writer_rrset(&a->w, section, owner, &sig);
+}
+
+/* A required RRset (and its signatures: RFC 4035 §3.1.1 "the name server MUST set the TC
+ * bit" when they do not fit). */
 static void
 add_required(struct answer *a, enum dns_section section, const uint8_t *owner,
              const struct zone_rrset *set)
 {
     if (truncated(a))
         return;
-    if (dns_writer_rrset(&a->w, section, owner, set) < 0)
+    if (write_rrset(a, section, owner, set) < 0)
         a->flags |= DNS_FLAG_TC;
 }
 
@@ -90,7 +108,7 @@ add_additional(struct answer *a, const struct zone *zone, const struct zone_rrse
         static const uint16_t types[] = {DNS_TYPE_A, DNS_TYPE_AAAA};
         for (int k = 0; k < 2; k++) {
             const struct zone_rrset *addr = zone_node_rrset(t, types[k]);
-            if (addr && dns_writer_rrset(&a->w, DNS_SECTION_AR, t->name, addr) < 0 && required)
+            if (addr && write_rrset(a, DNS_SECTION_AR, t->name, addr) < 0 && required)
                 a->flags |= DNS_FLAG_TC;
         }
     }

@@ -52,11 +52,15 @@ struct zone_rrset {
      * this zone (ZONE_NONE if absent), for additional-section processing (RFC 1035 §3.3.9,
      * RFC 9460 §4.1). */
     const uint32_t *targets;
+    /* Signed zones: the RRSIG RRset covering this one (type RRSIG, one record per signing
+     * key, same layout), made at load by dnssec/; NULL when unsigned (insecure delegation NS,
+     * glue, unsigned zones). */
+    const struct zone_rrset *rrsig;
 };
 
 struct zone_node {
     const uint8_t *name; /* lowercased wire name */
-    const struct zone_rrset *rrsets; /* sorted by type */
+    struct zone_rrset *rrsets;       /* sorted by type */
     uint16_t rrset_count;            /* 0 for an empty non-terminal */
     uint8_t flags;                   /* enum zone_node_flags */
     uint8_t label_count;
@@ -103,6 +107,13 @@ int zone_load_steered(const char *origin, const char *file, const struct zone_st
                       size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
 void zone_free(struct zone *zone);
+
+/* For the DNSSEC signer, before the zone is shared (loader thread): removes every RRset of
+ * the given types from every node (records the signer owns: RRSIG, NSEC, NSEC3, DNSKEY, ...),
+ * and adds one RRset to a node, keeping its RRsets sorted by type. `set` is copied; its RDATA
+ * must live as long as the zone (in zone->arena). The record count follows. */
+void zone_drop_types(struct zone *zone, const uint16_t *types, size_t count);
+void zone_node_add_rrset(struct zone *zone, struct zone_node *node, const struct zone_rrset *set);
 
 /* Exact lookup of a lowercased wire name (of length len) in the zone; NULL if absent. */
 const struct zone_node *zone_lookup(const struct zone *zone, const uint8_t *lname, int len);

@@ -452,6 +452,42 @@ zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
 }
 
 void
+zone_drop_types(struct zone *zone, const uint16_t *types, size_t count)
+{
+    for (uint32_t i = 0; i < zone->node_count; i++) {
+        struct zone_node *node = &zone->nodes[i];
+        struct zone_rrset *sets = node->rrsets;
+        uint16_t kept = 0;
+        for (uint16_t s = 0; s < node->rrset_count; s++) {
+            bool drop = false;
+            for (size_t t = 0; t < count && !drop; t++)
+                drop = sets[s].type == types[t];
+            if (drop)
+                zone->record_count -= sets[s].count;
+            else
+                sets[kept++] = sets[s];
+        }
+        node->rrset_count = kept;
+    }
+}
+
+void
+zone_node_add_rrset(struct zone *zone, struct zone_node *node, const struct zone_rrset *set)
+{
+    struct zone_rrset *sets =
+        arena_alloc(&zone->arena, (node->rrset_count + 1u) * sizeof(*sets), 8);
+    uint16_t k = 0;
+    for (uint16_t s = 0; s < node->rrset_count && node->rrsets[s].type < set->type; s++)
+        sets[k++] = node->rrsets[s];
+    sets[k] = *set;
+    for (uint16_t s = k; s < node->rrset_count; s++)
+        sets[s + 1] = node->rrsets[s];
+    node->rrsets = sets;
+    node->rrset_count++;
+    zone->record_count += set->count;
+}
+
+void
 zone_free(struct zone *zone)
 {
     if (!zone)

@@ -459,6 +459,81 @@ teardown(void **state)
     return test_tmpdir_remove(tmpdir);
 }
 
+/* `dnssec:` on a zone entry: true (defaults), a mapping (each key), and the errors. */
+static void
+test_dnssec(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok(write_file("dnssec.yaml", "server:\n"
+                                                          "  state_file: /var/lib/m/state\n"
+                                                          "zones:\n"
+                                                          "  - origin: a.example\n"
+                                                          "    file: a.zone\n"
+                                                          "    dnssec: true\n"
+                                                          "  - origin: b.example\n"
+                                                          "    file: b.zone\n"
+                                                          "    dnssec:\n"
+                                                          "      algorithm: ed25519\n"
+                                                          "      keys: ksk-zsk\n"
+                                                          "      validity: 30d\n"
+                                                          "      refresh: 10d\n"
+                                                          "      nsec3_iterations: 5\n"
+                                                          "      nsec3_salt: aBcd\n"
+                                                          "      key_directory: k\n"
+                                                          "  - origin: c.example\n"
+                                                          "    file: c.zone\n"));
+    const struct config_dnssec *a = &cfg->zones[0].dnssec, *b = &cfg->zones[1].dnssec;
+    assert_true(a->enabled);
+    assert_int_equal(a->algorithm, 13);
+    assert_int_equal(a->keys, CONFIG_DNSSEC_CSK);
+    assert_int_equal(a->validity_ms, 14u * 86400000u);
+    assert_int_equal(a->refresh_ms, 5u * 86400000u);
+    assert_int_equal(a->nsec3_iterations, 0);
+    assert_int_equal(a->nsec3_salt_len, 0);
+    assert_string_equal(a->key_directory, "/var/lib/m/keys"); /* beside the state file */
+    assert_true(b->enabled);
+    assert_int_equal(b->algorithm, 15);
+    assert_int_equal(b->keys, CONFIG_DNSSEC_KSK_ZSK);
+    assert_int_equal(b->validity_ms, 30u * 86400000u);
+    assert_int_equal(b->refresh_ms, 10u * 86400000u);
+    assert_int_equal(b->nsec3_iterations, 5);
+    assert_int_equal(b->nsec3_salt_len, 2);
+    assert_int_equal(b->nsec3_salt[0], 0xab);
+    assert_int_equal(b->nsec3_salt[1], 0xcd);
+    char want[PATH_MAX];
+    snprintf(want, sizeof(want), "%s/k", tmpdir);
+    assert_string_equal(b->key_directory, want);
+    assert_false(cfg->zones[2].dnssec.enabled);
+    assert_null(cfg->zones[2].dnssec.key_directory);
+    config_free(cfg);
+
+    /* server.key_directory is the default for every signed zone. */
+    cfg = load_ok(write_file("dnssec2.yaml", "server: { key_directory: /srv/keys }\n"
+                                             "zones:\n"
+                                             "  - { origin: a.example, file: a.zone, dnssec: yes }\n"));
+    assert_string_equal(cfg->zones[0].dnssec.key_directory, "/srv/keys");
+    config_free(cfg);
+
+    static const char head[] = "zones:\n  - origin: a.example\n    file: a.zone\n    dnssec:";
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), "%s maybe\n", head);
+    expect_error(yaml, "4: dnssec: expected true, false or a mapping");
+    snprintf(yaml, sizeof(yaml), "%s { algorithm: rsasha1 }\n", head);
+    expect_error(yaml, "4: algorithm: expected ecdsap256sha256 or ed25519");
+    snprintf(yaml, sizeof(yaml), "%s { nsec3_iterations: 101 }\n", head);
+    expect_error(yaml, "4: nsec3_iterations: expected an integer 0..100");
+    snprintf(yaml, sizeof(yaml), "%s { nsec3_salt: abc }\n", head);
+    expect_error(yaml, "4: nsec3_salt: expected hexadecimal digits (at most 255 bytes) or \"-\" "
+                       "for none");
+    snprintf(yaml, sizeof(yaml), "%s { validity: 7d, refresh: 7d }\n", head);
+    expect_error(yaml, "4: dnssec: refresh must be shorter than validity (signatures are "
+                       "renewed when `refresh` is left of their `validity`)");
+    snprintf(yaml, sizeof(yaml), "%s { validity: 50d }\n", head);
+    expect_error(yaml, "4: validity: expected a duration 1h..45d (e.g. 10s, 500ms, 2m)");
+    snprintf(yaml, sizeof(yaml), "%s { colour: blue }\n", head);
+    expect_error(yaml, "4: dnssec: unknown key 'colour'");
+}
+
 int
 main(void)
 {
@@ -469,6 +544,7 @@ main(void)
         cmocka_unit_test(test_bad_address),  cmocka_unit_test(test_bad_duration),
         cmocka_unit_test(test_bad_zones),    cmocka_unit_test(test_yaml_syntax),
         cmocka_unit_test(test_missing_file), cmocka_unit_test(test_fixtures),
+        cmocka_unit_test(test_dnssec),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
