@@ -531,7 +531,7 @@ test_dnssec(void **state)
     snprintf(yaml, sizeof(yaml), "%s { validity: 50d }\n", head);
     expect_error(yaml, "4: validity: expected a duration 1h..45d (e.g. 10s, 500ms, 2m)");
     snprintf(yaml, sizeof(yaml), "%s { colour: blue }\n", head);
-    expect_error(yaml, "4: dnssec: unknown key 'colour'");
+    expect_error(yaml, "4: unknown key 'colour' in dnssec");
 }
 
 int
