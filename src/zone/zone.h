@@ -29,6 +29,15 @@ enum zone_node_flags {
     ZONE_NODE_STEERED = 1 << 6,        /* a steering policy answers here (policy/) */
 };
 
+/* Which record types a steering policy synthesizes at a steered node (zone_node.steer_types),
+ * for the types it lists in NSEC3/NSEC type bitmaps (RFC 4034 §4.1.2, RFC 5155 §3.2.1). Set
+ * by whoever builds the policies with the zone; the zone compiler leaves it 0. */
+enum zone_steer_types {
+    ZONE_STEER_A = 1 << 0,
+    ZONE_STEER_AAAA = 1 << 1,
+    ZONE_STEER_CNAME = 1 << 2,
+};
+
 /* One RRset. RDATA is `count` records, each a big-endian 16-bit length and the record's
  * uncompressed wire RDATA; owner, type, class (IN) and TTL are shared. */
 struct zone_rrset {
@@ -49,6 +58,7 @@ struct zone_node {
     uint8_t flags;                   /* enum zone_node_flags */
     uint8_t label_count;
     uint8_t name_len;
+    uint8_t steer_types; /* enum zone_steer_types; 0 unless set with the policies */
     uint16_t steer; /* steered nodes: the policy's index + 1, set by whoever builds the
                        policies with the zone (0 = look it up by name) */
 };
