@@ -18,11 +18,26 @@ static const struct {
     const char *name;
     uint16_t type;
 } type_names[] = {
-    {"A", DNS_TYPE_A},         {"AAAA", DNS_TYPE_AAAA}, {"NS", DNS_TYPE_NS},
-    {"CNAME", DNS_TYPE_CNAME}, {"SOA", DNS_TYPE_SOA},   {"PTR", DNS_TYPE_PTR},
-    {"MX", DNS_TYPE_MX},       {"TXT", DNS_TYPE_TXT},   {"SRV", DNS_TYPE_SRV},
-    {"DNAME", DNS_TYPE_DNAME}, {"DS", DNS_TYPE_DS},     {"SVCB", DNS_TYPE_SVCB},
-    {"HTTPS", DNS_TYPE_HTTPS}, {"CAA", DNS_TYPE_CAA},   {"ANY", DNS_TYPE_ANY},
+    {"A", DNS_TYPE_A},
+    {"AAAA", DNS_TYPE_AAAA},
+    {"NS", DNS_TYPE_NS},
+    {"CNAME", DNS_TYPE_CNAME},
+    {"SOA", DNS_TYPE_SOA},
+    {"PTR", DNS_TYPE_PTR},
+    {"MX", DNS_TYPE_MX},
+    {"TXT", DNS_TYPE_TXT},
+    {"SRV", DNS_TYPE_SRV},
+    {"DNAME", DNS_TYPE_DNAME},
+    {"DS", DNS_TYPE_DS},
+    {"SVCB", DNS_TYPE_SVCB},
+    {"HTTPS", DNS_TYPE_HTTPS},
+    {"CAA", DNS_TYPE_CAA},
+    {"DNSKEY", DNS_TYPE_DNSKEY},
+    {"NSEC3", DNS_TYPE_NSEC3},
+    {"NSEC3PARAM", DNS_TYPE_NSEC3PARAM},
+    {"CDS", DNS_TYPE_CDS},
+    {"CDNSKEY", DNS_TYPE_CDNSKEY},
+    {"ANY", DNS_TYPE_ANY},
 };
 
 /* Indexed by rcode (RFC 1035 §4.1.1, RFC 2136 §2.2). */

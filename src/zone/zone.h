@@ -29,8 +29,13 @@ enum zone_node_flags {
     ZONE_NODE_STEERED = 1 << 6,        /* a steering policy answers here (policy/) */
 };
 
-/* The types a steering policy synthesizes at a steered node (for NSEC3 type bitmaps). */
-enum zone_steer_types { ZONE_STEER_A = 1 << 0, ZONE_STEER_AAAA = 1 << 1, ZONE_STEER_CNAME = 1 << 2 };
+/* Which record types a steering policy synthesizes at a steered node (zone_node.steer_types),
+ * for the types it lists in NSEC3/NSEC type bitmaps (RFC 4034 §4.1.2, RFC 5155 §3.2.1). */
+enum zone_steer_types {
+    ZONE_STEER_A = 1 << 0,
+    ZONE_STEER_AAAA = 1 << 1,
+    ZONE_STEER_CNAME = 1 << 2,
+};
 
 /* A name a steering policy answers at. Policies are built before zones and handed to the
  * zone compiler as these, so every steered node knows its policy from the start. */
@@ -65,8 +70,8 @@ struct zone_node {
     uint8_t flags;                   /* enum zone_node_flags */
     uint8_t label_count;
     uint8_t name_len;
-    uint16_t steer;      /* steered nodes: the policy's index + 1 (zone_steer.index) */
     uint8_t steer_types; /* steered nodes: enum zone_steer_types */
+    uint16_t steer;      /* steered nodes: the policy's index + 1 (zone_steer.index) */
 };
 
 struct zone_slot {

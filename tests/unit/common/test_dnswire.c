@@ -40,6 +40,11 @@ test_type_numbers_match_ldns(void **state)
         {DNS_TYPE_DS, LDNS_RR_TYPE_DS},
         {DNS_TYPE_RRSIG, LDNS_RR_TYPE_RRSIG},
         {DNS_TYPE_NSEC, LDNS_RR_TYPE_NSEC},
+        {DNS_TYPE_DNSKEY, LDNS_RR_TYPE_DNSKEY},
+        {DNS_TYPE_NSEC3, LDNS_RR_TYPE_NSEC3},
+        {DNS_TYPE_NSEC3PARAM, LDNS_RR_TYPE_NSEC3PARAM},
+        {DNS_TYPE_CDS, LDNS_RR_TYPE_CDS},
+        {DNS_TYPE_CDNSKEY, LDNS_RR_TYPE_CDNSKEY},
         {DNS_TYPE_SVCB, 64},
         {DNS_TYPE_HTTPS, 65},
         {DNS_TYPE_TSIG, LDNS_RR_TYPE_TSIG},
@@ -63,8 +68,9 @@ test_type_numbers_match_ldns(void **state)
 static void
 test_type_names(void **state)
 {
-    static const char *const names[] = {"A",   "AAAA",  "NS", "CNAME", "SOA",   "PTR", "MX", "TXT",
-                                        "SRV", "DNAME", "DS", "SVCB",  "HTTPS", "CAA", "ANY"};
+    static const char *const names[] = {
+        "A",  "AAAA", "NS",    "CNAME", "SOA",    "PTR",   "MX",         "TXT", "SRV",     "DNAME",
+        "DS", "SVCB", "HTTPS", "CAA",   "DNSKEY", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY", "ANY"};
     char buf[DNSWIRE_TYPE_TEXT_MAX];
     (void)state;
 
@@ -115,7 +121,8 @@ test_type_list(void **state)
     assert_string_equal(buf, "A or TYPEnnn (1..65535)");
     dnswire_type_list(NULL, 0, true, buf, sizeof(buf));
     assert_string_equal(buf, "A, AAAA, NS, CNAME, SOA, PTR, MX, TXT, SRV, DNAME, DS, SVCB, HTTPS, "
-                             "CAA, ANY or TYPEnnn (1..65535)");
+                             "CAA, DNSKEY, NSEC3, NSEC3PARAM, CDS, CDNSKEY, ANY or TYPEnnn "
+                             "(1..65535)");
     /* Cut short, still a string. */
     dnswire_type_list(few, 3, false, buf, 6);
     assert_string_equal(buf, "A, AA");
