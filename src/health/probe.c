@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* Health probes: the context and the part all checkers share. probe_start hands a check and a
- * target to its checker (probe_tcp.c, probe_http.c, probe_dns.c, probe_exec.c, probe_file.c),
- * which copies what it needs, so that neither the check nor the target has to outlive the
- * call. Every probe carries one ev_timer: its deadline, or a zero delay when the result is
- * known before the loop runs again, so that done() is never called from inside probe_start
- * except when the probe cannot start at all. A probe is reported exactly once: probe_finish
- * unlinks and frees it before calling done(), and probe_ctx_free frees the rest unreported.
- * Runs on the health thread, on the caller's libev loop. */
+/* Health probes: the context and the part all checkers share. probe_start finds the checker
+ * for a check's type and target in the registry (probe_registry.c) and hands both to its
+ * `start`, which copies what it needs, so that neither has to outlive the call. This file
+ * knows the checkers only through their table of operations (struct probe_checker), and
+ * their per-context states only as pointers their own ctx_new and ctx_free make and free.
+ * Every probe carries one ev_timer: its deadline, or a zero delay when the result is known
+ * before the loop runs again, so that done() is never called from inside probe_start except
+ * when the probe cannot start at all. A probe is reported exactly once: probe_finish unlinks
+ * and frees it before calling done(), and probe_ctx_free frees the rest unreported. Runs on
+ * the health thread, on the caller's libev loop. */
 #include "health/probe_internal.h"
 
 #include <arpa/inet.h>
@@ -56,7 +58,7 @@ cancel_all(struct probe_ctx *ctx)
         if (ctx->active)
             ctx->active->prev = NULL;
         ev_timer_stop(ctx->loop, &p->timer);
-        p->ops->release(p);
+        p->checker->release(p);
     }
 }
 
@@ -64,8 +66,12 @@ static void
 ctx_teardown(struct probe_ctx *ctx)
 {
     cancel_all(ctx);
-    probe_http_fini(ctx);
-    probe_exec_fini(ctx);
+    /* No probe is left to use the checkers' states; a checker may still clean up after its
+     * probes (the exec checker kills and reaps their children). */
+    for (size_t i = 0; i < probe_checker_count; i++)
+        if (probe_checkers[i]->ctx_free)
+            probe_checkers[i]->ctx_free(ctx->states[i]);
+    free(ctx->states);
     free(ctx);
 }
 
@@ -83,8 +89,10 @@ probe_ctx_new(struct ev_loop *loop, uint32_t exec_max)
     ctx->loop = loop;
     /* Zero would queue every exec probe forever. */
     ctx->exec_max = exec_max ? exec_max : 1;
-    probe_http_init(ctx);
-    probe_exec_init(ctx);
+    ctx->states = xcalloc(probe_checker_count, sizeof(*ctx->states));
+    for (size_t i = 0; i < probe_checker_count; i++)
+        if (probe_checkers[i]->ctx_new)
+            ctx->states[i] = probe_checkers[i]->ctx_new(ctx);
     return ctx;
 }
 
@@ -123,12 +131,12 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 void *
-probe_alloc(struct probe_ctx *ctx, size_t size, const struct probe_ops *ops,
+probe_alloc(struct probe_ctx *ctx, size_t size, const struct probe_checker *checker,
             const struct config_check *check, probe_done_fn done, void *arg)
 {
     struct probe *p = xcalloc(1, size);
     p->ctx = ctx;
-    p->ops = ops;
+    p->checker = checker;
     p->done = done;
     p->arg = arg;
     p->timeout_ms = check->timeout_ms;
@@ -168,7 +176,7 @@ probe_finish(struct probe *p, bool up, const char *reason)
     if (p->next)
         p->next->prev = p->prev;
     ev_timer_stop(ctx->loop, &p->timer);
-    p->ops->release(p);
+    p->checker->release(p);
     done(arg, up, copy);
 }
 
@@ -222,12 +230,26 @@ probe_target_sockaddr(const struct probe_target *target, uint16_t port,
     return -1;
 }
 
-/* done() for a probe that cannot even be allocated a checker: no probe exists yet. */
+/* The registry index of the checker that runs `type` on this kind of target, or -1. */
 static int
-reject(probe_done_fn done, void *arg, const char *reason)
+checker_index(enum config_check_type type, bool name_target)
 {
-    done(arg, false, reason);
+    /* A type beyond the masks' bits (an enum value no checker knows) matches none. */
+    if ((unsigned)type >= 32)
+        return -1;
+    for (size_t i = 0; i < probe_checker_count; i++) {
+        const struct probe_checker *c = probe_checkers[i];
+        if ((name_target ? c->name_types : c->address_types) & PROBE_TYPE(type))
+            return (int)i;
+    }
     return -1;
+}
+
+const struct probe_checker *
+probe_checker_find(enum config_check_type type, bool name_target)
+{
+    int i = checker_index(type, name_target);
+    return i < 0 ? NULL : probe_checkers[i];
 }
 
 int
@@ -240,27 +262,13 @@ probe_start(struct probe_ctx *ctx, const struct config_check *check,
     probe_ctx_enter(ctx);
     /* Deadlines count from ev_now, which is stale if the loop has not run for a while. */
     ev_now_update(ctx->loop);
-    switch (check->type) {
-    case CONFIG_CHECK_TCP:
-        rc = target->family == 0 ? probe_http_connect_start(ctx, check, target, done, arg)
-                                 : probe_tcp_start(ctx, check, target, done, arg);
-        break;
-    case CONFIG_CHECK_HTTP:
-    case CONFIG_CHECK_HTTPS:
-        rc = probe_http_start(ctx, check, target, done, arg);
-        break;
-    case CONFIG_CHECK_DNS:
-        rc = probe_dns_start(ctx, check, target, done, arg);
-        break;
-    case CONFIG_CHECK_EXEC:
-        rc = probe_exec_start(ctx, check, target, done, arg);
-        break;
-    case CONFIG_CHECK_FILE:
-        rc = probe_file_start(ctx, check, target, done, arg);
-        break;
-    default:
-        rc = reject(done, arg, "unknown check type");
-        break;
+    int i = checker_index(check->type, target->family == 0);
+    if (i < 0) {
+        /* No probe exists yet: report the refusal directly. */
+        done(arg, false, "unknown check type");
+        rc = -1;
+    } else {
+        rc = probe_checkers[i]->start(ctx, ctx->states[i], check, target, done, arg);
     }
     probe_ctx_leave(ctx);
     return rc;

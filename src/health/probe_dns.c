@@ -23,6 +23,8 @@
 #define DNS_MSG_MAX 4096  /* without EDNS a reply is at most 512; room for odd servers */
 #define DNS_RECV_BATCH 16 /* datagrams read per wakeup */
 
+extern const struct probe_checker probe_checker_dns; /* at the end */
+
 struct dns_probe {
     struct probe base;
     ev_io io;
@@ -86,8 +88,6 @@ dns_release(struct probe *p)
     free(d);
 }
 
-static const struct probe_ops dns_ops = {.release = dns_release};
-
 static void
 dns_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -118,14 +118,15 @@ dns_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     probe_ctx_leave(ctx);
 }
 
-int
-probe_dns_start(struct probe_ctx *ctx, const struct config_check *check,
-                const struct probe_target *target, probe_done_fn done, void *arg)
+static int
+dns_start(struct probe_ctx *ctx, void *state, const struct config_check *check,
+          const struct probe_target *target, probe_done_fn done, void *arg)
 {
-    struct dns_probe *d = probe_alloc(ctx, sizeof(*d), &dns_ops, check, done, arg);
+    struct dns_probe *d = probe_alloc(ctx, sizeof(*d), &probe_checker_dns, check, done, arg);
     struct sockaddr_storage ss;
     socklen_t ss_len;
 
+    (void)state; /* no per-context state */
     d->fd = -1;
     ev_init(&d->io, dns_io_cb);
     d->io.data = d;
@@ -161,3 +162,11 @@ probe_dns_start(struct probe_ctx *ctx, const struct config_check *check,
     probe_arm(&d->base);
     return 0;
 }
+
+const struct probe_checker probe_checker_dns = {
+    .name = "dns",
+    .address_types = PROBE_TYPE(CONFIG_CHECK_DNS),
+    .name_types = PROBE_TYPE(CONFIG_CHECK_DNS),
+    .start = dns_start,
+    .release = dns_release,
+};

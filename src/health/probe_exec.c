@@ -10,7 +10,8 @@
  * is polled every EXEC_POLL_S. Either way waitpid names the pid, so other children of the
  * process are left alone. (A process that reaps every child, such as one running libev's
  * default loop, would take the status away: the check then reports "exit status unknown".)
- * Health thread. */
+ * The slots, the queue and the children are the checker's per-context state (struct
+ * exec_state). Health thread. */
 #include "health/probe_internal.h"
 
 #include <errno.h>
@@ -31,11 +32,24 @@
 
 extern char **environ;
 
+extern const struct probe_checker probe_checker_exec; /* at the end */
+
 struct exec_probe;
+struct exec_child;
+
+/* Per context: the running children and the probes waiting for a slot. */
+struct exec_state {
+    struct probe_ctx *ctx;
+    uint32_t max;                   /* children running at once */
+    uint32_t running;               /* children not yet reaped */
+    struct exec_probe *head, *tail; /* waiting for a free slot, oldest first */
+    struct exec_child *children;
+    ev_timer kick; /* zero delay: start waiting probes outside the reaping callback */
+};
 
 struct exec_child {
-    struct probe_ctx *ctx;
-    struct exec_child *prev, *next; /* ctx->children */
+    struct exec_state *es;
+    struct exec_child *prev, *next; /* es->children */
     struct exec_probe *probe;       /* NULL once the probe has reported (deadline) */
     pid_t pid;
     int pidfd; /* -1: polled */
@@ -45,19 +59,24 @@ struct exec_child {
 
 struct exec_probe {
     struct probe base;
+    struct exec_state *es;
     char **argv;                      /* substituted, NULL-terminated */
-    struct exec_probe *qprev, *qnext; /* ctx->exec_head/tail while waiting for a slot */
+    struct exec_probe *qprev, *qnext; /* es->head/tail while waiting for a slot */
     bool queued;
     struct exec_child *child;
 };
 
 static void exec_kick_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
-void
-probe_exec_init(struct probe_ctx *ctx)
+static void *
+exec_ctx_new(struct probe_ctx *ctx)
 {
-    ev_timer_init(&ctx->exec_kick, exec_kick_cb, 0., 0.);
-    ctx->exec_kick.data = ctx;
+    struct exec_state *es = xcalloc(1, sizeof(*es));
+    es->ctx = ctx;
+    es->max = ctx->exec_max;
+    ev_timer_init(&es->kick, exec_kick_cb, 0., 0.);
+    es->kick.data = es;
+    return es;
 }
 
 /* Copies `arg` with every "{address}" and "{port}" replaced. */
@@ -108,16 +127,16 @@ free_argv(char **argv)
 }
 
 static void
-queue_unlink(struct probe_ctx *ctx, struct exec_probe *e)
+queue_unlink(struct exec_state *es, struct exec_probe *e)
 {
     if (e->qprev)
         e->qprev->qnext = e->qnext;
     else
-        ctx->exec_head = e->qnext ? &e->qnext->base : NULL;
+        es->head = e->qnext;
     if (e->qnext)
         e->qnext->qprev = e->qprev;
     else
-        ctx->exec_tail = e->qprev ? &e->qprev->base : NULL;
+        es->tail = e->qprev;
     e->qprev = e->qnext = NULL;
     e->queued = false;
 }
@@ -127,7 +146,7 @@ exec_release(struct probe *p)
 {
     struct exec_probe *e = (struct exec_probe *)p;
     if (e->queued)
-        queue_unlink(p->ctx, e);
+        queue_unlink(e->es, e);
     if (e->child) {
         /* Reported before the child ended (deadline or cancel): kill its whole group. The
          * zombie leader keeps the group id from being reused until it is reaped. */
@@ -138,22 +157,20 @@ exec_release(struct probe *p)
     free(e);
 }
 
-static const struct probe_ops exec_ops = {.release = exec_release};
-
 static void
-child_unlink_free(struct probe_ctx *ctx, struct exec_child *c)
+child_unlink_free(struct exec_state *es, struct exec_child *c)
 {
-    ev_io_stop(ctx->loop, &c->io);
-    ev_timer_stop(ctx->loop, &c->poll);
+    ev_io_stop(es->ctx->loop, &c->io);
+    ev_timer_stop(es->ctx->loop, &c->poll);
     if (c->pidfd >= 0)
         close(c->pidfd);
     if (c->prev)
         c->prev->next = c->next;
     else
-        ctx->children = c->next;
+        es->children = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    ctx->exec_running--;
+    es->running--;
     free(c);
 }
 
@@ -161,7 +178,7 @@ child_unlink_free(struct probe_ctx *ctx, struct exec_child *c)
 static void
 child_check(struct exec_child *c)
 {
-    struct probe_ctx *ctx = c->ctx;
+    struct exec_state *es = c->es;
     char reason[PROBE_REASON_MAX];
     bool up = false;
     int status = 0;
@@ -186,10 +203,10 @@ child_check(struct exec_child *c)
         probe_format(reason, sizeof(reason), "exit status unknown");
 
     struct exec_probe *e = c->probe;
-    child_unlink_free(ctx, c);
+    child_unlink_free(es, c);
     /* A slot is free: start a waiting probe, from the loop rather than from here. */
-    if (ctx->exec_head)
-        ev_timer_start(ctx->loop, &ctx->exec_kick);
+    if (es->head)
+        ev_timer_start(es->ctx->loop, &es->kick);
     if (e) {
         e->child = NULL;
         probe_finish(&e->base, up, reason);
@@ -200,7 +217,7 @@ static void
 child_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct exec_child *c = w->data;
-    struct probe_ctx *ctx = c->ctx;
+    struct probe_ctx *ctx = c->es->ctx;
     (void)loop;
     (void)revents;
 
@@ -213,7 +230,7 @@ static void
 child_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct exec_child *c = w->data;
-    struct probe_ctx *ctx = c->ctx;
+    struct probe_ctx *ctx = c->es->ctx;
     (void)loop;
     (void)revents;
 
@@ -271,7 +288,7 @@ spawn(char **argv, pid_t *pid)
 static void
 run(struct exec_probe *e)
 {
-    struct probe_ctx *ctx = e->base.ctx;
+    struct exec_state *es = e->es;
     pid_t pid;
 
     int rc = spawn(e->argv, &pid);
@@ -280,7 +297,7 @@ run(struct exec_probe *e)
         return;
     }
     struct exec_child *c = xcalloc(1, sizeof(*c));
-    c->ctx = ctx;
+    c->es = es;
     c->probe = e;
     c->pid = pid;
     c->pidfd = pidfd_open_compat(pid);
@@ -288,19 +305,19 @@ run(struct exec_probe *e)
     c->io.data = c;
     ev_init(&c->poll, child_poll_cb);
     c->poll.data = c;
-    c->next = ctx->children;
+    c->next = es->children;
     if (c->next)
         c->next->prev = c;
-    ctx->children = c;
-    ctx->exec_running++;
+    es->children = c;
+    es->running++;
     e->child = c;
     if (c->pidfd >= 0) {
         /* A pidfd turns readable when the process ends (pidfd_open(2)). */
         ev_io_set(&c->io, c->pidfd, EV_READ);
-        ev_io_start(ctx->loop, &c->io);
+        ev_io_start(es->ctx->loop, &c->io);
     } else {
         ev_timer_set(&c->poll, EXEC_POLL_S, EXEC_POLL_S);
-        ev_timer_start(ctx->loop, &c->poll);
+        ev_timer_start(es->ctx->loop, &c->poll);
     }
     probe_arm(&e->base);
 }
@@ -308,28 +325,31 @@ run(struct exec_probe *e)
 static void
 exec_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    struct probe_ctx *ctx = w->data;
+    struct exec_state *es = w->data;
+    struct probe_ctx *ctx = es->ctx;
     (void)loop;
     (void)revents;
 
     probe_ctx_enter(ctx);
     /* Bounded by the queue length: each pass takes one probe off it. */
-    while (!ctx->dead && ctx->exec_head && ctx->exec_running < ctx->exec_max) {
-        struct exec_probe *e = (struct exec_probe *)ctx->exec_head;
-        queue_unlink(ctx, e);
+    while (!ctx->dead && es->head && es->running < es->max) {
+        struct exec_probe *e = es->head;
+        queue_unlink(es, e);
         run(e);
     }
     probe_ctx_leave(ctx);
 }
 
-int
-probe_exec_start(struct probe_ctx *ctx, const struct config_check *check,
-                 const struct probe_target *target, probe_done_fn done, void *arg)
+static int
+exec_start(struct probe_ctx *ctx, void *state, const struct config_check *check,
+           const struct probe_target *target, probe_done_fn done, void *arg)
 {
-    struct exec_probe *e = probe_alloc(ctx, sizeof(*e), &exec_ops, check, done, arg);
+    struct exec_probe *e = probe_alloc(ctx, sizeof(*e), &probe_checker_exec, check, done, arg);
+    struct exec_state *es = state;
     char port[8];
     size_t argc = 0;
 
+    e->es = es;
     if (!check->argv || !check->argv[0])
         return probe_fail_now(&e->base, "exec check without a command");
     while (check->argv[argc])
@@ -339,33 +359,46 @@ probe_exec_start(struct probe_ctx *ctx, const struct config_check *check,
     for (size_t i = 0; i < argc; i++)
         e->argv[i] = substitute(check->argv[i], target->text ? target->text : "", port);
 
-    if (!ctx->exec_head && ctx->exec_running < ctx->exec_max) {
+    if (!es->head && es->running < es->max) {
         run(e);
         return 0;
     }
     /* Wait for a slot; the deadline is armed when the child starts. */
     e->queued = true;
-    e->qprev = (struct exec_probe *)ctx->exec_tail;
+    e->qprev = es->tail;
     if (e->qprev)
         e->qprev->qnext = e;
     else
-        ctx->exec_head = &e->base;
-    ctx->exec_tail = &e->base;
+        es->head = e;
+    es->tail = e;
     return 0;
 }
 
-void
-probe_exec_fini(struct probe_ctx *ctx)
+/* Kills and reaps every child (SIGKILL, then a wait that cannot last). */
+static void
+exec_ctx_free(void *state)
 {
-    ev_timer_stop(ctx->loop, &ctx->exec_kick);
+    struct exec_state *es = state;
+    ev_timer_stop(es->ctx->loop, &es->kick);
     /* Every probe is gone; what remains are children killed at their deadline or cancel.
      * After SIGKILL the blocking wait is short. */
-    while (ctx->children) {
-        struct exec_child *c = ctx->children;
+    while (es->children) {
+        struct exec_child *c = es->children;
         kill(-c->pid, SIGKILL);
         for (int i = 0; i < REAP_TRIES; i++)
             if (waitpid(c->pid, NULL, 0) >= 0 || errno != EINTR)
                 break;
-        child_unlink_free(ctx, c);
+        child_unlink_free(es, c);
     }
+    free(es);
 }
+
+const struct probe_checker probe_checker_exec = {
+    .name = "exec",
+    .address_types = PROBE_TYPE(CONFIG_CHECK_EXEC),
+    .name_types = PROBE_TYPE(CONFIG_CHECK_EXEC),
+    .ctx_new = exec_ctx_new,
+    .ctx_free = exec_ctx_free,
+    .start = exec_start,
+    .release = exec_release,
+};

@@ -21,6 +21,8 @@
 #define FILE_MAX_BYTES (4 * 1024 * 1024) /* a state file bigger than this is an error */
 #define LINE_MAX_BYTES 1024
 
+extern const struct probe_checker probe_checker_file; /* at the end */
+
 struct file_probe {
     struct probe base;
     char *path;
@@ -37,8 +39,6 @@ file_release(struct probe *p)
     free(f->text);
     free(f);
 }
-
-static const struct probe_ops file_ops = {.release = file_release};
 
 /* Does the file's ADDRESS field name this target? */
 static bool
@@ -129,11 +129,12 @@ file_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     probe_ctx_leave(ctx);
 }
 
-int
-probe_file_start(struct probe_ctx *ctx, const struct config_check *check,
-                 const struct probe_target *target, probe_done_fn done, void *arg)
+static int
+file_start(struct probe_ctx *ctx, void *state, const struct config_check *check,
+           const struct probe_target *target, probe_done_fn done, void *arg)
 {
-    struct file_probe *f = probe_alloc(ctx, sizeof(*f), &file_ops, check, done, arg);
+    struct file_probe *f = probe_alloc(ctx, sizeof(*f), &probe_checker_file, check, done, arg);
+    (void)state; /* no per-context state */
 
     if (!check->file || !*check->file)
         return probe_fail_now(&f->base, "file check without a file");
@@ -147,3 +148,11 @@ probe_file_start(struct probe_ctx *ctx, const struct config_check *check,
     ev_timer_start(ctx->loop, &f->base.timer);
     return 0;
 }
+
+const struct probe_checker probe_checker_file = {
+    .name = "file",
+    .address_types = PROBE_TYPE(CONFIG_CHECK_FILE),
+    .name_types = PROBE_TYPE(CONFIG_CHECK_FILE),
+    .start = file_start,
+    .release = file_release,
+};

@@ -10,7 +10,8 @@
  * the status is one of expect_status and the body (at most BODY_MAX bytes of it are kept)
  * contains expect_body. No proxy, no redirects, no signals. The same machinery makes a plain
  * TCP connect to a name target (CURLOPT_CONNECT_ONLY), since curl resolves names without
- * blocking. Health thread. */
+ * blocking: this checker runs tcp checks on name targets. The multi handle, its timer and
+ * sockets are the checker's per-context state (struct http_state). Health thread. */
 #include "health/probe_internal.h"
 
 #include <arpa/inet.h>
@@ -28,14 +29,25 @@
 #define BODY_MAX (64 * 1024)
 #define USER_AGENT "meridian-health/0.1"
 
+extern const struct probe_checker probe_checker_http; /* at the end */
+
+/* Per context: one curl multi handle driven by libev. */
+struct http_state {
+    struct probe_ctx *ctx;
+    CURLM *multi; /* NULL if curl is unavailable: every probe reports down */
+    ev_timer timer;
+    struct curl_sock *socks;
+};
+
 struct curl_sock {
     ev_io io;
-    struct probe_ctx *ctx;
-    struct curl_sock *prev, *next; /* ctx->curl_socks */
+    struct http_state *hs;
+    struct curl_sock *prev, *next; /* hs->socks */
 };
 
 struct http_probe {
     struct probe base;
+    struct http_state *hs;
     CURL *easy;
     bool connect_only;
     bool stopped; /* we ended the transfer from write_cb: not an error */
@@ -84,51 +96,53 @@ xasprintf(const char *fmt, ...)
 
 /* --- the multi handle on libev ---------------------------------------------------------- */
 
-static void check_done(struct probe_ctx *ctx);
+static void check_done(struct http_state *hs);
 
 static void
 sock_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct curl_sock *cs = w->data;
-    struct probe_ctx *ctx = cs->ctx;
+    struct http_state *hs = cs->hs;
+    struct probe_ctx *ctx = hs->ctx;
     curl_socket_t fd = w->fd;
     int action = 0;
     int running;
     (void)loop;
 
-    /* cs may be freed inside socket_action (CURL_POLL_REMOVE): only ctx and fd are used. */
+    /* cs may be freed inside socket_action (CURL_POLL_REMOVE): only hs and fd are used. */
     if (revents & EV_READ)
         action |= CURL_CSELECT_IN;
     if (revents & EV_WRITE)
         action |= CURL_CSELECT_OUT;
     probe_ctx_enter(ctx);
-    curl_multi_socket_action(ctx->multi, fd, action, &running);
-    check_done(ctx);
+    curl_multi_socket_action(hs->multi, fd, action, &running);
+    check_done(hs);
     probe_ctx_leave(ctx);
 }
 
 static void
 curl_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    struct probe_ctx *ctx = w->data;
+    struct http_state *hs = w->data;
+    struct probe_ctx *ctx = hs->ctx;
     int running;
     (void)loop;
     (void)revents;
 
     probe_ctx_enter(ctx);
-    curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(ctx);
+    curl_multi_socket_action(hs->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(hs);
     probe_ctx_leave(ctx);
 }
 
 static void
-sock_unlink_free(struct probe_ctx *ctx, struct curl_sock *cs)
+sock_unlink_free(struct http_state *hs, struct curl_sock *cs)
 {
-    ev_io_stop(ctx->loop, &cs->io);
+    ev_io_stop(hs->ctx->loop, &cs->io);
     if (cs->prev)
         cs->prev->next = cs->next;
     else
-        ctx->curl_socks = cs->next;
+        hs->socks = cs->next;
     if (cs->next)
         cs->next->prev = cs->prev;
     free(cs);
@@ -138,30 +152,31 @@ sock_unlink_free(struct probe_ctx *ctx, struct curl_sock *cs)
 static int
 socket_fn(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    struct probe_ctx *ctx = userp;
+    struct http_state *hs = userp;
+    struct ev_loop *loop = hs->ctx->loop;
     struct curl_sock *cs = socketp;
     (void)easy;
 
     if (what == CURL_POLL_REMOVE) {
         if (cs)
-            sock_unlink_free(ctx, cs);
+            sock_unlink_free(hs, cs);
         return 0;
     }
     if (!cs) {
         cs = xcalloc(1, sizeof(*cs));
-        cs->ctx = ctx;
+        cs->hs = hs;
         ev_init(&cs->io, sock_io_cb);
         cs->io.data = cs;
-        cs->next = ctx->curl_socks;
+        cs->next = hs->socks;
         if (cs->next)
             cs->next->prev = cs;
-        ctx->curl_socks = cs;
-        curl_multi_assign(ctx->multi, s, cs);
+        hs->socks = cs;
+        curl_multi_assign(hs->multi, s, cs);
     }
-    ev_io_stop(ctx->loop, &cs->io);
+    ev_io_stop(loop, &cs->io);
     ev_io_set(&cs->io, s,
               ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0));
-    ev_io_start(ctx->loop, &cs->io);
+    ev_io_start(loop, &cs->io);
     return 0;
 }
 
@@ -170,48 +185,53 @@ socket_fn(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 static int
 timer_fn(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct probe_ctx *ctx = userp;
+    struct http_state *hs = userp;
+    struct ev_loop *loop = hs->ctx->loop;
     (void)multi;
 
-    ev_timer_stop(ctx->loop, &ctx->curl_timer);
+    ev_timer_stop(loop, &hs->timer);
     if (timeout_ms >= 0) {
-        ev_timer_set(&ctx->curl_timer, (double)timeout_ms / 1000.0, 0.);
-        ev_timer_start(ctx->loop, &ctx->curl_timer);
+        ev_timer_set(&hs->timer, (double)timeout_ms / 1000.0, 0.);
+        ev_timer_start(loop, &hs->timer);
     }
     return 0;
 }
 
-void
-probe_http_init(struct probe_ctx *ctx)
+static void *
+http_ctx_new(struct probe_ctx *ctx)
 {
+    struct http_state *hs = xcalloc(1, sizeof(*hs));
+    hs->ctx = ctx;
     pthread_once(&curl_once, curl_global_once);
-    ev_init(&ctx->curl_timer, curl_timer_cb);
-    ctx->curl_timer.data = ctx;
+    ev_init(&hs->timer, curl_timer_cb);
+    hs->timer.data = hs;
     if (!curl_ready)
-        return;
+        return hs;
     CURLM *multi = curl_multi_init();
     if (!multi) {
         log_error("health: curl_multi_init failed: http checks will report down");
-        return;
+        return hs;
     }
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, ctx);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, hs);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_fn);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, ctx);
-    ctx->multi = multi;
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, hs);
+    hs->multi = multi;
+    return hs;
 }
 
-void
-probe_http_fini(struct probe_ctx *ctx)
+static void
+http_ctx_free(void *state)
 {
-    /* Every easy handle is gone by now (cancel_all ran first). */
-    if (ctx->multi)
-        curl_multi_cleanup(ctx->multi);
-    ctx->multi = NULL;
-    ev_timer_stop(ctx->loop, &ctx->curl_timer);
+    struct http_state *hs = state;
+    /* Every easy handle is gone by now (the context released every probe first). */
+    if (hs->multi)
+        curl_multi_cleanup(hs->multi);
+    ev_timer_stop(hs->ctx->loop, &hs->timer);
     /* Sockets curl did not announce as removed: stop their watchers all the same. */
-    while (ctx->curl_socks)
-        sock_unlink_free(ctx, ctx->curl_socks);
+    while (hs->socks)
+        sock_unlink_free(hs, hs->socks);
+    free(hs);
 }
 
 /* --- one probe --------------------------------------------------------------------------- */
@@ -221,8 +241,8 @@ http_release(struct probe *p)
 {
     struct http_probe *h = (struct http_probe *)p;
     if (h->easy) {
-        if (p->ctx->multi)
-            curl_multi_remove_handle(p->ctx->multi, h->easy);
+        if (h->hs->multi)
+            curl_multi_remove_handle(h->hs->multi, h->easy);
         curl_easy_cleanup(h->easy);
     }
     curl_slist_free_all(h->connect_to);
@@ -231,8 +251,6 @@ http_release(struct probe *p)
     free(h->body);
     free(h);
 }
-
-static const struct probe_ops http_ops = {.release = http_release};
 
 /* CURLOPT_WRITEFUNCTION: keep the body until expect_body is seen or BODY_MAX is reached,
  * then stop the transfer (returning less than given ends it with CURLE_WRITE_ERROR). */
@@ -317,13 +335,13 @@ http_result(struct http_probe *h, CURLcode res)
 
 /* Reports every finished transfer. A done() may free the context: stop then. */
 static void
-check_done(struct probe_ctx *ctx)
+check_done(struct http_state *hs)
 {
     CURLMsg *msg;
     int left;
 
     /* Bounded: each DONE message removes its handle from the multi handle. */
-    while (!ctx->dead && ctx->multi && (msg = curl_multi_info_read(ctx->multi, &left))) {
+    while (!hs->ctx->dead && hs->multi && (msg = curl_multi_info_read(hs->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURL *easy = msg->easy_handle;
@@ -384,10 +402,12 @@ common_options(struct http_probe *h, const struct config_check *check)
 
 /* Creates the probe and its easy handle; on failure the probe is already reported. */
 static struct http_probe *
-http_new(struct probe_ctx *ctx, const struct config_check *check, probe_done_fn done, void *arg)
+http_new(struct probe_ctx *ctx, struct http_state *hs, const struct config_check *check,
+         probe_done_fn done, void *arg)
 {
-    struct http_probe *h = probe_alloc(ctx, sizeof(*h), &http_ops, check, done, arg);
-    if (!ctx->multi) {
+    struct http_probe *h = probe_alloc(ctx, sizeof(*h), &probe_checker_http, check, done, arg);
+    h->hs = hs;
+    if (!hs->multi) {
         probe_fail_now(&h->base, "curl unavailable");
         return NULL;
     }
@@ -403,18 +423,18 @@ http_new(struct probe_ctx *ctx, const struct config_check *check, probe_done_fn 
 static int
 http_go(struct http_probe *h)
 {
-    CURLMcode mc = curl_multi_add_handle(h->base.ctx->multi, h->easy);
+    CURLMcode mc = curl_multi_add_handle(h->hs->multi, h->easy);
     if (mc != CURLM_OK)
         return probe_fail_now(&h->base, "curl: %s", curl_multi_strerror(mc));
     probe_arm(&h->base);
     return 0;
 }
 
-int
-probe_http_start(struct probe_ctx *ctx, const struct config_check *check,
-                 const struct probe_target *target, probe_done_fn done, void *arg)
+static int
+request_start(struct probe_ctx *ctx, struct http_state *hs, const struct config_check *check,
+              const struct probe_target *target, probe_done_fn done, void *arg)
 {
-    struct http_probe *h = http_new(ctx, check, done, arg);
+    struct http_probe *h = http_new(ctx, hs, check, done, arg);
     if (!h)
         return -1;
     bool https = check->type == CONFIG_CHECK_HTTPS;
@@ -471,11 +491,12 @@ out:
     return rc;
 }
 
-int
-probe_http_connect_start(struct probe_ctx *ctx, const struct config_check *check,
-                         const struct probe_target *target, probe_done_fn done, void *arg)
+/* TCP connect to a name target: curl resolves it without blocking (CURLOPT_CONNECT_ONLY). */
+static int
+connect_start(struct probe_ctx *ctx, struct http_state *hs, const struct config_check *check,
+              const struct probe_target *target, probe_done_fn done, void *arg)
 {
-    struct http_probe *h = http_new(ctx, check, done, arg);
+    struct http_probe *h = http_new(ctx, hs, check, done, arg);
     if (!h)
         return -1;
     char *member = target_host(target);
@@ -489,3 +510,23 @@ probe_http_connect_start(struct probe_ctx *ctx, const struct config_check *check
     free(member);
     return http_go(h);
 }
+
+static int
+http_start(struct probe_ctx *ctx, void *state, const struct config_check *check,
+           const struct probe_target *target, probe_done_fn done, void *arg)
+{
+    if (check->type == CONFIG_CHECK_TCP)
+        return connect_start(ctx, state, check, target, done, arg);
+    return request_start(ctx, state, check, target, done, arg);
+}
+
+const struct probe_checker probe_checker_http = {
+    .name = "http",
+    .address_types = PROBE_TYPE(CONFIG_CHECK_HTTP) | PROBE_TYPE(CONFIG_CHECK_HTTPS),
+    .name_types = PROBE_TYPE(CONFIG_CHECK_TCP) | PROBE_TYPE(CONFIG_CHECK_HTTP) |
+                  PROBE_TYPE(CONFIG_CHECK_HTTPS),
+    .ctx_new = http_ctx_new,
+    .ctx_free = http_ctx_free,
+    .start = http_start,
+    .release = http_release,
+};

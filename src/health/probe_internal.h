@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to src/health/probe*.c: the probe context, the part every probe shares, and each
- * checker's entry points. A probe is one allocation whose first member is `struct probe`;
+/* Private to src/health/probe*.c: the probe context, the part every probe shares, and the
+ * table of operations each checker fills in (ARCHITECTURE.md §6). probe.c knows the checkers
+ * only through that table; each probe_<name>.c defines one `const struct probe_checker
+ * probe_checker_<name>` and keeps its state in its own structs, and probe_registry.c is the
+ * only place that lists them. A probe is one allocation whose first member is `struct probe`;
  * the checker's `release` frees it. Every event callback of this module runs between
  * probe_ctx_enter and probe_ctx_leave, so that a done callback may call probe_ctx_free: the
  * context is then emptied at once and freed when the outermost callback returns. Health
@@ -19,19 +22,43 @@
 
 #define PROBE_REASON_MAX 256
 
-struct probe;
-struct exec_child;
-struct curl_sock;
+/* The bit of one enum config_check_type in a checker's type masks. */
+#define PROBE_TYPE(type) (1u << (type))
 
-struct probe_ops {
-    /* Frees the checker's resources and the probe itself, without reporting. */
+struct probe;
+
+/* One kind of checker. Exactly one registered checker runs each check type on each kind of
+ * target (an address, or a name for CNAME members): probe_start finds it by the masks. */
+struct probe_checker {
+    const char *name;
+    uint32_t address_types; /* PROBE_TYPE bits run on address targets (family 4/6) */
+    uint32_t name_types;    /* PROBE_TYPE bits run on name targets (family 0) */
+    /* Optional: the checker's state shared by its probes of one context (never NULL),
+     * made by probe_ctx_new in registry order. */
+    void *(*ctx_new)(struct probe_ctx *ctx);
+    /* Optional, with ctx_new: frees that state once every probe of the context is released. */
+    void (*ctx_free)(void *state);
+    /* Starts one probe with probe_alloc (the checker's own struct, `struct probe` first),
+     * copying what it needs of check and target, and returns 0; or reports through
+     * probe_fail_now and returns -1. `state` is ctx_new's result, or NULL without one. */
+    int (*start)(struct probe_ctx *ctx, void *state, const struct config_check *check,
+                 const struct probe_target *target, probe_done_fn done, void *arg);
+    /* Frees one probe's resources and the probe itself, without reporting: after its
+     * report, or when it is cancelled. */
     void (*release)(struct probe *p);
 };
+
+/* probe_registry.c: every checker, in the order their ctx_new and ctx_free run. */
+extern const struct probe_checker *const probe_checkers[];
+extern const size_t probe_checker_count;
+
+/* The checker that runs `type` on an address or a name target, or NULL (an unknown type). */
+const struct probe_checker *probe_checker_find(enum config_check_type type, bool name_target);
 
 struct probe {
     struct probe_ctx *ctx;
     struct probe *prev, *next; /* ctx->active: every probe not yet reported */
-    const struct probe_ops *ops;
+    const struct probe_checker *checker;
     probe_done_fn done;
     void *arg;
     ev_timer timer;      /* the deadline, or a zero delay for a result known early */
@@ -44,20 +71,10 @@ struct probe {
 struct probe_ctx {
     struct ev_loop *loop;
     struct probe *active;
-    unsigned depth; /* nesting of this module's callbacks on the stack */
-    bool dead;      /* probe_ctx_free was called inside a callback: free on leaving */
-
-    /* http, https, tcp to a name: one curl multi handle driven by libev */
-    void *multi; /* CURLM * (kept opaque here so that only probe_http.c sees curl.h) */
-    ev_timer curl_timer;
-    struct curl_sock *curl_socks;
-
-    /* exec */
-    uint32_t exec_max;
-    uint32_t exec_running;               /* children not yet reaped */
-    struct probe *exec_head, *exec_tail; /* waiting for a free slot, oldest first */
-    struct exec_child *children;
-    ev_timer exec_kick; /* zero delay: start waiting probes outside the reaping callback */
+    unsigned depth;    /* nesting of this module's callbacks on the stack */
+    bool dead;         /* probe_ctx_free was called inside a callback: free on leaving */
+    uint32_t exec_max; /* probe_ctx_new's limit, for the checkers that run processes */
+    void **states;     /* per probe_checkers entry: its ctx_new's result, or NULL */
 };
 
 /* probe.c */
@@ -66,7 +83,7 @@ void probe_ctx_enter(struct probe_ctx *ctx);
 void probe_ctx_leave(struct probe_ctx *ctx);
 /* Allocates a probe of `size` bytes (at least sizeof(struct probe)) and links it. The
  * deadline is not armed: the checker calls probe_arm once its work has begun. */
-void *probe_alloc(struct probe_ctx *ctx, size_t size, const struct probe_ops *ops,
+void *probe_alloc(struct probe_ctx *ctx, size_t size, const struct probe_checker *checker,
                   const struct config_check *check, probe_done_fn done, void *arg);
 void probe_arm(struct probe *p);
 /* Reports now: unlinks the probe, releases it, then calls done. Afterwards the caller must
@@ -84,27 +101,5 @@ int probe_target_sockaddr(const struct probe_target *target, uint16_t port,
 /* snprintf that never fails the build on truncation: reasons are cut, not lost. */
 void probe_format(char *out, size_t out_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Checkers: each sets up its probe and returns 0, or reports through probe_fail_now. */
-int probe_tcp_start(struct probe_ctx *ctx, const struct config_check *check,
-                    const struct probe_target *target, probe_done_fn done, void *arg);
-int probe_http_start(struct probe_ctx *ctx, const struct config_check *check,
-                     const struct probe_target *target, probe_done_fn done, void *arg);
-/* TCP connect to a name target: curl resolves it without blocking (CURLOPT_CONNECT_ONLY). */
-int probe_http_connect_start(struct probe_ctx *ctx, const struct config_check *check,
-                             const struct probe_target *target, probe_done_fn done, void *arg);
-int probe_dns_start(struct probe_ctx *ctx, const struct config_check *check,
-                    const struct probe_target *target, probe_done_fn done, void *arg);
-int probe_exec_start(struct probe_ctx *ctx, const struct config_check *check,
-                     const struct probe_target *target, probe_done_fn done, void *arg);
-int probe_file_start(struct probe_ctx *ctx, const struct config_check *check,
-                     const struct probe_target *target, probe_done_fn done, void *arg);
-
-/* Per-context parts of the checkers that keep shared state. */
-void probe_http_init(struct probe_ctx *ctx);
-void probe_http_fini(struct probe_ctx *ctx);
-void probe_exec_init(struct probe_ctx *ctx);
-/* Kills and reaps every child (SIGKILL, then a wait that cannot last). */
-void probe_exec_fini(struct probe_ctx *ctx);
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* TCP connect check: a non-blocking connect to the member's address and the check's port.
  * Up once the handshake completes (the socket is then closed without sending anything);
- * down with the connect error ("connect: Connection refused") or at the deadline. Name
- * targets go through probe_http.c, whose libcurl resolver does not block. Health thread. */
+ * down with the connect error ("connect: Connection refused") or at the deadline. TCP checks
+ * on name targets are the http checker's (probe_http.c): its libcurl resolver does not
+ * block. Health thread. */
 #include "health/probe_internal.h"
 
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+extern const struct probe_checker probe_checker_tcp; /* at the end */
 
 struct tcp_probe {
     struct probe base;
@@ -26,8 +29,6 @@ tcp_release(struct probe *p)
         close(t->fd);
     free(t);
 }
-
-static const struct probe_ops tcp_ops = {.release = tcp_release};
 
 static void
 tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -53,14 +54,15 @@ tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     probe_ctx_leave(ctx);
 }
 
-int
-probe_tcp_start(struct probe_ctx *ctx, const struct config_check *check,
-                const struct probe_target *target, probe_done_fn done, void *arg)
+static int
+tcp_start(struct probe_ctx *ctx, void *state, const struct config_check *check,
+          const struct probe_target *target, probe_done_fn done, void *arg)
 {
-    struct tcp_probe *t = probe_alloc(ctx, sizeof(*t), &tcp_ops, check, done, arg);
+    struct tcp_probe *t = probe_alloc(ctx, sizeof(*t), &probe_checker_tcp, check, done, arg);
     struct sockaddr_storage ss;
     socklen_t ss_len;
 
+    (void)state; /* no per-context state */
     t->fd = -1;
     ev_init(&t->io, tcp_io_cb);
     t->io.data = t;
@@ -80,3 +82,11 @@ probe_tcp_start(struct probe_ctx *ctx, const struct config_check *check,
     probe_arm(&t->base);
     return 0;
 }
+
+const struct probe_checker probe_checker_tcp = {
+    .name = "tcp",
+    .address_types = PROBE_TYPE(CONFIG_CHECK_TCP),
+    .name_types = 0,
+    .start = tcp_start,
+    .release = tcp_release,
+};
