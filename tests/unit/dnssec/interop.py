@@ -59,6 +59,9 @@ RRSETS = [
     ["alias.example.com. 60 IN CNAME WWW.example.COM."],
     ["*.wild.example.com. 60 IN TXT \"wild card\" \"Mixed Case\""],
     ["example.com. 60 IN TXT \"v=spf1 -all\"", "example.com. 60 IN TXT \"\""],
+    # RFC 4034 §6.3: a record that is a prefix of another sorts first.
+    ["t.example.com. 60 IN TXT \"a\" \"b\"", "t.example.com. 60 IN TXT \"a\"",
+     "t.example.com. 60 IN TXT \"B\""],
     ["dn.example.com. 60 IN DNAME Target.EXAMPLE.net."],
     ["ptr.example.com. 60 IN PTR Host.Example.com."],
     ["naptr.example.com. 60 IN NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _SIP._udp.Example.com."],
@@ -161,6 +164,15 @@ def check_signing(tool, keydir, algorithm, split, dnskeys):
             check(False, f"{what}: a changed RRSIG validates")
         except dns.dnssec.ValidationFailure:
             pass
+        if rrset.name.is_wild():
+            # RFC 4035 §5.3.2: an answer synthesised from the wildcard validates too.
+            expanded = dns.rrset.RRset(dns.name.from_text("a.b", rrset.name.parent()),
+                                       rrset.rdclass, rrset.rdtype)
+            expanded.update(rrset)
+            try:
+                dns.dnssec.validate_rrsig(expanded, rrsig, keys, now=INCEPTION + 60)
+            except dns.dnssec.ValidationFailure as e:
+                check(False, f"{what}: the expansion to {expanded.name}: {e}")
         signer = [k for k in dnskeys if dns.dnssec.key_id(k) == rrsig.key_tag][0]
         sep = bool(signer.flags & 1)
         want_sep = not split or rrset.rdtype == dns.rdatatype.DNSKEY

@@ -450,6 +450,54 @@ test_canonical_names(void **state)
 }
 
 static void
+test_canonical_order(void **state)
+{
+    /* RFC 4034 §6.3: "" < "a" < "a" "b" (a prefix sorts first) < "b" (lowercase 'b' is not a
+     * name's: TXT keeps its case, and "B" < "a"). The expected signature was made by another
+     * implementation, dnspython 2.3.0 (dns.dnssec.sign) with RFC 8080's first key over the
+     * same RRset: TXT 15 2 3600 20150819220000 20150729220000 3613 example.com. */
+    static const char *const txt[] = {
+        "example.com. 3600 IN TXT \"B\"", "example.com. 3600 IN TXT \"a\" \"b\"",
+        "example.com. 3600 IN TXT \"\"", "example.com. 3600 IN TXT \"a\"", NULL};
+    struct t_rrset set;
+    uint8_t sig[DNSSEC_RRSIG_RDATA_MAX];
+    char b64[128];
+    (void)state;
+    struct dnssec_key *key = key_from("example.com.", DNSSEC_ALG_ED25519, 257, rfc8080[0].priv);
+    rrset(&set, txt);
+    int n = dnssec_sign_rrset(key, set.owner, set.type, set.rclass, set.ttl, set.rdata, set.count,
+                              RFC8080_INCEPTION, RFC8080_EXPIRATION, NULL, sig, sizeof(sig));
+    assert_int_equal(n, 95);
+    assert_true(dnssec_base64_encode(sig + 31, 64, b64, sizeof(b64)) > 0);
+    assert_string_equal(b64, "C/1qv1L/R8r15ltf5J/zqPutcBehx0aGBTExMOI+byz6El0PpRDF+w54+adZtykjZkX"
+                             "SyVWlgQHsCIWAeLSDAg==");
+    dnssec_key_free(key);
+}
+
+static void
+test_signer_case(void **state)
+{
+    static const char *const a[] = {"www.example.com. 300 IN A 192.0.2.1", NULL};
+    struct t_rrset set;
+    uint8_t sig[DNSSEC_RRSIG_RDATA_MAX], cased[DNSSEC_RRSIG_RDATA_MAX];
+    (void)state;
+    struct dnssec_key *key = key_from("example.com.", DNSSEC_ALG_ED25519, 257, rfc8080[0].priv);
+    rrset(&set, a);
+    int n = sign(key, &set, sig);
+    /* A signer given in another case is written and signed lowercased (RFC 6840 §5.1). */
+    assert_int_equal(dnssec_sign_rrset(key, set.owner, set.type, set.rclass, set.ttl, set.rdata,
+                                       set.count, 1700000000, 1702592000,
+                                       t_name("EXAMPLE.Com.", name_buf), cased, sizeof(cased)),
+                     n);
+    assert_memory_equal(cased, sig, (size_t)n);
+    /* An RRSIG that carries its signer in capitals verifies: RFC 4035 §5.3.2 signs the
+     * canonical (lowercased) name. */
+    memcpy(cased + 18, "\7EXAMPLE\3cOm", 13);
+    assert_null(verify(key, &set, cased, n));
+    dnssec_key_free(key);
+}
+
+static void
 test_wildcard(void **state)
 {
     static const char *const wild[] = {"*.W.example.com. 60 IN TXT \"w\"", NULL};
@@ -576,7 +624,8 @@ main(void)
         cmocka_unit_test(test_key_tags_and_ds), cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_tampering),       cmocka_unit_test(test_canonical_names),
         cmocka_unit_test(test_wildcard),        cmocka_unit_test(test_sign_errors),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads),         cmocka_unit_test(test_canonical_order),
+        cmocka_unit_test(test_signer_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
