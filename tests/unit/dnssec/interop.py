@@ -14,9 +14,10 @@
    result with our DNSKEYs.
 5. Knot's `keymgr import-bind` imports our key files: same tags, roles, DNSKEYs.
 
-Run by ctest (label unit): interop.py --tool <dnssec_tool>. Exit 0 pass, 1 fail, 77 skip
-(dnspython, cryptography, ldns-signzone or keymgr missing: Debian python3-dnspython,
-python3-cryptography, ldnsutils, knot).
+Run by ctest (label unit): interop.py --tool <dnssec_tool>. Exit 0 pass, 1 fail, 77 skip:
+without dnspython or cryptography nothing runs (Debian python3-dnspython,
+python3-cryptography); without ldns-signzone or keymgr (ldnsutils, knot) the other parts
+run and a failure still fails, but a pass is reported as a skip.
 """
 import argparse
 import json
@@ -74,6 +75,7 @@ RRSETS = [
 ]
 
 failures = []
+skipped = set()
 
 
 def check(ok, what):
@@ -235,7 +237,7 @@ def signed_zone_check(workdir, zonefile, keyfiles, dnskeys, derive):
 
 def check_ldns(workdir, paths, dnskeys):
     if not shutil.which("ldns-signzone"):
-        check(False, "ldns-signzone not installed (Debian ldnsutils)")
+        skipped.add("ldns-signzone not installed (Debian ldnsutils)")
         return
     zonefile = os.path.join(workdir, "plain.zone")
     with open(zonefile, "w") as f:
@@ -253,7 +255,7 @@ def check_ldns(workdir, paths, dnskeys):
 
 def check_knot(workdir, paths):
     if not shutil.which("keymgr"):
-        check(False, "keymgr not installed (Debian knot)")
+        skipped.add("keymgr not installed (Debian knot)")
         return
     kasp = os.path.join(workdir, "kasp")
     os.mkdir(kasp)
@@ -281,10 +283,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tool", required=True)
     args = parser.parse_args()
-    missing = [t for t in ("ldns-signzone", "keymgr") if not shutil.which(t)]
-    if missing:
-        print(f"SKIP: {', '.join(missing)} not installed (Debian ldnsutils, knot)")
-        sys.exit(77)
     with tempfile.TemporaryDirectory(prefix="meridian-dnssec-") as workdir:
         for algorithm in (13, 15):
             for split in (False, True):
@@ -303,6 +301,10 @@ def main():
     if failures:
         print(f"{len(failures)} failure(s)")
         sys.exit(1)
+    if skipped:
+        # The rest passed; the test still reports a skip, so the gap is seen.
+        print(f"SKIP: {'; '.join(sorted(skipped))}")
+        sys.exit(77)
     print("OK: dnspython, ldns-signzone and keymgr agree with src/dnssec")
 
 
