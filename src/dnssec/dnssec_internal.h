@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared inside src/dnssec only: error formatting, base64, key construction from raw bytes
+ * and the key file names. Same threading as the public headers: any thread, no globals. */
+#ifndef MERIDIAN_DNSSEC_DNSSEC_INTERNAL_H
+#define MERIDIAN_DNSSEC_DNSSEC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnssec/dnssec_key.h"
+
+/* snprintf into err. */
+void dnssec_errorf(char err[DNSSEC_ERR_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The same with ": <OpenSSL's reason>" appended; empties this thread's OpenSSL error queue. */
+void dnssec_crypto_errorf(char err[DNSSEC_ERR_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Base64 (RFC 4648 §4) of len bytes into out (NUL-terminated). Its length, or -1 if size is
+ * too small. */
+int dnssec_base64_encode(const uint8_t *in, size_t len, char *out, size_t size);
+/* Decodes text (no whitespace inside, padding required) into out. The byte count, or -1 if
+ * the text is not base64 or its bytes exceed max. */
+int dnssec_base64_decode(const char *text, uint8_t *out, size_t max);
+
+/* Public key length of a DNSKEY of this algorithm, 0 for one this module does not sign with. */
+size_t dnssec_public_len(uint8_t algorithm);
+
+/* The public key of DNSKEY RDATA as an EVP_PKEY for verifying. NULL if the algorithm is not
+ * ours or the key is malformed (wrong length, not a point on the curve). */
+EVP_PKEY *dnssec_pkey_from_dnskey(const uint8_t *rdata, size_t len);
+
+/* The key's raw private key (DNSSEC_PRIVATE_LEN bytes). 0 or -1. The caller wipes it. */
+int dnssec_key_private(const struct dnssec_key *key, uint8_t out[DNSSEC_PRIVATE_LEN])
+    __attribute__((warn_unused_result));
+
+/* Key file names "K<zone>.+<alg>+<tag>" (BIND's dst_key_buildfilename form). */
+#define DNSSEC_KEY_NAME_MAX (1 + DNAME_TEXT_MAX + 12)
+/* The base name (no directory, no suffix) of key's files into name. */
+void dnssec_key_name(const struct dnssec_key *key, char name[DNSSEC_KEY_NAME_MAX]);
+/* Parses a base name: 0 with the zone (wire), algorithm and tag, or -1 if it is not one. */
+int dnssec_key_name_parse(const char *name, uint8_t owner[DNAME_MAX_LEN], unsigned *algorithm,
+                          unsigned *tag);
+
+#endif
