@@ -7,10 +7,25 @@
 #include <string.h>
 
 #include "dns/dns_internal.h"
+#include "dnssec/dnssec_zone.h"
 
 /* CNAME/DNAME chain links followed inside a zone; enough for any sane chain and a hard
  * stop for loops (knotd and NSD use similar small limits). */
 #define MAX_CHAIN_HOPS 12
+/* NS/MX/SRV RRsets whose targets' addresses go in the additional section, written last. */
+#define MAX_PENDING_ADDITIONAL 8
+/* NSEC3 records of denial proofs (RFC 5155 §7.2): three for a name error, one per wildcard
+ * expansion on a chain. */
+#define MAX_PROOF_RECORDS 16
+
+/* Sections are written in order (AN, NS, AR) into one buffer, so what belongs after the
+ * answer (denial proofs, additional data) is noted while the chain is followed and written
+ * at the end. */
+struct pending_additional {
+    const struct zone *zone;
+    const struct zone_rrset *set;
+    const uint8_t *cut; /* in a referral: the cut, whose glue is required */
+};
 
 struct answer {
     const struct dns_view *view;
@@ -29,6 +44,10 @@ struct answer {
     const uint8_t *chain[MAX_CHAIN_HOPS + 1];
     int chain_len;
     struct policy_client pc;
+    struct pending_additional additional[MAX_PENDING_ADDITIONAL];
+    int additional_count;
+    const struct nsec3_entry *proof[MAX_PROOF_RECORDS];
+    int proof_count;
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -88,8 +107,8 @@ add_negative(struct answer *a, const struct zone *zone)
  * the cut is required (RFC 9471 §3: TC if it does not fit); anything else is optional and
  * simply left out when there is no room. */
 static void
-add_additional(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
-               const uint8_t *cut)
+write_additional(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
+                 const uint8_t *cut)
 {
     if (!set->targets || truncated(a))
         return;
@@ -114,6 +133,81 @@ add_additional(struct answer *a, const struct zone *zone, const struct zone_rrse
     }
 }
 
+/* Notes an RRset whose targets' addresses go in the additional section (finish_sections). */
+static void
+add_additional(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
+               const uint8_t *cut)
+{
+    if (!set->targets)
+        return;
+    if (a->additional_count == MAX_PENDING_ADDITIONAL) {
+        write_additional(a, zone, set, cut); /* cannot happen with one answer's RRsets */
+        return;
+    }
+    a->additional[a->additional_count++] =
+        (struct pending_additional){.zone = zone, .set = set, .cut = cut};
+}
+
+/* The zone's signatures and proofs go to DO queries only (RFC 4035 §3.1, RFC 3225 §3). */
+static bool
+signing(const struct answer *a, const struct zone *zone)
+{
+    return a->q->edns_do && zone->dnssec;
+}
+
+enum denial {
+    DENY_NXDOMAIN,         /* RFC 5155 §7.2.2 */
+    DENY_NODATA,           /* §7.2.3, §7.2.4 (DS) */
+    DENY_WILDCARD_NODATA,  /* §7.2.5 */
+    DENY_WILDCARD_ANSWER,  /* §7.2.6: no closer match than the wildcard */
+    DENY_INSECURE_REFERRAL /* §7.2.7: the delegation has no DS */
+};
+
+/* Notes the NSEC3 records that prove `kind` for lname (lowercased) in a signed zone. */
+static void
+add_proof(struct answer *a, const struct zone *zone, enum denial kind, const uint8_t *lname)
+{
+    if (!signing(a, zone))
+        return;
+    const struct nsec3_chain *c = &zone->dnssec->chain;
+    struct nsec3_proof proof;
+    int rc = -1;
+    switch (kind) {
+    case DENY_NXDOMAIN:
+        rc = nsec3_prove_nxdomain(c, zone, lname, &proof);
+        break;
+    case DENY_NODATA:
+        rc = nsec3_prove_nodata(c, zone, lname, a->q->qtype, &proof);
+        break;
+    case DENY_WILDCARD_NODATA:
+        rc = nsec3_prove_wildcard_nodata(c, zone, lname, &proof);
+        break;
+    case DENY_WILDCARD_ANSWER:
+        rc = nsec3_prove_wildcard_answer(c, zone, lname, &proof);
+        break;
+    case DENY_INSECURE_REFERRAL:
+        rc = nsec3_prove_referral(c, zone, lname, &proof);
+        break;
+    }
+    for (unsigned i = 0; rc == 0 && i < proof.count; i++) {
+        bool seen = false;
+        for (int j = 0; j < a->proof_count && !seen; j++)
+            seen = a->proof[j] == proof.entries[i];
+        if (!seen && a->proof_count < MAX_PROOF_RECORDS)
+            a->proof[a->proof_count++] = proof.entries[i];
+    }
+}
+
+/* The authority section's proofs, then the additional section. */
+static void
+finish_sections(struct answer *a)
+{
+    for (int i = 0; i < a->proof_count; i++)
+        add_required(a, DNS_SECTION_NS, a->proof[i]->owner, &a->proof[i]->rrset);
+    for (int i = 0; i < a->additional_count && !truncated(a); i++)
+        write_additional(a, a->additional[i].zone, a->additional[i].set, a->additional[i].cut);
+}
+
 /* RFC 1034 §4.3.2 step 3b: a referral to the child zone's servers; not authoritative. */
 static void
 add_referral(struct answer *a, const struct zone *zone, const struct zone_node *cut)
@@ -123,6 +217,13 @@ add_referral(struct answer *a, const struct zone *zone, const struct zone_node *
     if (a->w.count[DNS_SECTION_AN] == 0)
         a->flags &= (uint16_t)~DNS_FLAG_AA;
     add_required(a, DNS_SECTION_NS, cut->name, ns);
+    /* RFC 4035 §3.1.4: the signed DS RRset of a secure delegation, or the proof that there
+     * is none. */
+    const struct zone_rrset *ds = zone_node_rrset(cut, DNS_TYPE_DS);
+    if (signing(a, zone) && ds)
+        add_required(a, DNS_SECTION_NS, cut->name, ds);
+    else
+        add_proof(a, zone, DENY_INSECURE_REFERRAL, cut->name);
     add_additional(a, zone, ns, cut->name);
 }
 
@@ -163,12 +264,15 @@ follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hop
     uint16_t flags = a->flags;
     int rcode = a->rcode;
     uint8_t scope = a->ecs_scope;
+    int additional_count = a->additional_count, proof_count = a->proof_count;
     dns_writer_mark(&a->w, &mark);
     a->chain[a->chain_len++] = ltarget;
     resolve(a, zone, target, ltarget, hops + 1);
     a->chain_len--;
     if (rewind && a->steered) {
         dns_writer_rewind(&a->w, &mark);
+        a->additional_count = additional_count;
+        a->proof_count = proof_count;
         a->flags = flags;
         a->rcode = rcode;
         a->ecs_scope = scope;
@@ -180,12 +284,15 @@ follow(struct answer *a, const struct zone *zone, const uint8_t *target, int hop
  * amplification tool; over TCP the client gets every RRset of the name. */
 static void
 add_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
-        const uint8_t *owner)
+        const uint8_t *owner, const uint8_t *lname, bool wildcard)
 {
     if (node->rrset_count == 0) {
         add_negative(a, zone);
+        add_proof(a, zone, wildcard ? DENY_WILDCARD_NODATA : DENY_NODATA, lname);
         return;
     }
+    if (wildcard)
+        add_proof(a, zone, DENY_WILDCARD_ANSWER, lname);
     uint16_t n = a->tcp ? node->rrset_count : 1;
     for (uint16_t i = 0; i < n; i++)
         add_required(a, DNS_SECTION_AN, owner, &node->rrsets[i]);
@@ -210,25 +317,21 @@ policy_client(struct answer *a)
     return &a->pc;
 }
 
-/* Writes one synthesized record set from the policy's choice. */
+/* Writes one synthesized record set from the policy's choice; in a signed zone with the
+ * signature made for exactly this RRset off the query path (dnssec_variants.h), whose
+ * original TTL is the service's: the served TTL is capped at or below it. */
 static void
-add_policy_rrset(struct answer *a, const uint8_t *owner, const struct policy_service *svc,
+add_policy_rrset(struct answer *a, const struct zone *zone, const struct zone_node *node,
+                 const uint8_t *owner, const struct policy_service *svc,
                  const struct policy_answer *ans, uint16_t type)
 {
-    uint8_t rdata[POLICY_MAX_ANSWER * (2 + 16)];
-    size_t pos = 0;
-    for (uint32_t i = 0; i < ans->count; i++) {
-        const struct policy_member *m = ans->members[i];
-        size_t len = svc->cname ? (size_t)dname_wire_length(m->target, DNAME_MAX_LEN)
-                                : (m->family == 4 ? 4u : 16u);
-        if (pos + 2 + len > sizeof(rdata))
-            break;
-        dnswire_put16(rdata + pos, (uint16_t)len);
-        memcpy(rdata + pos + 2, svc->cname ? m->target : m->addr, len);
-        pos += 2 + len;
-    }
+    uint8_t rdata[POLICY_MAX_ANSWER * (2 + 16) + 2 + DNAME_MAX_LEN];
+    size_t pos = policy_answer_rdata(svc, ans, rdata, sizeof(rdata));
     struct zone_rrset set = {.type = type, .count = (uint16_t)ans->count, .ttl = ans->ttl_s,
                              .rdata = rdata};
+    if (signing(a, zone))
+        set.rrsig = dnssec_variants_find(&zone->dnssec->variants, node->name, type, svc->ttl_s,
+                                         rdata, set.count, pos);
     add_required(a, DNS_SECTION_AN, owner, &set);
 }
 
@@ -252,17 +355,20 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     if (ans.count == 0) {
         /* Cap the negative TTL at the service's: health may bring members back soon. */
         add_negative_capped(a, zone, ans.ttl_s);
+        add_proof(a, zone, DENY_NODATA, node->name);
         return true;
     }
-    add_policy_rrset(a, owner, svc, &ans, svc->cname ? DNS_TYPE_CNAME : qtype);
+    add_policy_rrset(a, zone, node, owner, svc, &ans, svc->cname ? DNS_TYPE_CNAME : qtype);
     if (svc->cname && qtype != DNS_TYPE_CNAME && qtype != DNS_TYPE_ANY)
         follow(a, zone, ans.members[0]->target, hops);
     return true;
 }
 
+/* Answers from `node`: the name itself, or (wildcard) the wildcard that matched lname. A
+ * signed zone proves, with a wildcard, that no closer name exists (RFC 4035 §3.1.3.3). */
 static void
 answer_node(struct answer *a, const struct zone *zone, const struct zone_node *node,
-            const uint8_t *owner, int hops)
+            const uint8_t *owner, const uint8_t *lname, bool wildcard, int hops)
 {
     uint16_t qtype = a->q->qtype;
     if ((node->flags & ZONE_NODE_STEERED) && a->view->policies &&
@@ -272,19 +378,25 @@ answer_node(struct answer *a, const struct zone *zone, const struct zone_node *n
         /* RFC 1034 §3.6.2: answer with the CNAME and restart at its target. */
         const struct zone_rrset *cname = zone_node_rrset(node, DNS_TYPE_CNAME);
         add_required(a, DNS_SECTION_AN, owner, cname);
+        if (wildcard)
+            add_proof(a, zone, DENY_WILDCARD_ANSWER, lname);
         follow(a, zone, cname->rdata + 2, hops);
         return;
     }
     if (qtype == DNS_TYPE_ANY) {
-        add_any(a, zone, node, owner);
+        add_any(a, zone, node, owner, wildcard ? lname : node->name, wildcard);
         return;
     }
     const struct zone_rrset *set = zone_node_rrset(node, qtype);
     if (!set) {
         add_negative(a, zone); /* NODATA: RFC 2308 §2.2 */
+        add_proof(a, zone, wildcard ? DENY_WILDCARD_NODATA : DENY_NODATA,
+                  wildcard ? lname : node->name);
         return;
     }
     add_required(a, DNS_SECTION_AN, owner, set);
+    if (wildcard)
+        add_proof(a, zone, DENY_WILDCARD_ANSWER, lname);
     add_additional(a, zone, set, NULL);
 }
 
@@ -354,7 +466,7 @@ resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const u
         }
     }
     if (depth > labels) {
-        answer_node(a, zone, node, owner, hops);
+        answer_node(a, zone, node, owner, lname, false, hops);
         return;
     }
     /* No such name: RFC 4592 §3.3.1, a wildcard child of the closest encloser answers. */
@@ -365,12 +477,13 @@ resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const u
         memcpy(wild + 2, node->name, node->name_len);
         const struct zone_node *w = zone_lookup(zone, wild, node->name_len + 2);
         if (w) {
-            answer_node(a, zone, w, owner, hops);
+            answer_node(a, zone, w, owner, lname, true, hops);
             return;
         }
     }
     a->rcode = DNS_RCODE_NXDOMAIN;
     add_negative(a, zone);
+    add_proof(a, zone, DENY_NXDOMAIN, lname);
 }
 
 static bool
@@ -449,6 +562,7 @@ answer_query(struct answer *a)
     a->flags |= DNS_FLAG_AA;
     a->chain[a->chain_len++] = q->lname;
     resolve(a, zone, q->qname, q->lname, 0);
+    finish_sections(a);
 }
 
 /* RFC 7871 §7.2.1: FAMILY, SOURCE and ADDRESS as received, SCOPE as decided. */

@@ -84,6 +84,7 @@ struct health_monitor {
     struct target *targets;
     uint32_t count;
     struct health_table **slot;
+    struct health_hook hook; /* before each publish (ARCHITECTURE.md §4) */
 
     struct lateness lateness;
     bool dirty;          /* something changed since the last publish */
@@ -222,6 +223,8 @@ publish(struct health_monitor *m)
         table->entries[i].drained = t->force == HEALTH_FORCE_DOWN;
         table->entries[i].earliest_change_s = earliest_change(m, t, mono_now);
     }
+    if (m->hook.before_publish)
+        m->hook.before_publish(m->hook.arg, table);
     struct health_table *old = rcu_xchg_pointer(m->slot, table);
     if (old)
         call_rcu((struct rcu_head *)((char *)old - TABLE_HEAD_SPACE), free_table_rcu);
@@ -393,12 +396,13 @@ thread_main(void *arg)
 
 int
 health_monitor_start(const struct config *cfg, const struct health_spec *specs, uint32_t n,
-                     struct health_table **slot, struct health_monitor **out,
-                     char err[CONFIG_ERR_MAX])
+                     struct health_table **slot, const struct health_hook *hook,
+                     struct health_monitor **out, char err[CONFIG_ERR_MAX])
 {
     struct health_monitor *m = xcalloc(1, sizeof(*m));
     m->cfg = cfg;
     m->slot = slot;
+    m->hook = hook ? *hook : (struct health_hook){0};
     m->loop = ev_loop_new(EVFLAG_AUTO);
     if (!m->loop) {
         snprintf(err, CONFIG_ERR_MAX, "health: cannot create an event loop");
@@ -460,6 +464,7 @@ struct update_args {
     const struct health_spec *specs;
     uint32_t n;
     struct health_table **slot;
+    const struct health_hook *hook;
 };
 
 static void
@@ -475,6 +480,7 @@ do_update(struct health_monitor *m, void *arg)
     uint32_t old_count = m->count;
     m->cfg = u->cfg;
     m->slot = u->slot;
+    m->hook = u->hook ? *u->hook : (struct health_hook){0};
     m->probes = probe_ctx_new(m->loop, u->cfg->exec_max_concurrent);
     install_targets(m, u->specs, u->n, old, old_count);
     free(old);
@@ -484,9 +490,10 @@ do_update(struct health_monitor *m, void *arg)
 
 void
 health_monitor_update(struct health_monitor *m, const struct config *cfg,
-                      const struct health_spec *specs, uint32_t n, struct health_table **slot)
+                      const struct health_spec *specs, uint32_t n, struct health_table **slot,
+                      const struct health_hook *hook)
 {
-    struct update_args u = {.cfg = cfg, .specs = specs, .n = n, .slot = slot};
+    struct update_args u = {.cfg = cfg, .specs = specs, .n = n, .slot = slot, .hook = hook};
     run_on_loop(m, do_update, &u);
 }
 

@@ -37,13 +37,22 @@ enum health_force {
 
 struct health_monitor;
 
+/* Called on the health thread with each table before it is published (the snapshot's
+ * steered answers are signed for it there: ARCHITECTURE.md §4), so workers never see a table
+ * whose answers lack their signatures. */
+struct health_hook {
+    void (*before_publish)(void *arg, const struct health_table *table);
+    void *arg;
+};
+
 /* Starts the health thread with targets specs[0..n) publishing into *slot (an RCU pointer
  * owned by the caller's snapshot; the caller frees the table left there when it frees the
- * snapshot, after a grace period). Reads cfg->state_file for initial states. The specs,
+ * snapshot, after a grace period), calling `hook` (NULL = none) before each publish. Reads cfg->state_file for initial states. The specs,
  * their checks and strings must stay valid until the next update or stop. */
 int health_monitor_start(const struct config *cfg, const struct health_spec *specs, uint32_t n,
-                         struct health_table **slot, struct health_monitor **out,
-                         char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+                         struct health_table **slot, const struct health_hook *hook,
+                         struct health_monitor **out, char err[CONFIG_ERR_MAX])
+    __attribute__((warn_unused_result));
 
 /* Waits until every target with wait_at_startup has had its first probe result, at most
  * max_wait_ms. Returns how many are still unknown. */
@@ -54,7 +63,7 @@ uint32_t health_monitor_wait_first_round(struct health_monitor *m, uint32_t max_
  * the health thread no longer uses the old specs or the old slot. */
 void health_monitor_update(struct health_monitor *m, const struct config *cfg,
                            const struct health_spec *specs, uint32_t n,
-                           struct health_table **slot);
+                           struct health_table **slot, const struct health_hook *hook);
 
 /* Forces (or un-forces) every target whose key is in keys[0..n). Returns how many matched. */
 uint32_t health_monitor_force(struct health_monitor *m, const char *const *keys, uint32_t n,

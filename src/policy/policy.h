@@ -156,4 +156,16 @@ void policy_select(const struct policy_service *svc, const struct policy_client 
                    uint16_t qtype, const struct health_table *health, uint64_t random,
                    uint32_t now_s, struct policy_answer *out);
 
+/* The answer for clients whose location maps to pool order `order` (an index into
+ * svc->orders), for the selection modes that do not depend on the client or on chance (all,
+ * first_n): what a signer signs ahead of the queries. TTL not capped. */
+void policy_select_order(const struct policy_service *svc, uint32_t order, uint16_t qtype,
+                         const struct health_table *health, struct policy_answer *out);
+
+/* The RDATA of the answer's records in zone layout (16-bit length, then the address or the
+ * target name), as dns_answer writes them and a signer signs them. Returns the length, or 0
+ * if it does not fit in size. */
+size_t policy_answer_rdata(const struct policy_service *svc, const struct policy_answer *ans,
+                           uint8_t *out, size_t size);
+
 #endif

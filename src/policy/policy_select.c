@@ -139,30 +139,12 @@ cap_ttl(const struct policy_service *svc, const struct policy_order *order, uint
     }
 }
 
+/* The answer from pool order out->order (already chosen) on. */
 static void
-select_answer(const struct policy_service *svc, const struct policy_client *client,
-              uint16_t qtype, const struct health_table *health, uint64_t random,
-              uint32_t now_s, struct policy_answer *out)
+select_in_order(const struct policy_service *svc, const struct policy_client *client,
+                int family, const struct health_table *health, uint64_t random, uint32_t now_s,
+                struct policy_answer *out)
 {
-    int family = svc->cname ? 0 : qtype == DNS_TYPE_AAAA ? 6 : 4;
-    out->count = 0;
-    out->ttl_s = svc->ttl_s;
-    out->scope = 0;
-    out->order = 0;
-    out->pool = -1;
-    out->failed_open = false;
-
-    /* No member of the asked family: NODATA for everyone. */
-    if ((family == 4 && !svc->has_v4) || (family == 6 && !svc->has_v6))
-        return;
-
-    if (svc->client_dependent && client->family) {
-        int depth = 0;
-        out->order = geo_tree_lookup(svc->tree, client->family, client->addr, &depth);
-        if (out->order >= svc->order_count)
-            out->order = 0;
-        out->scope = (uint8_t)depth;
-    }
     if (svc->select == POLICY_SELECT_STICKY && client->family) {
         /* The answer depends on the hashed subnet: never claim a wider scope. */
         int prefix = client->family == 6 ? svc->sticky_prefix_v6 : svc->sticky_prefix_v4;
@@ -211,6 +193,64 @@ select_answer(const struct policy_service *svc, const struct policy_client *clie
         }
         return;
     }
+}
+
+static void
+select_answer(const struct policy_service *svc, const struct policy_client *client,
+              uint16_t qtype, const struct health_table *health, uint64_t random,
+              uint32_t now_s, struct policy_answer *out)
+{
+    int family = svc->cname ? 0 : qtype == DNS_TYPE_AAAA ? 6 : 4;
+    out->count = 0;
+    out->ttl_s = svc->ttl_s;
+    out->scope = 0;
+    out->order = 0;
+    out->pool = -1;
+    out->failed_open = false;
+
+    /* No member of the asked family: NODATA for everyone. */
+    if ((family == 4 && !svc->has_v4) || (family == 6 && !svc->has_v6))
+        return;
+
+    if (svc->client_dependent && client->family) {
+        int depth = 0;
+        out->order = geo_tree_lookup(svc->tree, client->family, client->addr, &depth);
+        if (out->order >= svc->order_count)
+            out->order = 0;
+        out->scope = (uint8_t)depth;
+    }
+    select_in_order(svc, client, family, health, random, now_s, out);
+}
+
+void
+policy_select_order(const struct policy_service *svc, uint32_t order, uint16_t qtype,
+                    const struct health_table *health, struct policy_answer *out)
+{
+    static const struct policy_client nobody;
+    int family = svc->cname ? 0 : qtype == DNS_TYPE_AAAA ? 6 : 4;
+    *out = (struct policy_answer){.ttl_s = svc->ttl_s, .order = order, .pool = -1};
+    if (order >= svc->order_count || (family == 4 && !svc->has_v4) ||
+        (family == 6 && !svc->has_v6))
+        return;
+    select_in_order(svc, &nobody, family, health, 0, 0, out);
+}
+
+size_t
+policy_answer_rdata(const struct policy_service *svc, const struct policy_answer *ans,
+                    uint8_t *out, size_t size)
+{
+    size_t pos = 0;
+    for (uint32_t i = 0; i < ans->count; i++) {
+        const struct policy_member *m = ans->members[i];
+        size_t len = svc->cname ? (size_t)dname_wire_length(m->target, DNAME_MAX_LEN)
+                                : (m->family == 4 ? 4u : 16u);
+        if (pos + 2 + len > size)
+            return 0;
+        dnswire_put16(out + pos, (uint16_t)len);
+        memcpy(out + pos + 2, svc->cname ? m->target : m->addr, len);
+        pos += 2 + len;
+    }
+    return pos;
 }
 
 void

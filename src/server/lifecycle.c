@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/notify.h"
 #include "server/privdrop.h"
+#include "server/steer_sign.h"
 
 /* Per-worker random state for weighted choices, one cache line each so workers never share. */
 struct worker_rng {
@@ -111,11 +112,13 @@ elapsed_s(const struct timespec *start)
 static int
 health_attach(struct server *srv, struct snapshot *snap, char err[CONFIG_ERR_MAX])
 {
+    /* Steered answers of signed zones are signed for each table before it is published. */
+    const struct health_hook hook = {.before_publish = steer_sign_hook, .arg = snap};
     if (!srv->monitor)
         return health_monitor_start(snap->cfg, snap->health_specs, snap->health_count,
-                                    &snap->health, &srv->monitor, err);
+                                    &snap->health, &hook, &srv->monitor, err);
     health_monitor_update(srv->monitor, snap->cfg, snap->health_specs, snap->health_count,
-                          &snap->health);
+                          &snap->health, &hook);
     return 0;
 }
 

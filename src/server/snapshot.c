@@ -15,6 +15,7 @@
 #include "common/alloc.h"
 #include "common/dnswire.h"
 #include "common/log.h"
+#include "server/steer_sign.h"
 
 static struct snapshot *current; /* RCU-protected */
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -175,6 +176,53 @@ steer_of(const struct config *cfg, const struct policy_set *set, uint32_t i, cha
     };
 }
 
+/* The version of `origin` the running server serves, whose unchanged signatures a reload
+ * reuses. Main thread: the only one that publishes, so it may read `current` without the
+ * RCU read side. */
+static const struct zone *
+serving_zone(const uint8_t *origin)
+{
+    const struct snapshot *cur = rcu_dereference(current);
+    const struct zone *z = cur && cur->zones ? zone_set_find(cur->zones, origin) : NULL;
+    return z && dname_equal(z->origin, origin) ? z : NULL;
+}
+
+/* Signs a zone with `dnssec` on (RFC 4035 §2): keys, NSEC3 chain, RRSIGs. A zone that cannot
+ * be signed fails the load: it is never served unsigned in place of a signed one. */
+static int
+sign_zone(struct snapshot *snap, size_t i, struct zone *zone, char err[CONFIG_ERR_MAX])
+{
+    const struct config *cfg = snap->cfg;
+    const struct config_zone *cz = &cfg->zones[i];
+    const struct config_dnssec *d = &cz->dnssec;
+    struct dnssec_sign_params p = {
+        .key_directory = d->key_directory,
+        .algorithm = d->algorithm,
+        .split_keys = d->keys == CONFIG_DNSSEC_KSK_ZSK,
+        .validity_s = d->validity_ms / 1000,
+        .refresh_s = d->refresh_ms / 1000,
+        .nsec3 = {.iterations = d->nsec3_iterations, .salt_len = d->nsec3_salt_len},
+        .now = time(NULL),
+        .previous = serving_zone(zone->origin),
+        .variants = steer_sign_expected(snap->policies, zone),
+    };
+    memcpy(p.nsec3.salt, d->nsec3_salt, d->nsec3_salt_len);
+    char derr[DNSSEC_ERR_MAX];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (dnssec_zone_sign(zone, &p, &snap->signed_zones[i], derr) < 0) {
+        snprintf(err, CONFIG_ERR_MAX, "%.150s:%d: zone %.80s: dnssec: %.250s", cfg->path, d->line,
+                 cz->origin, derr);
+        return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const struct dnssec_zone *dz = snap->signed_zones[i];
+    log_info("zone %s signed: %u RRsets signed, %u reused, %u NSEC3 records, %.3f s",
+             cz->origin, dz->signed_rrsets, dz->reused_rrsets, dz->chain.count,
+             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return 0;
+}
+
 /* Loads every zone, each told which of the (already built) policies answer inside it. */
 static int
 load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
@@ -189,6 +237,7 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
     char(*where)[512] = xcalloc(policies + 1, sizeof(*where));
     struct zone **zones = xcalloc(cfg->zone_count, sizeof(*zones));
 
+    snap->signed_zones = xcalloc(cfg->zone_count, sizeof(*snap->signed_zones));
     if (policies >= UINT16_MAX) {
         snprintf(err, CONFIG_ERR_MAX, "%s: %u services; at most %u are supported", cfg->path,
                  policies, UINT16_MAX - 1);
@@ -224,6 +273,8 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
             zone_error(err, cfg, cz, zerr);
             goto out;
         }
+        if (cz->dnssec.enabled && sign_zone(snap, i, zones[i], err) < 0)
+            goto out;
         snap->record_count += zones[i]->record_count;
     }
     snap->zones = zone_set_new(zones, cfg->zone_count);
@@ -261,6 +312,9 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         goto fail;
     if (load_zones(snap, err) < 0 || build_health_specs(snap, err) < 0)
         goto fail;
+    /* Steered answers of signed zones, before any health is known (every member up); the
+     * health thread signs what its tables make possible before publishing them. */
+    steer_sign(snap, NULL);
     snap->loaded_at = time(NULL);
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;
@@ -287,6 +341,9 @@ snapshot_free(struct snapshot *snap)
     free(snap->health_specs);
     policy_set_free(snap->policies);
     zone_set_free(snap->zones);
+    for (size_t i = 0; snap->signed_zones && i < snap->cfg->zone_count; i++)
+        dnssec_zone_free(snap->signed_zones[i]);
+    free(snap->signed_zones);
     geo_db_free(snap->geo);
     config_free(snap->cfg);
     free(snap);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "dnssec/dnssec_zone.h"
 #include "dns/dns.h"
 #include "geoip/geoip.h"
 #include "health/monitor.h"
@@ -20,6 +21,7 @@ struct snapshot {
     struct zone_set *zones;
     struct geo_db *geo;          /* NULL without a geoip section */
     struct policy_set *policies; /* NULL without services */
+    struct dnssec_zone **signed_zones; /* per config zone: what the signer made, or NULL */
     struct dns_view view;
     size_t record_count;
     time_t loaded_at;

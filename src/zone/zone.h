@@ -16,6 +16,8 @@
 #include "common/alloc.h"
 #include "common/dname.h"
 
+struct dnssec_zone; /* dnssec/dnssec_zone.h */
+
 #define ZONE_ERR_MAX 512
 #define ZONE_NONE UINT32_MAX /* "no node" in node-index fields */
 
@@ -96,6 +98,10 @@ struct zone {
     size_t record_count;
 
     struct arena arena; /* every name, RRset and RDATA of this zone */
+
+    /* Signed zones: what the signer made (NSEC3 chain, keys, signatures), set by dnssec/ before
+     * the zone is shared and freed by whoever signed it (the snapshot); NULL = unsigned. */
+    const struct dnssec_zone *dnssec;
 };
 
 /* Reads `file` (RFC 1035 master format, $ORIGIN/$TTL, RFC 3597 unknown types) for zone

@@ -158,11 +158,9 @@ build_rrset(struct zone *zone, struct zone_rrset *set, const struct zone_record 
         count++;
     }
     uint8_t *p = arena_alloc(&zone->arena, bytes, 1);
-    set->type = recs[0].type;
-    set->ttl = recs[0].ttl; /* RFC 2181 §5.2: one TTL per RRset; the first one wins */
-    set->rdata = p;
-    set->count = count;
-    set->targets = NULL;
+    /* RFC 2181 §5.2: one TTL per RRset; the first one wins. Unsigned until dnssec/ says. */
+    *set = (struct zone_rrset){.type = recs[0].type, .ttl = recs[0].ttl, .rdata = p,
+                               .count = count};
     for (size_t i = 0; i < n; i++) {
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++)
@@ -451,6 +449,13 @@ zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
     return 0;
 }
 
+/* zone->soa points into the apex's RRset array, which the two functions below move. */
+static void
+refresh_soa(struct zone *zone)
+{
+    zone->soa = zone_node_rrset(&zone->nodes[0], DNS_TYPE_SOA);
+}
+
 void
 zone_drop_types(struct zone *zone, const uint16_t *types, size_t count)
 {
@@ -469,6 +474,7 @@ zone_drop_types(struct zone *zone, const uint16_t *types, size_t count)
         }
         node->rrset_count = kept;
     }
+    refresh_soa(zone);
 }
 
 void
@@ -485,6 +491,7 @@ zone_node_add_rrset(struct zone *zone, struct zone_node *node, const struct zone
     node->rrsets = sets;
     node->rrset_count++;
     zone->record_count += set->count;
+    refresh_soa(zone);
 }
 
 void

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/* Signing a compiled zone (see dnssec_zone.h). Order: keys, the records the signer owns at
+ * the apex (DNSKEY, CDS, CDNSKEY), the NSEC3 chain and NSEC3PARAM, then one job per RRset to
+ * sign, spread over threads that each write into their own arena. Loader thread. */
+#include "dnssec/dnssec_zone.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/dnswire.h"
+#include "common/log.h"
+#include "dnssec/dnssec_sign.h"
+
+/* RFC 4035 §5.3.1 checks the validity window against the resolver's clock: start it an hour
+ * back so a resolver whose clock is behind ours does not see a signature from the future. */
+#define INCEPTION_BACKDATE_S 3600
+#define MAX_THREADS 64
+
+struct sign_job {
+    const uint8_t *owner;
+    struct zone_rrset *set;
+    const struct zone_rrset *previous; /* the same RRset in the zone this one replaces */
+    bool sep;                          /* signed by the key-signing keys (apex DNSKEY, CDS...) */
+};
+
+struct signer {
+    const struct dnssec_sign_params *p;
+    const struct zone *zone;
+    struct dnssec_zone *dz;
+    struct sign_job *jobs;
+    size_t job_count;
+};
+
+struct worker {
+    struct signer *s;
+    unsigned index, stride;
+    struct arena *arena;
+    uint32_t earliest, signed_sets, reused_sets, signatures;
+    char err[DNSSEC_ERR_MAX];
+    int rc;
+};
+
+/* The records the signer owns: a zone file's own are replaced (a pre-signed zone loaded with
+ * `dnssec: true` is signed anew; its old signatures would not match our keys). */
+static const uint16_t signer_types[] = {DNS_TYPE_RRSIG,      DNS_TYPE_NSEC, DNS_TYPE_NSEC3,
+                                        DNS_TYPE_NSEC3PARAM, DNS_TYPE_DNSKEY, DNS_TYPE_CDS,
+                                        DNS_TYPE_CDNSKEY};
+
+static size_t
+rdata_bytes(const struct zone_rrset *set)
+{
+    size_t pos = 0;
+    for (uint16_t i = 0; i < set->count; i++)
+        pos += 2u + dnswire_get16(set->rdata + pos);
+    return pos;
+}
+
+static bool
+same_rrset(const struct zone_rrset *a, const struct zone_rrset *b)
+{
+    if (a->type != b->type || a->ttl != b->ttl || a->count != b->count)
+        return false;
+    size_t n = rdata_bytes(a);
+    return n == rdata_bytes(b) && memcmp(a->rdata, b->rdata, n) == 0;
+}
+
+/* One RRset of records built from `parts` (each with its length) into the zone's arena. */
+static void
+add_apex_rrset(struct zone *zone, uint16_t type, uint32_t ttl, const uint8_t *const *parts,
+               const size_t *lens, unsigned n)
+{
+    if (n == 0)
+        return;
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += 2 + lens[i];
+    uint8_t *rd = arena_alloc(&zone->arena, total, 1);
+    size_t pos = 0;
+    for (unsigned i = 0; i < n; i++) {
+        dnswire_put16(rd + pos, (uint16_t)lens[i]);
+        memcpy(rd + pos + 2, parts[i], lens[i]);
+        pos += 2 + lens[i];
+    }
+    struct zone_rrset set = {.type = type, .count = (uint16_t)n, .ttl = ttl, .rdata = rd};
+    zone_node_add_rrset(zone, &zone->nodes[0], &set);
+}
+
+/* RFC 4034 §2 DNSKEY, RFC 7344 §3-4 CDS/CDNSKEY for the keys the parent's DS should point at. */
+static int
+add_key_records(struct signer *s, struct zone *zone, char err[DNSSEC_ERR_MAX])
+{
+    const struct dnssec_keyset *keys = &s->dz->keys;
+    const uint8_t *dnskey[DNSSEC_MAX_KEYS], *cdnskey[DNSSEC_MAX_KEYS], *cds[DNSSEC_MAX_KEYS];
+    size_t dnskey_len[DNSSEC_MAX_KEYS], cdnskey_len[DNSSEC_MAX_KEYS], cds_len[DNSSEC_MAX_KEYS];
+    uint8_t ds[DNSSEC_MAX_KEYS][DNSSEC_DS_RDATA_MAX];
+    unsigned n = 0, sep = 0;
+    for (size_t i = 0; i < keys->count && n < DNSSEC_MAX_KEYS; i++, n++) {
+        const struct dnssec_key *k = keys->keys[i];
+        dnskey[n] = k->rdata;
+        dnskey_len[n] = k->rdata_len;
+        if (dnssec_key_is_sep(k)) {
+            int len = dnssec_ds_rdata(zone->origin, k->rdata, k->rdata_len, DNSSEC_DIGEST_SHA256,
+                                      ds[sep], sizeof(ds[sep]));
+            if (len < 0) {
+                snprintf(err, DNSSEC_ERR_MAX, "%s: cannot compute the DS of key %u",
+                         zone->file, k->tag);
+                return -1;
+            }
+            cds[sep] = ds[sep];
+            cds_len[sep] = (size_t)len;
+            cdnskey[sep] = k->rdata;
+            cdnskey_len[sep] = k->rdata_len;
+            s->dz->sep_keys[s->dz->sep_count++] = k;
+            sep++;
+        } else {
+            s->dz->zone_keys[s->dz->zone_count++] = k;
+        }
+    }
+    /* RFC 4034 §2: DNSKEY TTL is the operator's choice; the SOA's keeps it in step with the
+     * zone's own caching. */
+    uint32_t ttl = zone->soa->ttl;
+    add_apex_rrset(zone, DNS_TYPE_DNSKEY, ttl, dnskey, dnskey_len, n);
+    add_apex_rrset(zone, DNS_TYPE_CDS, ttl, cds, cds_len, sep);
+    add_apex_rrset(zone, DNS_TYPE_CDNSKEY, ttl, cdnskey, cdnskey_len, sep);
+    return 0;
+}
+
+static void
+add_job(struct signer *s, size_t *cap, const uint8_t *owner, struct zone_rrset *set,
+        const struct zone_rrset *previous, bool sep)
+{
+    if (s->job_count == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        s->jobs = xrealloc(s->jobs, *cap * sizeof(*s->jobs));
+    }
+    s->jobs[s->job_count++] =
+        (struct sign_job){.owner = owner, .set = set, .previous = previous, .sep = sep};
+}
+
+/* RFC 4035 §2.2: every authoritative RRset is signed; NS at a delegation and glue are not
+ * (RFC 4035 §2.2: "NS RRsets that appear at delegation points ... MUST NOT" be signed). */
+static void
+collect_jobs(struct signer *s, struct zone *zone)
+{
+    const struct zone *prev = s->p->previous;
+    const struct nsec3_chain *prev_chain = prev && prev->dnssec ? &prev->dnssec->chain : NULL;
+    size_t cap = 0;
+    for (uint32_t i = 0; i < zone->node_count; i++) {
+        struct zone_node *node = &zone->nodes[i];
+        if (node->flags & ZONE_NODE_NONAUTH)
+            continue;
+        const struct zone_node *old =
+            prev && prev->dnssec ? zone_lookup(prev, node->name, node->name_len) : NULL;
+        for (uint16_t r = 0; r < node->rrset_count; r++) {
+            struct zone_rrset *set = &node->rrsets[r];
+            if ((node->flags & ZONE_NODE_DELEGATION) && set->type != DNS_TYPE_DS)
+                continue;
+            bool sep = i == 0 && (set->type == DNS_TYPE_DNSKEY || set->type == DNS_TYPE_CDS ||
+                                  set->type == DNS_TYPE_CDNSKEY);
+            add_job(s, &cap, node->name, set, old ? zone_node_rrset(old, set->type) : NULL, sep);
+        }
+    }
+    for (uint32_t e = 0; e < s->dz->chain.count; e++) {
+        struct nsec3_entry *entry = &s->dz->chain.entries[e];
+        const struct nsec3_entry *old = prev_chain ? nsec3_chain_match(prev_chain, entry->hash)
+                                                   : NULL;
+        add_job(s, &cap, entry->owner, &entry->rrset, old ? &old->rrset : NULL, false);
+    }
+}
+
+/* RFC 6781 §4.4.2.2: spread expirations, so refreshing is spread too; the same RRset gets
+ * the same offset every time. */
+static uint32_t
+expiration_for(const struct dnssec_zone *dz, const uint8_t *owner, uint16_t type, time_t now)
+{
+    uint32_t spread = dz->validity_s / 10 + 1;
+    uint32_t h = dname_hash(owner, dname_wire_length(owner, DNAME_MAX_LEN));
+    h = (h ^ type) * 2654435761u;
+    return (uint32_t)now + dz->validity_s - h % spread;
+}
+
+/* The keys that sign an RRset: see struct dnssec_zone. */
+static const struct dnssec_key *const *
+signing_keys(const struct dnssec_zone *dz, bool sep, unsigned *n)
+{
+    if (sep || dz->zone_count == 0) {
+        *n = dz->sep_count;
+        return dz->sep_keys;
+    }
+    *n = dz->zone_count;
+    return dz->zone_keys;
+}
+
+int
+dnssec_zone_sign_rrset(const struct dnssec_zone *dz, const uint8_t *owner, uint16_t type,
+                       uint32_t ttl, const uint8_t *rdata, uint16_t count, bool sep, time_t now,
+                       struct arena *arena, const struct zone_rrset **out, uint32_t *expiration,
+                       char err[DNSSEC_ERR_MAX])
+{
+    unsigned nkeys;
+    const struct dnssec_key *const *keys = signing_keys(dz, sep, &nkeys);
+    uint8_t *rd = arena_alloc(arena, nkeys * (2u + DNSSEC_RRSIG_RDATA_MAX), 1);
+    uint32_t exp = expiration_for(dz, owner, type, now);
+    uint32_t inception = (uint32_t)(now - INCEPTION_BACKDATE_S);
+    size_t pos = 0;
+    for (unsigned k = 0; k < nkeys; k++) {
+        int len = dnssec_sign_rrset(keys[k], owner, type, DNS_CLASS_IN, ttl, rdata, count,
+                                    inception, exp, dz->origin, rd + pos + 2,
+                                    DNSSEC_RRSIG_RDATA_MAX);
+        if (len < 0) {
+            char name[DNAME_TEXT_MAX], tname[DNSWIRE_TYPE_TEXT_MAX];
+            dname_to_text(owner, name, sizeof(name));
+            snprintf(err, DNSSEC_ERR_MAX, "cannot sign %.300s %s with key %u (error %d)", name,
+                     dnswire_type_text(type, tname), keys[k]->tag, len);
+            return -1;
+        }
+        dnswire_put16(rd + pos, (uint16_t)len);
+        pos += 2u + (size_t)len;
+    }
+    struct zone_rrset *sig = arena_alloc(arena, sizeof(*sig), 8);
+    *sig = (struct zone_rrset){.type = DNS_TYPE_RRSIG, .count = (uint16_t)nkeys, .ttl = ttl,
+                               .rdata = rd};
+    *out = sig;
+    *expiration = exp;
+    return 0;
+}
+
+/* The previous version's signatures, if they are by exactly our keys and not due for
+ * refresh. */
+static bool
+can_reuse(const struct signer *s, const struct sign_job *job)
+{
+    unsigned nkeys;
+    const struct dnssec_key *const *keys = signing_keys(s->dz, job->sep, &nkeys);
+    const struct zone_rrset *old = job->previous;
+    if (!old || !old->rrsig || old->rrsig->count != nkeys || !same_rrset(old, job->set))
+        return false;
+    const uint8_t *p = old->rrsig->rdata;
+    for (uint16_t i = 0; i < old->rrsig->count; i++) {
+        uint16_t len = dnswire_get16(p);
+        const uint8_t *rd = p + 2;
+        uint32_t expiration = dnswire_get32(rd + 8);
+        uint16_t tag = dnswire_get16(rd + 16);
+        if ((int64_t)expiration - (int64_t)s->p->now < (int64_t)s->p->refresh_s)
+            return false;
+        bool ours = false;
+        for (unsigned k = 0; k < nkeys && !ours; k++)
+            ours = keys[k]->tag == tag && keys[k]->algorithm == rd[2];
+        if (!ours)
+            return false;
+        p += 2u + len;
+    }
+    return true;
+}
+
+static int
+sign_one(struct worker *w, const struct sign_job *job)
+{
+    const struct signer *s = w->s;
+    if (can_reuse(s, job)) {
+        const struct zone_rrset *old = job->previous->rrsig;
+        struct zone_rrset *sig = arena_memdup(w->arena, old, sizeof(*old));
+        sig->rdata = arena_memdup(w->arena, old->rdata, rdata_bytes(old));
+        sig->ttl = job->set->ttl;
+        for (size_t i = 0, pos = 0; i < old->count; i++) {
+            uint32_t exp = dnswire_get32(old->rdata + pos + 2 + 8);
+            if (exp < w->earliest)
+                w->earliest = exp;
+            pos += 2u + dnswire_get16(old->rdata + pos);
+        }
+        w->reused_sets++;
+        w->signatures += sig->count;
+        job->set->rrsig = sig;
+        return 0;
+    }
+    uint32_t exp;
+    char err[DNSSEC_ERR_MAX];
+    if (dnssec_zone_sign_rrset(s->dz, job->owner, job->set->type, job->set->ttl, job->set->rdata,
+                               job->set->count, job->sep, s->p->now, w->arena, &job->set->rrsig,
+                               &exp, err) < 0) {
+        snprintf(w->err, sizeof(w->err), "%.100s: %.400s", s->zone->file, err);
+        return -1;
+    }
+    if (exp < w->earliest)
+        w->earliest = exp;
+    w->signed_sets++;
+    w->signatures += job->set->rrsig->count;
+    return 0;
+}
+
+static void *
+sign_worker(void *arg)
+{
+    struct worker *w = arg;
+    for (size_t i = w->index; i < w->s->job_count && w->rc == 0; i += w->stride)
+        w->rc = sign_one(w, &w->s->jobs[i]);
+    return NULL;
+}
+
+static int
+sign_jobs(struct signer *s, char err[DNSSEC_ERR_MAX])
+{
+    unsigned threads = s->p->threads;
+    if (threads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    /* Small zones are not worth a thread. */
+    if (threads > s->job_count / 256 + 1)
+        threads = (unsigned)(s->job_count / 256 + 1);
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    struct dnssec_zone *dz = s->dz;
+    dz->arenas = xcalloc(threads, sizeof(*dz->arenas));
+    dz->arena_count = threads;
+    struct worker *w = xcalloc(threads, sizeof(*w));
+    pthread_t *tids = xcalloc(threads, sizeof(*tids));
+    bool *started = xcalloc(threads, sizeof(*started));
+    for (unsigned t = 0; t < threads; t++) {
+        arena_init(&dz->arenas[t]);
+        w[t] = (struct worker){.s = s, .index = t, .stride = threads, .arena = &dz->arenas[t],
+                               .earliest = UINT32_MAX};
+        /* Thread 0 is this one: a zone signs even where no thread can be made. */
+        started[t] = t > 0 && pthread_create(&tids[t], NULL, sign_worker, &w[t]) == 0;
+    }
+    sign_worker(&w[0]);
+    for (unsigned t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            sign_worker(&w[t]);
+    }
+    int rc = 0;
+    dz->earliest_expiration = UINT32_MAX;
+    for (unsigned t = 0; t < threads; t++) {
+        if (w[t].rc < 0 && rc == 0) {
+            snprintf(err, DNSSEC_ERR_MAX, "%s", w[t].err);
+            rc = -1;
+        }
+        if (w[t].earliest < dz->earliest_expiration)
+            dz->earliest_expiration = w[t].earliest;
+        dz->signed_rrsets += w[t].signed_sets;
+        dz->reused_rrsets += w[t].reused_sets;
+        dz->signatures += w[t].signatures;
+    }
+    free(started);
+    free(tids);
+    free(w);
+    return rc;
+}
+
+int
+dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct dnssec_zone **out,
+                 char err[DNSSEC_ERR_MAX])
+{
+    struct dnssec_zone *dz = xcalloc(1, sizeof(*dz));
+    struct signer s = {.p = p, .zone = zone, .dz = dz};
+    dz->origin = zone->origin;
+    dz->validity_s = p->validity_s;
+    dnssec_variants_init(&dz->variants, p->variants);
+    int rc = -1;
+    *out = NULL;
+
+    if (dnssec_keystore_load(p->key_directory, zone->origin, p->algorithm, p->split_keys,
+                             &dz->keys, err) < 0)
+        goto out;
+    size_t before = zone->record_count;
+    zone_drop_types(zone, signer_types, sizeof(signer_types) / sizeof(signer_types[0]));
+    if (zone->record_count != before)
+        log_warning("%s: %zu DNSSEC records of the zone file (RRSIG, NSEC, NSEC3, DNSKEY, "
+                    "CDS, CDNSKEY, NSEC3PARAM) are ignored: the zone is signed with `dnssec`",
+                    zone->file, before - zone->record_count);
+    if (add_key_records(&s, zone, err) < 0)
+        goto out;
+    static const uint16_t apex_extra[] = {DNS_TYPE_NSEC3PARAM};
+    char nerr[NSEC3_ERR_MAX];
+    if (nsec3_chain_build(zone, &p->nsec3, apex_extra, 1, &dz->chain, nerr) < 0) {
+        snprintf(err, DNSSEC_ERR_MAX, "%s: NSEC3: %s", zone->file, nerr);
+        goto out;
+    }
+    zone_node_add_rrset(zone, &zone->nodes[0], &dz->chain.param);
+    collect_jobs(&s, zone);
+    if (sign_jobs(&s, err) < 0)
+        goto out;
+    zone->dnssec = dz;
+    rc = 0;
+out:
+    free(s.jobs);
+    if (rc < 0) {
+        dnssec_zone_free(dz);
+        dz = NULL;
+    }
+    *out = dz;
+    return rc;
+}
+
+void
+dnssec_zone_free(struct dnssec_zone *dz)
+{
+    if (!dz)
+        return;
+    nsec3_chain_fini(&dz->chain);
+    dnssec_variants_fini(&dz->variants);
+    dnssec_keyset_fini(&dz->keys);
+    for (unsigned t = 0; t < dz->arena_count; t++)
+        arena_fini(&dz->arenas[t]);
+    free(dz->arenas);
+    free(dz);
+}

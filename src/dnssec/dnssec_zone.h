@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* Signing a compiled zone (RFC 4033-4035, NSEC3 per RFC 5155 with RFC 9276 parameters): keys
+ * from the key store (generated on first use), DNSKEY, CDS and CDNSKEY (RFC 7344) and
+ * NSEC3PARAM at the apex, the NSEC3 chain, and an RRSIG RRset for every authoritative RRset
+ * and NSEC3 record, attached to the RRsets (zone_rrset.rrsig) so the answer path only copies
+ * bytes. Signatures of RRsets unchanged since the previous version of the zone are reused
+ * while they have more than `refresh_s` left, so a reload re-signs only what changed.
+ *
+ * Runs on the loader thread (signing itself on `threads` threads) before the zone is shared;
+ * the result is immutable afterwards and read by every worker. */
+#ifndef MERIDIAN_DNSSEC_DNSSEC_ZONE_H
+#define MERIDIAN_DNSSEC_DNSSEC_ZONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "dnssec/dnssec_key.h"
+#include "dnssec/dnssec_variants.h"
+#include "dnssec/nsec3.h"
+#include "zone/zone.h"
+
+struct dnssec_sign_params {
+    const char *key_directory;
+    uint8_t algorithm;      /* DNSSEC_ALG_* */
+    bool split_keys;        /* KSK + ZSK instead of one CSK */
+    uint32_t validity_s;    /* expiration = now + validity (less a jitter of up to 1/10) */
+    uint32_t refresh_s;     /* signatures with less than this left are made anew */
+    struct nsec3_params nsec3;
+    time_t now;
+    unsigned threads;       /* signing threads; 0 = one per online CPU */
+    const struct zone *previous; /* the zone this one replaces (same origin), or NULL */
+    uint32_t variants;      /* steered RRsets expected in this zone (dnssec_variants) */
+};
+
+#define DNSSEC_MAX_KEYS 8
+
+/* Everything the signer made for one zone; the zone's RRsets point into it. */
+struct dnssec_zone {
+    struct nsec3_chain chain;
+    struct dnssec_keyset keys;
+    /* Who signs what: the DNSKEY RRset (and CDS, CDNSKEY) by the SEP keys, everything else
+     * by the zone-signing keys, or by the SEP key when it is a combined one (no ZSK). */
+    const struct dnssec_key *sep_keys[DNSSEC_MAX_KEYS], *zone_keys[DNSSEC_MAX_KEYS];
+    unsigned sep_count, zone_count;
+    const uint8_t *origin;  /* the zone's, lowercased wire (signer name) */
+    uint32_t validity_s;
+    struct dnssec_variants variants; /* steered answers' signatures */
+    struct arena *arenas; /* the signatures: one arena per signing thread */
+    unsigned arena_count;
+    uint32_t earliest_expiration; /* seconds since the epoch */
+    uint32_t signed_rrsets;       /* RRsets signed now */
+    uint32_t reused_rrsets;       /* RRsets whose signatures came from `previous` */
+    uint32_t signatures;          /* RRSIG records in the zone */
+};
+
+/* Signs `zone` (not yet shared: its RRsets are written). On success zone->dnssec is set and
+ * the result returned in *out (free it after the zone is no longer read); -1 with a message
+ * naming the key file or the step in err. */
+int dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p,
+                     struct dnssec_zone **out, char err[DNSSEC_ERR_MAX])
+    __attribute__((warn_unused_result));
+void dnssec_zone_free(struct dnssec_zone *dz);
+
+/* Signs one RRset (owner lowercased wire, zone RDATA layout) with the zone-signing keys,
+ * valid from an hour ago for validity_s (less a jitter fixed per owner and type): the RRSIG
+ * RRset is allocated in `arena`, *expiration set to its earliest expiration. 0 or -1 with
+ * err. Any thread (the keys are only read). */
+int dnssec_zone_sign_rrset(const struct dnssec_zone *dz, const uint8_t *owner, uint16_t type,
+                           uint32_t ttl, const uint8_t *rdata, uint16_t count, bool sep,
+                           time_t now, struct arena *arena, const struct zone_rrset **out,
+                           uint32_t *expiration, char err[DNSSEC_ERR_MAX])
+    __attribute__((warn_unused_result));
+
+#endif
