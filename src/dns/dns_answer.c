@@ -48,6 +48,7 @@ struct answer {
     int additional_count;
     const struct nsec3_entry *proof[MAX_PROOF_RECORDS];
     int proof_count;
+    uint32_t proof_ttl_cap; /* a steered NODATA's proof lives no longer than its SOA */
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -198,12 +199,37 @@ add_proof(struct answer *a, const struct zone *zone, enum denial kind, const uin
     }
 }
 
+/* A steered name's NODATA (its policy has no answer of the asked type here and now): the
+ * NSEC3 record made without that type (dnssec_zone_steered_denial), with the TTL of the
+ * capped SOA, since health may bring the type back soon. */
+static void
+add_steered_proof(struct answer *a, const struct zone *zone, const struct zone_node *node,
+                  uint16_t type, uint32_t ttl_cap)
+{
+    if (!signing(a, zone))
+        return;
+    const struct nsec3_entry *e =
+        dnssec_zone_steered_denial(zone->dnssec, (uint32_t)(node - zone->nodes), type);
+    if (!e) {
+        add_proof(a, zone, DENY_NODATA, node->name);
+        return;
+    }
+    if (a->proof_count < MAX_PROOF_RECORDS)
+        a->proof[a->proof_count++] = e;
+    if (ttl_cap < a->proof_ttl_cap)
+        a->proof_ttl_cap = ttl_cap;
+}
+
 /* The authority section's proofs, then the additional section. */
 static void
 finish_sections(struct answer *a)
 {
-    for (int i = 0; i < a->proof_count; i++)
-        add_required(a, DNS_SECTION_NS, a->proof[i]->owner, &a->proof[i]->rrset);
+    for (int i = 0; i < a->proof_count; i++) {
+        struct zone_rrset set = a->proof[i]->rrset;
+        if (set.ttl > a->proof_ttl_cap)
+            set.ttl = a->proof_ttl_cap;
+        add_required(a, DNS_SECTION_NS, a->proof[i]->owner, &set);
+    }
     for (int i = 0; i < a->additional_count && !truncated(a); i++)
         write_additional(a, a->additional[i].zone, a->additional[i].set, a->additional[i].cut);
 }
@@ -355,7 +381,7 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     if (ans.count == 0) {
         /* Cap the negative TTL at the service's: health may bring members back soon. */
         add_negative_capped(a, zone, ans.ttl_s);
-        add_proof(a, zone, DENY_NODATA, node->name);
+        add_steered_proof(a, zone, node, svc->cname ? DNS_TYPE_CNAME : qtype, ans.ttl_s);
         return true;
     }
     add_policy_rrset(a, zone, node, owner, svc, &ans, svc->cname ? DNS_TYPE_CNAME : qtype);
@@ -633,7 +659,8 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
            size_t len, uint8_t *out, size_t out_max, struct dns_result *result)
 {
     struct dns_query q;
-    struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp};
+    struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp,
+                       .proof_ttl_cap = UINT32_MAX};
     int rc = dns_parse_query(query, len, client->ecs_ignore, &q);
     memset(result, 0, sizeof(*result));
     if (rc < 0)

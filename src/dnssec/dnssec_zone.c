@@ -13,6 +13,7 @@
 #include "common/dnswire.h"
 #include "common/log.h"
 #include "dnssec/dnssec_sign.h"
+#include "dnssec/typebitmap.h"
 
 /* RFC 4035 §5.3.1 checks the validity window against the resolver's clock: start it an hour
  * back so a resolver whose clock is behind ours does not see a signature from the future. */
@@ -140,6 +141,72 @@ add_job(struct signer *s, size_t *cap, const uint8_t *owner, struct zone_rrset *
         (struct sign_job){.owner = owner, .set = set, .previous = previous, .sep = sep};
 }
 
+/* Steered nodes' NSEC3 records without each type their policy answers (struct
+ * dnssec_denial), in node order (the chain's node map gives each node's entry). */
+static int
+build_denials(struct dnssec_zone *dz, const struct zone *zone, char err[DNSSEC_ERR_MAX])
+{
+    static const struct {
+        uint8_t bit;
+        uint16_t type;
+    } steer[] = {{ZONE_STEER_A, DNS_TYPE_A},
+                 {ZONE_STEER_AAAA, DNS_TYPE_AAAA},
+                 {ZONE_STEER_CNAME, DNS_TYPE_CNAME}};
+    uint32_t cap = 0;
+    for (uint32_t i = 0; i < zone->node_count; i++)
+        if (zone->nodes[i].steer_types)
+            cap += 3;
+    dz->denials = xcalloc(cap + 1, sizeof(*dz->denials));
+    for (uint32_t i = 0; i < zone->node_count; i++) {
+        const struct zone_node *node = &zone->nodes[i];
+        const struct nsec3_entry *e = node->steer_types ? nsec3_chain_node(&dz->chain, zone, node)
+                                                        : NULL;
+        for (size_t t = 0; e && t < sizeof(steer) / sizeof(steer[0]); t++) {
+            if (!(node->steer_types & steer[t].bit))
+                continue;
+            /* RFC 5155 §3.2: hash alg, flags, iterations, salt length and salt, hash length
+             * and next hashed owner, then the type bit map. */
+            const uint8_t *rd = e->rrset.rdata + 2;
+            size_t rdlen = dnswire_get16(e->rrset.rdata);
+            size_t map_at = 5u + rd[4];
+            map_at += 1u + rd[map_at];
+            uint8_t *copy = arena_alloc(&dz->arena, 2 + map_at + TYPEBITMAP_MAX, 1);
+            int map_len = typebitmap_without(rd + map_at, rdlen - map_at, steer[t].type,
+                                             copy + 2 + map_at, TYPEBITMAP_MAX);
+            if (map_len < 0) {
+                snprintf(err, DNSSEC_ERR_MAX, "%s: a malformed NSEC3 type bit map", zone->file);
+                return -1;
+            }
+            memcpy(copy + 2, rd, map_at);
+            dnswire_put16(copy, (uint16_t)(map_at + (size_t)map_len));
+            struct dnssec_denial *d = &dz->denials[dz->denial_count++];
+            d->node = i;
+            d->without = steer[t].type;
+            d->entry = *e;
+            d->entry.rrset.rdata = copy;
+            d->entry.rrset.rrsig = NULL;
+        }
+    }
+    return 0;
+}
+
+const struct nsec3_entry *
+dnssec_zone_steered_denial(const struct dnssec_zone *dz, uint32_t node, uint16_t type)
+{
+    uint32_t lo = 0, hi = dz->denial_count;
+    while (lo < hi) { /* the first denial of `node` */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (dz->denials[mid].node < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < dz->denial_count && dz->denials[lo].node == node; lo++)
+        if (dz->denials[lo].without == type)
+            return &dz->denials[lo].entry;
+    return NULL;
+}
+
 /* RFC 4035 §2.2: every authoritative RRset is signed; NS at a delegation and glue are not
  * (RFC 4035 §2.2: "NS RRsets that appear at delegation points ... MUST NOT" be signed). */
 static void
@@ -162,6 +229,10 @@ collect_jobs(struct signer *s, struct zone *zone)
                                   set->type == DNS_TYPE_CDNSKEY);
             add_job(s, &cap, node->name, set, old ? zone_node_rrset(old, set->type) : NULL, sep);
         }
+    }
+    for (uint32_t d = 0; d < s->dz->denial_count; d++) {
+        struct nsec3_entry *entry = &s->dz->denials[d].entry;
+        add_job(s, &cap, entry->owner, &entry->rrset, NULL, false);
     }
     for (uint32_t e = 0; e < s->dz->chain.count; e++) {
         struct nsec3_entry *entry = &s->dz->chain.entries[e];
@@ -360,6 +431,7 @@ dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct d
     struct signer s = {.p = p, .zone = zone, .dz = dz};
     dz->origin = zone->origin;
     dz->validity_s = p->validity_s;
+    arena_init(&dz->arena);
     dnssec_variants_init(&dz->variants, p->variants);
     int rc = -1;
     *out = NULL;
@@ -382,6 +454,8 @@ dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct d
         goto out;
     }
     zone_node_add_rrset(zone, &zone->nodes[0], &dz->chain.param);
+    if (build_denials(dz, zone, err) < 0)
+        goto out;
     collect_jobs(&s, zone);
     if (sign_jobs(&s, err) < 0)
         goto out;
@@ -404,6 +478,8 @@ dnssec_zone_free(struct dnssec_zone *dz)
         return;
     nsec3_chain_fini(&dz->chain);
     dnssec_variants_fini(&dz->variants);
+    free(dz->denials);
+    arena_fini(&dz->arena);
     dnssec_keyset_fini(&dz->keys);
     for (unsigned t = 0; t < dz->arena_count; t++)
         arena_fini(&dz->arenas[t]);

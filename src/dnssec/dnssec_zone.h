@@ -36,6 +36,15 @@ struct dnssec_sign_params {
 
 #define DNSSEC_MAX_KEYS 8
 
+/* A steered name's NSEC3 record without one of the types its policy may answer: the proof
+ * of a NODATA the policy gives (no member of the asked family for this client, or every
+ * member down with `all_down: nodata`), where the regular record lists the type. */
+struct dnssec_denial {
+    uint32_t node;           /* zone node index */
+    uint16_t without;        /* DNS_TYPE_A, DNS_TYPE_AAAA or DNS_TYPE_CNAME */
+    struct nsec3_entry entry; /* the node's entry with that type cut from its bit map */
+};
+
 /* Everything the signer made for one zone; the zone's RRsets point into it. */
 struct dnssec_zone {
     struct nsec3_chain chain;
@@ -47,6 +56,9 @@ struct dnssec_zone {
     const uint8_t *origin;  /* the zone's, lowercased wire (signer name) */
     uint32_t validity_s;
     struct dnssec_variants variants; /* steered answers' signatures */
+    struct dnssec_denial *denials;   /* sorted by node, then type */
+    uint32_t denial_count;
+    struct arena arena;              /* the denials' RDATA */
     struct arena *arenas; /* the signatures: one arena per signing thread */
     unsigned arena_count;
     uint32_t earliest_expiration; /* seconds since the epoch */
@@ -62,6 +74,11 @@ int dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p,
                      struct dnssec_zone **out, char err[DNSSEC_ERR_MAX])
     __attribute__((warn_unused_result));
 void dnssec_zone_free(struct dnssec_zone *dz);
+
+/* The signed NSEC3 record proving that steered node `node` has no `type` (A, AAAA, CNAME),
+ * or NULL (not steered, or the policy never answers that type there). Query path. */
+const struct nsec3_entry *dnssec_zone_steered_denial(const struct dnssec_zone *dz, uint32_t node,
+                                                     uint16_t type);
 
 /* Signs one RRset (owner lowercased wire, zone RDATA layout) with the zone-signing keys,
  * valid from an hour ago for validity_s (less a jitter fixed per owner and type): the RRSIG

@@ -65,3 +65,24 @@ typebitmap_contains(const uint8_t *map, size_t len, uint16_t type)
     }
     return false;
 }
+
+int
+typebitmap_without(const uint8_t *map, size_t len, uint16_t type, uint8_t *out, size_t out_size)
+{
+    if (!typebitmap_valid(map, len))
+        return -1;
+    uint16_t types[65536 / 8]; /* a map of len <= TYPEBITMAP_MAX has few types in practice */
+    size_t n = 0;
+    for (size_t pos = 0; pos + 2 <= len;) {
+        unsigned window = map[pos], octets = map[pos + 1];
+        for (unsigned o = 0; o < octets; o++)
+            for (unsigned bit = 0; bit < 8; bit++)
+                if ((map[pos + 2 + o] & (0x80 >> bit)) && n < sizeof(types) / sizeof(types[0])) {
+                    uint16_t t = (uint16_t)(window * 256 + o * 8 + bit);
+                    if (t != type)
+                        types[n++] = t;
+                }
+        pos += 2u + octets;
+    }
+    return typebitmap_encode(types, n, out, out_size);
+}

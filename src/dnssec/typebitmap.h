@@ -22,6 +22,12 @@ int typebitmap_encode(const uint16_t *types, size_t n, uint8_t *out, size_t out_
  * windows in increasing order, lengths 1..32). */
 bool typebitmap_contains(const uint8_t *map, size_t len, uint16_t type);
 
+/* The map of `len` octets without `type` into out (a well-formed map: windows left empty
+ * are dropped, trailing zero octets cut). Returns the new length, or -1 if the map is
+ * malformed or out too small. */
+int typebitmap_without(const uint8_t *map, size_t len, uint16_t type, uint8_t *out,
+                       size_t out_size) __attribute__((warn_unused_result));
+
 /* Is the map well formed (RFC 4034 §4.1.2)? */
 bool typebitmap_valid(const uint8_t *map, size_t len);
 
