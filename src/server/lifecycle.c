@@ -214,7 +214,10 @@ open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CON
         control_open(cfg->control_socket, drop ? cfg->uid : (uid_t)-1,
                      drop ? cfg->gid : (gid_t)-1, &srv->control, err) < 0)
         goto out;
-    if (privdrop_apply(cfg, err) < 0 || privdrop_check_state_dir(cfg, err) < 0)
+    if (drop && privdrop_hand_over_keys(cfg, err) < 0)
+        goto out;
+    if (privdrop_apply(cfg, err) < 0 || privdrop_check_state_dir(cfg, err) < 0 ||
+        privdrop_check_key_dirs(cfg, err) < 0)
         goto out;
     if (cfg->user)
         log_info("running as user %s (uid %u), group %u", cfg->user, (unsigned)cfg->uid,

@@ -10,7 +10,9 @@
  * thread, once at start. */
 #include "server/privdrop.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
 #include <linux/capability.h>
@@ -132,4 +134,53 @@ privdrop_check_state_dir(const struct config *cfg, char err[CONFIG_ERR_MAX])
     }
     free(copy);
     return rc;
+}
+
+int
+privdrop_hand_over_keys(const struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+    for (size_t i = 0; i < cfg->zone_count; i++) {
+        const struct config_dnssec *d = &cfg->zones[i].dnssec;
+        if (!d->enabled)
+            continue;
+        DIR *dir = opendir(d->key_directory);
+        if (!dir || fchown(dirfd(dir), cfg->uid, cfg->gid) < 0) {
+            snprintf(err, CONFIG_ERR_MAX, "%s:%d: key_directory %s: cannot hand it to uid %u: %s",
+                     cfg->path, d->line, d->key_directory, (unsigned)cfg->uid, strerror(errno));
+            if (dir)
+                closedir(dir);
+            return -1;
+        }
+        const struct dirent *e;
+        int rc = 0;
+        while (rc == 0 && (e = readdir(dir)) != NULL) {
+            if (e->d_name[0] != 'K')
+                continue; /* BIND's key file names: K<zone>.+<alg>+<tag>.* */
+            rc = fchownat(dirfd(dir), e->d_name, cfg->uid, cfg->gid, AT_SYMLINK_NOFOLLOW);
+            if (rc < 0)
+                snprintf(err, CONFIG_ERR_MAX, "%s:%d: key file %s/%s: cannot hand it to uid %u: %s",
+                         cfg->path, d->line, d->key_directory, e->d_name, (unsigned)cfg->uid,
+                         strerror(errno));
+        }
+        closedir(dir);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+privdrop_check_key_dirs(const struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+    for (size_t i = 0; i < cfg->zone_count; i++) {
+        const struct config_dnssec *d = &cfg->zones[i].dnssec;
+        if (d->enabled && access(d->key_directory, R_OK | W_OK | X_OK) < 0) {
+            snprintf(err, CONFIG_ERR_MAX,
+                     "%s:%d: key_directory %s is not readable and writable by uid %u (%s): "
+                     "reloads read the keys and rollovers write there",
+                     cfg->path, d->line, d->key_directory, (unsigned)getuid(), strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
 }

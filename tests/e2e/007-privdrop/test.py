@@ -61,6 +61,8 @@ def write_config(path, port, run_dir, states, exec_uid_file, user="nobody", grou
     lines += ["zones:",
               "  - origin: %s" % ORIGIN,
               "    file: %s" % os.path.join(os.path.dirname(path), "priv.test.zone"),
+              # Signed: the first load (as root) makes the keys, beside the state file.
+              "    dnssec: true",
               "health:",
               "  startup_wait: 5s",
               "checks:",
@@ -216,6 +218,21 @@ def check_running(results, args, ctlbin, tmp, nobody, nogroup):
         got = open(uid_file).read().strip() if ok else None
         results.check("exec check ran as nobody (id -u: %s)" % got,
                       [] if got == str(nobody) else ["want %d" % nobody])
+
+        # The DNSSEC keys the first load made as root were handed to nobody before the
+        # switch, so a reload (as nobody) reads them.
+        key_dir = os.path.join(run_dir, "keys")
+        keys = sorted(os.listdir(key_dir)) if os.path.isdir(key_dir) else []
+        errs = [] if any(k.endswith(".private") for k in keys) else ["no key in %s" % keys]
+        for k in keys:
+            st_k = os.stat(os.path.join(key_dir, k))
+            if st_k.st_uid != nobody:
+                errs.append("%s owned by uid %d" % (k, st_k.st_uid))
+            if k.endswith(".private") and stat.S_IMODE(st_k.st_mode) != 0o600:
+                errs.append("%s mode %o" % (k, stat.S_IMODE(st_k.st_mode)))
+        if os.stat(key_dir).st_uid != nobody:
+            errs.append("key directory owned by uid %d" % os.stat(key_dir).st_uid)
+        results.check("DNSSEC key files %s owned by nobody, .private 0600" % keys, errs)
 
         rc, out = ctl(ctlbin, sock, "reload", uid=nobody, gid=nogroup)
         results.check("meridianctl reload as nobody: the reload runs as nobody and succeeds",
