@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "policy/policy.h"
+#include "policy/policy_build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
