@@ -12,6 +12,23 @@
 
 #include <cmocka.h>
 
+/* ldns 1.8's ldns_dnssec_verify_denial_nsec3 leaks the names it hashes on its NODATA path;
+ * LeakSanitizer is told to look away for that one call (an exception to "tests leak
+ * nothing", for a library that is not ours). */
+#if defined(__SANITIZE_ADDRESS__)
+#define LSAN_AVAILABLE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LSAN_AVAILABLE 1
+#endif
+#endif
+#ifdef LSAN_AVAILABLE
+#include <sanitizer/lsan_interface.h>
+#else
+#define __lsan_disable() ((void)0)
+#define __lsan_enable() ((void)0)
+#endif
+
 #include "common/dnswire.h"
 #include "dnssec/dnssec_sign.h"
 
@@ -223,6 +240,29 @@ dnssec_verify_pkt(const struct dnssec_keyset *keys, const ldns_pkt *r, time_t no
     return dnssec_verify_list(keys, ldns_pkt_answer(r), now) +
            dnssec_verify_list(keys, ldns_pkt_authority(r), now) +
            dnssec_verify_list(keys, ldns_pkt_additional(r), now);
+}
+
+ldns_status
+dnssec_ldns_denial(const ldns_pkt *r)
+{
+    ldns_rr_list *ns = ldns_pkt_authority(r);
+    ldns_rr_list *nsecs = ldns_rr_list_new(), *sigs = ldns_rr_list_new();
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(ns, i);
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3)
+            ldns_rr_list_push_rr(nsecs, rr);
+        else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+                 ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_NSEC3)
+            ldns_rr_list_push_rr(sigs, rr);
+    }
+    ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(r), 0);
+    __lsan_disable();
+    ldns_status st = ldns_dnssec_verify_denial_nsec3(q, nsecs, sigs, ldns_pkt_get_rcode(r),
+                                                     ldns_rr_get_type(q), ldns_pkt_ancount(r) == 0);
+    __lsan_enable();
+    ldns_rr_list_free(nsecs); /* the records belong to the packet */
+    ldns_rr_list_free(sigs);
+    return st;
 }
 
 /* The list without DNSSEC records, as ldns's text. */

@@ -32,6 +32,12 @@ unsigned dnssec_verify_list(const struct dnssec_keyset *keys, ldns_rr_list *list
 /* The same over the answer, authority and additional sections. */
 unsigned dnssec_verify_pkt(const struct dnssec_keyset *keys, const ldns_pkt *r, time_t now);
 
+/* ldns's own validator on the denial of a response (its NSEC3 records and their RRSIGs in
+ * the authority section; the question as the denied RR; ldns_dnssec_verify_denial_nsec3):
+ * LDNS_STATUS_OK when ldns accepts the proof. An independent second opinion on the proofs;
+ * signatures are dnssec_verify_pkt's business. */
+ldns_status dnssec_ldns_denial(const ldns_pkt *r);
+
 /* An answer to DO=0 must equal the DO=1 answer without its RRSIG and NSEC3 records, and
  * without DS in a referral's authority section (`drop_ds`; RFC 4035 §3.1.4: DS goes with DO
  * only): `got` against the same section of the DO=1 response. */

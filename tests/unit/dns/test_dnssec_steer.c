@@ -235,6 +235,9 @@ check_answer(const ldns_pkt *r, const char *name, uint32_t ttl, ldns_rr_type typ
         ldns_rdf_deep_free(label);
         ldns_rdf_deep_free(hashed);
         ldns_rdf_deep_free(owner);
+        ldns_status st = dnssec_ldns_denial(r);
+        if (st != LDNS_STATUS_OK)
+            fail_msg("ldns rejects the NODATA proof: %s", ldns_get_errorstr_by_id(st));
         return true;
     }
     for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
