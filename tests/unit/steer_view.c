@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int
@@ -56,6 +57,15 @@ out:
     free(list);
     free(steers);
     return rc;
+}
+
+struct health_entry *
+steer_view_health_entry(struct steer_view *sv, const char *text)
+{
+    for (uint32_t id = 0; id < sv->policies->health_count; id++)
+        if (strcmp(sv->policies->health_targets[id].text, text) == 0)
+            return &sv->health->entries[id];
+    return NULL;
 }
 
 void
@@ -131,10 +141,30 @@ out:
     return rc;
 }
 
+int
+steer_view_sign(struct steer_view *sv, const char *key_dir, uint8_t algorithm, uint32_t variants,
+                char err[STEER_VIEW_ERR_MAX])
+{
+    char derr[DNSSEC_ERR_MAX];
+    struct dnssec_sign_params p = {.key_directory = key_dir,
+                                   .algorithm = algorithm,
+                                   .validity_s = 14 * 86400,
+                                   .refresh_s = 5 * 86400,
+                                   .now = time(NULL),
+                                   .threads = 1,
+                                   .variants = variants};
+    if (dnssec_zone_sign(sv->zones->zones[0], &p, &sv->signed_zone, derr) < 0) {
+        snprintf(err, STEER_VIEW_ERR_MAX, "dnssec: %s", derr);
+        return -1;
+    }
+    return 0;
+}
+
 void
 steer_view_fini(struct steer_view *sv)
 {
     zone_set_free(sv->zones);
+    dnssec_zone_free(sv->signed_zone);
     policy_set_free(sv->policies);
     geo_db_free(sv->geo);
     config_free(sv->cfg);

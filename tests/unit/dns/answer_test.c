@@ -69,8 +69,10 @@ build_query(const struct answer_q *q, size_t *len)
     ldns_pkt *pkt =
         ldns_pkt_query_new(name, q->type, q->rclass ? q->rclass : LDNS_RR_CLASS_IN, LDNS_RD);
     ldns_pkt_set_id(pkt, 4242);
-    if (q->edns || q->nsid || q->ecs) {
+    ldns_pkt_set_cd(pkt, q->cd);
+    if (q->edns || q->nsid || q->ecs || q->dnssec_ok) {
         ldns_pkt_set_edns_udp_size(pkt, q->udp_size ? q->udp_size : 1232);
+        ldns_pkt_set_edns_do(pkt, q->dnssec_ok);
         uint8_t opts[64];
         size_t n = 0;
         if (q->nsid) {
@@ -150,10 +152,14 @@ answer_ask(const struct dns_view *view, const struct answer_q *q)
     assert_true(ldns_pkt_qr(r));
     assert_true(ldns_pkt_rd(r));
     assert_false(ldns_pkt_ra(r));
+    /* RFC 4035 §3.1.6: an authoritative server clears CD in its responses. */
+    assert_false(ldns_pkt_cd(r));
     assert_question(r, q);
-    /* RFC 6891 §7: OPT in the response exactly when the query had one. */
-    bool edns = q->edns || q->nsid || q->ecs;
+    /* RFC 6891 §7: OPT in the response exactly when the query had one; RFC 3225 §3: DO
+     * copied into it. */
+    bool edns = q->edns || q->nsid || q->ecs || q->dnssec_ok;
     assert_int_equal(ldns_pkt_edns_udp_size(r), edns ? view->udp_max_size : 0);
+    assert_int_equal(ldns_pkt_edns_do(r), edns && q->dnssec_ok);
     assert_int_equal(answer_last.edns, edns);
     assert_int_equal(answer_last.rcode & 0xF, ldns_pkt_get_rcode(r));
     assert_int_equal(answer_last.truncated, ldns_pkt_tc(r));

@@ -18,9 +18,11 @@ struct answer_q {
     const char *name; /* as sent, case kept */
     ldns_rr_type type;
     ldns_rr_class rclass; /* 0 = IN */
-    bool edns;            /* implied by nsid and ecs */
+    bool edns;            /* implied by nsid, ecs and dnssec_ok */
     uint16_t udp_size;    /* EDNS payload size; 0 = 1232 */
     bool nsid;
+    bool dnssec_ok;  /* the DO bit (RFC 3225) */
+    bool cd;         /* the CD bit (RFC 4035 §3.2.2) */
     const char *ecs; /* "10.2.0.0/24", "2001:db8:2::/48": an ECS option (RFC 7871 §6) */
     bool tcp;
     const char *source; /* the packet's source address ("127.0.1.1", "::1"), or NULL */
@@ -35,8 +37,9 @@ extern struct dns_result answer_last;
 
 /* Answers q from view and returns the decoded response (free with ldns_pkt_free). Fails the
  * test unless the response is exactly the returned length of well-formed message, echoes
- * ID, RD and the question as sent, has QR set and RA clear, carries OPT exactly when the
- * query did, and agrees with the dns_result. */
+ * ID, RD and the question as sent, has QR set and RA and CD clear (RFC 4035 §3.1.6), carries
+ * OPT exactly when the query did, with DO copied (RFC 3225 §3), and agrees with the
+ * dns_result. */
 ldns_pkt *answer_ask(const struct dns_view *view, const struct answer_q *q);
 
 /* The section as "owner ttl class type rdata" lines must equal want: sorted (RRset order

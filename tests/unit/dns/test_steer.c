@@ -207,11 +207,10 @@ assert_cname_answer(ldns_pkt *r, bool follows, const char *cname, const char *re
 static struct health_entry *
 entry(const char *addr)
 {
-    for (uint32_t id = 0; id < sv.policies->health_count; id++)
-        if (strcmp(sv.policies->health_targets[id].text, addr) == 0)
-            return &sv.health->entries[id];
-    fail_msg("no health target %s", addr);
-    return NULL;
+    struct health_entry *e = steer_view_health_entry(&sv, addr);
+    if (!e)
+        fail_msg("no health target %s", addr);
+    return e;
 }
 
 /* One answer record's text, for the cases whose owner, TTL and type are fixed. */
