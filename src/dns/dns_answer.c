@@ -390,6 +390,25 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     return true;
 }
 
+/* QTYPE RRSIG in a signed zone: the signatures of the name's RRsets, as BIND answers (RFC
+ * 4035 says nothing of the query; its NSEC3 record lists RRSIG, so a NODATA would be bogus).
+ * False if the name has none (an empty non-terminal: the NODATA proof holds). */
+static bool
+add_rrsigs(struct answer *a, const struct zone_node *node, const uint8_t *owner)
+{
+    bool any = false;
+    for (uint16_t i = 0; i < node->rrset_count; i++) {
+        const struct zone_rrset *set = &node->rrsets[i];
+        if (!set->rrsig)
+            continue;
+        struct zone_rrset sig = *set->rrsig;
+        sig.ttl = set->ttl;
+        add_required(a, DNS_SECTION_AN, owner, &sig);
+        any = true;
+    }
+    return any;
+}
+
 /* Answers from `node`: the name itself, or (wildcard) the wildcard that matched lname. A
  * signed zone proves, with a wildcard, that no closer name exists (RFC 4035 §3.1.3.3). */
 static void
@@ -413,6 +432,8 @@ answer_node(struct answer *a, const struct zone *zone, const struct zone_node *n
         add_any(a, zone, node, owner, wildcard ? lname : node->name, wildcard);
         return;
     }
+    if (qtype == DNS_TYPE_RRSIG && zone->dnssec && add_rrsigs(a, node, owner))
+        return;
     const struct zone_rrset *set = zone_node_rrset(node, qtype);
     if (!set) {
         add_negative(a, zone); /* NODATA: RFC 2308 §2.2 */

@@ -526,6 +526,29 @@ test_nodata(void **state)
     }
 }
 
+/* QTYPE RRSIG: the name's signatures (its NSEC3 lists RRSIG, so NODATA would be bogus); an
+ * empty non-terminal has none and keeps its NODATA proof. */
+static void
+test_qtype_rrsig(void **state)
+{
+    (void)state;
+    /* Not through ask(): its check wants each RRSIG beside the RRset it covers. */
+    struct answer_q q = {.name = "www.example.com.", .type = LDNS_RR_TYPE_RRSIG, .dnssec_ok = true};
+    ldns_pkt *r = answer_ask(&view, &q);
+    assert_header(r, LDNS_RCODE_NOERROR, true);
+    const ldns_rr_list *an = ldns_pkt_answer(r);
+    assert_true(ldns_rr_list_rr_count(an) >= 2); /* over A and AAAA at least */
+    for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++)
+        assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(an, i)), LDNS_RR_TYPE_RRSIG);
+    ldns_pkt_free(r);
+
+    r = ask_do("ent.example.com.", LDNS_RR_TYPE_RRSIG);
+    assert_header(r, LDNS_RCODE_NOERROR, true);
+    assert_int_equal(ldns_pkt_ancount(r), 0);
+    assert_ldns_denial(r);
+    ldns_pkt_free(r);
+}
+
 /* RFC 4035 §3.1.3.3, RFC 5155 §7.2.6: the expanded answer (RRSIG labels below the owner's,
  * RFC 4034 §3.1.3) and the NSEC3 covering the next closer name. */
 static void
@@ -785,6 +808,7 @@ main(void)
         cmocka_unit_test(test_cname_chain),
         cmocka_unit_test(test_nxdomain),
         cmocka_unit_test(test_nodata),
+        cmocka_unit_test(test_qtype_rrsig),
         cmocka_unit_test(test_wildcard_answer),
         cmocka_unit_test(test_wildcard_nodata),
         cmocka_unit_test(test_secure_referral),
