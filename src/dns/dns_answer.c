@@ -370,6 +370,9 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     /* The zone compiler set node->steer from the policy set this view was built with. */
     const struct policy_service *svc = &a->view->policies->services[node->steer - 1];
     uint16_t qtype = a->q->qtype;
+    /* RFC 8482 §4.1: ANY gets one RRset; at an address service that is its answer. */
+    if (qtype == DNS_TYPE_ANY && !svc->cname)
+        qtype = svc->has_v4 ? DNS_TYPE_A : DNS_TYPE_AAAA;
     if (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA)
         return false;
     struct policy_answer ans;

@@ -596,6 +596,11 @@ test_select_all(void **state)
     r = ask((struct answer_q){.name = "all.example.com.", .type = LDNS_RR_TYPE_AAAA});
     assert_nodata(r, 30);
     ldns_pkt_free(r);
+    /* RFC 8482 §4.1: ANY gets one RRset, the service's address answer. */
+    r = ask((struct answer_q){.name = "all.example.com.", .type = LDNS_RR_TYPE_ANY});
+    answer_assert_ordered(ldns_pkt_answer(r), "all.example.com. 30 IN A 192.0.2.61\n"
+                                              "all.example.com. 30 IN A 192.0.2.63\n");
+    ldns_pkt_free(r);
 }
 
 int
