@@ -518,6 +518,41 @@ class Knotd(Server):
         return [self.binary, "-c", self.config_path]
 
 
+def meridianctl_option(parser):
+    """The --meridianctl option of tests that drive meridianctl (parse_args' `extra`)."""
+    parser.add_argument("--meridianctl", default=None,
+                        help="meridianctl binary (default: next to meridiand)")
+
+
+def meridianctl_path(args):
+    """--meridianctl, else the meridianctl built beside --meridiand. CMake passes the one it
+    built, so a missing one is a broken build: a failure (exit 1), not a skip."""
+    path = args.meridianctl or os.path.join(os.path.dirname(os.path.abspath(args.meridiand)),
+                                            "meridianctl")
+    if not os.access(path, os.X_OK):
+        print("FAIL: meridianctl is not an executable file: %s" % path)
+        print("0 passed, 1 failed")
+        sys.exit(1)
+    return path
+
+
+class Meridianctl:
+    """meridianctl -s SOCKET: ctl(*words) runs one command, returns (exit status, output);
+    (2, "meridianctl timed out") after scaled(30) s."""
+
+    def __init__(self, binary, sock):
+        self.binary, self.sock = binary, sock
+
+    def __call__(self, *words):
+        try:
+            p = subprocess.run([self.binary, "-s", self.sock] + list(words),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=scaled(30), check=False)
+            return p.returncode, p.stdout.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            return 2, "meridianctl timed out"
+
+
 def control(sock, *words, timeout=30.0):
     """One command on meridiand's control socket, as meridianctl sends it (one line in,
     the reply until close). Returns (0 if the reply starts with "ok", else 1, text), or

@@ -364,20 +364,8 @@ def wait_for(pred, timeout, step=0.02):
     return value, after
 
 
-class Ctl:
-    """meridianctl -s SOCKET, the binary built with meridiand."""
-
-    def __init__(self, binary, sock):
-        self.binary, self.sock = binary, sock
-
-    def __call__(self, *words):
-        try:
-            p = subprocess.run([self.binary, "-s", self.sock] + list(words),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               timeout=h.scaled(30), check=False)
-            return p.returncode, p.stdout.decode("utf-8", "replace")
-        except subprocess.TimeoutExpired:
-            return 2, "meridianctl timed out"
+class Ctl(h.Meridianctl):
+    """meridianctl -s SOCKET, the binary built with meridiand, and its tables parsed."""
 
     def states(self):
         """{key: dict(state, real, forced, since, transitions, error)}"""
@@ -1313,17 +1301,9 @@ def make_cert(tmp):
 
 
 def main():
-    def extra(p):
-        p.add_argument("--meridianctl", default=None,
-                       help="meridianctl binary (default: next to meridiand)")
-    args = h.parse_args(__doc__.splitlines()[0], extra)
+    args = h.parse_args(__doc__.splitlines()[0], h.meridianctl_option)
     args.meridiand = os.path.abspath(args.meridiand)
-    ctl_bin = args.meridianctl or os.path.join(os.path.dirname(args.meridiand), "meridianctl")
-    if not os.access(ctl_bin, os.X_OK):
-        # Built with meridiand (CMake passes its path): missing means a broken build.
-        print("FAIL: meridianctl is not an executable file: %s" % ctl_bin)
-        print("0 passed, 1 failed")
-        return 1
+    ctl_bin = h.meridianctl_path(args)
     results = h.Results(args.verbose)
     try:
         probe = socket.socket()
