@@ -231,8 +231,16 @@ collect_jobs(struct signer *s, struct zone *zone)
         }
     }
     for (uint32_t d = 0; d < s->dz->denial_count; d++) {
-        struct nsec3_entry *entry = &s->dz->denials[d].entry;
-        add_job(s, &cap, entry->owner, &entry->rrset, NULL, false);
+        struct dnssec_denial *denial = &s->dz->denials[d];
+        const struct zone_node *node = &zone->nodes[denial->node];
+        const struct zone_node *old =
+            prev && prev->dnssec ? zone_lookup(prev, node->name, node->name_len) : NULL;
+        const struct nsec3_entry *old_entry =
+            old ? dnssec_zone_steered_denial(prev->dnssec, (uint32_t)(old - prev->nodes),
+                                             denial->without)
+                : NULL;
+        add_job(s, &cap, denial->entry.owner, &denial->entry.rrset,
+                old_entry ? &old_entry->rrset : NULL, false);
     }
     for (uint32_t e = 0; e < s->dz->chain.count; e++) {
         struct nsec3_entry *entry = &s->dz->chain.entries[e];
