@@ -79,7 +79,7 @@ void
 steer_sign(const struct snapshot *snap, const struct health_table *health)
 {
     const struct policy_set *set = snap->policies;
-    time_t now = time(NULL);
+    time_t now = snapshot_now();
     for (uint32_t s = 0; set && s < set->count; s++) {
         const struct policy_service *svc = &set->services[s];
         const struct zone *zone = zone_set_find(snap->zones, svc->owner);
