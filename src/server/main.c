@@ -77,14 +77,17 @@ parse_options(int argc, char **argv, struct options *o)
             usage(stdout);
             return 0;
         case ':':
-            if (optopt)
-                fprintf(stderr, "meridiand: -%c needs an argument\n", optopt);
+            if (optopt == 'D')
+                fprintf(stderr, "meridiand: --dnssec-ds needs a zone\n");
             else
-                fprintf(stderr, "meridiand: %s needs an argument\n", argv[optind - 1]);
+                fprintf(stderr, "meridiand: -%c needs an argument\n", optopt);
             usage(stderr);
             return 2;
         default:
-            fprintf(stderr, "meridiand: unknown option -%c\n", optopt);
+            if (optopt)
+                fprintf(stderr, "meridiand: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "meridiand: unknown option %s\n", argv[optind - 1]);
             usage(stderr);
             return 2;
         }
@@ -108,6 +111,10 @@ parse_options(int argc, char **argv, struct options *o)
     }
     if (o->ds_zone && argc - optind <= 1)
         return -1;
+    if (o->ds_zone) {
+        fprintf(stderr, "meridiand: unexpected argument '%s'\n", argv[optind + 1]);
+        return 2;
+    }
     if (!o->explain_client && optind != argc) {
         fprintf(stderr, "meridiand: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
