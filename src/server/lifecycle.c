@@ -329,7 +329,9 @@ server_serve(struct server *srv)
         if (sig < 0) /* EAGAIN: time to look again; EINTR */
             continue;
         if (sig == SIGHUP) {
-            (void)server_reload(srv);
+            /* An operator's reload that works ends the wait after a failed upkeep one. */
+            if (server_reload(srv))
+                srv->upkeep_retry_at = 0;
             continue;
         }
         log_info("signal %d: stopping", sig);
