@@ -48,11 +48,9 @@ dnssec_report_ds(const struct dnssec_zone *dz, unsigned digests, FILE *out)
             if (!(digests & (1u << types[d])))
                 continue;
             /* RFC 4034 §5.1.4 over the owner and the DNSKEY RDATA. */
-            int len = dnssec_ds_rdata(dz->origin, k->rdata, k->rdata_len, types[d], ds,
-                                      sizeof(ds));
-            if (len < 0 ||
-                dnssec_rr_text(dz->origin, dz->dnskey_ttl, DNS_TYPE_DS, ds, (size_t)len, text,
-                               sizeof(text)) < 0)
+            int len = dnssec_ds_rdata(dz->origin, k->rdata, k->rdata_len, types[d], ds, sizeof(ds));
+            if (len < 0 || dnssec_rr_text(dz->origin, dz->dnskey_ttl, DNS_TYPE_DS, ds, (size_t)len,
+                                          text, sizeof(text)) < 0)
                 return -1;
             fprintf(out, "%s\n", text);
         }
@@ -154,8 +152,9 @@ print_roll(const struct dnssec_zone *dz, const struct dnssec_roll *roll,
     } else if (roll->since == 0)
         fprintf(out, "; waiting for the zone of this phase to be published");
     else
-        fprintf(out, "; waiting for `meridianctl dnssec ds-seen %s` once the parent's DS names "
-                     "key %u",
+        fprintf(out,
+                "; waiting for `meridianctl dnssec ds-seen %s` once the parent's DS names "
+                "key %u",
                 zone, roll->new_tag);
     fprintf(out, "\n");
 }

@@ -12,7 +12,8 @@
 #include "dnssec/dnssec_internal.h"
 
 enum {
-    ROLE_ALL = DNSSEC_ROLE_PUBLISH | DNSSEC_ROLE_SIGN_ZONE | DNSSEC_ROLE_SIGN_KEYS | DNSSEC_ROLE_CDS,
+    ROLE_ALL =
+        DNSSEC_ROLE_PUBLISH | DNSSEC_ROLE_SIGN_ZONE | DNSSEC_ROLE_SIGN_KEYS | DNSSEC_ROLE_CDS,
     ROLE_KSK = DNSSEC_ROLE_PUBLISH | DNSSEC_ROLE_SIGN_KEYS | DNSSEC_ROLE_CDS,
     ROLE_ZSK = DNSSEC_ROLE_PUBLISH | DNSSEC_ROLE_SIGN_ZONE,
 };
@@ -97,8 +98,8 @@ dnssec_roll_step(const struct dnssec_roll *cur, const struct dnssec_roll_timing 
         if (cur->kind != DNSSEC_ROLL_ZSK) {
             if (cur->ds_seen == 0)
                 return DNSSEC_ROLL_WAIT;
-            at = max_time(at, max_time(cur->ds_seen, cur->since) +
-                                  (time_t)t->parent_propagation_s + t->parent_ds_ttl_s);
+            at = max_time(at, max_time(cur->ds_seen, cur->since) + (time_t)t->parent_propagation_s +
+                                  t->parent_ds_ttl_s);
         }
         break;
     case DNSSEC_ROLL_DONE:
@@ -222,9 +223,8 @@ dnssec_roll_format(const struct dnssec_roll *r, const uint8_t *origin,
              "is stopped.\n"
              "phase: %s\nkind: %s\nalgorithm: %u\nold: %u\nnew: %u\nstarted: %s\nsince: %s\n"
              "ds_seen: %s\nfinished: %s\nttl_key: %u\nttl_sig: %u\n",
-             zone, dnssec_roll_phase_name(r->phase), dnssec_roll_kind_name(r->kind),
-             r->algorithm, r->old_tag, r->new_tag, started, since, ds_seen, finished, r->ttl_key,
-             r->ttl_sig);
+             zone, dnssec_roll_phase_name(r->phase), dnssec_roll_kind_name(r->kind), r->algorithm,
+             r->old_tag, r->new_tag, started, since, ds_seen, finished, r->ttl_key, r->ttl_sig);
 }
 
 /* An unsigned decimal up to max. */
@@ -326,8 +326,9 @@ dnssec_roll_parse(const char *text, const char *file, struct dnssec_roll *out,
     }
     if (out->phase != DNSSEC_ROLL_NONE &&
         (out->old_tag == out->new_tag || !dnssec_algorithm_name(out->algorithm))) {
-        dnssec_errorf(err, "%s: a rollover needs an algorithm of ours and two different key tags "
-                           "(old, new)",
+        dnssec_errorf(err,
+                      "%s: a rollover needs an algorithm of ours and two different key tags "
+                      "(old, new)",
                       file);
         return -1;
     }

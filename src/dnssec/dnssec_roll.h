@@ -145,9 +145,8 @@ int dnssec_roll_start(const char *dir, const uint8_t *origin, uint8_t algorithm,
 
 /* The operator saw the new DS at the parent: records `now` in the state. Only for a KSK or
  * CSK rollover in phase ACTIVE (before, the parent must still point at the old key). */
-int dnssec_roll_ds_seen(const char *dir, const uint8_t *origin, time_t now,
-                        struct dnssec_roll *out, char err[DNSSEC_ERR_MAX])
-    __attribute__((warn_unused_result));
+int dnssec_roll_ds_seen(const char *dir, const uint8_t *origin, time_t now, struct dnssec_roll *out,
+                        char err[DNSSEC_ERR_MAX]) __attribute__((warn_unused_result));
 
 /* Moves the old key's files of rollover r into <dir>/retired/ (created 0700), where the key
  * store never looks. A file already gone is not an error. 0 or -1 with err. */

@@ -75,8 +75,9 @@ current_key(const struct dnssec_keyset *set, uint8_t algorithm, enum dnssec_roll
         }
     }
     if (n != 1) {
-        dnssec_errorf(err, "the zone has %u %s keys of algorithm %u; a rollover replaces exactly "
-                           "one",
+        dnssec_errorf(err,
+                      "the zone has %u %s keys of algorithm %u; a rollover replaces exactly "
+                      "one",
                       n, kind == DNSSEC_ROLL_ZSK ? "zone-signing" : "SEP (KSK or CSK)", algorithm);
         return -1;
     }
@@ -131,8 +132,8 @@ dnssec_roll_start(const char *dir, const uint8_t *origin, uint8_t algorithm, boo
             log_error("%s", undo); /* the state names a missing key: void, see above */
         goto out;
     }
-    log_info("%s: %s rollover started: new key %u published beside key %u",
-             key->path, dnssec_roll_kind_name(kind), key->tag, old_tag);
+    log_info("%s: %s rollover started: new key %u published beside key %u", key->path,
+             dnssec_roll_kind_name(kind), key->tag, old_tag);
     ret = 0;
 out:
     dnssec_key_free(key);
@@ -153,8 +154,9 @@ dnssec_roll_ds_seen(const char *dir, const uint8_t *origin, time_t now, struct d
     /* Before ACTIVE the CDS still names the old key, and a DS for the new one would break
      * the chain for resolvers while the new key does not yet sign the DNSKEY RRset. */
     if (out->phase != DNSSEC_ROLL_ACTIVE) {
-        dnssec_errorf(err, "the %s rollover is in phase %s: the parent's DS may change only in "
-                           "phase active, once CDS names the new key %u",
+        dnssec_errorf(err,
+                      "the %s rollover is in phase %s: the parent's DS may change only in "
+                      "phase active, once CDS names the new key %u",
                       dnssec_roll_kind_name(out->kind), dnssec_roll_phase_name(out->phase),
                       out->new_tag);
         return -1;

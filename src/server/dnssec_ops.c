@@ -107,8 +107,8 @@ dnssec_ops_status(const struct snapshot *snap, time_t now, FILE *out)
         char err[DNSSEC_ERR_MAX];
         struct dnssec_roll roll;
         struct dnssec_roll_timing t;
-        bool read = dnssec_roll_load(snap->cfg->zones[i].dnssec.key_directory, dz->origin, &roll,
-                                     err) == 0;
+        bool read =
+            dnssec_roll_load(snap->cfg->zones[i].dnssec.key_directory, dz->origin, &roll, err) == 0;
         dnssec_ops_timing(snap, i, &t);
         dnssec_report_status(dz, read ? &roll : NULL, &t, now, out);
         any = true;
@@ -322,9 +322,8 @@ roll_upkeep(const struct snapshot *snap, size_t i, time_t now, time_t *next,
             log_error("%s: rollover: %s", zone, err);
             return false;
         }
-        log_info("%s: %s rollover %u -> %u: phase %s begins", zone,
-                 dnssec_roll_kind_name(nxt.kind), nxt.old_tag, nxt.new_tag,
-                 dnssec_roll_phase_name(nxt.phase));
+        log_info("%s: %s rollover %u -> %u: phase %s begins", zone, dnssec_roll_kind_name(nxt.kind),
+                 nxt.old_tag, nxt.new_tag, dnssec_roll_phase_name(nxt.phase));
         snprintf(why, DNSSEC_OPS_TEXT_MAX, "%.250s: rollover phase %s", zone,
                  dnssec_roll_phase_name(nxt.phase));
         return true;

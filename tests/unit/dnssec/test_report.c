@@ -26,8 +26,8 @@
 
 #define T0 1800000000 /* 2027-01-15T08:00:00Z */
 #define RFC6605_PRIV "GU6SnQ/Ou+xC5RumuIUIuJZteXT2z0O/ok1s38Et6mQ="
-#define RFC6605_DNSKEY                                                                         \
-    "257 3 13 GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQ" \
+#define RFC6605_DNSKEY                                                                             \
+    "257 3 13 GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQ"    \
     "Lc8NAA=="
 
 static char tmpdir[] = "/tmp/meridian-report-XXXXXX";
@@ -59,9 +59,12 @@ test_duration(void **state)
         int64_t s;
         const char *text;
     } cases[] = {
-        {0, "0s"},          {42, "42s"},        {60, "1m"},          {90, "1m 30s"},
-        {3600, "1h"},       {3661, "1h 1m"},    {86400 * 5, "5d"},   {13 * 86400 + 22 * 3600 + 59, "13d 22h"},
-        {86400 + 59, "1d"}, {-7 * 60, "7m"},    {-(3600 + 1), "1h"}, {45 * 86400, "45d"},
+        {0, "0s"},           {42, "42s"},
+        {60, "1m"},          {90, "1m 30s"},
+        {3600, "1h"},        {3661, "1h 1m"},
+        {86400 * 5, "5d"},   {13 * 86400 + 22 * 3600 + 59, "13d 22h"},
+        {86400 + 59, "1d"},  {-7 * 60, "7m"},
+        {-(3600 + 1), "1h"}, {45 * 86400, "45d"},
     };
     char buf[32];
     (void)state;
@@ -84,8 +87,8 @@ test_ds_rfc6605(void **state)
     assert_int_equal(dnssec_key_from_private(t_name("example.net.", owner), 13, DNSSEC_FLAGS_KSK,
                                              priv, (size_t)n, &key, err),
                      0);
-    struct dnssec_zone dz = {.cds_keys = {key}, .cds_count = 1, .origin = owner,
-                             .dnskey_ttl = 3600};
+    struct dnssec_zone dz = {
+        .cds_keys = {key}, .cds_count = 1, .origin = owner, .dnskey_ttl = 3600};
     FILE *f = stream();
     assert_int_equal(dnssec_report_ds(&dz, DNSSEC_REPORT_SHA256, f), 0);
     assert_string_equal(done(f),
@@ -166,9 +169,11 @@ unsign(struct signed_zone *s)
     dnssec_zone_free(s->dz);
 }
 
-static const struct dnssec_roll_timing timing = {
-    .propagation_s = 3600, .parent_propagation_s = 3600, .parent_ds_ttl_s = 86400,
-    .ttl_key = 600, .ttl_sig = 3600};
+static const struct dnssec_roll_timing timing = {.propagation_s = 3600,
+                                                 .parent_propagation_s = 3600,
+                                                 .parent_ds_ttl_s = 86400,
+                                                 .ttl_key = 600,
+                                                 .ttl_sig = 3600};
 
 /* "2027-...Z" of t. */
 static const char *
@@ -223,8 +228,12 @@ test_status(void **state)
     assert_string_equal(alarm, want);
 
     /* Rollover lines: the next step's time, or what it waits for. */
-    struct dnssec_roll r = {.phase = DNSSEC_ROLL_PUBLISH, .kind = DNSSEC_ROLL_CSK,
-                            .algorithm = 13, .old_tag = tag, .new_tag = 7, .started = T0,
+    struct dnssec_roll r = {.phase = DNSSEC_ROLL_PUBLISH,
+                            .kind = DNSSEC_ROLL_CSK,
+                            .algorithm = 13,
+                            .old_tag = tag,
+                            .new_tag = 7,
+                            .started = T0,
                             .since = T0};
     f = stream();
     dnssec_report_status(s.dz, &r, &timing, T0 + 60, f);
@@ -258,7 +267,7 @@ tags_of(const struct zone *zone, uint16_t type, bool sigs, uint16_t *out, unsign
     const uint8_t *p = set->rdata;
     for (uint16_t i = 0; i < set->count; i++) {
         uint16_t len = dnswire_get16(p);
-        out[(*n)++] = sigs ? dnswire_get16(p + 2 + 16)
+        out[(*n)++] = sigs                   ? dnswire_get16(p + 2 + 16)
                       : type == DNS_TYPE_CDS ? dnswire_get16(p + 2)
                                              : dnssec_key_tag(p + 2, len);
         p += 2u + len;
@@ -288,8 +297,7 @@ test_signer_roles(void **state)
     t_name("example.com.", origin);
     struct signed_zone s = sign(T0, false, 14 * 86400, 5 * 86400, NULL);
     unsign(&s);
-    assert_int_equal(dnssec_roll_start(tmpdir, origin, 13, false, DNSSEC_ROLL_CSK, T0, &r, err),
-                     0);
+    assert_int_equal(dnssec_roll_start(tmpdir, origin, 13, false, DNSSEC_ROLL_CSK, T0, &r, err), 0);
     static const struct {
         enum dnssec_roll_phase phase;
         bool old_published, new_published, new_in_cds, old_signs_keys, new_signs_zone;
@@ -357,10 +365,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_ds_rfc6605),
-        cmocka_unit_test(test_status),
-        cmocka_unit_test(test_jitter_and_reuse),
+        cmocka_unit_test(test_duration),     cmocka_unit_test(test_ds_rfc6605),
+        cmocka_unit_test(test_status),       cmocka_unit_test(test_jitter_and_reuse),
         cmocka_unit_test(test_signer_roles), /* last: it leaves a rollover state behind */
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -102,8 +102,8 @@ test_rollover_roles(void **state)
         unsigned got_new = dnssec_roll_roles(&r, r.new_tag, sep, zsk);
         if (got_old != cases[i].old_roles || got_new != cases[i].new_roles)
             fail_msg("%s %s: old %u new %u, expected %u %u", dnssec_roll_kind_name(cases[i].kind),
-                     dnssec_roll_phase_name(cases[i].phase), got_old, got_new,
-                     cases[i].old_roles, cases[i].new_roles);
+                     dnssec_roll_phase_name(cases[i].phase), got_old, got_new, cases[i].old_roles,
+                     cases[i].new_roles);
         /* The zone always has a key signing the DNSKEY RRset, one in CDS, and one signing
          * the zone (the KSK of a KSK rollover: the ZSK, outside it). */
         assert_true((got_old | got_new) & KEYS || cases[i].kind == DNSSEC_ROLL_ZSK);
@@ -230,9 +230,9 @@ drive(struct dnssec_roll r, time_t ds_seen_after, time_t phase_at[4])
         time_t when;
         /* The reload publishes the zone signed in the current phase. */
         applied = r;
-        assert_true(dnssec_roll_published(&r, &applied, timing.ttl_key, timing.ttl_sig, now,
-                                          &next) ||
-                    r.since != 0);
+        assert_true(
+            dnssec_roll_published(&r, &applied, timing.ttl_key, timing.ttl_sig, now, &next) ||
+            r.since != 0);
         r = next;
         if (!phase_at[r.phase])
             phase_at[r.phase] = r.since;
@@ -367,8 +367,7 @@ test_files_csk(void **state)
     assert_int_equal(dnssec_roll_start(tmpdir, origin, 13, false, DNSSEC_ROLL_KSK, T0, &r, err),
                      -1);
     assert_string_equal(err, "the zone's keys are one CSK (keys: csk): roll csk");
-    assert_int_equal(dnssec_roll_start(tmpdir, origin, 13, false, DNSSEC_ROLL_CSK, T0, &r, err),
-                     0);
+    assert_int_equal(dnssec_roll_start(tmpdir, origin, 13, false, DNSSEC_ROLL_CSK, T0, &r, err), 0);
     assert_int_equal(r.phase, DNSSEC_ROLL_PUBLISH);
     assert_int_equal(r.since, 0);
     assert_int_not_equal(r.old_tag, r.new_tag);
@@ -416,11 +415,10 @@ test_files_split(void **state)
     struct dnssec_roll r;
     (void)state;
     t_name("split.example.", origin);
-    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_CSK, T0, &r, err),
-                     -1);
-    assert_string_equal(err, "the zone's keys are a KSK and a ZSK (keys: ksk-zsk): roll ksk or zsk");
-    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_ZSK, T0, &r, err),
-                     0);
+    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_CSK, T0, &r, err), -1);
+    assert_string_equal(err,
+                        "the zone's keys are a KSK and a ZSK (keys: ksk-zsk): roll ksk or zsk");
+    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_ZSK, T0, &r, err), 0);
     assert_int_equal(dnssec_keystore_load(tmpdir, origin, 15, true, &set, err), 0);
     assert_int_equal(set.count, 3);
     for (size_t i = 0; i < set.count; i++) {
@@ -435,15 +433,13 @@ test_files_split(void **state)
     /* A state naming a key the directory lacks is void: a new rollover may start. */
     r.new_tag = (uint16_t)(r.new_tag + 1);
     assert_int_equal(dnssec_roll_save(tmpdir, origin, &r, err), 0);
-    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_KSK, T0, &r, err),
-                     0);
+    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_KSK, T0, &r, err), 0);
     assert_int_equal(r.kind, DNSSEC_ROLL_KSK);
     /* Two ZSKs now (the first rollover's new key never left): a ZSK rollover cannot tell
      * which to replace. */
     struct dnssec_roll none = {.phase = DNSSEC_ROLL_NONE};
     assert_int_equal(dnssec_roll_save(tmpdir, origin, &none, err), 0);
-    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_ZSK, T0, &r, err),
-                     -1);
+    assert_int_equal(dnssec_roll_start(tmpdir, origin, 15, true, DNSSEC_ROLL_ZSK, T0, &r, err), -1);
     assert_string_equal(err, "the zone has 2 zone-signing keys of algorithm 15; a rollover "
                              "replaces exactly one");
 }

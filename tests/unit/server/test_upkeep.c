@@ -56,8 +56,9 @@ write_file(const char *name, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-static const char zone_text[] = "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 h 1 7200 3600 1209600 300\n"
-                                "@ NS ns1\nns1 A 192.0.2.1\nwww 3600 A 192.0.2.80\n";
+static const char zone_text[] =
+    "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 h 1 7200 3600 1209600 300\n"
+    "@ NS ns1\nns1 A 192.0.2.1\nwww 3600 A 192.0.2.80\n";
 
 /* A config with example.com signed as `dnssec` says, loaded and published at T0. */
 static int
