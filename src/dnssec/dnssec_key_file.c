@@ -342,7 +342,8 @@ dnssec_file_read(const char *file, char err[DNSSEC_ERR_MAX])
     char *text = xmalloc(KEY_FILE_MAX + 1);
     size_t len = fread(text, 1, KEY_FILE_MAX + 1, f);
     if (ferror(f) || len > KEY_FILE_MAX) {
-        dnssec_errorf(err, "%s: %s", file, ferror(f) ? strerror(errno) : "too large (64 KiB at most)");
+        dnssec_errorf(err, "%s: %s", file,
+                      ferror(f) ? strerror(errno) : "too large (64 KiB at most)");
         free(text);
         text = NULL;
     } else {

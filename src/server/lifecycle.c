@@ -6,9 +6,9 @@
  * here while the workers keep answering from the old one, and any error keeps the old one;
  * SIGINT/SIGTERM stop; between signals, the DNSSEC upkeep timer: re-signing before signatures
  * expire and key rollover steps, each published by the same reload), and the stop. `struct
- * server` records each step that succeeded, and
- * server_stop undoes exactly those in reverse, so a start that fails at any step leaves no
- * thread running and frees nothing a running thread still uses. Also the workers' query
+ * server` records each step that succeeded, and server_stop undoes exactly those in reverse,
+ * so a start that fails at any step leaves no thread running and frees nothing a running
+ * thread still uses. Also the workers' query
  * handler, which answers from the current snapshot under RCU. */
 #include "server/lifecycle.h"
 
@@ -187,7 +187,8 @@ server_upkeep(struct server *srv)
     /* Every minute or so even when nothing is known to be due: the clock may have jumped,
      * and a state file may have been edited. The jitter keeps servers started together from
      * re-signing in step. */
-    time_t idle = now + interval + (time_t)((unsigned)getpid() * 2654435761u % (interval / 10 + 1));
+    unsigned jitter = (unsigned)getpid() * 2654435761u % (interval / 10 + 1);
+    time_t idle = now + interval + jitter;
     if (now < srv->upkeep_retry_at)
         return srv->upkeep_retry_at;
     if (!dnssec_ops_upkeep(snapshot_current_get(), now, &next, why))

@@ -136,8 +136,8 @@ block_signals(sigset_t *sigs)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* -q (explain one query), -n (check) or --dnssec-ds: nothing is started. Frees snap; returns the exit
- * status. */
+/* -q (explain one query), -n (check) or --dnssec-ds: nothing is started. Frees snap;
+ * returns the exit status. */
 static int
 run_offline(const struct options *o, char **argv, struct snapshot *snap)
 {
