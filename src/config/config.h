@@ -164,6 +164,10 @@ struct config_dnssec {
     uint8_t nsec3_salt_len;      /* RFC 9276 §3.1: no salt (default) */
     uint8_t nsec3_salt[255];
     char *key_directory;         /* resolved; default server.key_directory */
+    /* Key rollover timing (RFC 7583 §2): Dprp of the zone, DprpP and TTLds of the parent. */
+    uint32_t propagation_delay_ms;        /* default 1h */
+    uint32_t parent_propagation_delay_ms; /* default 1h */
+    uint32_t parent_ds_ttl_ms;            /* default 1d */
     int line;
 };
 

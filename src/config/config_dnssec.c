@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* DNSSEC settings (see config_dnssec.h). `dnssec: true` signs a zone with the defaults: one
  * ECDSAP256SHA256 combined signing key, signatures valid 14 days and refreshed when 5 are
- * left, NSEC3 with no salt and no extra iterations (RFC 9276 §3.1). A mapping sets any of
- * them. Runs on whichever thread calls config_load(). */
+ * left, NSEC3 with no salt and no extra iterations (RFC 9276 §3.1), key rollovers timed for a
+ * propagation delay of an hour here and at the parent and a parent DS TTL of a day (RFC 7583
+ * §2). A mapping sets any of them. Runs on whichever thread calls config_load(). */
 #include "config/config_dnssec.h"
 
 #include <libgen.h>
@@ -102,6 +103,23 @@ static const struct cfg_key dnssec_keys[] = {
      .max = 100},
     {.name = "nsec3_salt", .type = CFG_CUSTOM, .parse = parse_salt},
     {.name = "key_directory", .type = CFG_CUSTOM, .parse = parse_zone_key_directory},
+    /* RFC 7583 §2 rollover timing. 0 is allowed (a test, or a zone on one server only);
+     * 30 days covers any parent's DS TTL. */
+    {.name = "propagation_delay",
+     .type = CFG_DURATION_MS,
+     .offset = offsetof(struct config_dnssec, propagation_delay_ms),
+     .min = 0,
+     .max = 30u * 86400000u},
+    {.name = "parent_propagation_delay",
+     .type = CFG_DURATION_MS,
+     .offset = offsetof(struct config_dnssec, parent_propagation_delay_ms),
+     .min = 0,
+     .max = 30u * 86400000u},
+    {.name = "parent_ds_ttl",
+     .type = CFG_DURATION_MS,
+     .offset = offsetof(struct config_dnssec, parent_ds_ttl_ms),
+     .min = 0,
+     .max = 30u * 86400000u},
 };
 
 int
@@ -116,6 +134,9 @@ cfg_parse_zone_dnssec(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_
     d->algorithm = 13;
     d->validity_ms = CONFIG_DNSSEC_DEFAULT_VALIDITY_MS;
     d->refresh_ms = CONFIG_DNSSEC_DEFAULT_REFRESH_MS;
+    d->propagation_delay_ms = CONFIG_DNSSEC_DEFAULT_PROPAGATION_MS;
+    d->parent_propagation_delay_ms = CONFIG_DNSSEC_DEFAULT_PROPAGATION_MS;
+    d->parent_ds_ttl_ms = CONFIG_DNSSEC_DEFAULT_PARENT_DS_TTL_MS;
     if (s) {
         if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0)
             d->enabled = true;

@@ -10,6 +10,8 @@
 
 #define CONFIG_DNSSEC_DEFAULT_VALIDITY_MS (14u * 86400000u)
 #define CONFIG_DNSSEC_DEFAULT_REFRESH_MS (5u * 86400000u)
+#define CONFIG_DNSSEC_DEFAULT_PROPAGATION_MS 3600000u
+#define CONFIG_DNSSEC_DEFAULT_PARENT_DS_TTL_MS 86400000u
 
 /* A zone entry's `dnssec` (target: struct config_zone). */
 int cfg_parse_zone_dnssec(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,

@@ -31,6 +31,10 @@ usage(FILE *f)
             "  force up|down SELECTOR\n"
             "  explain CLIENT[/PREFIX] QNAME QTYPE\n"
             "  reload                           waits for the reload and reports its result\n"
+            "  dnssec ds ZONE [sha256|sha384|all]\n"
+            "                                   DS, DNSKEY, CDNSKEY records for the parent\n"
+            "  dnssec roll ZONE [csk|ksk|zsk]   start a key rollover (answered after the reload)\n"
+            "  dnssec ds-seen ZONE              the parent has the new DS (answered likewise)\n"
             "SELECTOR: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n"
             "commands (meridian-anycast, -s its socket): status | drain | undrain |\n"
             "  force up | force down | unforce\n");
@@ -114,8 +118,13 @@ main(int argc, char **argv)
     bool first_chunk = true;
     struct pollfd p = {.fd = fd, .events = POLLIN};
     /* The reply ends when the server closes; 30 s covers a slow `states` on a big config. A
-     * reload is answered when it is done, which for large zones may take minutes. */
-    int timeout_ms = strcmp(argv[first], "reload") == 0 ? 15 * 60 * 1000 : 30000;
+     * reload is answered when it is done, which for large zones may take minutes; so are
+     * `dnssec roll` and `dnssec ds-seen`, which reload. */
+    bool reloads = strcmp(argv[first], "reload") == 0 ||
+                   (strcmp(argv[first], "dnssec") == 0 && first + 1 < argc &&
+                    (strcmp(argv[first + 1], "roll") == 0 ||
+                     strcmp(argv[first + 1], "ds-seen") == 0));
+    int timeout_ms = reloads ? 15 * 60 * 1000 : 30000;
     while (poll(&p, 1, timeout_ms) == 1) {
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n <= 0)

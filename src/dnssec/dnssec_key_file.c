@@ -26,12 +26,12 @@
 #define TIME_TEXT_LEN 14                         /* YYYYMMDDHHMMSS, BIND's timing fields (UTC) */
 #define FILE_TEXT_MAX (2 * DNAME_TEXT_MAX + 512) /* the zone's name is twice in a .key */
 
-void
-dnssec_key_name(const struct dnssec_key *key, char name[DNSSEC_KEY_NAME_MAX])
+size_t
+dnssec_zone_file_base(const uint8_t *owner, char name[DNSSEC_KEY_NAME_MAX])
 {
     char text[DNAME_TEXT_MAX];
     size_t n = 0;
-    dname_to_text(key->owner, text, sizeof(text));
+    dname_to_text(owner, text, sizeof(text));
     name[n++] = 'K';
     /* '/' cannot be in a file name (RFC 2317 zones have it: "0/25.2.0.192.in-addr.arpa"). */
     for (const char *p = text; *p && n + 4 < DNSSEC_KEY_NAME_MAX - 12; p++) {
@@ -42,6 +42,14 @@ dnssec_key_name(const struct dnssec_key *key, char name[DNSSEC_KEY_NAME_MAX])
             name[n++] = *p;
         }
     }
+    name[n] = '\0';
+    return n;
+}
+
+void
+dnssec_key_name(const struct dnssec_key *key, char name[DNSSEC_KEY_NAME_MAX])
+{
+    size_t n = dnssec_zone_file_base(key->owner, name);
     snprintf(name + n, DNSSEC_KEY_NAME_MAX - n, "+%03u+%05u", key->algorithm, key->tag);
 }
 
@@ -101,10 +109,9 @@ write_all(int fd, const char *text, size_t len)
     return 0;
 }
 
-/* Writes text to a new file `path` with `mode`: a temporary file beside it, synced, then
- * link()ed to the name, which fails rather than replace an existing file. */
-static int
-write_new_file(const char *path, const char *text, mode_t mode, char err[DNSSEC_ERR_MAX])
+int
+dnssec_file_write(const char *path, const char *text, mode_t mode, bool replace,
+                  char err[DNSSEC_ERR_MAX])
 {
     char tmp[PATH_MAX];
     int ret = -1;
@@ -127,7 +134,8 @@ write_new_file(const char *path, const char *text, mode_t mode, char err[DNSSEC_
         dnssec_errorf(err, "%s: cannot write: %s", tmp, strerror(saved));
         goto out;
     }
-    if (link(tmp, path) != 0) {
+    /* rename() replaces atomically; link() fails rather than replace. */
+    if (replace ? rename(tmp, path) != 0 : link(tmp, path) != 0) {
         dnssec_errorf(err, "%s: %s", path,
                       errno == EEXIST ? "exists (a key file is never overwritten)"
                                       : strerror(errno));
@@ -135,7 +143,8 @@ write_new_file(const char *path, const char *text, mode_t mode, char err[DNSSEC_
     }
     ret = 0;
 out:
-    unlink(tmp);
+    if (!replace || ret < 0)
+        unlink(tmp);
     return ret;
 }
 
@@ -185,9 +194,8 @@ out:
     return ret;
 }
 
-/* fsync of the directory, so the new names survive a crash as the files' data does. */
-static int
-sync_dir(const char *dir, char err[DNSSEC_ERR_MAX])
+int
+dnssec_dir_sync(const char *dir, char err[DNSSEC_ERR_MAX])
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {
@@ -219,13 +227,13 @@ dnssec_key_save(struct dnssec_key *key, const char *dir, char err[DNSSEC_ERR_MAX
         goto out;
     /* The private file first: a .key without its .private would look like a key that
      * cannot be loaded. If the .key exists, the .private just made is removed again. */
-    if (write_new_file(priv_path, priv, 0600, err) < 0)
+    if (dnssec_file_write(priv_path, priv, 0600, false, err) < 0)
         goto out;
-    if (write_new_file(pub_path, pub, 0644, err) < 0) {
+    if (dnssec_file_write(pub_path, pub, 0644, false, err) < 0) {
         unlink(priv_path);
         goto out;
     }
-    if (sync_dir(dir, err) < 0)
+    if (dnssec_dir_sync(dir, err) < 0)
         goto out;
     free(key->path);
     key->path = xstrdup(base);
@@ -323,9 +331,8 @@ struct key_file {
     unsigned line; /* of the record */
 };
 
-/* Reads the whole (small) file into a NUL-terminated heap buffer. */
-static char *
-read_small_file(const char *file, char err[DNSSEC_ERR_MAX])
+char *
+dnssec_file_read(const char *file, char err[DNSSEC_ERR_MAX])
 {
     FILE *f = fopen(file, "re");
     if (!f) {
@@ -335,7 +342,8 @@ read_small_file(const char *file, char err[DNSSEC_ERR_MAX])
     char *text = xmalloc(KEY_FILE_MAX + 1);
     size_t len = fread(text, 1, KEY_FILE_MAX + 1, f);
     if (ferror(f) || len > KEY_FILE_MAX) {
-        dnssec_errorf(err, "%s: %s", file, ferror(f) ? strerror(errno) : "too large for a key");
+        dnssec_errorf(err, "%s: %s", file,
+                      ferror(f) ? strerror(errno) : "too large (64 KiB at most)");
         free(text);
         text = NULL;
     } else {
@@ -354,7 +362,7 @@ parse_key_file(const char *file, struct key_file *kf, char err[DNSSEC_ERR_MAX])
     char buf[DNAME_TEXT_MAX], b64[KEY_TOKENS_MAX * 8];
     size_t count = 0, i = 1, b64_len = 0;
     int ret = -1;
-    char *text = read_small_file(file, err);
+    char *text = dnssec_file_read(file, err);
     if (!text || key_tokens(file, text, tok, &count, err) < 0)
         goto out;
     kf->line = tok[0].line;

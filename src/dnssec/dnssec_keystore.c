@@ -116,12 +116,12 @@ tag_taken(const struct dnssec_keyset *set, uint16_t tag)
     return false;
 }
 
-/* Generates a key with `flags`, saves it in dir and adds it to set. */
-static int
-generate(const char *dir, const uint8_t *origin, uint8_t algorithm, uint16_t flags,
-         const char *role, struct dnssec_keyset *set, char err[DNSSEC_ERR_MAX])
+int
+dnssec_keystore_new_key(const struct dnssec_keyset *set, const uint8_t *origin, uint8_t algorithm,
+                        uint16_t flags, struct dnssec_key **out, char err[DNSSEC_ERR_MAX])
 {
     struct dnssec_key *key = NULL;
+    *out = NULL;
     for (int i = 0; i < GENERATE_TRIES; i++) {
         if (dnssec_key_generate(origin, algorithm, flags, &key, err) < 0)
             return -1;
@@ -131,9 +131,21 @@ generate(const char *dir, const uint8_t *origin, uint8_t algorithm, uint16_t fla
         key = NULL;
     }
     if (!key) {
-        dnssec_errorf(err, "%s: no free key tag after %d keys", dir, GENERATE_TRIES);
+        dnssec_errorf(err, "no free key tag after %d keys", GENERATE_TRIES);
         return -1;
     }
+    *out = key;
+    return 0;
+}
+
+/* Generates a key with `flags`, saves it in dir and adds it to set. */
+static int
+generate(const char *dir, const uint8_t *origin, uint8_t algorithm, uint16_t flags,
+         const char *role, struct dnssec_keyset *set, char err[DNSSEC_ERR_MAX])
+{
+    struct dnssec_key *key;
+    if (dnssec_keystore_new_key(set, origin, algorithm, flags, &key, err) < 0)
+        return -1;
     if (dnssec_key_save(key, dir, err) < 0) {
         dnssec_key_free(key);
         return -1;

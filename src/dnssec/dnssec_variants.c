@@ -141,7 +141,22 @@ dnssec_variants_sign(struct dnssec_variants *v, const struct dnssec_zone *dz,
     v->used++;
     if (exp < v->earliest_expiration)
         v->earliest_expiration = exp;
+    if (ttl > v->max_ttl)
+        v->max_ttl = ttl;
 out:
     pthread_mutex_unlock(&v->lock);
     return rc;
+}
+
+void
+dnssec_variants_stats(struct dnssec_variants *v, uint32_t *earliest, uint32_t *max_ttl)
+{
+    *earliest = UINT32_MAX;
+    *max_ttl = 0;
+    if (!v->slots)
+        return;
+    pthread_mutex_lock(&v->lock);
+    *earliest = v->earliest_expiration;
+    *max_ttl = v->max_ttl;
+    pthread_mutex_unlock(&v->lock);
 }

@@ -28,7 +28,8 @@ struct dnssec_variants {
     uint32_t mask;          /* capacity - 1 (a power of two) */
     uint32_t used, limit;   /* writers only; limit keeps probe chains short */
     uint32_t full;          /* RRsets not signed for lack of room */
-    uint32_t earliest_expiration;
+    uint32_t earliest_expiration; /* writers; others read through dnssec_variants_stats */
+    uint32_t max_ttl;       /* the largest original TTL signed (RFC 7583 TTLsig) */
     pthread_mutex_t lock;   /* writers */
     struct arena arena;     /* writers: content and signatures */
 };
@@ -50,5 +51,9 @@ const struct zone_rrset *dnssec_variants_find(const struct dnssec_variants *v,
 int dnssec_variants_sign(struct dnssec_variants *v, const struct dnssec_zone *dz,
                          const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
                          uint16_t count, size_t rdata_len, time_t now);
+
+/* The earliest expiration of the table's signatures (UINT32_MAX: none) and the largest
+ * original TTL signed, read under the writers' lock. Any thread. */
+void dnssec_variants_stats(struct dnssec_variants *v, uint32_t *earliest, uint32_t *max_ttl);
 
 #endif

@@ -89,20 +89,52 @@ add_apex_rrset(struct zone *zone, uint16_t type, uint32_t ttl, const uint8_t *co
     zone_node_add_rrset(zone, &zone->nodes[0], &set);
 }
 
-/* RFC 4034 §2 DNSKEY, RFC 7344 §3-4 CDS/CDNSKEY for the keys the parent's DS should point at. */
+/* Each key's roles (dnssec_roll.h): from the rollover state when it names two keys of the
+ * zone, else from the key's kind. */
+static void
+assign_roles(struct dnssec_zone *dz, const struct zone *zone)
+{
+    const struct dnssec_keyset *keys = &dz->keys;
+    bool zsk_present = false;
+    for (size_t i = 0; i < keys->count; i++)
+        zsk_present = zsk_present || !dnssec_key_is_sep(keys->keys[i]);
+    if (dz->roll.phase != DNSSEC_ROLL_NONE && !dnssec_roll_keys_present(&dz->roll, keys)) {
+        log_warning("%s: the rollover state names key %u or %u, which the key directory lacks: "
+                    "ignored, every key has the roles of its kind",
+                    zone->file, dz->roll.old_tag, dz->roll.new_tag);
+        dz->roll_void = true;
+    }
+    const struct dnssec_roll *roll = dz->roll_void ? NULL : &dz->roll;
+    dz->roles = xcalloc(keys->count + 1, sizeof(*dz->roles));
+    for (size_t i = 0; i < keys->count; i++) {
+        const struct dnssec_key *k = keys->keys[i];
+        /* Only the rollover's own algorithm: another algorithm's key with the same tag
+         * keeps its kind's roles. */
+        const struct dnssec_roll *r = roll && roll->algorithm == k->algorithm ? roll : NULL;
+        dz->roles[i] = (uint8_t)dnssec_roll_roles(r, k->tag, dnssec_key_is_sep(k), zsk_present);
+    }
+}
+
+/* RFC 4034 §2 DNSKEY for the published keys, RFC 7344 §3-4 CDS/CDNSKEY for the keys the
+ * parent's DS should point at; who signs what (struct dnssec_zone). */
 static int
 add_key_records(struct signer *s, struct zone *zone, char err[DNSSEC_ERR_MAX])
 {
-    const struct dnssec_keyset *keys = &s->dz->keys;
+    struct dnssec_zone *dz = s->dz;
+    const struct dnssec_keyset *keys = &dz->keys;
     const uint8_t *dnskey[DNSSEC_MAX_KEYS], *cdnskey[DNSSEC_MAX_KEYS], *cds[DNSSEC_MAX_KEYS];
     size_t dnskey_len[DNSSEC_MAX_KEYS], cdnskey_len[DNSSEC_MAX_KEYS], cds_len[DNSSEC_MAX_KEYS];
     uint8_t ds[DNSSEC_MAX_KEYS][DNSSEC_DS_RDATA_MAX];
     unsigned n = 0, sep = 0;
-    for (size_t i = 0; i < keys->count && n < DNSSEC_MAX_KEYS; i++, n++) {
+    assign_roles(dz, zone);
+    for (size_t i = 0; i < keys->count; i++) {
         const struct dnssec_key *k = keys->keys[i];
-        dnskey[n] = k->rdata;
-        dnskey_len[n] = k->rdata_len;
-        if (dnssec_key_is_sep(k)) {
+        unsigned roles = dz->roles[i];
+        if ((roles & DNSSEC_ROLE_PUBLISH) && n < DNSSEC_MAX_KEYS) {
+            dnskey[n] = k->rdata;
+            dnskey_len[n++] = k->rdata_len;
+        }
+        if ((roles & DNSSEC_ROLE_CDS) && sep < DNSSEC_MAX_KEYS) {
             int len = dnssec_ds_rdata(zone->origin, k->rdata, k->rdata_len, DNSSEC_DIGEST_SHA256,
                                       ds[sep], sizeof(ds[sep]));
             if (len < 0) {
@@ -114,15 +146,22 @@ add_key_records(struct signer *s, struct zone *zone, char err[DNSSEC_ERR_MAX])
             cds_len[sep] = (size_t)len;
             cdnskey[sep] = k->rdata;
             cdnskey_len[sep] = k->rdata_len;
-            s->dz->sep_keys[s->dz->sep_count++] = k;
-            sep++;
-        } else {
-            s->dz->zone_keys[s->dz->zone_count++] = k;
+            dz->cds_keys[sep++] = k;
         }
+        if ((roles & DNSSEC_ROLE_SIGN_KEYS) && dz->sep_count < DNSSEC_MAX_KEYS)
+            dz->sep_keys[dz->sep_count++] = k;
+        if ((roles & DNSSEC_ROLE_SIGN_ZONE) && dz->zone_count < DNSSEC_MAX_KEYS)
+            dz->zone_keys[dz->zone_count++] = k;
+    }
+    dz->cds_count = sep;
+    if (dz->sep_count == 0 || n == 0) {
+        snprintf(err, DNSSEC_ERR_MAX, "%s: no key signs the DNSKEY RRset", zone->file);
+        return -1;
     }
     /* RFC 4034 §2: DNSKEY TTL is the operator's choice; the SOA's keeps it in step with the
      * zone's own caching. */
     uint32_t ttl = zone->soa->ttl;
+    dz->dnskey_ttl = ttl;
     add_apex_rrset(zone, DNS_TYPE_DNSKEY, ttl, dnskey, dnskey_len, n);
     add_apex_rrset(zone, DNS_TYPE_CDS, ttl, cds, cds_len, sep);
     add_apex_rrset(zone, DNS_TYPE_CDNSKEY, ttl, cdnskey, cdnskey_len, sep);
@@ -139,6 +178,9 @@ add_job(struct signer *s, size_t *cap, const uint8_t *owner, struct zone_rrset *
     }
     s->jobs[s->job_count++] =
         (struct sign_job){.owner = owner, .set = set, .previous = previous, .sep = sep};
+    /* RFC 7583 TTLsig: how long a cached signature may outlive the key that made it. */
+    if (set->ttl > s->dz->max_ttl)
+        s->dz->max_ttl = set->ttl;
 }
 
 /* Steered nodes' NSEC3 records without each type their policy answers (struct
@@ -250,15 +292,24 @@ collect_jobs(struct signer *s, struct zone *zone)
     }
 }
 
-/* RFC 6781 §4.4.2.2: spread expirations, so refreshing is spread too; the same RRset gets
- * the same offset every time. */
+/* The most an expiration is moved ahead of now + validity: RFC 6781 §4.4.2.2 spreads them
+ * (a tenth of the validity), but never so far that a new signature would be due for refresh
+ * (a quarter of validity - refresh at most: see can_reuse). */
+uint32_t
+dnssec_zone_spread(uint32_t validity_s, uint32_t refresh_s)
+{
+    uint32_t spread = validity_s / 10;
+    uint32_t room = validity_s > refresh_s ? (validity_s - refresh_s) / 4 : 0;
+    return spread < room ? spread : room;
+}
+
+/* RFC 6781 §4.4.2.2: spread expirations; the same RRset gets the same offset every time. */
 static uint32_t
 expiration_for(const struct dnssec_zone *dz, const uint8_t *owner, uint16_t type, time_t now)
 {
-    uint32_t spread = dz->validity_s / 10 + 1;
     uint32_t h = dname_hash(owner, dname_wire_length(owner, DNAME_MAX_LEN));
     h = (h ^ type) * 2654435761u;
-    return (uint32_t)now + dz->validity_s - h % spread;
+    return (uint32_t)now + dz->validity_s - h % (dz->spread_s + 1);
 }
 
 /* The keys that sign an RRset: see struct dnssec_zone. */
@@ -323,7 +374,11 @@ can_reuse(const struct signer *s, const struct sign_job *job)
         const uint8_t *rd = p + 2;
         uint32_t expiration = dnswire_get32(rd + 8);
         uint16_t tag = dnswire_get16(rd + 16);
-        if ((int64_t)expiration - (int64_t)s->p->now < (int64_t)s->p->refresh_s)
+        /* Less than refresh left, or so little more that the jitter would make it due in
+         * the next moments: made anew with the rest of its batch, so re-signing comes once
+         * per validity period for the whole zone rather than a little every minute. */
+        if ((int64_t)expiration - (int64_t)s->p->now <=
+            (int64_t)s->p->refresh_s + (int64_t)s->dz->spread_s)
             return false;
         bool ours = false;
         for (unsigned k = 0; k < nkeys && !ours; k++)
@@ -441,13 +496,16 @@ dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct d
     struct signer s = {.p = p, .zone = zone, .dz = dz};
     dz->origin = zone->origin;
     dz->validity_s = p->validity_s;
+    dz->refresh_s = p->refresh_s;
+    dz->spread_s = dnssec_zone_spread(p->validity_s, p->refresh_s);
     arena_init(&dz->arena);
     dnssec_variants_init(&dz->variants, p->variants);
     int rc = -1;
     *out = NULL;
 
     if (dnssec_keystore_load(p->key_directory, zone->origin, p->algorithm, p->split_keys,
-                             &dz->keys, err) < 0)
+                             &dz->keys, err) < 0 ||
+        dnssec_roll_load(p->key_directory, zone->origin, &dz->roll, err) < 0)
         goto out;
     size_t before = zone->record_count;
     zone_drop_types(zone, signer_types, sizeof(signer_types) / sizeof(signer_types[0]));
@@ -491,8 +549,17 @@ dnssec_zone_free(struct dnssec_zone *dz)
     free(dz->denials);
     arena_fini(&dz->arena);
     dnssec_keyset_fini(&dz->keys);
+    free(dz->roles);
     for (unsigned t = 0; t < dz->arena_count; t++)
         arena_fini(&dz->arenas[t]);
     free(dz->arenas);
     free(dz);
+}
+
+uint32_t
+dnssec_zone_earliest_expiration(struct dnssec_zone *dz)
+{
+    uint32_t variants, ttl;
+    dnssec_variants_stats(&dz->variants, &variants, &ttl);
+    return variants < dz->earliest_expiration ? variants : dz->earliest_expiration;
 }

@@ -4,7 +4,9 @@
  * NSEC3PARAM at the apex, the NSEC3 chain, and an RRSIG RRset for every authoritative RRset
  * and NSEC3 record, attached to the RRsets (zone_rrset.rrsig) so the answer path only copies
  * bytes. Signatures of RRsets unchanged since the previous version of the zone are reused
- * while they have more than `refresh_s` left, so a reload re-signs only what changed.
+ * while they have more than `refresh_s` (plus the expiration jitter, dnssec_zone_spread)
+ * left, so a reload re-signs only what changed or is due. Which key publishes, signs and is
+ * in CDS follows the key's kind, or the rollover state in the key directory (dnssec_roll.h).
  *
  * Runs on the loader thread (signing itself on `threads` threads) before the zone is shared;
  * the result is immutable afterwards and read by every worker. */
@@ -17,6 +19,7 @@
 
 #include "common/alloc.h"
 #include "dnssec/dnssec_key.h"
+#include "dnssec/dnssec_roll.h"
 #include "dnssec/dnssec_variants.h"
 #include "dnssec/nsec3.h"
 #include "zone/zone.h"
@@ -25,7 +28,7 @@ struct dnssec_sign_params {
     const char *key_directory;
     uint8_t algorithm;      /* DNSSEC_ALG_* */
     bool split_keys;        /* KSK + ZSK instead of one CSK */
-    uint32_t validity_s;    /* expiration = now + validity (less a jitter of up to 1/10) */
+    uint32_t validity_s;    /* expiration = now + validity (less dnssec_zone_spread) */
     uint32_t refresh_s;     /* signatures with less than this left are made anew */
     struct nsec3_params nsec3;
     time_t now;
@@ -49,12 +52,21 @@ struct dnssec_denial {
 struct dnssec_zone {
     struct nsec3_chain chain;
     struct dnssec_keyset keys;
-    /* Who signs what: the DNSKEY RRset (and CDS, CDNSKEY) by the SEP keys, everything else
-     * by the zone-signing keys, or by the SEP key when it is a combined one (no ZSK). */
+    /* Who signs what (the keys' roles, dnssec_roll_roles): the DNSKEY RRset (and CDS,
+     * CDNSKEY) by sep_keys (DNSSEC_ROLE_SIGN_KEYS), everything else by zone_keys
+     * (DNSSEC_ROLE_SIGN_ZONE; a CSK is in both); cds_keys are in CDS and CDNSKEY, the keys
+     * the parent's DS should name. */
     const struct dnssec_key *sep_keys[DNSSEC_MAX_KEYS], *zone_keys[DNSSEC_MAX_KEYS];
-    unsigned sep_count, zone_count;
+    const struct dnssec_key *cds_keys[DNSSEC_MAX_KEYS];
+    unsigned sep_count, zone_count, cds_count;
+    uint8_t *roles;         /* per keys.keys[i]: DNSSEC_ROLE_* */
+    struct dnssec_roll roll; /* the rollover state the roles came from (phase NONE: none) */
+    bool roll_void;         /* it named a key the directory lacks, and was ignored */
     const uint8_t *origin;  /* the zone's, lowercased wire (signer name) */
-    uint32_t validity_s;
+    uint32_t validity_s, refresh_s;
+    uint32_t spread_s;      /* dnssec_zone_spread(validity_s, refresh_s) */
+    uint32_t dnskey_ttl;    /* RFC 7583 TTLkey */
+    uint32_t max_ttl;       /* the largest TTL of an RRset signed here (RFC 7583 TTLsig) */
     struct dnssec_variants variants; /* steered answers' signatures */
     struct dnssec_denial *denials;   /* sorted by node, then type */
     uint32_t denial_count;
@@ -66,6 +78,15 @@ struct dnssec_zone {
     uint32_t reused_rrsets;       /* RRsets whose signatures came from `previous` */
     uint32_t signatures;          /* RRSIG records in the zone */
 };
+
+/* How far before now + validity an expiration may be put (RFC 6781 §4.4.2.2 jitter): a
+ * tenth of validity, at most a quarter of validity - refresh, so a new signature always has
+ * more than refresh + this left and is reused by the next load. */
+uint32_t dnssec_zone_spread(uint32_t validity_s, uint32_t refresh_s);
+
+/* The earliest expiration of every signature the zone serves, those of steered answers
+ * made since (dnssec_variants) included; UINT32_MAX if none. Any thread. */
+uint32_t dnssec_zone_earliest_expiration(struct dnssec_zone *dz);
 
 /* Signs `zone` (not yet shared: its RRsets are written). On success zone->dnssec is set and
  * the result returned in *out (free it after the zone is no longer read); -1 with a message

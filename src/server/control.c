@@ -6,13 +6,17 @@
  *   force up|down SELECTOR
  *   explain CLIENT[/PREFIX] QNAME QTYPE
  *   reload                         same as SIGHUP, but answered with the reload's result
+ *   dnssec ds ZONE [DIGEST]        the DS, DNSKEY and CDNSKEY records for the parent
+ *   dnssec roll ZONE [KIND]        start a key rollover (dnssec_ops.h), answered like reload
+ *   dnssec ds-seen ZONE            the parent has the new DS; answered like reload
  * SELECTOR: "member ADDRESS" (every check of that address or CNAME target), "pool SERVICE
  * POOL", "service SERVICE", "all", or "site" (drain/undrain only: marks the whole site
  * drained in `status`, which the anycast sidecar reads, without touching member states).
  * The thread serves one connection at a time, except `reload`: its connection is parked
  * until the main thread has finished a reload that started after the request (the main
  * thread wakes us through an eventfd), so a slow reload never holds up `status`, which the
- * anycast sidecar polls every second. */
+ * anycast sidecar polls every second. `dnssec roll` and `ds-seen` are parked the same way:
+ * the main thread runs them as that reload begins, and the reply gives both outcomes. */
 #include "server/control.h"
 #include "server/control_parse.h"
 
@@ -34,16 +38,20 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "dnssec/dnssec_report.h"
+#include "server/dnssec_ops.h"
 #include "server/explain.h"
 #include "server/snapshot.h"
 
 #define MAX_LINE 1024
 #define MAX_PENDING_RELOADS 16 /* parked `reload` connections */
 
-/* A `reload` request waiting for the reload numbered `wait_for` or later. */
+/* A `reload` request waiting for the reload numbered `wait_for` or later; with `op`, the
+ * dnssec_ops request that reload runs first. */
 struct pending_reload {
     int fd;
     uint64_t wait_for;
+    uint64_t op;
 };
 
 struct control {
@@ -176,7 +184,7 @@ print_time(FILE *out, time_t t, time_t now)
 static void
 do_status(struct health_monitor *monitor, FILE *out)
 {
-    time_t now = time(NULL);
+    time_t now = snapshot_now();
     rcu_read_lock();
     const struct snapshot *snap = snapshot_current_get();
     fprintf(out, "ok\n");
@@ -203,16 +211,84 @@ do_status(struct health_monitor *monitor, FILE *out)
     }
     fprintf(out, "health: %u up, %u down, %u unknown\n", up, down, unknown);
     fprintf(out, "geoip: %s\n", snap->geo ? snap->geo->path : "none");
+    dnssec_ops_status(snap, now, out);
     rcu_read_unlock();
     if (monitor)
         health_monitor_summary(monitor, out);
 }
 
+/* `dnssec ds ZONE [sha256|sha384|all]`. */
+static void
+do_dnssec_ds(char **args, int n, FILE *out)
+{
+    unsigned digests = DNSSEC_REPORT_SHA256;
+    if (n > 1)
+        digests = strcmp(args[1], "sha384") == 0 ? DNSSEC_REPORT_SHA384
+                  : strcmp(args[1], "all") == 0  ? DNSSEC_REPORT_SHA256 | DNSSEC_REPORT_SHA384
+                                                 : DNSSEC_REPORT_SHA256;
+    char *text = NULL, err[DNSSEC_OPS_TEXT_MAX];
+    size_t len = 0;
+    FILE *buf = open_memstream(&text, &len);
+    rcu_read_lock();
+    int rc = dnssec_ops_ds(snapshot_current_get(), args[0], digests, buf, err);
+    rcu_read_unlock();
+    fclose(buf);
+    if (rc < 0)
+        fprintf(out, "error: dnssec ds: %s\n", err);
+    else
+        fprintf(out, "ok\n%s", text);
+    free(text);
+}
+
+/* `dnssec roll ZONE [KIND]` and `dnssec ds-seen ZONE`: checked against the serving
+ * snapshot, then queued for the main thread. Returns the request id, or 0 after an error
+ * reply. */
+static uint64_t
+queue_dnssec(const struct control_command *cmd, FILE *out)
+{
+    char err[DNSSEC_OPS_TEXT_MAX];
+    struct dnssec_zone *dz;
+    enum dnssec_roll_kind kind = DNSSEC_ROLL_CSK;
+    bool roll = cmd->op == CONTROL_DNSSEC_ROLL;
+    rcu_read_lock();
+    const struct snapshot *snap = snapshot_current_get();
+    int i = dnssec_ops_find_zone(snap, cmd->args[0], &dz, err);
+    bool split = i >= 0 && snap->cfg->zones[i].dnssec.keys == CONFIG_DNSSEC_KSK_ZSK;
+    rcu_read_unlock();
+    if (i >= 0 && !dz)
+        snprintf(err, sizeof(err), "zone %.300s is not signed (no `dnssec:` in its entry)",
+                 cmd->args[0]);
+    if (i < 0 || !dz) {
+        fprintf(out, "error: dnssec %s: %s\n", roll ? "roll" : "ds-seen", err);
+        return 0;
+    }
+    if (roll && cmd->arg_count > 1 && dnssec_roll_kind_parse(cmd->args[1], &kind) < 0)
+        kind = DNSSEC_ROLL_CSK; /* control_parse allows only the three kinds */
+    if (roll && cmd->arg_count == 1 && split) {
+        fprintf(out, "error: dnssec roll: %s has a KSK and a ZSK: say which (dnssec roll %s "
+                     "ksk|zsk)\n",
+                cmd->args[0], cmd->args[0]);
+        return 0;
+    }
+    uint64_t id = dnssec_ops_request(roll ? DNSSEC_OP_ROLL : DNSSEC_OP_DS_SEEN, cmd->args[0], kind);
+    if (id == 0)
+        fprintf(out, "error: too many requests waiting; try again\n");
+    return id;
+}
+
 enum control_result
 control_execute(struct health_monitor *monitor, char *line, FILE *out)
 {
+    uint64_t op;
+    return control_execute_op(monitor, line, out, &op);
+}
+
+enum control_result
+control_execute_op(struct health_monitor *monitor, char *line, FILE *out, uint64_t *op)
+{
     struct control_command cmd;
     char error[CONTROL_ERROR_MAX];
+    *op = 0;
     if (control_parse(line, &cmd, error) < 0) {
         fprintf(out, "error: %s\n", error);
         return CONTROL_REPLIED;
@@ -252,6 +328,13 @@ control_execute(struct health_monitor *monitor, char *line, FILE *out)
     }
     case CONTROL_RELOAD:
         return CONTROL_RELOAD_PARKED;
+    case CONTROL_DNSSEC_DS:
+        do_dnssec_ds(cmd.args, cmd.arg_count, out);
+        break;
+    case CONTROL_DNSSEC_ROLL:
+    case CONTROL_DNSSEC_DS_SEEN:
+        *op = queue_dnssec(&cmd, out);
+        return *op ? CONTROL_RELOAD_PARKED : CONTROL_REPLIED;
     }
     return CONTROL_REPLIED;
 }
@@ -267,9 +350,10 @@ write_all(int fd, const char *data, size_t len)
     }
 }
 
-/* Parks a `reload` connection and asks the main thread for a reload (SIGHUP). */
+/* Parks a `reload` connection (with its dnssec_ops request, if any) and asks the main
+ * thread for a reload (SIGHUP). */
 static void
-park_reload(struct control *ctl, int fd)
+park_reload(struct control *ctl, int fd, uint64_t op)
 {
     if (ctl->pending_count == MAX_PENDING_RELOADS) {
         static const char busy[] = "error: too many reload requests waiting; try again\n";
@@ -277,10 +361,30 @@ park_reload(struct control *ctl, int fd)
         close(fd);
         return;
     }
-    /* Any reload that starts from now on reads the files as they are now. */
-    ctl->pending[ctl->pending_count++] =
-        (struct pending_reload){.fd = fd, .wait_for = snapshot_reloads_started() + 1};
+    /* Any reload that starts from now on reads the files as they are now, and runs the
+     * queued request first. */
+    ctl->pending[ctl->pending_count++] = (struct pending_reload){
+        .fd = fd, .wait_for = snapshot_reloads_started() + 1, .op = op};
     kill(getpid(), SIGHUP);
+}
+
+/* The reply to a parked dnssec request: its outcome, then the reload's. */
+static int
+dnssec_reply(const struct pending_reload *p, const struct snapshot_reload *last, bool covered,
+             char *reply, size_t size)
+{
+    char text[DNSSEC_OPS_TEXT_MAX];
+    bool ok = false;
+    if (!dnssec_ops_result(p->op, &ok, text))
+        return snprintf(reply, size, "error: meridiand is stopping; the request did not run\n");
+    if (!ok)
+        return snprintf(reply, size, "error: %s\n", text);
+    if (covered && last->ok)
+        return snprintf(reply, size, "ok\n%s\nreloaded: %s\n", text, last->message);
+    /* The state is saved: the main thread's timer publishes it once a reload succeeds. */
+    return snprintf(reply, size, "error: %s; but the reload failed, still serving the previous "
+                                 "data (retried by the timer): %s\n",
+                    text, covered ? last->message : "meridiand is stopping");
 }
 
 /* Answers the parked requests that the last reload covers (all of them when stopping). */
@@ -295,9 +399,12 @@ answer_reloads(struct control *ctl, bool stopping)
             ctl->pending[kept++] = *p;
             continue;
         }
-        char reply[CONFIG_ERR_MAX + 96];
+        char reply[CONFIG_ERR_MAX + DNSSEC_OPS_TEXT_MAX + 128];
         int len;
-        if (stopping && (last.at == 0 || last.seq < p->wait_for))
+        if (p->op)
+            len = dnssec_reply(p, &last, last.at != 0 && last.seq >= p->wait_for, reply,
+                               sizeof(reply));
+        else if (stopping && (last.at == 0 || last.seq < p->wait_for))
             len = snprintf(reply, sizeof(reply), "error: meridiand is stopping; not reloaded\n");
         else if (last.ok)
             len = snprintf(reply, sizeof(reply), "ok\nreloaded: %s\n", last.message);
@@ -329,11 +436,12 @@ serve_one(struct control *ctl, int fd)
     char *reply = NULL;
     size_t reply_len = 0;
     FILE *out = open_memstream(&reply, &reply_len);
-    enum control_result res = control_execute(atomic_load(&ctl->monitor), line, out);
+    uint64_t op;
+    enum control_result res = control_execute_op(atomic_load(&ctl->monitor), line, out, &op);
     fclose(out);
     if (res == CONTROL_RELOAD_PARKED) {
         free(reply);
-        park_reload(ctl, fd);
+        park_reload(ctl, fd, op);
         return;
     }
     write_all(fd, reply, reply_len);

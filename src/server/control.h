@@ -8,6 +8,7 @@
 #define MERIDIAN_SERVER_CONTROL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -43,5 +44,9 @@ enum control_result {
 /* Runs one command line and writes the reply to out (control thread; also tests and the
  * fuzzer). */
 enum control_result control_execute(struct health_monitor *monitor, char *line, FILE *out);
+/* The same; a parked `dnssec roll` or `ds-seen` gives its dnssec_ops request id in *op (0 for
+ * every other command), which the reply after the reload reports on. */
+enum control_result control_execute_op(struct health_monitor *monitor, char *line, FILE *out,
+                                       uint64_t *op);
 
 #endif

@@ -16,6 +16,44 @@ is(const char *word, const char *name)
     return strcmp(word, name) == 0;
 }
 
+static const char dnssec_help[] =
+    "dnssec ds ZONE [sha256|sha384|all] | dnssec roll ZONE [csk|ksk|zsk] | dnssec ds-seen ZONE";
+
+/* "dnssec SUBCOMMAND ZONE [WORD]": the subcommand, the word count and the optional word. */
+static void
+dnssec_command(int n, char **words, struct control_command *cmd, char error[CONTROL_ERROR_MAX])
+{
+    static const char *const digests[] = {"sha256", "sha384", "all"};
+    static const char *const kinds[] = {"csk", "ksk", "zsk"};
+    const char *sub = n > 1 ? words[1] : "";
+    const char *const *allowed = NULL;
+    int most = 3; /* dnssec, the subcommand, the zone */
+    if (is(sub, "ds")) {
+        cmd->op = CONTROL_DNSSEC_DS;
+        allowed = digests;
+        most = 4;
+    } else if (is(sub, "roll")) {
+        cmd->op = CONTROL_DNSSEC_ROLL;
+        allowed = kinds;
+        most = 4;
+    } else if (is(sub, "ds-seen")) {
+        cmd->op = CONTROL_DNSSEC_DS_SEEN;
+    } else {
+        snprintf(error, CONTROL_ERROR_MAX, "dnssec needs a subcommand: %s", dnssec_help);
+        return;
+    }
+    if (n < 3 || n > most) {
+        snprintf(error, CONTROL_ERROR_MAX, "dnssec %s needs a zone: %s", sub, dnssec_help);
+        return;
+    }
+    bool known = n == 3;
+    for (int i = 0; i < 3 && !known; i++)
+        known = is(words[3], allowed[i]);
+    if (!known)
+        snprintf(error, CONTROL_ERROR_MAX, "dnssec %s: '%.64s' is not one of %s|%s|%s", sub,
+                 words[3], allowed[0], allowed[1], allowed[2]);
+}
+
 /* The command word and its argument count decide; arguments are checked by whoever runs
  * the command (a selector needs the snapshot to be resolved). */
 int
@@ -61,11 +99,14 @@ control_parse(char *line, struct control_command *cmd, char error[CONTROL_ERROR_
         snprintf(error, CONTROL_ERROR_MAX, "explain needs CLIENT[/PREFIX] QNAME QTYPE");
     } else if (is(word, "explain")) {
         cmd->op = CONTROL_EXPLAIN;
+    } else if (is(word, "dnssec")) {
+        skip = 2;
+        dnssec_command(n, words, cmd, error);
     } else {
         snprintf(error, CONTROL_ERROR_MAX,
                  "unknown command '%.64s'; try: status | states | drain SELECTOR | "
                  "undrain SELECTOR | force up|down SELECTOR | explain CLIENT QNAME QTYPE | "
-                 "reload",
+                 "reload | dnssec ds|roll|ds-seen ZONE",
                  word);
     }
     if (error[0])

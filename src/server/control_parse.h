@@ -16,6 +16,9 @@ enum control_op {
     CONTROL_FORCE,   /* drain, undrain, force up|down: `force` and the selector words */
     CONTROL_EXPLAIN, /* args: CLIENT[/PREFIX] QNAME QTYPE */
     CONTROL_RELOAD,
+    CONTROL_DNSSEC_DS,      /* args: ZONE [sha256|sha384|all] */
+    CONTROL_DNSSEC_ROLL,    /* args: ZONE [csk|ksk|zsk] */
+    CONTROL_DNSSEC_DS_SEEN, /* args: ZONE */
 };
 
 struct control_command {

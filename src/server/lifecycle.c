@@ -4,9 +4,11 @@
  * root; drop privileges; start the health thread and wait for its first round; start the
  * control thread and the workers), the signal loop (SIGHUP reloads: a new snapshot is built
  * here while the workers keep answering from the old one, and any error keeps the old one;
- * SIGINT/SIGTERM stop), and the stop. `struct server` records each step that succeeded, and
- * server_stop undoes exactly those in reverse, so a start that fails at any step leaves no
- * thread running and frees nothing a running thread still uses. Also the workers' query
+ * SIGINT/SIGTERM stop; between signals, the DNSSEC upkeep timer: re-signing before signatures
+ * expire and key rollover steps, each published by the same reload), and the stop. `struct
+ * server` records each step that succeeded, and server_stop undoes exactly those in reverse,
+ * so a start that fails at any step leaves no thread running and frees nothing a running
+ * thread still uses. Also the workers' query
  * handler, which answers from the current snapshot under RCU. */
 #include "server/lifecycle.h"
 
@@ -19,6 +21,7 @@
 
 #include "common/log.h"
 #include "common/notify.h"
+#include "server/dnssec_ops.h"
 #include "server/privdrop.h"
 #include "server/steer_sign.h"
 
@@ -108,12 +111,20 @@ elapsed_s(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* struct health_hook's callback (health thread): the steered answers of signed zones that
+ * `table` makes possible are signed before it is published (ARCHITECTURE.md §4). */
+static void
+sign_for_health(void *snap, const struct health_table *table)
+{
+    steer_sign(snap, table, snapshot_now());
+}
+
 /* Starts (first call) or re-targets the health monitor for snap. */
 static int
 health_attach(struct server *srv, struct snapshot *snap, char err[CONFIG_ERR_MAX])
 {
     /* Steered answers of signed zones are signed for each table before it is published. */
-    const struct health_hook hook = {.before_publish = steer_sign_hook, .arg = snap};
+    const struct health_hook hook = {.before_publish = sign_for_health, .arg = snap};
     if (!srv->monitor)
         return health_monitor_start(snap->cfg, snap->health_specs, snap->health_count,
                                     &snap->health, &hook, &srv->monitor, err);
@@ -122,10 +133,12 @@ health_attach(struct server *srv, struct snapshot *snap, char err[CONFIG_ERR_MAX
     return 0;
 }
 
-/* SIGHUP or `meridianctl reload`: builds a new snapshot while the workers keep answering from
- * the old one; any error keeps the old one. */
-static void
-reload(struct server *srv)
+/* SIGHUP, `meridianctl reload` (`why` NULL) or the DNSSEC upkeep (`why` says what is due):
+ * runs the queued `dnssec roll`/`ds-seen` requests, then builds a new snapshot while the
+ * workers keep answering from the old one; any error keeps the old one. True if published;
+ * err (may be NULL) gets the error. */
+static bool
+reload(struct server *srv, const char *why, char *error, size_t error_size)
 {
     char err[CONFIG_ERR_MAX];
     struct snapshot *snap;
@@ -133,12 +146,17 @@ reload(struct server *srv)
     clock_gettime(CLOCK_MONOTONIC, &start);
     (void)snapshot_reload_begin();
     notify_systemd("RELOADING=1");
+    /* The main thread is the only one that publishes: it may read `current` as is. */
+    dnssec_ops_run_requests(snapshot_current_get(), snapshot_now());
     if (snapshot_load(srv->path, &snap, err) < 0) {
-        log_error("reload failed, still serving the previous data: %s", err);
+        log_error("reload%s%s failed, still serving the previous data: %s", why ? " for " : "",
+                  why ? why : "", err);
         snapshot_record_reload(false, err);
+        if (error)
+            snprintf(error, error_size, "%s", err);
         control_reload_done(srv->control);
         notify_systemd("READY=1");
-        return;
+        return false;
     }
     log_set_level((enum log_level)snap->cfg->log_level);
     /* The monitor publishes into the new snapshot from now on, states carried over. A monitor
@@ -149,14 +167,47 @@ reload(struct server *srv)
     struct snapshot *old = snapshot_publish(snap);
     synchronize_rcu(); /* every worker has left the old snapshot */
     snapshot_free(old);
-    char summary[128];
-    snprintf(summary, sizeof(summary), "%zu zones, %zu records in %.3f s", snap->cfg->zone_count,
-             snap->record_count, elapsed_s(&start));
+    dnssec_ops_published(snap, snapshot_now());
+    char summary[CONFIG_ERR_MAX];
+    snprintf(summary, sizeof(summary), "%s%.300s%s%zu zones, %zu records in %.3f s",
+             why ? "dnssec upkeep (" : "", why ? why : "", why ? "): " : "",
+             snap->cfg->zone_count, snap->record_count, elapsed_s(&start));
     snapshot_record_reload(true, summary);
     control_reload_done(srv->control);
     log_info("reloaded: %s (listen addresses, workers, user and group change only on restart)",
              summary);
     notify_systemd("READY=1");
+    return true;
+}
+
+bool
+server_reload(struct server *srv)
+{
+    return reload(srv, NULL, NULL, 0);
+}
+
+time_t
+server_upkeep(struct server *srv)
+{
+    unsigned interval = srv->upkeep_interval_s ? srv->upkeep_interval_s : 60;
+    time_t now = snapshot_now(), next;
+    char why[DNSSEC_OPS_TEXT_MAX], err[CONFIG_ERR_MAX];
+    /* Every minute or so even when nothing is known to be due: the clock may have jumped,
+     * and a state file may have been edited. The jitter keeps servers started together from
+     * re-signing in step. */
+    unsigned jitter = (unsigned)getpid() * 2654435761u % (interval / 10 + 1);
+    time_t idle = now + interval + jitter;
+    if (now < srv->upkeep_retry_at)
+        return srv->upkeep_retry_at;
+    if (!dnssec_ops_upkeep(snapshot_current_get(), now, &next, why))
+        return next && next < idle ? next : idle;
+    log_info("dnssec: %s: signing anew", why);
+    bool ok = reload(srv, why, err, sizeof(err));
+    dnssec_ops_count(ok, ok ? NULL : err);
+    /* A failure keeps the old zone serving and is tried again a period later; success is
+     * looked at again after a second (the next phase, or what the reload finished). */
+    srv->upkeep_retry_at = now + (ok ? 1 : (time_t)interval);
+    return srv->upkeep_retry_at;
 }
 
 /* The first round of health checks, for `startup: wait` services, at most
@@ -266,9 +317,12 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
         log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
     log_info("ready: %u workers", cfg->workers);
     notify_systemd("READY=1");
+    /* Rollover phases count from their first publication, as this user (the files stay
+     * the server's). */
+    dnssec_ops_published(snap, snapshot_now());
     ret = 0;
     if (reload_pending)
-        reload(srv);
+        (void)server_reload(srv);
 out:
     return ret;
 }
@@ -277,11 +331,16 @@ void
 server_serve(struct server *srv)
 {
     for (;;) {
-        int sig;
-        if (sigwait(srv->sigs, &sig) != 0)
+        time_t next = server_upkeep(srv), now = snapshot_now();
+        /* Signals wake us at once; the timer at the next due time, a second at least. */
+        struct timespec wait = {.tv_sec = next > now + 1 ? next - now : 1};
+        int sig = sigtimedwait(srv->sigs, NULL, &wait);
+        if (sig < 0) /* EAGAIN: time to look again; EINTR */
             continue;
         if (sig == SIGHUP) {
-            reload(srv);
+            /* An operator's reload that works ends the wait after a failed upkeep one. */
+            if (server_reload(srv))
+                srv->upkeep_retry_at = 0;
             continue;
         }
         log_info("signal %d: stopping", sig);

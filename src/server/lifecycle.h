@@ -25,6 +25,12 @@ struct server {
     struct control *control;
     struct health_monitor *monitor;
     bool stop_requested; /* SIGINT/SIGTERM came during the start */
+    /* DNSSEC upkeep (dnssec_ops.h): the timer looks at least every upkeep_interval_s (0:
+     * 60 s) plus a jitter of up to a tenth, and at the times re-signing or a rollover step
+     * is due, by the snapshot clock (snapshot_now: a test may set another, with the
+     * interval). */
+    unsigned upkeep_interval_s;
+    time_t upkeep_retry_at; /* after a failed upkeep reload: not before */
 };
 
 /* Logs the load (begun at load_start, CLOCK_MONOTONIC) at the config's log level, publishes
@@ -36,8 +42,21 @@ struct server {
 int server_start(struct server *srv, struct snapshot *snap, const struct timespec *load_start,
                  char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
 
-/* Waits for signals until SIGINT or SIGTERM; SIGHUP reloads. */
+/* SIGHUP or `meridianctl reload`: runs the queued `dnssec roll`/`ds-seen` requests, then
+ * builds a new snapshot while the workers keep answering from the old one and publishes it;
+ * any error keeps the old one (logged, and recorded for `status` and `reload`). True if
+ * published. Main thread, once server_start succeeded (tests: a published snapshot). */
+bool server_reload(struct server *srv);
+
+/* Waits for signals until SIGINT or SIGTERM; SIGHUP reloads. Between signals, the DNSSEC
+ * upkeep timer (server_upkeep). */
 void server_serve(struct server *srv);
+
+/* The DNSSEC upkeep at srv's clock: advances rollovers and, when something must be published
+ * (a rollover phase, signatures due for refresh), reloads; a failed reload is logged,
+ * counted and retried after upkeep_interval_s, the old data serving meanwhile. Returns the
+ * time to look again. Main thread. */
+time_t server_upkeep(struct server *srv);
 
 /* Stops and frees whatever server_start started, in reverse order: the workers, the control
  * thread, the health thread (so nothing reads the snapshot any more), then the snapshot. */

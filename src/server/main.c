@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* meridiand: the authoritative server. main runs four phases: parse the options; load the
  * config and zones into the first snapshot (`-n` checks them and exits, `-q` explains one
- * query and exits); start (server_start in lifecycle.c, which records what it started);
+ * query and exits, `--dnssec-ds` prints a signed zone's records for its parent and exits);
+ * start (server_start in lifecycle.c, which records what it started);
  * serve signals until SIGINT/SIGTERM; stop, which undoes whatever the start did, also when
  * the start failed half-way. Main thread. */
 #include <getopt.h>
@@ -9,8 +10,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "dnssec/dnssec_report.h"
+#include "server/dnssec_ops.h"
 #include "server/explain.h"
 #include "server/lifecycle.h"
 #include "server/snapshot.h"
@@ -20,10 +24,14 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meridiand [-c FILE] [-n] [-q CLIENT[/PREFIX] QNAME QTYPE] [-V] [-h]\n"
+    fprintf(f, "usage: meridiand [-c FILE] [-n] [-q CLIENT[/PREFIX] QNAME QTYPE]\n"
+               "                 [--dnssec-ds ZONE [sha256|sha384|all]] [-V] [-h]\n"
                "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
                "  -n       check the configuration and every zone, then exit\n"
                "  -q       answer one query offline and explain how it was chosen\n"
+               "  --dnssec-ds ZONE\n"
+               "           print the DS, DNSKEY and CDNSKEY records of the signed ZONE for its\n"
+               "           parent (keys made first if missing, as the server would), then exit\n"
                "  -V       print the version and exit\n"
                "  -h       this help\n"
                "signals: SIGHUP reloads config and zones; SIGINT/SIGTERM stop\n");
@@ -33,6 +41,7 @@ struct options {
     const char *path;
     bool check_only;
     const char *explain_client; /* -q: then argv[optind] and argv[optind + 1] */
+    const char *ds_zone;        /* --dnssec-ds: then argv[optind], the digests, if given */
 };
 
 /* Returns -1 to go on, or the exit status when the options say to stop now (-V, -h, an
@@ -40,11 +49,18 @@ struct options {
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
+    static const struct option longopts[] = {
+        {"dnssec-ds", required_argument, NULL, 'D'},
+        {NULL, 0, NULL, 0},
+    };
     int opt;
     *o = (struct options){.path = DEFAULT_CONFIG};
     opterr = 0; /* our own messages below */
-    while ((opt = getopt(argc, argv, ":c:nq:Vh")) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:nq:Vh", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'D':
+            o->ds_zone = optarg;
+            break;
         case 'c':
             o->path = optarg;
             break;
@@ -61,11 +77,17 @@ parse_options(int argc, char **argv, struct options *o)
             usage(stdout);
             return 0;
         case ':':
-            fprintf(stderr, "meridiand: -%c needs an argument\n", optopt);
+            if (optopt == 'D')
+                fprintf(stderr, "meridiand: --dnssec-ds needs a zone\n");
+            else
+                fprintf(stderr, "meridiand: -%c needs an argument\n", optopt);
             usage(stderr);
             return 2;
         default:
-            fprintf(stderr, "meridiand: unknown option -%c\n", optopt);
+            if (optopt)
+                fprintf(stderr, "meridiand: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "meridiand: unknown option %s\n", argv[optind - 1]);
             usage(stderr);
             return 2;
         }
@@ -74,6 +96,23 @@ parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "meridiand: -q CLIENT[/PREFIX] needs QNAME and QTYPE after it (got %d "
                         "more arguments)\n",
                 argc - optind);
+        return 2;
+    }
+    if (o->ds_zone && (o->explain_client || o->check_only)) {
+        fprintf(stderr, "meridiand: --dnssec-ds goes alone, without -n or -q\n");
+        return 2;
+    }
+    if (o->ds_zone && argc - optind == 1 && strcmp(argv[optind], "sha256") != 0 &&
+        strcmp(argv[optind], "sha384") != 0 && strcmp(argv[optind], "all") != 0) {
+        fprintf(stderr, "meridiand: --dnssec-ds ZONE takes sha256, sha384 or all after it, not "
+                        "'%s'\n",
+                argv[optind]);
+        return 2;
+    }
+    if (o->ds_zone && argc - optind <= 1)
+        return -1;
+    if (o->ds_zone) {
+        fprintf(stderr, "meridiand: unexpected argument '%s'\n", argv[optind + 1]);
         return 2;
     }
     if (!o->explain_client && optind != argc) {
@@ -97,14 +136,27 @@ block_signals(sigset_t *sigs)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* -q (explain one query) or -n (check): nothing is started. Frees snap; returns the exit
- * status. */
+/* -q (explain one query), -n (check) or --dnssec-ds: nothing is started. Frees snap;
+ * returns the exit status. */
 static int
 run_offline(const struct options *o, char **argv, struct snapshot *snap)
 {
     char err[CONFIG_ERR_MAX];
     int rc = 0;
-    if (o->explain_client) {
+    if (o->ds_zone) {
+        /* The records from the keys this load used, made by the same code as `meridianctl
+         * dnssec ds`: the two print the same. */
+        const char *digest = argv[optind] ? argv[optind] : "sha256";
+        unsigned digests = strcmp(digest, "sha384") == 0 ? DNSSEC_REPORT_SHA384
+                           : strcmp(digest, "all") == 0
+                               ? DNSSEC_REPORT_SHA256 | DNSSEC_REPORT_SHA384
+                               : DNSSEC_REPORT_SHA256;
+        char derr[DNSSEC_OPS_TEXT_MAX];
+        rc = dnssec_ops_ds(snap, o->ds_zone, digests, stdout, derr);
+        if (rc < 0)
+            fprintf(stderr, "meridiand: --dnssec-ds: %s\n", derr);
+        rc = rc < 0 ? 1 : 0;
+    } else if (o->explain_client) {
         rc = explain_query(snap, NULL, o->explain_client, argv[optind], argv[optind + 1],
                            stdout, err, sizeof(err));
         if (rc < 0)
@@ -142,7 +194,7 @@ main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    if (opts.explain_client || opts.check_only)
+    if (opts.explain_client || opts.check_only || opts.ds_zone)
         return run_offline(&opts, argv, snap);
     struct server srv = {.path = opts.path, .sigs = &sigs};
     rc = 0;

@@ -154,8 +154,10 @@ privdrop_hand_over_keys(const struct config *cfg, char err[CONFIG_ERR_MAX])
         const struct dirent *e;
         int rc = 0;
         while (rc == 0 && (e = readdir(dir)) != NULL) {
-            if (e->d_name[0] != 'K')
-                continue; /* BIND's key file names: K<zone>.+<alg>+<tag>.* */
+            /* BIND's key file names: K<zone>.+<alg>+<tag>.*, the rollover states
+             * K<zone>.state, and retired/, where rollovers move old keys. */
+            if (e->d_name[0] != 'K' && strcmp(e->d_name, "retired") != 0)
+                continue;
             rc = fchownat(dirfd(dir), e->d_name, cfg->uid, cfg->gid, AT_SYMLINK_NOFOLLOW);
             if (rc < 0)
                 snprintf(err, CONFIG_ERR_MAX, "%s:%d: key file %s/%s: cannot hand it to uid %u: %s",

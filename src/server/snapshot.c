@@ -18,6 +18,19 @@
 #include "server/steer_sign.h"
 
 static struct snapshot *current; /* RCU-protected */
+static time_t (*clock_fn)(void);  /* NULL: time(); set before any thread starts */
+
+void
+snapshot_set_clock(time_t (*clock)(void))
+{
+    clock_fn = clock;
+}
+
+time_t
+snapshot_now(void)
+{
+    return clock_fn ? clock_fn() : time(NULL);
+}
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot_reload last_reload;
 static uint64_t reloads_started; /* under reload_lock */
@@ -56,7 +69,7 @@ void
 snapshot_record_reload(bool ok, const char *message)
 {
     pthread_mutex_lock(&reload_lock);
-    last_reload.at = time(NULL);
+    last_reload.at = snapshot_now();
     last_reload.ok = ok;
     last_reload.seq = reloads_started;
     snprintf(last_reload.message, sizeof(last_reload.message), "%s", message ? message : "");
@@ -202,7 +215,7 @@ sign_zone(struct snapshot *snap, size_t i, struct zone *zone, char err[CONFIG_ER
         .validity_s = d->validity_ms / 1000,
         .refresh_s = d->refresh_ms / 1000,
         .nsec3 = {.iterations = d->nsec3_iterations, .salt_len = d->nsec3_salt_len},
-        .now = time(NULL),
+        .now = snapshot_now(),
         .previous = serving_zone(zone->origin),
         .variants = steer_sign_expected(snap->policies, zone),
     };
@@ -314,8 +327,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         goto fail;
     /* Steered answers of signed zones, before any health is known (every member up); the
      * health thread signs what its tables make possible before publishing them. */
-    steer_sign(snap, NULL);
-    snap->loaded_at = time(NULL);
+    steer_sign(snap, NULL, snapshot_now());
+    snap->loaded_at = snapshot_now();
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;
     snap->view.version = cfg->hide_version ? NULL : cfg->version;

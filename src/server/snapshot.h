@@ -51,6 +51,11 @@ void snapshot_free(struct snapshot *snap);
 struct snapshot *snapshot_current_get(void);
 struct snapshot *snapshot_publish(struct snapshot *snap);
 
+/* The wall clock of signing, the DNSSEC upkeep and `status`: time() unless a test sets
+ * another (before any thread starts). Any thread. */
+void snapshot_set_clock(time_t (*clock)(void));
+time_t snapshot_now(void);
+
 /* Reloads are numbered: the main thread calls snapshot_reload_begin as each one starts and
  * snapshot_record_reload when it ends (reloads never overlap). A `meridianctl reload` waits
  * for the first reload numbered above snapshot_reloads_started() at its request. Any thread. */

@@ -76,10 +76,9 @@ sign_service(struct dnssec_zone *dz, const struct policy_service *svc,
 }
 
 void
-steer_sign(const struct snapshot *snap, const struct health_table *health)
+steer_sign(const struct snapshot *snap, const struct health_table *health, time_t now)
 {
     const struct policy_set *set = snap->policies;
-    time_t now = time(NULL);
     for (uint32_t s = 0; set && s < set->count; s++) {
         const struct policy_service *svc = &set->services[s];
         const struct zone *zone = zone_set_find(snap->zones, svc->owner);
@@ -88,10 +87,4 @@ steer_sign(const struct snapshot *snap, const struct health_table *health)
             if (snap->zones->zones[z] == zone && snap->signed_zones[z])
                 sign_service(snap->signed_zones[z], svc, health, now);
     }
-}
-
-void
-steer_sign_hook(void *arg, const struct health_table *table)
-{
-    steer_sign(arg, table);
 }

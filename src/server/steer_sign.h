@@ -9,6 +9,7 @@
 #define MERIDIAN_SERVER_STEER_SIGN_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "server/snapshot.h"
 
@@ -17,10 +18,8 @@
 uint32_t steer_sign_expected(const struct policy_set *set, const struct zone *zone);
 
 /* Signs what `health` (NULL = every member up) makes the services of snap's signed zones
- * answer. Signatures already made are not made again. */
-void steer_sign(const struct snapshot *snap, const struct health_table *health);
-
-/* struct health_hook's callback: arg is the snapshot. */
-void steer_sign_hook(void *arg, const struct health_table *table);
+ * answer, with signatures valid from `now` (seconds since the epoch). Signatures already
+ * made are not made again. */
+void steer_sign(const struct snapshot *snap, const struct health_table *health, time_t now);
 
 #endif

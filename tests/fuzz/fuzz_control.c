@@ -70,6 +70,12 @@ command_words(const struct control_command *cmd)
         return "explain";
     case CONTROL_RELOAD:
         return "reload";
+    case CONTROL_DNSSEC_DS:
+        return "dnssec ds";
+    case CONTROL_DNSSEC_ROLL:
+        return "dnssec roll";
+    case CONTROL_DNSSEC_DS_SEEN:
+        return "dnssec ds-seen";
     case CONTROL_FORCE:
         return cmd->force == HEALTH_FORCE_UP     ? "force up"
                : cmd->force == HEALTH_FORCE_NONE ? "undrain"
@@ -86,9 +92,21 @@ check_command(const struct control_command *cmd)
                                    [CONTROL_STATES] = 0,
                                    [CONTROL_FORCE] = 1,
                                    [CONTROL_EXPLAIN] = 3,
-                                   [CONTROL_RELOAD] = 0};
+                                   [CONTROL_RELOAD] = 0,
+                                   [CONTROL_DNSSEC_DS] = 1,
+                                   [CONTROL_DNSSEC_ROLL] = 1,
+                                   [CONTROL_DNSSEC_DS_SEEN] = 1};
+    /* A selector has up to 3 words; `dnssec ds` and `roll` take an optional word. */
+    static const int max_args[] = {[CONTROL_STATUS] = 0,
+                                   [CONTROL_STATES] = 0,
+                                   [CONTROL_FORCE] = CONTROL_MAX_WORDS - 1,
+                                   [CONTROL_EXPLAIN] = 3,
+                                   [CONTROL_RELOAD] = 0,
+                                   [CONTROL_DNSSEC_DS] = 2,
+                                   [CONTROL_DNSSEC_ROLL] = 2,
+                                   [CONTROL_DNSSEC_DS_SEEN] = 1};
     if (cmd->arg_count < min_args[cmd->op] || cmd->arg_count >= CONTROL_MAX_WORDS ||
-        (cmd->op != CONTROL_FORCE && cmd->arg_count != min_args[cmd->op]))
+        cmd->arg_count > max_args[cmd->op])
         abort();
     char line[MAX_LINE + 64];
     /* "force down" and "drain" are one command: the shorter form keeps within the word

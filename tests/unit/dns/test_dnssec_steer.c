@@ -159,7 +159,7 @@ setup(void **state)
     /* The snapshot as steer_sign reads it; the loader signs with no health known. */
     snap = (struct snapshot){
         .zones = sv.zones, .policies = sv.policies, .signed_zones = &sv.signed_zone};
-    steer_sign(&snap, NULL);
+    steer_sign(&snap, NULL, time(NULL));
     now = time(NULL);
     return 0;
 }
@@ -313,7 +313,7 @@ static unsigned
 sweep_health(uint32_t now_s)
 {
     unsigned before = sweep(false, now_s);
-    steer_sign(&snap, sv.health);
+    steer_sign(&snap, sv.health, time(NULL));
     assert_int_equal(sweep(true, now_s), 0);
     return before;
 }
@@ -378,7 +378,7 @@ test_capped_ttl(void **state)
                                        "www.example.com.", "edge.example.net."};
     for (size_t i = 0; i < sizeof(soon) / sizeof(soon[0]); i++)
         entry(soon[i])->earliest_change_s = 1007;
-    steer_sign(&snap, sv.health);
+    steer_sign(&snap, sv.health, time(NULL));
     assert_int_equal(sweep(true, 1000), 0);
     ldns_pkt *r = ask("w.example.com.", LDNS_RR_TYPE_A, 7, 0, 1000);
     assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(r), 0)), 7);
@@ -407,7 +407,7 @@ test_hook_needed(void **state)
                                               "flap.example.com. 15 IN A 192.0.2.93\n");
     ldns_pkt_free(r);
 
-    steer_sign(&snap, sv.health);
+    steer_sign(&snap, sv.health, time(NULL));
     assert_true(sv.signed_zone->variants.used > used);
     r = ask("flap.example.com.", LDNS_RR_TYPE_A, 7, 0, 0);
     dnssec_assert_ordered(ldns_pkt_answer(r), "flap.example.com. 15 IN A 192.0.2.92\n"
@@ -420,7 +420,7 @@ test_hook_needed(void **state)
     /* Back up: the full set's signature from load serves again, nothing new to sign. */
     entry("192.0.2.91")->state = HEALTH_UP;
     used = sv.signed_zone->variants.used;
-    steer_sign(&snap, sv.health);
+    steer_sign(&snap, sv.health, time(NULL));
     assert_int_equal(sv.signed_zone->variants.used, used);
     r = ask("flap.example.com.", LDNS_RR_TYPE_A, 7, 0, 0);
     assert_int_equal(dnssec_verify_pkt(&sv.signed_zone->keys, r, now), 1);
@@ -455,7 +455,7 @@ test_nodata_all_down(void **state)
 {
     (void)state;
     entry("192.0.2.111")->state = HEALTH_DOWN;
-    steer_sign(&snap, sv.health);
+    steer_sign(&snap, sv.health, time(NULL));
     ldns_pkt *r = ask("nodata.example.com.", LDNS_RR_TYPE_A, 7, 0, 0);
     check_answer(r, "nodata.example.com.", 15, LDNS_RR_TYPE_A, true);
     ldns_pkt_free(r);
@@ -466,7 +466,7 @@ test_nodata_cname_all_down(void **state)
 {
     (void)state;
     entry("edge2.example.net.")->state = HEALTH_DOWN;
-    steer_sign(&snap, sv.health);
+    steer_sign(&snap, sv.health, time(NULL));
     ldns_pkt *r = ask("ncdn.example.com.", LDNS_RR_TYPE_A, 7, 0, 0);
     check_answer(r, "ncdn.example.com.", 15, LDNS_RR_TYPE_A, true);
     ldns_pkt_free(r);

@@ -107,7 +107,8 @@ assert_prefix(const char *text, const char *prefix)
 }
 
 static const char commands[] = "; try: status | states | drain SELECTOR | undrain SELECTOR | "
-                               "force up|down SELECTOR | explain CLIENT QNAME QTYPE | reload\n";
+                               "force up|down SELECTOR | explain CLIENT QNAME QTYPE | reload | "
+                               "dnssec ds|roll|ds-seen ZONE\n";
 static const char selectors[] = "member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n";
 
 /* The reply `want` built from parts (the error texts repeat the command and selector lists). */
