@@ -55,6 +55,14 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         client.health = rcu_dereference(snap->health);
         client.now_s = health_now_s();
     }
+    if (snap->view.tsig) {
+        /* RFC 8945 §5.2.3 compares Time Signed with the wall clock; the coarse clock (vDSO,
+         * no system call) is exact to the second TSIG needs. Without keys no query can pass
+         * the key check, so no time is needed. */
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME_COARSE, &wall);
+        client.wall_s = (uint64_t)wall.tv_sec;
+    }
     if (nq->listen_index < snap->cfg->listen_count)
         client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
