@@ -70,9 +70,9 @@ store_secret(struct cfg_ctx *ctx, struct config_tsig_key *k, yaml_node_t *node, 
     int n = strlen(s) <= SECRET_TEXT_MAX ? base64_decode(s, buf, sizeof(buf)) : -1;
     int rc = 0;
     if (n <= 0)
-        rc = cfg_error(ctx, node,
-                       "tsig_keys: %s: %s is not a base64 secret (RFC 4648, 1..%d bytes)",
-                       k->name, where, CONFIG_TSIG_SECRET_MAX);
+        rc =
+            cfg_error(ctx, node, "tsig_keys: %s: %s is not a base64 secret (RFC 4648, 1..%d bytes)",
+                      k->name, where, CONFIG_TSIG_SECRET_MAX);
     else {
         k->secret = xmalloc((size_t)n);
         memcpy(k->secret, buf, (size_t)n);
@@ -113,8 +113,8 @@ read_secret_file(struct cfg_ctx *ctx, struct config_tsig_key *k, yaml_node_t *no
     int rc = -1;
     size_t got = 0;
     if (fd < 0)
-        return cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name,
-                         k->secret_file, strerror(errno));
+        return cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name, k->secret_file,
+                         strerror(errno));
     if (fstat(fd, &st) < 0) {
         cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name, k->secret_file,
                   strerror(errno));
@@ -137,8 +137,8 @@ read_secret_file(struct cfg_ctx *ctx, struct config_tsig_key *k, yaml_node_t *no
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name,
-                      k->secret_file, strerror(errno));
+            cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name, k->secret_file,
+                      strerror(errno));
             goto out;
         }
         if (r == 0)
@@ -158,8 +158,7 @@ out:
 }
 
 static int
-parse_secret_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
-                  void *target)
+parse_secret_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
     struct config_tsig_key *k = target;
     const char *s = cfg_scalar(value);
@@ -214,8 +213,7 @@ parse_tsig_key(struct cfg_ctx *ctx, struct config_tsig_key *k, yaml_node_t *name
     /* RFC 8945 §4.2: the key name is the TSIG record's owner, so it is a domain name; the
      * root alone would be a nameless key. */
     if (!cfg_valid_dname(name) || dname_from_text(name, wire) <= 1)
-        return cfg_error(ctx, name_node, "tsig_keys: invalid key name '%s' (a domain name)",
-                         name);
+        return cfg_error(ctx, name_node, "tsig_keys: invalid key name '%s' (a domain name)", name);
     dname_lower_copy(k->name_wire, wire);
     if (value->type != YAML_MAPPING_NODE)
         return cfg_error(ctx, value,
@@ -252,8 +250,8 @@ cfg_parse_tsig_keys(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t 
         /* RFC 4343: "Xfr-Key" and "xfr-key." are one name, so one key. */
         for (size_t j = 0; j < i; j++)
             if (dname_equal(cfg->tsig_keys[j].name_wire, tk->name_wire))
-                return cfg_error(ctx, k, "tsig_keys: duplicate key '%s' (first at line %d)",
-                                 name, cfg->tsig_keys[j].line);
+                return cfg_error(ctx, k, "tsig_keys: duplicate key '%s' (first at line %d)", name,
+                                 cfg->tsig_keys[j].line);
     }
     return 0;
 }

@@ -27,18 +27,18 @@ struct dns_view {
     const char *version;  /* CHAOS version.bind / version.server; NULL = hidden */
     const uint8_t *nsid;  /* RFC 5001 payload; NULL = NSID off */
     uint16_t nsid_len;
-    uint16_t udp_max_size; /* largest UDP response we send to an EDNS client */
-    const struct policy_set *policies;  /* steered names; NULL = none */
-    const struct tsig_keyring *tsig;    /* TSIG keys (RFC 8945); NULL = none: BADKEY to all */
+    uint16_t udp_max_size;             /* largest UDP response we send to an EDNS client */
+    const struct policy_set *policies; /* steered names; NULL = none */
+    const struct tsig_keyring *tsig;   /* TSIG keys (RFC 8945); NULL = none: BADKEY to all */
 };
 
 struct dns_client {
     const struct sockaddr *addr; /* source address (AF_INET or AF_INET6), or NULL */
     bool tcp;
-    bool ecs_ignore;  /* the listener ignores EDNS Client Subnet (RFC 7871) */
-    uint64_t random;  /* one random number for this query (weighted choice) */
+    bool ecs_ignore;                   /* the listener ignores EDNS Client Subnet (RFC 7871) */
+    uint64_t random;                   /* one random number for this query (weighted choice) */
     const struct health_table *health; /* NULL = every member up unless forced down */
-    uint32_t now_s;   /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
+    uint32_t now_s;                    /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
     /* CLOCK_REALTIME seconds for TSIG time checks (RFC 8945 §5.2.3). Only read when the view
      * has keys; 0 otherwise (a signed query then gets BADKEY, which needs no clock). */
     uint64_t wall_s;
@@ -50,9 +50,9 @@ struct dns_result {
     uint8_t rcode; /* full (extended) rcode of the response */
     bool truncated;
     bool edns;
-    bool ecs;     /* the query carried a usable ECS option */
-    bool steered; /* a steering policy chose (part of) the answer */
-    bool tsig;    /* the query carried a TSIG record and the response one too */
+    bool ecs;            /* the query carried a usable ECS option */
+    bool steered;        /* a steering policy chose (part of) the answer */
+    bool tsig;           /* the query carried a TSIG record and the response one too */
     uint16_t tsig_error; /* enum tsig_error answered (rcode NOTAUTH), 0 = none */
 };
 

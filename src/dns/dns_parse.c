@@ -222,13 +222,10 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
         pos = (size_t)end;
     }
     /* Trailing bytes after the last record: FORMERR. The OPT was read whole, so it is
-     * answered (knotd rejects the message before looking at its OPT and omits it); a TSIG
-     * followed by bytes it does not cover is not one we can answer with. */
+     * answered (knotd rejects the message before looking at its OPT and omits it). */
     int rc = DNS_RCODE_NOERROR;
-    if (pos != len) {
+    if (pos != len)
         rc = DNS_RCODE_FORMERR;
-        q->tsig_pos = 0;
-    }
     else if (q->edns && q->edns_version > 0)
         rc = DNS_RCODE_BADVERS; /* RFC 6891 §6.1.3, checked before the opcode as knotd does */
     else if (q->opcode != 0)
@@ -242,6 +239,8 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
         rc = DNS_RCODE_FORMERR;
     else if (q->ecs_bad)
         rc = DNS_RCODE_FORMERR; /* see parse_ecs() for the RFC grounds of each case */
+    if (pos != len)
+        q->tsig_pos = 0; /* bytes after the TSIG that it does not cover */
     /* ECS is echoed only in an answer to the query (RFC 7871 §7.2.1); a message rejected here
      * was not answered for any subnet. */
     if (rc != DNS_RCODE_NOERROR)

@@ -153,10 +153,10 @@ struct tsig_stream {
     uint8_t mac[TSIG_MAC_MAX]; /* the last MAC: the request's, then each signed message's */
     uint16_t mac_len;
     uint16_t original_id;
-    uint16_t peer_error;    /* after TSIG_PEER_ERROR: the Error field the peer sent */
-    uint32_t messages;      /* messages signed or verified so far */
-    uint32_t unsigned_run;  /* verify: messages since the last signed one */
-    bool hmac_open;         /* verify: unsigned messages are in the running HMAC */
+    uint16_t peer_error;   /* after TSIG_PEER_ERROR: the Error field the peer sent */
+    uint32_t messages;     /* messages signed or verified so far */
+    uint32_t unsigned_run; /* verify: messages since the last signed one */
+    bool hmac_open;        /* verify: unsigned messages are in the running HMAC */
     _Alignas(16) unsigned char hmac[TSIG_HMAC_STATE_SIZE];
 };
 
@@ -168,15 +168,16 @@ void tsig_stream_respond(struct tsig_stream *s, const struct tsig_request *req);
  * 300). The first message's MAC covers the request MAC and all TSIG variables, later ones
  * the previous MAC, the message and the timers (§5.3.1). Reserve tsig_key_rr_size(s->key).
  * Returns the new length, or 0 when max leaves no room. */
-size_t tsig_stream_sign(struct tsig_stream *s, uint8_t *msg, size_t len, size_t max,
-                        uint64_t now_s) __attribute__((warn_unused_result));
+size_t tsig_stream_sign(struct tsig_stream *s, uint8_t *msg, size_t len, size_t max, uint64_t now_s)
+    __attribute__((warn_unused_result));
 
 /* Signs a request we send (SOA query, AXFR/IXFR, NOTIFY): appends the TSIG record (owner the
  * key name, Time Signed now_s, Fudge 300, Original ID the message's ID) and sets `s` up to
  * verify the responses with tsig_stream_verify. Returns the new length, or 0 when max
  * leaves no room (reserve tsig_key_rr_size(key)). */
 size_t tsig_request_sign(struct tsig_stream *s, const struct tsig_key *key, uint8_t *msg,
-                         size_t len, size_t max, uint64_t now_s) __attribute__((warn_unused_result));
+                         size_t len, size_t max, uint64_t now_s)
+    __attribute__((warn_unused_result));
 
 /* The result of verifying one response message. */
 enum tsig_status {

@@ -286,8 +286,8 @@ append_rr(uint8_t *msg, size_t len, size_t max, const struct tsig_out *o)
 }
 
 int
-tsig_request_verify(const struct tsig_keyring *ring, const uint8_t *msg, size_t len,
-                    size_t offset, uint64_t now_s, struct tsig_request *req)
+tsig_request_verify(const struct tsig_keyring *ring, const uint8_t *msg, size_t len, size_t offset,
+                    uint64_t now_s, struct tsig_request *req)
 {
     struct tsig_rr rr;
     memset(req, 0, offsetof(struct tsig_request, name));
@@ -312,8 +312,11 @@ tsig_request_verify(const struct tsig_keyring *ring, const uint8_t *msg, size_t 
     /* §5.2.2: the MAC, compared in constant time over the octets sent. */
     struct tsig_hmac h;
     uint8_t mac[TSIG_MAC_MAX];
-    struct tsig_vars vars = {.time_signed = rr.time_signed, .fudge = rr.fudge,
-                             .error = rr.error, .other_len = rr.other_len, .other = rr.other};
+    struct tsig_vars vars = {.time_signed = rr.time_signed,
+                             .fudge = rr.fudge,
+                             .error = rr.error,
+                             .other_len = rr.other_len,
+                             .other = rr.other};
     tsig_hmac_init(&h, key);
     digest_body(&h, msg, offset, rr.original_id, 1);
     digest_vars(&h, key, &vars, false);
@@ -337,14 +340,17 @@ tsig_request_verify(const struct tsig_keyring *ring, const uint8_t *msg, size_t 
 
 /* The response's record without its MAC, per req->error (tsig_response_sign). */
 static void
-response_out(const struct tsig_request *req, uint64_t now_s, uint8_t other[6],
-             struct tsig_out *o)
+response_out(const struct tsig_request *req, uint64_t now_s, uint8_t other[6], struct tsig_out *o)
 {
     bool sign = req->key && req->error != TSIG_ERROR_BADSIG && req->error != TSIG_ERROR_BADKEY;
-    *o = (struct tsig_out){.owner = req->name, .owner_len = req->name_len, .alg = req->alg,
-                           .alg_len = req->alg_len, .original_id = req->original_id,
+    *o = (struct tsig_out){.owner = req->name,
+                           .owner_len = req->name_len,
+                           .alg = req->alg,
+                           .alg_len = req->alg_len,
+                           .original_id = req->original_id,
                            .vars = {.time_signed = now_s ? now_s : req->time_signed,
-                                    .fudge = TSIG_FUDGE_DEFAULT, .error = req->error}};
+                                    .fudge = TSIG_FUDGE_DEFAULT,
+                                    .error = req->error}};
     if (sign)
         o->mac_len = (uint16_t)tsig_algorithm_mac_len(req->key->algorithm);
     else
@@ -393,12 +399,13 @@ tsig_response_sign(const struct tsig_request *req, uint8_t *msg, size_t len, siz
 /* Signs msg with the key: prior MAC (if any), body, variables; appends the record with the
  * key's own name and algorithm and keeps the MAC in s. */
 static size_t
-sign_next(struct tsig_stream *s, uint8_t *msg, size_t len, size_t max, uint64_t now_s,
-          bool prior, bool timers_only)
+sign_next(struct tsig_stream *s, uint8_t *msg, size_t len, size_t max, uint64_t now_s, bool prior,
+          bool timers_only)
 {
     const struct tsig_key *key = s->key;
     uint8_t mac[TSIG_MAC_MAX];
-    struct tsig_out o = {.owner = key->name, .owner_len = key->name_len,
+    struct tsig_out o = {.owner = key->name,
+                         .owner_len = key->name_len,
                          .original_id = s->original_id,
                          .vars = {.time_signed = now_s, .fudge = TSIG_FUDGE_DEFAULT}};
     o.alg = tsig_algorithm_wire(key->algorithm, &o.alg_len);
@@ -524,8 +531,11 @@ tsig_stream_verify(struct tsig_stream *s, const uint8_t *msg, size_t len, uint64
         tsig_hmac_init(h, key);
         digest_prior(h, s->mac, s->mac_len);
     }
-    struct tsig_vars vars = {.time_signed = rr.time_signed, .fudge = rr.fudge,
-                             .error = rr.error, .other_len = rr.other_len, .other = rr.other};
+    struct tsig_vars vars = {.time_signed = rr.time_signed,
+                             .fudge = rr.fudge,
+                             .error = rr.error,
+                             .other_len = rr.other_len,
+                             .other = rr.other};
     uint8_t mac[TSIG_MAC_MAX];
     digest_body(h, msg, off, rr.original_id, 1);
     digest_vars(h, key, &vars, s->messages > 0);

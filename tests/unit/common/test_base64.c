@@ -19,8 +19,13 @@
 static const struct {
     const char *raw, *b64;
 } rfc4648[] = {
-    {"", ""},         {"f", "Zg=="},       {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 static void
@@ -48,16 +53,15 @@ test_decode_refuses(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "Zg=",       /* not a multiple of 4 */
-        "Zg",        /* padding missing */
-        "Zm9v Zg==", /* a blank (§3.3) */
-        "Zm9v\nZg==",
-        "Zg==Zm9v", /* padding before the end */
-        "Z===",     /* three '=' */
-        "Zm=v",     /* '=' inside a quantum */
-        "Zh==",     /* non-zero bits after the last octet (§3.5): "f" is Zg== */
-        "Zm9=",     /* "fo" is Zm8= */
-        "Zm9v-_==", /* base64url characters (§5) are another alphabet */
+        "Zg=",                    /* not a multiple of 4 */
+        "Zg",                     /* padding missing */
+        "Zm9v Zg==",              /* a blank (§3.3) */
+        "Zm9v\nZg==", "Zg==Zm9v", /* padding before the end */
+        "Z===",                   /* three '=' */
+        "Zm=v",                   /* '=' inside a quantum */
+        "Zh==",                   /* non-zero bits after the last octet (§3.5): "f" is Zg== */
+        "Zm9=",                   /* "fo" is Zm8= */
+        "Zm9v-_==",               /* base64url characters (§5) are another alphabet */
         "",
     };
     uint8_t out[16];

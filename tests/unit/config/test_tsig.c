@@ -96,7 +96,10 @@ test_keys(void **state)
 
     k = &cfg->tsig_keys[1];
     assert_string_equal(k->name, "Second.Example.");
-    assert_memory_equal(k->name_wire, "\x06second\x07" "example", 16);
+    assert_memory_equal(k->name_wire,
+                        "\x06second\x07"
+                        "example",
+                        16);
     assert_int_equal(k->algorithm, CONFIG_TSIG_HMAC_SHA384);
     assert_int_equal(k->secret_len, 32);
     for (size_t i = 0; i < 32; i++)
@@ -147,8 +150,10 @@ test_key_errors(void **state)
     static const char *const bad[] = {"Zm9v YmFy", "Zm9vYg", "Zh==", "\"\""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char keys[256];
-        snprintf(keys, sizeof(keys), "tsig_keys:\n  k:\n    algorithm: hmac-sha256\n"
-                                     "    secret: %s\n", bad[i]);
+        snprintf(keys, sizeof(keys),
+                 "tsig_keys:\n  k:\n    algorithm: hmac-sha256\n"
+                 "    secret: %s\n",
+                 bad[i]);
         load_fails(keys, "4: tsig_keys: k: secret is not a base64 secret (RFC 4648, 1..512 "
                          "bytes)");
     }
@@ -207,8 +212,7 @@ test_secret_file_errors(void **state)
                  "2: tsig_keys: k: secret_file '%s/%s' is not a base64 secret (RFC 4648, "
                  "1..512 bytes)",
                  dir, not_base64[i][0]);
-        snprintf(keys, sizeof(keys),
-                 "tsig_keys:\n  k: {algorithm: hmac-sha256, secret_file: %s}\n",
+        snprintf(keys, sizeof(keys), "tsig_keys:\n  k: {algorithm: hmac-sha256, secret_file: %s}\n",
                  not_base64[i][0]);
         load_fails(keys, msg);
     }
@@ -217,8 +221,9 @@ test_secret_file_errors(void **state)
     memset(big, 'A', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     put_file("big.secret", big, 0600);
-    snprintf(msg, sizeof(msg), "2: tsig_keys: k: secret_file '%s/big.secret' is too long for a "
-                               "secret",
+    snprintf(msg, sizeof(msg),
+             "2: tsig_keys: k: secret_file '%s/big.secret' is too long for a "
+             "secret",
              dir);
     load_fails("tsig_keys:\n  k: {algorithm: hmac-sha256, secret_file: big.secret}\n", msg);
 }

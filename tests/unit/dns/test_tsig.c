@@ -53,7 +53,10 @@ setup(void **state)
     uint8_t secret[32];
     memcpy(secret, "secret-secret-secret-secret-1234", 32); /* SECRET decoded */
     ring = tsig_keyring_new();
-    static const char *const names[] = {"\x07xfr-key", "\x04k384\x07" "example", "\x04k512"};
+    static const char *const names[] = {"\x07xfr-key",
+                                        "\x04k384\x07"
+                                        "example",
+                                        "\x04k512"};
     for (int a = 0; a < 3; a++)
         assert_int_equal(tsig_keyring_add(ring, (const uint8_t *)names[a], (enum tsig_algorithm)a,
                                           secret, sizeof(secret)),
@@ -100,8 +103,11 @@ test_signed_answers(void **state)
                                        "hmac-sha512:k512:" SECRET};
     for (int a = 0; a < 2; a++) {
         for (int mode = 0; mode < 3; mode++) {
-            struct answer_q q = {.name = "www.example.com.", .type = LDNS_RR_TYPE_A,
-                                 .tsig = keys[a], .wall_s = now(), .edns = mode == 1,
+            struct answer_q q = {.name = "www.example.com.",
+                                 .type = LDNS_RR_TYPE_A,
+                                 .tsig = keys[a],
+                                 .wall_s = now(),
+                                 .edns = mode == 1,
                                  .tcp = mode == 2};
             ldns_pkt *r = answer_ask(&view, &q);
             assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
@@ -113,8 +119,10 @@ test_signed_answers(void **state)
         }
     }
     /* Not verified with another secret: the check is real. */
-    struct answer_q q = {.name = "www.example.com.", .type = LDNS_RR_TYPE_A,
-                         .tsig = "hmac-sha256:xfr-key:" SECRET, .wall_s = now()};
+    struct answer_q q = {.name = "www.example.com.",
+                         .type = LDNS_RR_TYPE_A,
+                         .tsig = "hmac-sha256:xfr-key:" SECRET,
+                         .wall_s = now()};
     ldns_pkt *r = answer_ask(&view, &q);
     q.tsig = "hmac-sha256:xfr-key:" WRONG;
     assert_false(answer_tsig_verify(r, &q));
@@ -133,8 +141,10 @@ test_key_errors(void **state)
         struct dns_view v = view;
         if (i == 2)
             v.tsig = NULL;
-        struct answer_q q = {.name = "www.example.com.", .type = LDNS_RR_TYPE_A,
-                             .tsig = badkey[i % 2], .wall_s = i == 2 ? 0 : now()};
+        struct answer_q q = {.name = "www.example.com.",
+                             .type = LDNS_RR_TYPE_A,
+                             .tsig = badkey[i % 2],
+                             .wall_s = i == 2 ? 0 : now()};
         ldns_pkt *r = answer_ask(&v, &q);
         assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOTAUTH);
         assert_int_equal(ldns_pkt_ancount(r), 0);
@@ -144,8 +154,11 @@ test_key_errors(void **state)
         ldns_pkt_free(r);
     }
     /* §5.2.2: the wrong secret. */
-    struct answer_q q = {.name = "www.example.com.", .type = LDNS_RR_TYPE_A,
-                         .tsig = "hmac-sha256:xfr-key:" WRONG, .wall_s = now(), .edns = true};
+    struct answer_q q = {.name = "www.example.com.",
+                         .type = LDNS_RR_TYPE_A,
+                         .tsig = "hmac-sha256:xfr-key:" WRONG,
+                         .wall_s = now(),
+                         .edns = true};
     ldns_pkt *r = answer_ask(&view, &q);
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOTAUTH);
     assert_int_equal(ldns_pkt_ancount(r), 0);
@@ -162,7 +175,8 @@ test_bad_time(void **state)
     static const int64_t skews[] = {301, -301, 300, -300};
     for (int i = 0; i < 4; i++) {
         uint64_t t = now();
-        struct answer_q q = {.name = "www.example.com.", .type = LDNS_RR_TYPE_A,
+        struct answer_q q = {.name = "www.example.com.",
+                             .type = LDNS_RR_TYPE_A,
                              .tsig = "hmac-sha256:xfr-key:" SECRET,
                              .wall_s = (uint64_t)((int64_t)t + skews[i])};
         ldns_pkt *r = answer_ask(&view, &q);
@@ -190,8 +204,11 @@ test_bad_time(void **state)
 static size_t
 raw_query(uint8_t *buf, const uint8_t *extra, size_t extra_len, uint16_t arcount)
 {
-    size_t n = dnswire_query(buf, 4242, 0, (const uint8_t *)"\x03www\x07" "example\x03" "com", 17,
-                             DNS_TYPE_A, DNS_CLASS_IN);
+    size_t n = dnswire_query(buf, 4242, 0,
+                             (const uint8_t *)"\x03www\x07"
+                                              "example\x03"
+                                              "com",
+                             17, DNS_TYPE_A, DNS_CLASS_IN);
     memcpy(buf + n, extra, extra_len);
     dnswire_put16(buf + DNS_OFF_ARCOUNT, arcount);
     return n + extra_len;
@@ -223,7 +240,7 @@ raw_tsig(uint8_t *p, uint16_t rclass)
     memcpy(p + n, "\x0bhmac-sha256", 13);
     n += 13;
     memset(p + n, 0, 16 + 32);
-    dnswire_put16(p + n + 8, 32);        /* MAC Size */
+    dnswire_put16(p + n + 8, 32);         /* MAC Size */
     dnswire_put16(p + n + 10 + 32, 4242); /* Original ID */
     return n + 16 + 32;
 }
@@ -274,8 +291,10 @@ static void
 test_truncation(void **state)
 {
     (void)state;
-    struct answer_q q = {.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT,
-                         .tsig = "hmac-sha512:k512:" SECRET, .wall_s = now()};
+    struct answer_q q = {.name = "big.example.com.",
+                         .type = LDNS_RR_TYPE_TXT,
+                         .tsig = "hmac-sha512:k512:" SECRET,
+                         .wall_s = now()};
     ldns_pkt *r = answer_ask(&view, &q);
     assert_true(ldns_pkt_tc(r));
     assert_int_equal(ldns_pkt_ancount(r), 0);
@@ -330,8 +349,7 @@ test_tsig_too_long_for_udp(void **state)
     assert_false(answer_last.tsig);
     /* Over TCP it fits: BADKEY with both names echoed. */
     struct dns_client client = {.tcp = true, .wall_s = now()};
-    len = dns_answer(&view, &client, q, raw_query(q, extra, n, 1), out, sizeof(out),
-                     &answer_last);
+    len = dns_answer(&view, &client, q, raw_query(q, extra, n, 1), out, sizeof(out), &answer_last);
     assert_int_equal(wire_message_end(out, len), len);
     assert_int_equal(answer_last.tsig_error, 17);
     assert_int_equal(dnswire_count(out, DNS_OFF_ARCOUNT), 1);
@@ -343,8 +361,10 @@ static void
 test_signed_errors(void **state)
 {
     (void)state;
-    struct answer_q q = {.name = "www.example.org.", .type = LDNS_RR_TYPE_A,
-                         .tsig = "hmac-sha256:xfr-key:" SECRET, .wall_s = now()};
+    struct answer_q q = {.name = "www.example.org.",
+                         .type = LDNS_RR_TYPE_A,
+                         .tsig = "hmac-sha256:xfr-key:" SECRET,
+                         .wall_s = now()};
     ldns_pkt *r = answer_ask(&view, &q);
     assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_REFUSED);
     assert_tsig(r, 0, 32);
@@ -356,12 +376,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_signed_answers),
-        cmocka_unit_test(test_key_errors),
-        cmocka_unit_test(test_bad_time),
-        cmocka_unit_test(test_format_errors),
-        cmocka_unit_test(test_truncation),
-        cmocka_unit_test(test_tsig_too_long_for_udp),
+        cmocka_unit_test(test_signed_answers), cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_bad_time),       cmocka_unit_test(test_format_errors),
+        cmocka_unit_test(test_truncation),     cmocka_unit_test(test_tsig_too_long_for_udp),
         cmocka_unit_test(test_signed_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -26,7 +26,9 @@
 
 #define KAT_TIME 1700000000u
 #define KAT_SECRET "meridian-tsig-kat-0123456789abcd"
-#define KAT_NAME "\x07kat-key\x07" "example"
+#define KAT_NAME                                                                                   \
+    "\x07kat-key\x07"                                                                              \
+    "example"
 
 static size_t
 unhex(const char *hex, uint8_t *out, size_t max)
@@ -56,9 +58,8 @@ static void
 test_hmac_rfc4231(void **state)
 {
     (void)state;
-    static const char *const data[] = {
-        "Hi There", "what do ya want for nothing?", NULL,
-        "Test Using Larger Than Block-Size Key - Hash Key First"};
+    static const char *const data[] = {"Hi There", "what do ya want for nothing?", NULL,
+                                       "Test Using Larger Than Block-Size Key - Hash Key First"};
     /* Test cases 1, 2, 3 and 6: SHA-256, SHA-384, SHA-512. */
     static const char *const want[4][3] = {
         {"b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
@@ -179,8 +180,7 @@ test_known_answers(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
-        struct tsig_keyring *ring =
-            ring_with(KAT_NAME, kat[i].alg, KAT_SECRET, strlen(KAT_SECRET));
+        struct tsig_keyring *ring = ring_with(KAT_NAME, kat[i].alg, KAT_SECRET, strlen(KAT_SECRET));
         const struct tsig_key *key = tsig_keyring_find(ring, (const uint8_t *)KAT_NAME);
         uint8_t q[512], r[512], msg[512];
         size_t qlen = unhex(kat[i].query, q, sizeof(q));
@@ -248,19 +248,73 @@ enum {
     Q_MAC = 83
 };
 
-static void flip_mac(uint8_t *q, size_t *len) { (void)len; q[Q_MAC + 5] ^= 1; }
-static void flip_qname(uint8_t *q, size_t *len) { (void)len; q[14] ^= 0x20; }
-static void flip_rd(uint8_t *q, size_t *len) { (void)len; q[2] ^= 1; }
-static void flip_original_id(uint8_t *q, size_t *len) { (void)len; q[Q_MAC + 32 + 1] ^= 1; }
+static void
+flip_mac(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[Q_MAC + 5] ^= 1;
+}
+static void
+flip_qname(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[14] ^= 0x20;
+}
+static void
+flip_rd(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[2] ^= 1;
+}
+static void
+flip_original_id(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[Q_MAC + 32 + 1] ^= 1;
+}
 /* The header's ID is not covered: the Original ID stands in for it (§4.3.2), so a message
  * whose ID a forwarder changed still verifies. */
-static void flip_id(uint8_t *q, size_t *len) { (void)len; q[1] ^= 1; }
-static void class_in(uint8_t *q, size_t *len) { (void)len; q[Q_CLASS + 1] = 1; }
-static void ttl_one(uint8_t *q, size_t *len) { (void)len; q[Q_TTL + 3] = 1; }
-static void trailing(uint8_t *q, size_t *len) { q[(*len)++] = 0; }
-static void alg_sha512(uint8_t *q, size_t *len) { (void)len; memcpy(q + Q_ALG + 9, "512", 3); }
-static void key_upper(uint8_t *q, size_t *len) { (void)len; q[Q_TSIG + 1] = 'K'; }
-static void key_other(uint8_t *q, size_t *len) { (void)len; q[Q_TSIG + 1] = 'x'; }
+static void
+flip_id(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[1] ^= 1;
+}
+static void
+class_in(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[Q_CLASS + 1] = 1;
+}
+static void
+ttl_one(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[Q_TTL + 3] = 1;
+}
+static void
+trailing(uint8_t *q, size_t *len)
+{
+    q[(*len)++] = 0;
+}
+static void
+alg_sha512(uint8_t *q, size_t *len)
+{
+    (void)len;
+    memcpy(q + Q_ALG + 9, "512", 3);
+}
+static void
+key_upper(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[Q_TSIG + 1] = 'K';
+}
+static void
+key_other(uint8_t *q, size_t *len)
+{
+    (void)len;
+    q[Q_TSIG + 1] = 'x';
+}
 
 /* The MAC cut to n octets (MAC Size, RDLENGTH and the message shortened). */
 static void
@@ -272,9 +326,21 @@ cut_mac(uint8_t *q, size_t *len, size_t n)
     dnswire_put16(q + Q_MACSIZE, (uint16_t)n);
     dnswire_put16(q + Q_RDLEN, (uint16_t)(dnswire_get16(q + Q_RDLEN) - drop));
 }
-static void mac16(uint8_t *q, size_t *len) { cut_mac(q, len, 16); }
-static void mac15(uint8_t *q, size_t *len) { cut_mac(q, len, 15); }
-static void mac0(uint8_t *q, size_t *len) { cut_mac(q, len, 0); }
+static void
+mac16(uint8_t *q, size_t *len)
+{
+    cut_mac(q, len, 16);
+}
+static void
+mac15(uint8_t *q, size_t *len)
+{
+    cut_mac(q, len, 15);
+}
+static void
+mac0(uint8_t *q, size_t *len)
+{
+    cut_mac(q, len, 0);
+}
 
 /* A second record after the TSIG (an empty A at the root): the TSIG is no longer last. */
 static void
@@ -299,8 +365,8 @@ static void
 test_request_checks(void **state)
 {
     (void)state;
-    struct tsig_keyring *ring = ring_with(KAT_NAME, TSIG_HMAC_SHA256, KAT_SECRET,
-                                          strlen(KAT_SECRET));
+    struct tsig_keyring *ring =
+        ring_with(KAT_NAME, TSIG_HMAC_SHA256, KAT_SECRET, strlen(KAT_SECRET));
     struct tsig_request req;
 
     assert_int_equal(verify_edited(ring, NULL, KAT_TIME, &req), 0);
@@ -417,15 +483,18 @@ static void
 test_error_responses(void **state)
 {
     (void)state;
-    struct tsig_keyring *ring = ring_with(KAT_NAME, TSIG_HMAC_SHA256, KAT_SECRET,
-                                          strlen(KAT_SECRET));
+    struct tsig_keyring *ring =
+        ring_with(KAT_NAME, TSIG_HMAC_SHA256, KAT_SECRET, strlen(KAT_SECRET));
     struct tsig_request req;
     struct read_tsig t;
     uint8_t r[600];
 
     /* BADKEY: unsigned, names echoed as sent, the server's time. */
     respond(NULL, key_upper, KAT_TIME, KAT_TIME + 5000, &req, r, &t);
-    assert_memory_equal(r + t.owner, "\x07Kat-key\x07" "example", 17);
+    assert_memory_equal(r + t.owner,
+                        "\x07Kat-key\x07"
+                        "example",
+                        17);
     assert_int_equal(t.mac_len, 0);
     assert_int_equal(t.error, TSIG_ERROR_BADKEY);
     assert_int_equal(t.time, KAT_TIME + 5000);
@@ -461,7 +530,7 @@ test_error_responses(void **state)
     tsig_hmac_update(&h, KAT_NAME, 17);
     tsig_hmac_update(&h, "\x00\xff\x00\x00\x00\x00\x0bhmac-sha256", 19);
     const uint8_t *mac_at = r + n - 6 - 6 - 32; /* Other Data, ID Error Other Len, MAC */
-    memcpy(vars, mac_at - 10, 8);                 /* Time Signed, Fudge */
+    memcpy(vars, mac_at - 10, 8);               /* Time Signed, Fudge */
     memcpy(vars + 8, "\x00\x12\x00\x06", 4);
     memcpy(vars + 12, t.other, 6);
     tsig_hmac_update(&h, vars, 18);
@@ -481,8 +550,8 @@ test_error_responses(void **state)
 static size_t
 stream_message(uint8_t *buf, uint8_t tag)
 {
-    static const uint8_t msg[] = {0x12, 0x34, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0,
-                                  0,    0,    1,    0, 1, 0, 0, 0, 0, 0, 4, 192, 0, 2, 0};
+    static const uint8_t msg[] = {0x12, 0x34, 0x84, 0, 0, 0, 0, 1, 0, 0,   0, 0, 0, 0,
+                                  1,    0,    1,    0, 0, 0, 0, 0, 4, 192, 0, 2, 0};
     memcpy(buf, msg, sizeof(msg));
     buf[sizeof(msg) - 1] = tag;
     return sizeof(msg);
@@ -493,8 +562,8 @@ test_streams(void **state)
 {
     (void)state;
     for (int a = 0; a < 3; a++) {
-        struct tsig_keyring *ring = ring_with(KAT_NAME, (enum tsig_algorithm)a, KAT_SECRET,
-                                              strlen(KAT_SECRET));
+        struct tsig_keyring *ring =
+            ring_with(KAT_NAME, (enum tsig_algorithm)a, KAT_SECRET, strlen(KAT_SECRET));
         const struct tsig_key *key = tsig_keyring_find(ring, (const uint8_t *)KAT_NAME);
         struct tsig_stream client, server;
         struct tsig_request req;
@@ -502,12 +571,13 @@ test_streams(void **state)
         size_t len[8];
 
         /* The client signs a request; the server verifies it and signs 8 messages. */
-        size_t qlen = dnswire_query(q, 0x1234, 0, (const uint8_t *)"\x07" "example", 9,
-                                    DNS_TYPE_AXFR, DNS_CLASS_IN);
+        size_t qlen = dnswire_query(q, 0x1234, 0,
+                                    (const uint8_t *)"\x07"
+                                                     "example",
+                                    9, DNS_TYPE_AXFR, DNS_CLASS_IN);
         qlen = tsig_request_sign(&client, key, q, qlen, sizeof(q), KAT_TIME);
-        assert_int_equal(tsig_request_verify(ring, q, qlen, qlen - tsig_key_rr_size(key),
-                                             KAT_TIME, &req),
-                         0);
+        assert_int_equal(
+            tsig_request_verify(ring, q, qlen, qlen - tsig_key_rr_size(key), KAT_TIME, &req), 0);
         assert_int_equal(req.error, 0);
         tsig_stream_respond(&server, &req);
         for (int i = 0; i < 8; i++) {
@@ -551,13 +621,12 @@ test_streams(void **state)
         copy = client;
         assert_int_equal(tsig_stream_verify(&copy, m[0], len[0], KAT_TIME, NULL), TSIG_OK);
         for (int i = 0; i < 99; i++)
-            assert_int_equal(tsig_stream_verify(&copy, plain, plen, KAT_TIME, NULL),
-                             TSIG_UNSIGNED);
+            assert_int_equal(tsig_stream_verify(&copy, plain, plen, KAT_TIME, NULL), TSIG_UNSIGNED);
         assert_int_equal(tsig_stream_verify(&copy, plain, plen, KAT_TIME, NULL), TSIG_MISSING);
 
         /* A response signed with another key, and a peer's error response. */
-        struct tsig_keyring *other = ring_with("\x05other", (enum tsig_algorithm)a, KAT_SECRET,
-                                               strlen(KAT_SECRET));
+        struct tsig_keyring *other =
+            ring_with("\x05other", (enum tsig_algorithm)a, KAT_SECRET, strlen(KAT_SECRET));
         struct tsig_request oreq = req;
         oreq.key = tsig_keyring_find(other, (const uint8_t *)"\x05other");
         struct tsig_stream ostream;
@@ -580,19 +649,29 @@ static void
 test_keyring(void **state)
 {
     (void)state;
-    struct tsig_keyring *ring = ring_with("\x03Xfr\x07" "example", TSIG_HMAC_SHA384, "k", 1);
-    assert_int_equal(tsig_keyring_add(ring, (const uint8_t *)"\x03xfr\x07" "EXAMPLE",
+    struct tsig_keyring *ring = ring_with("\x03Xfr\x07"
+                                          "example",
+                                          TSIG_HMAC_SHA384, "k", 1);
+    assert_int_equal(tsig_keyring_add(ring,
+                                      (const uint8_t *)"\x03xfr\x07"
+                                                       "EXAMPLE",
                                       TSIG_HMAC_SHA256, (const uint8_t *)"k", 1),
                      -1);
-    assert_int_equal(tsig_keyring_add(ring, (const uint8_t *)"\x03xfr", TSIG_HMAC_SHA256, (const uint8_t *)"k", 1),
+    assert_int_equal(tsig_keyring_add(ring, (const uint8_t *)"\x03xfr", TSIG_HMAC_SHA256,
+                                      (const uint8_t *)"k", 1),
                      0);
     assert_int_equal(tsig_keyring_count(ring), 2);
-    const struct tsig_key *k = tsig_keyring_find(ring, (const uint8_t *)"\x03XFR\x07" "example");
+    const struct tsig_key *k = tsig_keyring_find(ring, (const uint8_t *)"\x03XFR\x07"
+                                                                        "example");
     assert_non_null(k);
-    assert_memory_equal(tsig_key_name(k), "\x03xfr\x07" "example", 13);
+    assert_memory_equal(tsig_key_name(k),
+                        "\x03xfr\x07"
+                        "example",
+                        13);
     assert_int_equal(tsig_key_algorithm(k), TSIG_HMAC_SHA384);
     assert_int_equal(tsig_key_rr_size(k), 13 + 10 + 13 + 16 + 48);
-    assert_null(tsig_keyring_find(ring, (const uint8_t *)"\x07" "example"));
+    assert_null(tsig_keyring_find(ring, (const uint8_t *)"\x07"
+                                                         "example"));
     assert_null(tsig_keyring_find(NULL, (const uint8_t *)"\x03xfr"));
     assert_int_equal(tsig_keyring_count(NULL), 0);
     assert_string_equal(tsig_algorithm_name(TSIG_HMAC_SHA512), "hmac-sha512");
