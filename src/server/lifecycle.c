@@ -225,7 +225,7 @@ open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CON
     if (drop && privdrop_hand_over_keys(cfg, err) < 0)
         goto out;
     if (privdrop_apply(cfg, err) < 0 || privdrop_check_state_dir(cfg, err) < 0 ||
-        privdrop_check_key_dirs(cfg, err) < 0)
+        privdrop_check_key_dirs(cfg, err) < 0 || privdrop_check_tsig_secrets(cfg, err) < 0)
         goto out;
     if (cfg->user)
         log_info("running as user %s (uid %u), group %u", cfg->user, (unsigned)cfg->uid,

@@ -11,10 +11,14 @@
   NOTAUTH/BADTIME, which dnspython reads as PeerBadTime, with the server's time in Other Data.
 * A reload that changes the secret file: the old secret is BADSIG at once, the new one works.
 * `meridiand -n` refuses a secret file readable by others, naming the config's file:line.
+* As root with `server.user: nobody`: a secret file only root can read stops the start (a
+  reload, run as nobody, could not read it), naming the key's line; given to nobody, the
+  server starts and answers signed queries. Without root these say SKIP.
 """
 
 import base64
 import os
+import pwd
 import re
 import struct
 import subprocess
@@ -40,12 +44,14 @@ SECRET = base64.b64encode(b"e2e-tsig-secret-0123456789abcdef").decode()
 NEW_SECRET = base64.b64encode(b"e2e-tsig-secret-after-the-reload").decode()
 KEYS = [("hmac-sha256", "xfr-key"), ("hmac-sha384", "k384.example"),
         ("hmac-sha512", "k512")]
-CONFIG_LINE_OF_SECRET_FILE = 9  # see write_config
+CONFIG_LINE_OF_SECRET_FILE = 10  # see write_config
+CONFIG_LINE_OF_KEY = 8
 
 
-def write_config(path, port, tmp):
+def write_config(path, port, tmp, user=None):
     lines = ["server:",
              '  listen: ["%s:%d"]' % (h.V4, port),
+             "  user: %s" % user if user else "  log_level: info",
              "  workers: 1",
              '  nsid: "%s"' % NSID,
              "  control_socket: %s" % tmp.join("ctl.sock"),
@@ -220,6 +226,49 @@ def check_permissions(results, meridiand, tmp):
     write_secret(tmp, SECRET)
 
 
+def check_privdrop(results, args, digbin, tmp):
+    if os.geteuid() != 0:
+        print("SKIP: secret files and server.user: need root to switch users")
+        return
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        print("SKIP: secret files and server.user: no user nobody")
+        return
+    os.chmod(tmp.path, 0o711)  # nobody may reach the secret file, not list the directory
+    config = tmp.join("meridian.yaml")
+    secret = tmp.join("xfr-key.secret")
+    write_secret(tmp, SECRET)  # root's, 0600
+    port = h.free_port()
+    write_config(config, port, tmp, user="nobody")
+    try:  # run() kills it if it does not stop by itself
+        p = subprocess.run([args.meridiand, "-c", config], cwd=tmp.path,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=h.scaled(20))
+        code, err = p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        code, err = None, "meridiand started and kept running"
+    want = ("meridian.yaml:%d: tsig_keys: xfr-key: secret_file %s is not readable by uid %d"
+            % (CONFIG_LINE_OF_KEY, secret, nobody.pw_uid))
+    results.check("user nobody: a secret only root can read stops the start",
+                  [] if code and want in err else [code, err])
+
+    os.chown(secret, nobody.pw_uid, nobody.pw_gid)
+
+    def make(port):
+        write_config(config, port, tmp, user="nobody")
+        return h.Meridiand(args.meridiand, tmp.path, port, config, NSID, addrs=(h.V4,))
+
+    server = h.start_with_free_port(make, ORIGIN)
+    try:
+        out = dig(digbin, server.port, "hmac-sha256:xfr-key:%s" % SECRET)
+        ok = "status: NOERROR" in out and "could not be validated" not in out
+        results.check("user nobody owning the secret file: started, signed answer",
+                      [] if ok else [out])
+    finally:
+        server.stop()
+    write_secret(tmp, SECRET)
+
+
 def main():
     args = h.parse_args(__doc__.splitlines()[0])
     digbin = h.find_tool("dig")
@@ -245,6 +294,7 @@ def main():
         finally:
             server.stop()
         check_permissions(results, args.meridiand, tmp)
+        check_privdrop(results, args, digbin, tmp)
     return results.finish()
 
 
