@@ -114,8 +114,8 @@ init(void)
     /* tests/unit/tsig/test_tsig.c's known-answer key, and a SHA-512 one. */
     static const uint8_t secret[] = "meridian-tsig-kat-0123456789abcd";
     keys = tsig_keyring_new();
-    if (tsig_keyring_add(keys, (const uint8_t *)"\007kat-key\007example", TSIG_HMAC_SHA256,
-                         secret, 32) < 0 ||
+    if (tsig_keyring_add(keys, (const uint8_t *)"\007kat-key\007example", TSIG_HMAC_SHA256, secret,
+                         32) < 0 ||
         tsig_keyring_add(keys, (const uint8_t *)"\x04k512", TSIG_HMAC_SHA512, secret, 32) < 0)
         abort();
     sv.view.tsig = keys;
