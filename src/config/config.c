@@ -4,7 +4,8 @@
  * is absent. Errors come back as "file:line: message". Runs on the main or loader thread;
  * the result is immutable afterwards. A new section is a new table plus one top-level entry;
  * the steering sections (geoip, services) live in config_geoip.c, config_services.c and
- * config_nets.c, the health sections (checks, health) in config_checks.c. */
+ * config_nets.c, the health sections (checks, health) in config_checks.c, TSIG keys in
+ * config_tsig.c. */
 #include "config/config.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "config/config_checks.h"
 #include "config/config_dnssec.h"
 #include "config/config_services.h"
+#include "config/config_tsig.h"
 #include "config/config_yaml.h"
 
 #define CONFIG_DEFAULT_VERSION "Meridian 0.1.0"
@@ -401,6 +403,7 @@ static const struct cfg_key top_keys[] = {
     {.name = "services", .type = CFG_CUSTOM, .parse = cfg_parse_services},
     {.name = "health", .type = CFG_CUSTOM, .parse = cfg_parse_health},
     {.name = "checks", .type = CFG_CUSTOM, .parse = cfg_parse_checks},
+    {.name = "tsig_keys", .type = CFG_CUSTOM, .parse = cfg_parse_tsig_keys},
 };
 
 /* Defaults for what the file left out. Numbers are preset before parsing (see config_load);
@@ -510,6 +513,7 @@ config_free(struct config *cfg)
     cfg_geoip_free(cfg);
     cfg_services_free(cfg);
     cfg_checks_free(cfg);
+    cfg_tsig_free(cfg);
     free(cfg->identity);
     free(cfg->version);
     free(cfg->nsid);

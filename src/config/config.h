@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "common/dname.h"
+
 #define CONFIG_ERR_MAX 512
 
 struct config_listen {
@@ -178,6 +180,23 @@ struct config_zone {
     struct config_dnssec dnssec;
 };
 
+/* A TSIG key (RFC 8945): `tsig_keys:` name -> {algorithm, secret | secret_file}. */
+enum config_tsig_algorithm {
+    CONFIG_TSIG_HMAC_SHA256 = 0, /* RFC 8945 §6: mandatory to implement */
+    CONFIG_TSIG_HMAC_SHA384,
+    CONFIG_TSIG_HMAC_SHA512,
+};
+
+struct config_tsig_key {
+    char *name;                       /* as written, e.g. "xfr-key" */
+    uint8_t name_wire[DNAME_MAX_LEN]; /* the same, lowercased wire (RFC 8945 §4.2: an owner) */
+    enum config_tsig_algorithm algorithm;
+    uint8_t *secret;   /* decoded base64; wiped by config_free */
+    size_t secret_len; /* 1..512 */
+    char *secret_file; /* resolved path it was read from, or NULL for an inline `secret` */
+    int line;          /* of the key's name */
+};
+
 struct config {
     char *path; /* the config file as given */
 
@@ -206,6 +225,10 @@ struct config {
 
     struct config_zone *zones;
     size_t zone_count;
+
+    /* tsig_keys: */
+    struct config_tsig_key *tsig_keys;
+    size_t tsig_key_count;
 
     /* geoip: */
     char *geoip_database; /* resolved path, or NULL = no GeoIP */
@@ -236,5 +259,12 @@ struct config {
 int config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 void config_free(struct config *cfg);
+
+/* The TSIG key named `name` (presentation form, compared as a domain name: RFC 4343 case,
+ * "k" equals "k."), or NULL. For sections that refer to keys by name. */
+const struct config_tsig_key *config_tsig_key_find(const struct config *cfg, const char *name);
+
+/* "hmac-sha256", "hmac-sha384" or "hmac-sha512". */
+const char *config_tsig_algorithm_name(enum config_tsig_algorithm algorithm);
 
 #endif

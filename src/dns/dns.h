@@ -14,6 +14,7 @@
 #include "common/dnswire.h"
 #include "health/health.h"
 #include "policy/policy.h"
+#include "tsig/tsig.h"
 #include "zone/zone.h"
 
 #define DNS_UDP_DEFAULT_LIMIT 512  /* RFC 1035 §4.2.1, queries without EDNS */
@@ -26,17 +27,21 @@ struct dns_view {
     const char *version;  /* CHAOS version.bind / version.server; NULL = hidden */
     const uint8_t *nsid;  /* RFC 5001 payload; NULL = NSID off */
     uint16_t nsid_len;
-    uint16_t udp_max_size; /* largest UDP response we send to an EDNS client */
-    const struct policy_set *policies;  /* steered names; NULL = none */
+    uint16_t udp_max_size;             /* largest UDP response we send to an EDNS client */
+    const struct policy_set *policies; /* steered names; NULL = none */
+    const struct tsig_keyring *tsig;   /* TSIG keys (RFC 8945); NULL = none: BADKEY to all */
 };
 
 struct dns_client {
     const struct sockaddr *addr; /* source address (AF_INET or AF_INET6), or NULL */
     bool tcp;
-    bool ecs_ignore;  /* the listener ignores EDNS Client Subnet (RFC 7871) */
-    uint64_t random;  /* one random number for this query (weighted choice) */
+    bool ecs_ignore;                   /* the listener ignores EDNS Client Subnet (RFC 7871) */
+    uint64_t random;                   /* one random number for this query (weighted choice) */
     const struct health_table *health; /* NULL = every member up unless forced down */
-    uint32_t now_s;   /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
+    uint32_t now_s;                    /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
+    /* CLOCK_REALTIME seconds for TSIG time checks (RFC 8945 §5.2.3). Only read when the view
+     * has keys; 0 otherwise (a signed query then gets BADKEY, which needs no clock). */
+    uint64_t wall_s;
 };
 
 /* What happened, for counters. */
@@ -45,15 +50,23 @@ struct dns_result {
     uint8_t rcode; /* full (extended) rcode of the response */
     bool truncated;
     bool edns;
-    bool ecs;     /* the query carried a usable ECS option */
-    bool steered; /* a steering policy chose (part of) the answer */
+    bool ecs;            /* the query carried a usable ECS option */
+    bool steered;        /* a steering policy chose (part of) the answer */
+    bool tsig;           /* the query carried a TSIG record and the response one too */
+    uint16_t tsig_error; /* enum tsig_error answered (rcode NOTAUTH), 0 = none */
 };
 
 /* Answers the query (query, len) from `view` into out (capacity out_max). Over UDP the
  * response is limited to 512 bytes, or the client's EDNS size clamped to
  * view->udp_max_size, with TC set when required data does not fit (RFC 2181 §9). Returns
  * the response length, or 0 when the message must be dropped (shorter than a header, or a
- * response: QR set). */
+ * response: QR set).
+ *
+ * A query ending in a TSIG record (RFC 8945) is checked against view->tsig at
+ * client->wall_s: an authentic one is answered as usual and the response signed with the
+ * same key, its MAC chained to the query's; otherwise the rcode is NOTAUTH with the TSIG error
+ * (BADKEY, BADSIG: unsigned; BADTIME, BADTRUNC: signed), or FORMERR for a TSIG record that
+ * cannot be read or is not last. Room for the response's TSIG is reserved like the OPT's. */
 size_t dns_answer(const struct dns_view *view, const struct dns_client *client,
                   const uint8_t *query, size_t len, uint8_t *out, size_t out_max,
                   struct dns_result *result);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The authoritative answer algorithm (RFC 1034 §4.3.2, with RFC 2308 negative answers,
- * RFC 4592 wildcards, RFC 6672 DNAME, RFC 8482 minimal ANY, RFC 6891 EDNS, RFC 5001 NSID).
- * dns_answer() is pure: it reads the immutable view and writes into the caller's buffer.
- * Runs on every worker thread concurrently. */
+ * RFC 4592 wildcards, RFC 6672 DNAME, RFC 8482 minimal ANY, RFC 6891 EDNS, RFC 5001 NSID,
+ * RFC 8945 TSIG). dns_answer() is pure: it reads the immutable view and writes into the
+ * caller's buffer. Runs on every worker thread concurrently. */
 #include <netinet/in.h>
 #include <string.h>
 
@@ -678,6 +678,27 @@ put_opt(const struct answer *a, uint8_t *out, size_t pos)
     return pos + 11u + rdlen;
 }
 
+/* RFC 8945 §5.2: a query's TSIG is checked before anything is looked up. Returns the rcode
+ * to answer with: FORMERR for a record that cannot be read (answered unsigned: q->tsig_pos
+ * is cleared), NOTAUTH when the TSIG error is set, else `rc` as parsed; *reserve gets the
+ * room of the response's TSIG record. */
+static int
+check_tsig(const struct dns_view *view, const struct dns_client *client, const uint8_t *query,
+           size_t len, struct dns_query *q, int rc, struct tsig_request *req, size_t *reserve)
+{
+    if (tsig_request_verify(view->tsig, query, len, q->tsig_pos, client->wall_s, req) < 0) {
+        q->tsig_pos = 0;
+        rc = DNS_RCODE_FORMERR;
+    } else {
+        *reserve = tsig_response_size(req);
+        if (req->error)
+            rc = DNS_RCODE_NOTAUTH;
+    }
+    if (rc != DNS_RCODE_NOERROR)
+        q->ecs = false; /* not answered for any subnet (see dns_parse_query) */
+    return rc;
+}
+
 size_t
 dns_answer(const struct dns_view *view, const struct dns_client *client, const uint8_t *query,
            size_t len, uint8_t *out, size_t out_max, struct dns_result *result)
@@ -685,10 +706,14 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     struct dns_query q;
     struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp,
                        .proof_ttl_cap = UINT32_MAX};
+    struct tsig_request tsig;
+    size_t tsig_len = 0;
     int rc = dns_parse_query(query, len, client->ecs_ignore, &q);
     memset(result, 0, sizeof(*result));
     if (rc < 0)
         return 0;
+    if (q.tsig_pos) /* the parse found it on its walk: no cost without one */
+        rc = check_tsig(view, client, query, len, &q, rc, &tsig, &tsig_len);
 
     size_t limit = out_max < 65535 ? out_max : 65535;
     if (!client->tcp) {
@@ -706,8 +731,16 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     size_t opt_len = opt_length(view, &q, client);
     if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN)
         return 0; /* caller buffer too small to answer at all */
+    /* A TSIG record too long for this UDP response beside the question (key and algorithm
+     * names near 255 octets each): TC and no TSIG, so the client asks again over TCP. */
+    bool tsig_room = true;
+    if (q.tsig_pos && limit < DNS_HEADER_LEN + opt_len + tsig_len + (size_t)q.qname_len + 4) {
+        tsig_room = false;
+        q.tsig_pos = 0;
+        tsig_len = 0;
+    }
 
-    dns_writer_init(&a.w, out, limit - opt_len);
+    dns_writer_init(&a.w, out, limit - opt_len - tsig_len);
     /* Opcode and RD are copied (RFC 1035 §4.1.1). CD is not: RFC 4035 §3.1.6, "A
      * security-aware name server SHOULD clear the CD bit when composing an authoritative
      * response"; the copy rule of §3.2.2 is for recursive servers, and we never validate for
@@ -716,7 +749,9 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     a.rcode = rc;
     if (q.question_ok)
         (void)dns_writer_question(&a.w, q.qname, q.qtype, q.qclass);
-    if (rc == DNS_RCODE_NOERROR)
+    if (!tsig_room)
+        a.flags |= DNS_FLAG_TC;
+    else if (rc == DNS_RCODE_NOERROR)
         answer_query(&a);
 
     dnswire_put16(out, q.id);
@@ -725,6 +760,12 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         a.w.count[DNS_SECTION_AR]++;
     dns_writer_finish(&a.w);
     size_t end = q.edns ? put_opt(&a, out, a.w.pos) : a.w.pos;
+    if (q.tsig_pos) {
+        /* RFC 8945 §5.3: signed with the query's key, last, in the room reserved for it. */
+        end = tsig_response_sign(&tsig, out, end, limit, client->wall_s);
+        result->tsig = true;
+        result->tsig_error = tsig.error;
+    }
 
     result->qtype = q.qtype;
     result->rcode = (uint8_t)a.rcode;

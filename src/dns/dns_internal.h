@@ -25,6 +25,7 @@ struct dns_query {
     uint16_t ecs_family;  /* 1 = IPv4, 2 = IPv6 */
     uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
     uint8_t ecs_addr[16]; /* ADDRESS, zero-padded */
+    size_t tsig_pos;      /* offset of a TSIG record ending the message (RFC 8945), 0 = none */
     /* Last, so that the parser clears every field above with one memset and not this one. */
     uint8_t lname[DNAME_MAX_LEN]; /* lowercased */
 };
@@ -34,7 +35,9 @@ struct dns_query {
  * (opcode other than QUERY) or BADVERS. Fields are filled as far as parsing got: `edns` is
  * set whenever a single well-formed OPT was found, so every error reply carries our OPT
  * (RFC 6891 §6.1.1); `question_ok` when there was exactly one question to echo. With
- * ecs_ignore (a listener that ignores RFC 7871) the ECS option is skipped unread. */
+ * ecs_ignore (a listener that ignores RFC 7871) the ECS option is skipped unread. A TSIG
+ * record as the last record of the additional section is located (tsig_pos), not read; one
+ * anywhere else is FORMERR (RFC 8945 §5.1). */
 int dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_query *q);
 
 #define DNS_COMPRESS_MAX 96

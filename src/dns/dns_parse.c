@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Query parsing and validation (RFC 1035 §4.1, RFC 6891 §6). Reads the header, the question,
- * steps over any other records and reads the OPT record of the additional section; decides
- * the rcode of anything we will not look up (FORMERR, BADVERS, NOTIMP). Pure: no allocation,
- * runs on any worker thread. */
+ * steps over any other records, reads the OPT record of the additional section and locates a
+ * TSIG record ending it (RFC 8945 §5.1); decides the rcode of anything we will not look up
+ * (FORMERR, BADVERS, NOTIMP). Pure: no allocation, runs on any worker thread. */
 #include <string.h>
 
 #include "dns/dns_internal.h"
@@ -197,7 +197,8 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
     size_t rr;
     for (uint32_t i = 0; i < (uint32_t)ancount + nscount; i++) {
         long end = skip_rr(pkt, len, pos, &rr);
-        if (end < 0)
+        /* RFC 8945 §5.1: a TSIG anywhere but last in the additional section is FORMERR. */
+        if (end < 0 || dnswire_get16(pkt + rr) == DNS_TYPE_TSIG)
             return DNS_RCODE_FORMERR;
         pos = (size_t)end;
     }
@@ -207,12 +208,17 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
             q->edns = false; /* records cannot be delimited: no OPT we could trust */
             return DNS_RCODE_FORMERR;
         }
-        if (dnswire_get16(pkt + rr) == DNS_TYPE_OPT) {
+        uint16_t type = dnswire_get16(pkt + rr);
+        if (type == DNS_TYPE_OPT) {
             int rc = parse_opt(pkt, len, rr, rr - pos, ecs_ignore, q);
             if (rc)
                 return rc;
+        } else if (type == DNS_TYPE_TSIG) {
+            if (i + 1 != arcount)
+                return DNS_RCODE_FORMERR; /* RFC 8945 §5.1: the TSIG must be last */
+            q->tsig_pos = pos;            /* checked by dns_answer (tsig_request_verify) */
         }
-        /* Other additional records (e.g. a TSIG we have no key for) are ignored. */
+        /* Other additional records are ignored. */
         pos = (size_t)end;
     }
     /* Trailing bytes after the last record: FORMERR. The OPT was read whole, so it is
@@ -233,6 +239,8 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
         rc = DNS_RCODE_FORMERR;
     else if (q->ecs_bad)
         rc = DNS_RCODE_FORMERR; /* see parse_ecs() for the RFC grounds of each case */
+    if (pos != len)
+        q->tsig_pos = 0; /* bytes after the TSIG that it does not cover */
     /* ECS is echoed only in an answer to the query (RFC 7871 §7.2.1); a message rejected here
      * was not answered for any subnet. */
     if (rc != DNS_RCODE_NOERROR)

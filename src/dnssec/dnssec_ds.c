@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/base64.h"
 #include "common/dnswire.h"
 #include "dnssec/dnssec_internal.h"
 
@@ -68,7 +69,7 @@ dnssec_rdata_text(uint16_t type, const uint8_t *rdata, size_t len, char *out, si
     if (n < 0 || (size_t)n >= size)
         return -1;
     if (type == DNS_TYPE_DNSKEY || type == DNS_TYPE_CDNSKEY)
-        return dnssec_base64_encode(rdata + 4, len - 4, out + n, size - (size_t)n) < 0 ? -1 : 0;
+        return base64_encode(rdata + 4, len - 4, out + n, size - (size_t)n) < 0 ? -1 : 0;
     /* The digest in hex, upper case as BIND's dnssec-dsfromkey and the RFC examples. */
     if ((size_t)n + 2 * (len - 4) + 1 > size)
         return -1;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared inside src/dnssec only: error formatting, base64, key construction from raw bytes
+/* Shared inside src/dnssec only: error formatting, key construction from raw bytes
  * and the key file names. Same threading as the public headers: any thread, no globals. */
 #ifndef MERIDIAN_DNSSEC_DNSSEC_INTERNAL_H
 #define MERIDIAN_DNSSEC_DNSSEC_INTERNAL_H
@@ -17,13 +17,6 @@ void dnssec_errorf(char err[DNSSEC_ERR_MAX], const char *fmt, ...)
 /* The same with ": <OpenSSL's reason>" appended; empties this thread's OpenSSL error queue. */
 void dnssec_crypto_errorf(char err[DNSSEC_ERR_MAX], const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Base64 (RFC 4648 §4) of len bytes into out (NUL-terminated). Its length, or -1 if size is
- * too small. */
-int dnssec_base64_encode(const uint8_t *in, size_t len, char *out, size_t size);
-/* Decodes text (no whitespace inside, padding required) into out. The byte count, or -1 if
- * the text is not base64 or its bytes exceed max. */
-int dnssec_base64_decode(const char *text, uint8_t *out, size_t max);
 
 /* Public key length of a DNSKEY of this algorithm, 0 for one this module does not sign with. */
 size_t dnssec_public_len(uint8_t algorithm);

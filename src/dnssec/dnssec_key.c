@@ -2,7 +2,7 @@
 /* Key pairs (dnssec_key.h): OpenSSL keys made from raw private keys (generated ones go
  * through the same path, so a generated and a loaded key are built alike), their DNSKEY
  * RDATA and key tag, the public keys of DNSKEY RDATA for verifying, and the module's error
- * and base64 helpers (dnssec_internal.h). Runs on loader threads; no globals. */
+ * helpers (dnssec_internal.h). Runs on loader threads; no globals. */
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -44,36 +44,6 @@ dnssec_crypto_errorf(char err[DNSSEC_ERR_MAX], const char *fmt, ...)
     if (n >= 0 && n < DNSSEC_ERR_MAX)
         snprintf(err + n, DNSSEC_ERR_MAX - (size_t)n, ": %s", reason ? reason : "OpenSSL error");
     ERR_clear_error();
-}
-
-int
-dnssec_base64_encode(const uint8_t *in, size_t len, char *out, size_t size)
-{
-    size_t need = (len + 2) / 3 * 4;
-    if (need + 1 > size || len > INT32_MAX / 2)
-        return -1;
-    return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-}
-
-int
-dnssec_base64_decode(const char *text, uint8_t *out, size_t max)
-{
-    size_t len = strlen(text);
-    /* EVP_DecodeBlock wants whole quanta and writes the padding as zero bytes, so it decodes
-     * into scratch memory (wiped: this may be a private key). */
-    if (len == 0 || len % 4 != 0 || len / 4 * 3 > max + 2 || len > INT32_MAX / 2)
-        return -1;
-    uint8_t *tmp = xmalloc(len / 4 * 3);
-    int n = EVP_DecodeBlock(tmp, (const unsigned char *)text, (int)len);
-    if (n >= 0)
-        n -= (text[len - 1] == '=') + (text[len - 2] == '=');
-    if (n >= 0 && (size_t)n <= max)
-        memcpy(out, tmp, (size_t)n);
-    else
-        n = -1;
-    OPENSSL_cleanse(tmp, len / 4 * 3);
-    free(tmp);
-    return n;
 }
 
 const char *

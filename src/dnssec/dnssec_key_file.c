@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/base64.h"
 #include "common/dnswire.h"
 #include "dnssec/dnssec_internal.h"
 
@@ -162,7 +163,7 @@ key_texts(const struct dnssec_key *key, char pub[FILE_TEXT_MAX], char priv[FILE_
         goto out;
     }
     /* Neither can fail with these buffers; checked all the same. */
-    if (dnssec_base64_encode(raw, sizeof(raw), b64, sizeof(b64)) < 0 ||
+    if (base64_encode(raw, sizeof(raw), b64, sizeof(b64)) < 0 ||
         dnssec_rdata_text(DNS_TYPE_DNSKEY, key->rdata, key->rdata_len, rdata, sizeof(rdata)) < 0) {
         dnssec_errorf(err, "cannot render the key");
         goto out;
@@ -404,7 +405,7 @@ parse_key_file(const char *file, struct key_file *kf, char err[DNSSEC_ERR_MAX])
         b64_len += tok[j].len;
     }
     b64[b64_len] = '\0';
-    if (dnssec_base64_decode(b64, kf->rdata + 4, sizeof(kf->rdata) - 4) != (int)pub_len) {
+    if (base64_decode(b64, kf->rdata + 4, sizeof(kf->rdata) - 4) != (int)pub_len) {
         dnssec_errorf(err, "%s:%u: the public key is not %zu bytes of base64", file,
                       tok[count - 1].line, pub_len);
         goto out;
@@ -470,7 +471,7 @@ private_field(const char *file, unsigned line, char *text, struct private_file *
         pf->algorithm = (unsigned)alg;
         pf->algorithm_line = line;
     } else if (strcmp(text, "PrivateKey") == 0) {
-        pf->key_len = dnssec_base64_decode(value, pf->key, sizeof(pf->key));
+        pf->key_len = base64_decode(value, pf->key, sizeof(pf->key));
         pf->key_line = line;
         if (pf->key_len < 0) {
             dnssec_errorf(err, "%s:%u: PrivateKey is not base64 of a key", file, line);

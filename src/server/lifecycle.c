@@ -58,6 +58,14 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         client.health = rcu_dereference(snap->health);
         client.now_s = health_now_s();
     }
+    if (snap->view.tsig) {
+        /* RFC 8945 §5.2.3 compares Time Signed with the wall clock; the coarse clock (vDSO,
+         * no system call) is exact to the second TSIG needs. Without keys no query can pass
+         * the key check, so no time is needed. */
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME_COARSE, &wall);
+        client.wall_s = (uint64_t)wall.tv_sec;
+    }
     if (nq->listen_index < snap->cfg->listen_count)
         client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
@@ -268,7 +276,7 @@ open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CON
     if (drop && privdrop_hand_over_keys(cfg, err) < 0)
         goto out;
     if (privdrop_apply(cfg, err) < 0 || privdrop_check_state_dir(cfg, err) < 0 ||
-        privdrop_check_key_dirs(cfg, err) < 0)
+        privdrop_check_key_dirs(cfg, err) < 0 || privdrop_check_tsig_secrets(cfg, err) < 0)
         goto out;
     if (cfg->user)
         log_info("running as user %s (uid %u), group %u", cfg->user, (unsigned)cfg->uid,

@@ -186,3 +186,20 @@ privdrop_check_key_dirs(const struct config *cfg, char err[CONFIG_ERR_MAX])
     }
     return 0;
 }
+
+int
+privdrop_check_tsig_secrets(const struct config *cfg, char err[CONFIG_ERR_MAX])
+{
+    for (size_t i = 0; i < cfg->tsig_key_count; i++) {
+        const struct config_tsig_key *k = &cfg->tsig_keys[i];
+        if (k->secret_file && access(k->secret_file, R_OK) < 0) {
+            snprintf(err, CONFIG_ERR_MAX,
+                     "%s:%d: tsig_keys: %s: secret_file %s is not readable by uid %u (%s): "
+                     "reloads read it; give it to the server's user (chmod 600)",
+                     cfg->path, k->line, k->name, k->secret_file, (unsigned)getuid(),
+                     strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -34,6 +34,11 @@ int privdrop_hand_over_keys(const struct config *cfg, char err[CONFIG_ERR_MAX])
 int privdrop_check_key_dirs(const struct config *cfg, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 
+/* After the switch: every TSIG secret_file can be read (a reload reads it as the user we run
+ * as now; a file only root may read would make every reload fail). 0 or -1 with err. */
+int privdrop_check_tsig_secrets(const struct config *cfg, char err[CONFIG_ERR_MAX])
+    __attribute__((warn_unused_result));
+
 /* The state file is replaced by writing "FILE.tmp" and renaming it (atomic), which needs
  * write access to its directory as the user we run as now: checked at start so that a
  * directory the dropped user cannot write fails the start, not every later save. 0 or -1

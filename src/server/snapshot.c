@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Building and freeing snapshots (see snapshot.h): config, then the GeoIP database, then the
  * policies, then the zones (each told which policies answer inside it, so steered names get
- * nodes that point at their policy), then the health specs. Runs on the main thread. */
+ * nodes that point at their policy), then the health specs and the TSIG key ring. Runs on
+ * the main thread. */
 #include "server/snapshot.h"
 
 #include <malloc.h>
@@ -308,6 +309,28 @@ out:
     return rc;
 }
 
+/* The TSIG key ring (RFC 8945): each secret becomes its HMAC states here, once. */
+static struct tsig_keyring *
+load_tsig(const struct config *cfg)
+{
+    static const enum tsig_algorithm algorithms[] = {
+        [CONFIG_TSIG_HMAC_SHA256] = TSIG_HMAC_SHA256,
+        [CONFIG_TSIG_HMAC_SHA384] = TSIG_HMAC_SHA384,
+        [CONFIG_TSIG_HMAC_SHA512] = TSIG_HMAC_SHA512,
+    };
+    if (cfg->tsig_key_count == 0)
+        return NULL;
+    struct tsig_keyring *ring = tsig_keyring_new();
+    for (size_t i = 0; i < cfg->tsig_key_count; i++) {
+        const struct config_tsig_key *k = &cfg->tsig_keys[i];
+        /* The config refused two keys of one name, so adding cannot fail. */
+        if (tsig_keyring_add(ring, k->name_wire, algorithms[k->algorithm], k->secret,
+                             k->secret_len) < 0)
+            abort();
+    }
+    return ring;
+}
+
 int
 snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
 {
@@ -336,6 +359,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     snap->view.nsid_len = (uint16_t)cfg->nsid_len;
     snap->view.udp_max_size = cfg->udp_max_size;
     snap->view.policies = snap->policies;
+    snap->tsig = load_tsig(cfg);
+    snap->view.tsig = snap->tsig;
     /* The loader's scratch space is gone: give it back rather than keep it in the heap. */
     malloc_trim(0);
     *out = snap;
@@ -353,6 +378,7 @@ snapshot_free(struct snapshot *snap)
     health_table_free(snap->health);
     free(snap->health_specs);
     policy_set_free(snap->policies);
+    tsig_keyring_free(snap->tsig);
     zone_set_free(snap->zones);
     for (size_t i = 0; snap->signed_zones && i < snap->cfg->zone_count; i++)
         dnssec_zone_free(snap->signed_zones[i]);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The snapshot: everything read-mostly that answering needs (config, compiled zones, the
- * GeoIP trees, the steering policies and the dns_view over them), built whole on the main
- * thread at start and on reload, published to the workers with an RCU pointer swap, and
- * freed only after every worker has left its read-side section (ARCHITECTURE.md §4). A failed load
- * leaves the current snapshot serving. */
+ * GeoIP trees, the steering policies, the TSIG keys and the dns_view over them), built whole on the
+ * main thread at start and on reload, published to the workers with an RCU pointer swap, and freed
+ * only after every worker has left its read-side section (ARCHITECTURE.md §4). A failed load leaves
+ * the current snapshot serving. */
 #ifndef MERIDIAN_SERVER_SNAPSHOT_H
 #define MERIDIAN_SERVER_SNAPSHOT_H
 
@@ -15,13 +15,15 @@
 #include "geoip/geoip.h"
 #include "health/monitor.h"
 #include "policy/policy_build.h"
+#include "tsig/tsig.h"
 
 struct snapshot {
     struct config *cfg;
     struct zone_set *zones;
-    struct geo_db *geo;          /* NULL without a geoip section */
-    struct policy_set *policies; /* NULL without services */
+    struct geo_db *geo;                /* NULL without a geoip section */
+    struct policy_set *policies;       /* NULL without services */
     struct dnssec_zone **signed_zones; /* per config zone: what the signer made, or NULL */
+    struct tsig_keyring *tsig;         /* the config's tsig_keys; NULL without any */
     struct dns_view view;
     size_t record_count;
     time_t loaded_at;

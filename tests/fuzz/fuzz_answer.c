@@ -6,8 +6,11 @@
  * targets lead into chains, DNAMEs and loops, every all_down mode. Each input is answered
  * for four clients (UDP and TCP; IPv4, IPv4-mapped, IPv6 and no source address; ECS honoured
  * or ignored; health unknown, all down, or mixed with drains), so ECS options in the input
- * reach the steered paths. Asserts that a response echoes the ID with QR set, respects the
- * UDP limit, is exactly one message by its counts, and matches the reported rcode. */
+ * reach the steered paths. Two clients hold a clock at the time of the seeds signed with the
+ * view's TSIG key (tsig-*.bin, dnspython's at 1700000000), so signed queries reach the
+ * signing path; the others check TSIGs against another time or no clock. Asserts that a
+ * response echoes the ID with QR set, respects the UDP limit, is exactly one message by its
+ * counts, and matches the reported rcode. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -82,6 +85,7 @@ static const char services[] =
 
 static struct steer_view sv;
 static struct health_table *all_down, *mixed;
+static struct tsig_keyring *keys;
 
 static struct health_table *
 table(void)
@@ -107,6 +111,14 @@ init(void)
     static const uint8_t nsid[] = "fuzz";
     sv.view.nsid = nsid;
     sv.view.nsid_len = 4;
+    /* tests/unit/tsig/test_tsig.c's known-answer key, and a SHA-512 one. */
+    static const uint8_t secret[] = "meridian-tsig-kat-0123456789abcd";
+    keys = tsig_keyring_new();
+    if (tsig_keyring_add(keys, (const uint8_t *)"\007kat-key\007example", TSIG_HMAC_SHA256, secret,
+                         32) < 0 ||
+        tsig_keyring_add(keys, (const uint8_t *)"\x04k512", TSIG_HMAC_SHA512, secret, 32) < 0)
+        abort();
+    sv.view.tsig = keys;
     all_down = table();
     mixed = table();
     for (uint32_t i = 0; i < all_down->count; i++) {
@@ -147,13 +159,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inet_pton(AF_INET6, "::ffff:127.0.4.1", &mapped.sin6_addr);
     inet_pton(AF_INET6, "2001:db8:2::1", &v6.sin6_addr);
     const struct dns_client clients[] = {
-        {.addr = (struct sockaddr *)&v4, .random = random, .now_s = 1},
-        {.addr = (struct sockaddr *)&mapped, .tcp = true, .health = all_down, .now_s = 5},
+        {.addr = (struct sockaddr *)&v4, .random = random, .now_s = 1, .wall_s = 1700000000},
+        {.addr = (struct sockaddr *)&mapped,
+         .tcp = true,
+         .health = all_down,
+         .now_s = 5,
+         .wall_s = 1700000100},
         {.addr = (struct sockaddr *)&v6,
          .ecs_ignore = true,
          .random = random >> 7,
          .health = mixed,
-         .now_s = 2},
+         .now_s = 2,
+         .wall_s = 1800000000},
         {.random = ~random, .health = mixed},
     };
     for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++)

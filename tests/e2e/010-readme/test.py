@@ -5,7 +5,8 @@
 * Every ```yaml block of README.md, merged into one configuration (they are one
   example: the services name the checks of the health block), passes
   `meridiand -n`, with the files they name (zone, GeoIP database, nets and
-  states files) beside it; the anycast block passes `meridian-anycast -n`.
+  states files, TSIG secret file) beside it; the anycast block passes
+  `meridian-anycast -n`.
 * The quick-start commands of the README ("Then, for instance") and the hints
   deploy/run-example.sh prints run as printed, from a copy of the repository
   root whose zones/meridian.yaml listens on a free port instead of 5353 (the
@@ -73,6 +74,10 @@ def check_yaml_examples(results, args, tmp):
         f.write("# CIDR pool[,pool]\n192.0.2.0/24 eu,us\n")
     with open(os.path.join(conf_dir, "states.txt"), "w") as f:
         f.write("192.0.2.10 up\n")
+    secret = os.path.join(conf_dir, "xfr-key.secret")
+    with open(secret, "w") as f:
+        f.write("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=\n")
+    os.chmod(secret, 0o600)  # group or others may not read a secret
     anycast = merged.pop("anycast", None)
     path = os.path.join(conf_dir, "meridian.yaml")
     with open(path, "w") as f:

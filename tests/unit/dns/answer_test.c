@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -19,6 +20,64 @@
 #define POISON 0xA5
 
 struct dns_result answer_last;
+uint8_t answer_wire[65535];
+size_t answer_wire_len;
+static ldns_rdf *query_mac; /* the last signed query's MAC (ldns keeps it in the packet) */
+
+/* Splits "alg:name:secret" (dig -y) into its parts in `buf`. */
+static void
+split_tsig(const char *spec, char *buf, size_t size, char **alg, char **name, char **secret)
+{
+    assert_true(strlen(spec) < size);
+    strcpy(buf, spec);
+    *alg = buf;
+    *name = strchr(buf, ':');
+    assert_non_null(*name);
+    *(*name)++ = '\0';
+    *secret = strchr(*name, ':');
+    assert_non_null(*secret);
+    *(*secret)++ = '\0';
+}
+
+/* Signs the query with ldns, as a client would (Time Signed: now, Fudge 300). */
+static void
+sign_query(ldns_pkt *pkt, const char *spec)
+{
+    char buf[512], *alg, *name, *secret, fqalg[64];
+    split_tsig(spec, buf, sizeof(buf), &alg, &name, &secret);
+    snprintf(fqalg, sizeof(fqalg), "%s.", alg);
+    assert_int_equal(ldns_pkt_tsig_sign(pkt, name, secret, 300, fqalg, NULL), LDNS_STATUS_OK);
+    ldns_rdf_deep_free(query_mac);
+    query_mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(pkt), 3));
+}
+
+bool
+answer_tsig_verify(const ldns_pkt *r, const struct answer_q *q)
+{
+    char buf[512], *alg, *name, *secret;
+    split_tsig(q->tsig, buf, sizeof(buf), &alg, &name, &secret);
+    ldns_pkt *copy = ldns_pkt_clone(r);
+    bool ok = ldns_pkt_tsig_verify(copy, answer_wire, answer_wire_len, name, secret, query_mac);
+    ldns_pkt_free(copy);
+    return ok;
+}
+
+struct zone_set *
+answer_zone_set(const char *origin, const char *text)
+{
+    char path[] = "/tmp/meridian-test-zone-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    struct zone **list = calloc(1, sizeof(*list));
+    char err[ZONE_ERR_MAX];
+    if (zone_load(origin, path, &list[0], err) < 0)
+        fail_msg("%s", err);
+    unlink(path);
+    return zone_set_new(list, 1);
+}
 
 int
 answer_prefix(const char *text, uint8_t addr[16], int *bits)
@@ -85,6 +144,8 @@ build_query(const struct answer_q *q, size_t *len)
         if (n)
             ldns_pkt_set_edns_data(pkt, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, n, opts));
     }
+    if (q->tsig)
+        sign_query(pkt, q->tsig);
     uint8_t *wire;
     assert_int_equal(ldns_pkt2wire(&wire, pkt, len), LDNS_STATUS_OK);
     ldns_pkt_free(pkt);
@@ -135,7 +196,8 @@ answer_ask(const struct dns_view *view, const struct answer_q *q)
                                 .ecs_ignore = q->ecs_ignore,
                                 .random = q->random,
                                 .health = q->health,
-                                .now_s = q->now_s};
+                                .now_s = q->now_s,
+                                .wall_s = q->wall_s};
 
     /* Poisoned, so bytes dns_answer did not write cannot pass for a response. */
     memset(out, POISON, sizeof(out));
@@ -143,6 +205,8 @@ answer_ask(const struct dns_view *view, const struct answer_q *q)
     size_t n = dns_answer(view, &client, wire, wire_len, out, sizeof(out), &answer_last);
     free(wire);
     assert_true(n >= 12);
+    memcpy(answer_wire, out, n);
+    answer_wire_len = n;
     if (wire_message_end(out, n) != n)
         fail_msg("dns_answer returned %zu bytes, the message in them ends at %zu", n,
                  wire_message_end(out, n));
@@ -167,6 +231,9 @@ answer_ask(const struct dns_view *view, const struct answer_q *q)
     assert_int_equal(answer_last.ecs, q->ecs && !q->ecs_ignore);
     if (!q->tcp)
         assert_true(n <= (edns ? view->udp_max_size : 512));
+    /* RFC 8945 §5.2: a signed query gets a TSIG back, last; an unsigned one never does. */
+    assert_int_equal(answer_last.tsig, q->tsig != NULL);
+    assert_int_equal(ldns_pkt_tsig(r) != NULL, q->tsig != NULL);
     return r;
 }
 

@@ -30,7 +30,23 @@ struct answer_q {
     uint64_t random;
     uint32_t now_s;
     const struct health_table *health;
+    /* "hmac-sha256:name:base64secret" (dig -y): the query is signed by ldns (RFC 8945) at
+     * the real time, and the response must carry a TSIG; see answer_tsig_verify. */
+    const char *tsig;
+    uint64_t wall_s; /* the server's clock for TSIG checks (dns_client.wall_s) */
 };
+
+/* The last response's wire (answer_ask keeps a copy) and, for a signed query, its MAC. */
+extern uint8_t answer_wire[65535];
+extern size_t answer_wire_len;
+
+/* Does the last response's TSIG verify (ldns_pkt_tsig_verify) with q->tsig's key, chained to
+ * the query's MAC? */
+bool answer_tsig_verify(const ldns_pkt *r, const struct answer_q *q);
+
+/* Compiles the zone `origin` from master-file text (through a temporary file) into a set of
+ * one zone; fails the test on a load error. Free with zone_set_free. */
+struct zone_set *answer_zone_set(const char *origin, const char *text);
 
 /* The result dns_answer reported for the last answer_ask(). */
 extern struct dns_result answer_last;

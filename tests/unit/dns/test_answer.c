@@ -62,17 +62,7 @@ static int
 setup(void **state)
 {
     (void)state;
-    char path[] = "/tmp/meridian-test-answer-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, zone_text, sizeof(zone_text) - 1), (ssize_t)sizeof(zone_text) - 1);
-    close(fd);
-    struct zone **list = calloc(1, sizeof(*list));
-    char err[ZONE_ERR_MAX];
-    if (zone_load("example.com", path, &list[0], err) < 0)
-        fail_msg("%s", err);
-    unlink(path);
-    zones = zone_set_new(list, 1);
+    zones = answer_zone_set("example.com", zone_text);
     view = (struct dns_view){.zones = zones,
                              .identity = "ns.test",
                              .version = "Meridian test",

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/base64.h"
 #include "common/dnswire.h"
 #include "dnssec/dnssec_internal.h"
 #include "dnssec/dnssec_key.h"
@@ -83,7 +84,7 @@ rfc8080_key(void)
 {
     uint8_t priv[DNSSEC_PRIVATE_LEN];
     struct dnssec_key *key = NULL;
-    assert_int_equal(dnssec_base64_decode(RFC8080_PRIV, priv, sizeof(priv)), 32);
+    assert_int_equal(base64_decode(RFC8080_PRIV, priv, sizeof(priv)), 32);
     if (dnssec_key_from_private(t_name("Example.COM.", name_buf), DNSSEC_ALG_ED25519, 257, priv,
                                 sizeof(priv), &key, err) < 0)
         fail_msg("%s", err);

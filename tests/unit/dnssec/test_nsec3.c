@@ -20,40 +20,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "test_crypto_allocs.h"
+
 #include "common/dname.h"
 #include "common/dnswire.h"
 #include "dnssec/nsec3.h"
 #include "dnssec/typebitmap.h"
 #include "zone/zone.h"
-
-/* OpenSSL's allocations, counted from main() on (CRYPTO_set_mem_functions). */
-static size_t crypto_allocs;
-
-static void *
-count_malloc(size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    crypto_allocs++;
-    return malloc(n);
-}
-
-static void *
-count_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    crypto_allocs++;
-    return realloc(p, n);
-}
-
-static void
-count_free(void *p, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    free(p);
-}
 
 /* RFC 5155 Appendix A: salt aabbccdd, 12 iterations. */
 static const struct nsec3_params rfc_params = {
@@ -607,18 +580,18 @@ test_no_crypto_allocation(void **state)
     struct nsec3_chain *c = &r->c;
     struct nsec3_proof p;
     uint8_t q[DNAME_MAX_LEN];
-    size_t before = crypto_allocs;
+    size_t before = test_crypto_allocs();
     wire("a.c.x.w.example", q);
     assert_int_equal(nsec3_prove_nxdomain(c, z, q, &p), 0);
     wire("a.z.w.example", q);
     assert_int_equal(nsec3_prove_wildcard_nodata(c, z, q, &p), 0);
     assert_int_equal(nsec3_prove_wildcard_answer(c, z, q, &p), 0);
-    assert_int_equal(crypto_allocs, before);
+    assert_int_equal(test_crypto_allocs(), before);
     /* The counter counts: a one-shot EVP digest allocates. */
     unsigned char md[32];
     unsigned int md_len;
     assert_int_equal(EVP_Digest("x", 1, md, &md_len, EVP_sha256(), NULL), 1);
-    assert_true(crypto_allocs > before);
+    assert_true(test_crypto_allocs() > before);
 }
 
 /* --- other zones ------------------------------------------------------------------------------ */
@@ -796,10 +769,8 @@ int
 main(void)
 {
     /* Before anything makes OpenSSL allocate. */
-    if (CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) != 1) {
-        fprintf(stderr, "CRYPTO_set_mem_functions failed: OpenSSL allocated already\n");
+    if (test_crypto_allocs_start() < 0)
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base32hex_rfc4648),
         cmocka_unit_test(test_hash_vectors),

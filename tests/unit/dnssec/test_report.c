@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/base64.h"
 #include "common/dnswire.h"
 #include "dnssec/dnssec_internal.h"
 #include "dnssec/dnssec_report.h"
@@ -82,7 +83,7 @@ test_ds_rfc6605(void **state)
     struct dnssec_key *key;
     char err[DNSSEC_ERR_MAX];
     (void)state;
-    int n = dnssec_base64_decode(RFC6605_PRIV, priv, sizeof(priv));
+    int n = base64_decode(RFC6605_PRIV, priv, sizeof(priv));
     assert_int_equal(n, 32);
     assert_int_equal(dnssec_key_from_private(t_name("example.net.", owner), 13, DNSSEC_FLAGS_KSK,
                                              priv, (size_t)n, &key, err),

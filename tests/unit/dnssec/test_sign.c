@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/base64.h"
 #include "common/dnswire.h"
 #include "dnssec/dnssec_internal.h"
 #include "dnssec/dnssec_key.h"
@@ -58,7 +59,7 @@ key_from(const char *zone, uint8_t algorithm, uint16_t flags, const char *priv_b
     uint8_t priv[64];
     char err[DNSSEC_ERR_MAX];
     struct dnssec_key *key = NULL;
-    int n = dnssec_base64_decode(priv_b64, priv, sizeof(priv));
+    int n = base64_decode(priv_b64, priv, sizeof(priv));
     assert_int_equal(n, DNSSEC_PRIVATE_LEN);
     if (dnssec_key_from_private(t_name(zone, name_buf), algorithm, flags, priv, (size_t)n, &key,
                                 err) < 0)
@@ -151,7 +152,7 @@ test_rfc8080_ed25519(void **state)
                                   (uint8_t)rfc8080[i].tag};
         assert_memory_equal(sig, head, sizeof(head));
         assert_memory_equal(sig + 18, "\7example\3com", 13);
-        assert_true(dnssec_base64_encode(sig + 31, 64, b64, sizeof(b64)) > 0);
+        assert_true(base64_encode(sig + 31, 64, b64, sizeof(b64)) > 0);
         assert_string_equal(b64, rfc8080[i].sig);
         assert_null(verify(key, &set, sig, n));
         dnssec_key_free(key);
@@ -180,7 +181,7 @@ test_rfc6605_p256(void **state)
                                      0x88, 0xb1, 0x37, 0x4c, 0x63, 0xc7, 0x37, 0xd9, 0x60};
     memcpy(rrsig, head, sizeof(head));
     memcpy(rrsig + 18, "\7example\3net", 13);
-    assert_int_equal(dnssec_base64_decode(RFC6605_SIG, rrsig + 31, 64), 64);
+    assert_int_equal(base64_decode(RFC6605_SIG, rrsig + 31, 64), 64);
     assert_null(verify(key, &set, rrsig, 95));
     /* One bit of r, then one of s, makes it fail in the signature check itself. */
     for (size_t at = 31; at <= 31 + 63; at += 63) {
@@ -468,7 +469,7 @@ test_canonical_order(void **state)
     int n = dnssec_sign_rrset(key, set.owner, set.type, set.rclass, set.ttl, set.rdata, set.count,
                               RFC8080_INCEPTION, RFC8080_EXPIRATION, NULL, sig, sizeof(sig));
     assert_int_equal(n, 95);
-    assert_true(dnssec_base64_encode(sig + 31, 64, b64, sizeof(b64)) > 0);
+    assert_true(base64_encode(sig + 31, 64, b64, sizeof(b64)) > 0);
     assert_string_equal(b64, "C/1qv1L/R8r15ltf5J/zqPutcBehx0aGBTExMOI+byz6El0PpRDF+w54+adZtykjZkX"
                              "SyVWlgQHsCIWAeLSDAg==");
     dnssec_key_free(key);
