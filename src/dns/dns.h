@@ -37,6 +37,10 @@ struct dns_client {
     uint64_t random;  /* one random number for this query (weighted choice) */
     const struct health_table *health; /* NULL = every member up unless forced down */
     uint32_t now_s;   /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
+    /* The caller answers zone transfers (xfr/, ARCHITECTURE.md §11): a well-formed AXFR or
+     * IXFR of class IN is only reported (dns_result.transfer), not answered. false: they
+     * are REFUSED. */
+    bool transfers;
 };
 
 /* What happened, for counters. */
@@ -47,13 +51,14 @@ struct dns_result {
     bool edns;
     bool ecs;     /* the query carried a usable ECS option */
     bool steered; /* a steering policy chose (part of) the answer */
+    bool transfer; /* an AXFR/IXFR left to the caller (dns_client.transfers): nothing written */
 };
 
 /* Answers the query (query, len) from `view` into out (capacity out_max). Over UDP the
  * response is limited to 512 bytes, or the client's EDNS size clamped to
  * view->udp_max_size, with TC set when required data does not fit (RFC 2181 §9). Returns
  * the response length, or 0 when the message must be dropped (shorter than a header, or a
- * response: QR set). */
+ * response: QR set) or is a zone transfer the caller answers (result->transfer). */
 size_t dns_answer(const struct dns_view *view, const struct dns_client *client,
                   const uint8_t *query, size_t len, uint8_t *out, size_t out_max,
                   struct dns_result *result);
