@@ -333,7 +333,9 @@ sign_one(struct worker *w, const struct sign_job *job)
     const struct signer *s = w->s;
     if (can_reuse(s, job)) {
         const struct zone_rrset *old = job->previous->rrsig;
-        struct zone_rrset *sig = arena_memdup(w->arena, old, sizeof(*old));
+        /* arena_memdup aligns to 1: the struct needs its own alignment. */
+        struct zone_rrset *sig = arena_alloc(w->arena, sizeof(*sig), _Alignof(struct zone_rrset));
+        *sig = *old;
         sig->rdata = arena_memdup(w->arena, old->rdata, rdata_bytes(old));
         sig->ttl = job->set->ttl;
         for (size_t i = 0, pos = 0; i < old->count; i++) {
