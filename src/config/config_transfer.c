@@ -45,12 +45,15 @@ parse_allow(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
         if (rc == -2) {
             char net[64];
             cfg_format_prefix(p, true, net, sizeof(net));
-            return cfg_error(ctx, item, "allow: %s has bits set beyond its prefix length (did "
-                                        "you mean %s?)", s, net);
+            return cfg_error(ctx, item,
+                             "allow: %s has bits set beyond its prefix length (did "
+                             "you mean %s?)",
+                             s, net);
         }
         if (rc < 0)
-            return cfg_error(ctx, item, "allow: expected an address or network, e.g. "
-                                        "192.0.2.0/24 or 2001:db8::53, not '%s'",
+            return cfg_error(ctx, item,
+                             "allow: expected an address or network, e.g. "
+                             "192.0.2.0/24 or 2001:db8::53, not '%s'",
                              s ? s : "(not a string)");
         t->allow_count++;
     }
@@ -101,8 +104,9 @@ cfg_parse_zone_transfer(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_nod
     /* An empty mapping would allow nobody, which is what leaving it out already means;
      * allowing everybody must be written out (allow: ["0.0.0.0/0", "::/0"]). */
     if (t->allow_count == 0 && t->key_count == 0)
-        return cfg_error(ctx, value, "transfer: give allow (networks), keys (TSIG key names) "
-                                     "or both");
+        return cfg_error(ctx, value,
+                         "transfer: give allow (networks), keys (TSIG key names) "
+                         "or both");
     return 0;
 }
 
@@ -129,8 +133,9 @@ cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_
         const char *s = cfg_scalar(item);
         struct config_notify *t = &zone->notify[zone->notify_count];
         if (!s || sockaddr_parse(s, CONFIG_NOTIFY_DEFAULT_PORT, &t->addr, &t->addr_len) < 0)
-            return cfg_error(ctx, item, "notify: expected ADDRESS or ADDRESS:PORT (IPv6 in "
-                                        "brackets: \"[2001:db8::53]:53\"), not '%s'",
+            return cfg_error(ctx, item,
+                             "notify: expected ADDRESS or ADDRESS:PORT (IPv6 in "
+                             "brackets: \"[2001:db8::53]:53\"), not '%s'",
                              s ? s : "(not a string)");
         t->text = xstrdup(s);
         t->line = cfg_line(item);

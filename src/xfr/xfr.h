@@ -35,13 +35,13 @@
 /* Counters of one zone origin, kept by the server across reloads (the xfr_zone of each
  * snapshot points at its origin's). Any thread: atomics. */
 struct xfr_stats {
-    _Atomic uint32_t serial;        /* of the version served */
-    _Atomic int64_t changed_at;     /* when that serial was first served (seconds, epoch) */
-    atomic_uint_fast64_t axfr;      /* full transfers (AXFR, and IXFR answered in full) */
-    atomic_uint_fast64_t ixfr;      /* incremental transfers */
-    atomic_uint_fast64_t up_to_date; /* IXFR answered with the SOA alone */
-    atomic_uint_fast64_t refused;   /* not allowed (REFUSED) */
-    atomic_uint_fast64_t aborted;   /* streams cut short: the client left or stalled */
+    _Atomic uint32_t serial;            /* of the version served */
+    _Atomic int64_t changed_at;         /* when that serial was first served (seconds, epoch) */
+    atomic_uint_fast64_t axfr;          /* full transfers (AXFR, and IXFR answered in full) */
+    atomic_uint_fast64_t ixfr;          /* incremental transfers */
+    atomic_uint_fast64_t up_to_date;    /* IXFR answered with the SOA alone */
+    atomic_uint_fast64_t refused;       /* not allowed (REFUSED) */
+    atomic_uint_fast64_t aborted;       /* streams cut short: the client left or stalled */
     atomic_uint_fast64_t notify_sent;   /* NOTIFY messages sent, retries included */
     atomic_uint_fast64_t notify_acked;  /* targets that acknowledged (NOERROR) */
     atomic_uint_fast64_t notify_failed; /* targets that refused or never answered */
@@ -64,7 +64,7 @@ struct xfr_diff {
     uint8_t *removed, *added;
     size_t removed_len, added_len;
     uint32_t removed_count, added_count;
-    size_t bytes; /* wire size of the difference, for the history bound */
+    size_t bytes;       /* wire size of the difference, for the history bound */
     uint8_t *soa_rdata; /* both SOAs' RDATA */
 };
 
@@ -81,15 +81,15 @@ struct xfr_zone {
     const struct config_transfer *transfer; /* the zone entry's; `enabled` false = REFUSED */
     struct xfr_extra *extras;               /* sorted by node */
     uint32_t extra_count;
-    size_t wire_bytes;           /* an AXFR's records, both SOAs, uncompressed */
-    struct xfr_history history;  /* empty without `transfer:` */
-    struct xfr_stats *stats;     /* NULL allowed (tests) */
+    size_t wire_bytes;          /* an AXFR's records, both SOAs, uncompressed */
+    struct xfr_history history; /* empty without `transfer:` */
+    struct xfr_stats *stats;    /* NULL allowed (tests) */
     struct arena arena;
 };
 
 struct xfr_zone_params {
-    const struct policy_set *policies; /* the set the zone was compiled with, or NULL */
-    struct dnssec_zone *dz;            /* the zone's signer output (signed zones), or NULL */
+    const struct policy_set *policies;      /* the set the zone was compiled with, or NULL */
+    struct dnssec_zone *dz;                 /* the zone's signer output (signed zones), or NULL */
     const struct config_transfer *transfer; /* NULL or not enabled: nothing to carry */
     struct xfr_stats *stats;
     /* The version of the same origin being replaced, or NULL: signatures of its steered
@@ -104,8 +104,8 @@ struct xfr_zone_params {
 /* Builds the transfer view of `zone` (compiled, and signed if p->dz is set: steered RRsets
  * not reused from p->previous are signed into its variant table). Loader thread. 0, or -1
  * with err (a steered RRset that cannot be signed). */
-int xfr_zone_new(const struct zone *zone, const struct xfr_zone_params *p,
-                 struct xfr_zone **out, char err[XFR_ERR_MAX]) __attribute__((warn_unused_result));
+int xfr_zone_new(const struct zone *zone, const struct xfr_zone_params *p, struct xfr_zone **out,
+                 char err[XFR_ERR_MAX]) __attribute__((warn_unused_result));
 void xfr_zone_free(struct xfr_zone *xz);
 
 /* The index of node `node`'s first extra (extras are sorted by node), or extra_count. */
@@ -129,11 +129,11 @@ bool xfr_walk_next(const struct xfr_zone *xz, struct xfr_walk *w, struct xfr_rrs
 
 /* What following a new version did to the history (for the log). */
 enum xfr_change {
-    XFR_CHANGE_NONE,       /* no transfers configured, or no previous version */
-    XFR_CHANGE_SAME,       /* same serial, same data: history carried over */
-    XFR_CHANGE_DIFF,       /* a new difference was added */
-    XFR_CHANGE_NO_SERIAL,  /* data changed but the serial did not: history dropped */
-    XFR_CHANGE_BACKWARDS,  /* the serial did not increase (RFC 1982): history dropped */
+    XFR_CHANGE_NONE,      /* no transfers configured, or no previous version */
+    XFR_CHANGE_SAME,      /* same serial, same data: history carried over */
+    XFR_CHANGE_DIFF,      /* a new difference was added */
+    XFR_CHANGE_NO_SERIAL, /* data changed but the serial did not: history dropped */
+    XFR_CHANGE_BACKWARDS, /* the serial did not increase (RFC 1982): history dropped */
 };
 
 /* Sets xz's history from `previous` (the version of the same origin being replaced, or

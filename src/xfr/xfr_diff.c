@@ -86,8 +86,8 @@ records(const struct zone_rrset *set, struct rec **recs, size_t *cap)
     }
     size_t pos = 0;
     for (uint16_t i = 0; i < set->count; i++) {
-        (*recs)[i] = (struct rec){.rd = set->rdata + pos + 2,
-                                  .len = dnswire_get16(set->rdata + pos)};
+        (*recs)[i] =
+            (struct rec){.rd = set->rdata + pos + 2, .len = dnswire_get16(set->rdata + pos)};
         pos += 2u + (*recs)[i].len;
     }
     qsort(*recs, set->count, sizeof(**recs), rec_cmp);
@@ -147,8 +147,7 @@ struct keyed {
 };
 
 static size_t
-node_sets(const struct xfr_zone *xz, const struct zone_node *node, struct keyed **out,
-          size_t *cap)
+node_sets(const struct xfr_zone *xz, const struct zone_node *node, struct keyed **out, size_t *cap)
 {
     size_t n = 0, max = 2u * node->rrset_count + 6;
     if (*cap < max) {
@@ -164,8 +163,8 @@ node_sets(const struct xfr_zone *xz, const struct zone_node *node, struct keyed 
         if (set->rrsig)
             (*out)[n++] = (struct keyed){.type = set->type, .sig = true, .set = set->rrsig};
     }
-    for (uint32_t e = xfr_zone_extras_of(xz, idx);
-         e < xz->extra_count && xz->extras[e].node == idx; e++) {
+    for (uint32_t e = xfr_zone_extras_of(xz, idx); e < xz->extra_count && xz->extras[e].node == idx;
+         e++) {
         const struct xfr_extra *x = &xz->extras[e];
         (*out)[n++] = (struct keyed){.type = x->set.type, .sig = false, .set = &x->set};
         if (x->set.rrsig)
@@ -223,9 +222,9 @@ diff_chains(struct differ *d, const struct nsec3_chain *a, const struct nsec3_ch
 {
     uint32_t na = a ? a->count : 0, nb = b ? b->count : 0, i = 0, j = 0;
     while (i < na || j < nb) {
-        int c = i == na ? 1 : j == nb ? -1
-                                      : memcmp(a->entries[i].hash, b->entries[j].hash,
-                                               NSEC3_HASH_LEN);
+        int c = i == na   ? 1
+                : j == nb ? -1
+                          : memcmp(a->entries[i].hash, b->entries[j].hash, NSEC3_HASH_LEN);
         const struct nsec3_entry *old = c <= 0 ? &a->entries[i] : NULL;
         const struct nsec3_entry *new = c >= 0 ? &b->entries[j] : NULL;
         const uint8_t *owner = new ? new->owner : old->owner;

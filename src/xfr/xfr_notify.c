@@ -127,7 +127,8 @@ send_one(struct target *t)
                          t->addr_len) < 0) {
         char zone[DNAME_TEXT_MAX];
         zone_text(t, zone, sizeof(zone));
-        log_debug("notify %s to %s: send: %s", zone, t->text, fd < 0 ? "no socket" : strerror(errno));
+        log_debug("notify %s to %s: send: %s", zone, t->text,
+                  fd < 0 ? "no socket" : strerror(errno));
     }
     ev_timer_set(&t->timer, t->timeout_s, 0);
     ev_timer_start(n->loop, &t->timer);
@@ -199,8 +200,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
         uint8_t m[4096];
         struct sockaddr_storage from;
         socklen_t from_len = sizeof(from);
-        ssize_t r = recvfrom(w->fd, m, sizeof(m), MSG_DONTWAIT, (struct sockaddr *)&from,
-                             &from_len);
+        ssize_t r =
+            recvfrom(w->fd, m, sizeof(m), MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
         if (r < 0)
             break;
         struct target *t = match(n, m, (size_t)r, &from, from_len);
@@ -210,8 +211,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
         zone_text(t, zone, sizeof(zone));
         unsigned rc = dnswire_rcode(m);
         if (rc == DNS_RCODE_NOERROR) {
-            log_info("notify %s serial %u to %s: acknowledged (%u %s)", zone, t->serial,
-                     t->text, t->tries, t->tries == 1 ? "try" : "tries");
+            log_info("notify %s serial %u to %s: acknowledged (%u %s)", zone, t->serial, t->text,
+                     t->tries, t->tries == 1 ? "try" : "tries");
             atomic_fetch_add(&t->stats->notify_acked, 1);
         } else {
             /* An answer that refuses will not change on resending. */

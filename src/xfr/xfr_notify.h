@@ -16,7 +16,7 @@
 #include "xfr/xfr.h"
 
 #define XFR_NOTIFY_PENDING 1024
-#define XFR_NOTIFY_TRIES 5          /* sends per target, the first included */
+#define XFR_NOTIFY_TRIES 5           /* sends per target, the first included */
 #define XFR_NOTIFY_FIRST_TIMEOUT 1.0 /* seconds; doubled after each try: 31 s in all */
 
 struct xfr_notifier;
@@ -29,8 +29,7 @@ int xfr_notifier_start(unsigned tries, double first_timeout_s, struct xfr_notifi
 /* Queues a NOTIFY of `zone` (its origin and current SOA) to each target; the outcomes are
  * counted in `stats` (required; it must outlive the notifier). Any thread. */
 void xfr_notifier_send(struct xfr_notifier *n, const struct zone *zone,
-                       const struct config_notify *targets, size_t count,
-                       struct xfr_stats *stats);
+                       const struct config_notify *targets, size_t count, struct xfr_stats *stats);
 
 /* Stops the thread, abandoning what is pending, and frees everything. NULL is allowed. */
 void xfr_notifier_stop(struct xfr_notifier *n);

@@ -14,7 +14,8 @@
 #include "dns/dns_writer.h"
 
 #define OPT_LEN 11 /* RFC 6891 §6.1.2: root owner, type, class, TTL, RDLENGTH 0 */
-#define UDP_LIMIT_DEFAULT 512 /* RFC 1035 §4.2.1; RFC 6891 §6.2.5: a smaller EDNS size counts as it */
+#define UDP_LIMIT_DEFAULT                                                                          \
+    512 /* RFC 1035 §4.2.1; RFC 6891 §6.2.5: a smaller EDNS size counts as it */
 
 /* The SOA's serial (RFC 1035 §3.3.13): after MNAME and RNAME. rd is the RDATA. */
 static bool
@@ -118,8 +119,8 @@ current(const struct xfr_stream *s, struct xfr_rr *rr)
     case XFR_PHASE_ADDED: {
         size_t pos = s->run_at;
         bool removed = s->phase == XFR_PHASE_REMOVED;
-        return xfr_rr_next(removed ? d->removed : d->added,
-                           removed ? d->removed_len : d->added_len, &pos, rr);
+        return xfr_rr_next(removed ? d->removed : d->added, removed ? d->removed_len : d->added_len,
+                           &pos, rr);
     }
     case XFR_PHASE_DONE:
         return false;
@@ -391,8 +392,7 @@ xfr_begin(const struct xfr_view *v, const struct xfr_request *req, const struct 
      * the client that a TCP query should be initiated"). */
     size_t limit = UDP_LIMIT_DEFAULT;
     if (req->edns)
-        limit = req->edns_udp_size < UDP_LIMIT_DEFAULT ? UDP_LIMIT_DEFAULT
-                                                            : req->edns_udp_size;
+        limit = req->edns_udp_size < UDP_LIMIT_DEFAULT ? UDP_LIMIT_DEFAULT : req->edns_udp_size;
     if (limit > v->udp_max_size)
         limit = v->udp_max_size < UDP_LIMIT_DEFAULT ? UDP_LIMIT_DEFAULT : v->udp_max_size;
     if (limit > out_max)

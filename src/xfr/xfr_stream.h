@@ -32,7 +32,7 @@ struct xfr_request {
     uint16_t edns_udp_size;
     bool has_serial; /* IXFR: the client's SOA in the authority section (RFC 1995 §3) */
     uint32_t serial;
-    size_t tsig_at;  /* offset of a TSIG record (RFC 8945 §4.2: the last record), 0 = none */
+    size_t tsig_at; /* offset of a TSIG record (RFC 8945 §4.2: the last record), 0 = none */
 };
 
 /* Reads a zone transfer request: opcode QUERY, one question of type AXFR or IXFR and class
@@ -50,8 +50,7 @@ bool xfr_request_parse(const uint8_t *msg, size_t len, struct xfr_request *req);
  * kept free at the end of every message for the record. */
 #define XFR_SIGNER_STATE_MAX 256
 struct xfr_signer {
-    size_t (*sign)(void *state, uint8_t *msg, size_t len, size_t max, uint32_t index,
-                   bool last);
+    size_t (*sign)(void *state, uint8_t *msg, size_t len, size_t max, uint32_t index, bool last);
     size_t room;
     const void *init;
     size_t init_len; /* at most XFR_SIGNER_STATE_MAX */
@@ -86,11 +85,11 @@ enum xfr_kind {
 
 enum xfr_phase {
     XFR_PHASE_SOA_OPEN,
-    XFR_PHASE_BODY,     /* AXFR: the walk */
-    XFR_PHASE_OLD_SOA,  /* IXFR, per difference: SOA of the older version, */
-    XFR_PHASE_REMOVED,  /*   the records removed, */
-    XFR_PHASE_NEW_SOA,  /*   SOA of the newer version, */
-    XFR_PHASE_ADDED,    /*   the records added */
+    XFR_PHASE_BODY,    /* AXFR: the walk */
+    XFR_PHASE_OLD_SOA, /* IXFR, per difference: SOA of the older version, */
+    XFR_PHASE_REMOVED, /*   the records removed, */
+    XFR_PHASE_NEW_SOA, /*   SOA of the newer version, */
+    XFR_PHASE_ADDED,   /*   the records added */
     XFR_PHASE_SOA_CLOSE,
     XFR_PHASE_DONE,
 };

@@ -99,8 +99,8 @@ xfr_zone_extras_of(const struct xfr_zone *xz, uint32_t node)
 static const struct xfr_extra *
 find_extra(const struct xfr_zone *xz, uint32_t idx, uint16_t type)
 {
-    for (uint32_t e = xfr_zone_extras_of(xz, idx);
-         e < xz->extra_count && xz->extras[e].node == idx; e++)
+    for (uint32_t e = xfr_zone_extras_of(xz, idx); e < xz->extra_count && xz->extras[e].node == idx;
+         e++)
         if (xz->extras[e].set.type == type)
             return &xz->extras[e];
     return NULL;
@@ -146,9 +146,9 @@ reused_signature(struct xfr_zone *xz, const struct xfr_zone_params *p, const uin
         zone_rrset_rdata_len(&e->set) != len || memcmp(e->set.rdata, set->rdata, len) != 0 ||
         !still_good(p->dz, e->set.rrsig, p->now, p->refresh_s))
         return NULL;
-    struct zone_rrset *sig = arena_memdup(&xz->arena, e->set.rrsig, sizeof(*sig));
-    sig->rdata =
-        arena_memdup(&xz->arena, e->set.rrsig->rdata, zone_rrset_rdata_len(e->set.rrsig));
+    struct zone_rrset *sig = arena_alloc(&xz->arena, sizeof(*sig), _Alignof(struct zone_rrset));
+    *sig = *e->set.rrsig;
+    sig->rdata = arena_memdup(&xz->arena, e->set.rrsig->rdata, zone_rrset_rdata_len(e->set.rrsig));
     return sig;
 }
 
@@ -172,7 +172,9 @@ add_extra(struct xfr_zone *xz, uint32_t idx, const struct policy_service *svc, u
     }
     struct xfr_extra *e = &xz->extras[xz->extra_count++];
     e->node = idx;
-    e->set = (struct zone_rrset){.type = type, .count = count, .ttl = svc->ttl_s,
+    e->set = (struct zone_rrset){.type = type,
+                                 .count = count,
+                                 .ttl = svc->ttl_s,
                                  .rdata = arena_memdup(&xz->arena, rd, len)};
     if (!dz)
         return 0;
@@ -188,8 +190,9 @@ add_extra(struct xfr_zone *xz, uint32_t idx, const struct policy_service *svc, u
     if (!e->set.rrsig) {
         char name[DNAME_TEXT_MAX];
         dname_to_text(owner, name, sizeof(name));
-        snprintf(err, XFR_ERR_MAX, "%s: cannot sign the RRset transfers carry for the steered "
-                                   "name %.300s (%s)",
+        snprintf(err, XFR_ERR_MAX,
+                 "%s: cannot sign the RRset transfers carry for the steered "
+                 "name %.300s (%s)",
                  xz->zone->file, name, rc == 1 ? "signature table full" : "signing failed");
         return -1;
     }
@@ -204,8 +207,7 @@ build_extras(struct xfr_zone *xz, const struct xfr_zone_params *p, char err[XFR_
     uint32_t cap = 0;
     for (uint32_t i = 0; policies && i < z->node_count; i++) {
         const struct zone_node *node = &z->nodes[i];
-        if (!(node->flags & ZONE_NODE_STEERED) || node->steer == 0 ||
-            node->steer > policies->count)
+        if (!(node->flags & ZONE_NODE_STEERED) || node->steer == 0 || node->steer > policies->count)
             continue;
         const struct policy_service *svc = &policies->services[node->steer - 1];
         static const struct {

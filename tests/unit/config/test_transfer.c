@@ -132,7 +132,8 @@ test_transfer_errors(void **state)
     must_fail("    transfer:\n      allow:\n        - 10.0.0.0/8\n        - example.net\n",
               "7: allow: expected an address or network, e.g. 192.0.2.0/24 or 2001:db8::53, "
               "not 'example.net'");
-    must_fail("    transfer: { keys: [\"a..b\"] }\n", "4: keys: expected a TSIG key name, not 'a..b'");
+    must_fail("    transfer: { keys: [\"a..b\"] }\n",
+              "4: keys: expected a TSIG key name, not 'a..b'");
     must_fail("    transfer:\n      keys: [k1, K1.]\n", "5: keys: 'K1.' is listed twice");
     must_fail("    transfer: { allow: [\"::1\"], colour: blue }\n",
               "4: unknown key 'colour' in transfer");

@@ -130,7 +130,7 @@ version(uint32_t serial, const char *text, int extra)
 }
 
 /* A version whose one changed record is a small part of the zone (60 more names), so that
-         * its difference is much shorter than the zone (RFC 1995 §5). */
+ * its difference is much shorter than the zone (RFC 1995 §5). */
 static struct zone *
 small_change(uint32_t serial, const char *text)
 {
@@ -162,8 +162,7 @@ struct chain {
 };
 
 static struct xfr_zone *
-next(struct chain *c, struct zone *z, uint32_t max_versions, size_t max_bytes,
-     enum xfr_change want)
+next(struct chain *c, struct zone *z, uint32_t max_versions, size_t max_bytes, enum xfr_change want)
 {
     struct xfr_zone_params p = {.transfer = &xt_allow_all, .now = 1};
     struct xfr_zone *xz = NULL;

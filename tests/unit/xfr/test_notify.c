@@ -141,8 +141,7 @@ test_notify(void **state)
             assert_true(at[i] - at[i - 1] >= FIRST_TIMEOUT_S * (1 << (i - 1)) * 0.9);
     }
     /* No more after that; acknowledgements and failures are counted. */
-    assert_int_equal(serve_one(silent, -1, (int)(FIRST_TIMEOUT_S * (1 << TRIES) * 1000) + 200,
-                               42),
+    assert_int_equal(serve_one(silent, -1, (int)(FIRST_TIMEOUT_S * (1 << TRIES) * 1000) + 200, 42),
                      -1);
     double deadline = now_s() + test_ms(3000) / 1000.0;
     while (atomic_load(&stats.notify_failed) < 2 && now_s() < deadline)

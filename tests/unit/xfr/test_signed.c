@@ -96,9 +96,12 @@ load(struct version *v, const char *text, const struct xfr_zone *previous)
     char derr[DNSSEC_ERR_MAX];
     if (dnssec_zone_sign(zone, &p, &v->dz, derr) < 0)
         fail_msg("dnssec_zone_sign: %s", derr);
-    struct xfr_zone_params xp = {.policies = v->sv.policies, .dz = v->dz,
-                                 .transfer = &xt_allow_all, .previous = previous,
-                                 .refresh_s = p.refresh_s, .now = p.now};
+    struct xfr_zone_params xp = {.policies = v->sv.policies,
+                                 .dz = v->dz,
+                                 .transfer = &xt_allow_all,
+                                 .previous = previous,
+                                 .refresh_s = p.refresh_s,
+                                 .now = p.now};
     char xerr[XFR_ERR_MAX];
     if (xfr_zone_new(zone, &xp, &v->xz, xerr) < 0)
         fail_msg("xfr_zone_new: %s", xerr);
@@ -126,8 +129,8 @@ axfr(struct version *v)
     struct xfr_view view = {.zones = v->sv.zones, .xzones = xzones, .udp_max_size = 1232};
     struct sockaddr_in6 client = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
     struct xfr_client c = {.addr = (struct sockaddr *)&client, .tcp = true};
-    assert_true(xfr_request_parse(q, xt_request(q, DNS_TYPE_AXFR, "example.com", false, 0, false),
-                                  &req));
+    assert_true(
+        xfr_request_parse(q, xt_request(q, DNS_TYPE_AXFR, "example.com", false, 0, false), &req));
     ldns_rr_list *all = ldns_rr_list_new();
     size_t n = xfr_begin(&view, &req, &c, buf, sizeof(buf), &s);
     assert_int_equal(s.kind, XFR_KIND_AXFR);

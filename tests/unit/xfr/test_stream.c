@@ -412,14 +412,14 @@ static void
 test_acl(void **state)
 {
     (void)state;
-    struct config_prefix nets[2] = {{.family = 4, .prefix_len = 25, .addr = {127, 0, 0, 0}},
-                                    {.family = 6, .prefix_len = 32,
-                                     .addr = {0x20, 0x01, 0x0d, 0xb8}}};
+    struct config_prefix nets[2] = {
+        {.family = 4, .prefix_len = 25, .addr = {127, 0, 0, 0}},
+        {.family = 6, .prefix_len = 32, .addr = {0x20, 0x01, 0x0d, 0xb8}}};
     char *keys[] = {"xfr-key", "other.key."};
     struct config_transfer addr_only = {.enabled = true, .allow = nets, .allow_count = 2};
     struct config_transfer key_only = {.enabled = true, .keys = keys, .key_count = 2};
-    struct config_transfer both = {.enabled = true, .allow = nets, .allow_count = 2,
-                                   .keys = keys, .key_count = 2};
+    struct config_transfer both = {
+        .enabled = true, .allow = nets, .allow_count = 2, .keys = keys, .key_count = 2};
     struct config_transfer off = {0};
 
     assert_true(allows(&addr_only, "127.0.0.1", NULL));
@@ -460,8 +460,14 @@ test_request_parse(void **state)
     assert_true(req.edns);
     assert_false(req.edns_do);
     assert_int_equal(req.edns_udp_size, 1232);
-    assert_memory_equal(req.qname, "\x07" "Example\x04TEST", 14);
-    assert_memory_equal(req.lname, "\x07" "example\x04test", 14);
+    assert_memory_equal(req.qname,
+                        "\x07"
+                        "Example\x04TEST",
+                        14);
+    assert_memory_equal(req.lname,
+                        "\x07"
+                        "example\x04test",
+                        14);
     assert_int_equal(req.tsig_at, 0);
 
     /* Not transfers, or better answered by dns_answer. */
@@ -485,8 +491,8 @@ test_request_parse(void **state)
     /* A TSIG record is found for the TSIG step (RFC 8945 §4.2: last in the message). */
     n = xt_request(q, DNS_TYPE_AXFR, "x.test", false, 0, true);
     size_t tsig = n;
-    static const uint8_t record[] = {3, 'k', 'e', 'y', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 2, 0xAB,
-                                     0xCD};
+    static const uint8_t record[] = {3, 'k', 'e', 'y', 0, 0, 250,  0,   255,
+                                     0, 0,   0,   0,   0, 2, 0xAB, 0xCD};
     memcpy(q + n, record, sizeof(record));
     n += sizeof(record);
     dnswire_put16(q + DNS_OFF_ARCOUNT, 2);
@@ -522,8 +528,8 @@ test_signer_hook(void **state)
     struct xfr_request req;
     struct xfr_stream s;
     struct fake_signer init = {0};
-    struct xfr_signer signer = {.sign = fake_sign, .room = 20, .init = &init,
-                                .init_len = sizeof(init)};
+    struct xfr_signer signer = {
+        .sign = fake_sign, .room = 20, .init = &init, .init_len = sizeof(init)};
     struct xfr_client c = {.addr = (struct sockaddr *)&f->client, .tcp = true, .signer = &signer};
     size_t qlen = xt_request(q, DNS_TYPE_AXFR, "x.test", false, 0, true);
     assert_true(xfr_request_parse(q, qlen, &req));

@@ -123,8 +123,7 @@ xt_list_expect(const struct xt_list *l, const char *const *expected)
 }
 
 char *
-xt_rr_text(const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
-           uint16_t rdlen)
+xt_rr_text(const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
 {
     uint8_t wire[DNAME_MAX_LEN + 10 + 65535];
     int olen = dname_wire_length(owner, DNAME_MAX_LEN);
@@ -137,8 +136,7 @@ xt_rr_text(const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rda
     memcpy(wire + olen + 10, rdata, rdlen);
     ldns_rr *rr = NULL;
     size_t pos = 0;
-    assert_int_equal(ldns_wire2rr(&rr, wire, (size_t)olen + 10 + rdlen, &pos,
-                                  LDNS_SECTION_ANSWER),
+    assert_int_equal(ldns_wire2rr(&rr, wire, (size_t)olen + 10 + rdlen, &pos, LDNS_SECTION_ANSWER),
                      LDNS_STATUS_OK);
     char *s = rr_str(rr);
     ldns_rr_free(rr);

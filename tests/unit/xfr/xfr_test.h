@@ -49,8 +49,8 @@ void xt_collect(struct xfr_stream *s, const uint8_t *first, size_t first_len,
                 struct xt_transfer *out);
 
 /* A request built by hand: AXFR, or IXFR with the client's serial. */
-size_t xt_request(uint8_t *buf, uint16_t qtype, const char *zone, bool with_serial,
-                  uint32_t serial, bool edns);
+size_t xt_request(uint8_t *buf, uint16_t qtype, const char *zone, bool with_serial, uint32_t serial,
+                  bool edns);
 
 /* The rcode of a message (header bits). */
 unsigned xt_rcode(const uint8_t *msg);
