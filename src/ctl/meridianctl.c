@@ -31,6 +31,7 @@ usage(FILE *f)
             "  force up|down SELECTOR\n"
             "  explain CLIENT[/PREFIX] QNAME QTYPE\n"
             "  reload                           waits for the reload and reports its result\n"
+            "  zone status ZONE                 serial, last change, transfers, NOTIFY\n"
             "SELECTOR: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n"
             "commands (meridian-anycast, -s its socket): status | drain | undrain |\n"
             "  force up | force down | unforce\n");

@@ -6,6 +6,7 @@
  *   force up|down SELECTOR
  *   explain CLIENT[/PREFIX] QNAME QTYPE
  *   reload                         same as SIGHUP, but answered with the reload's result
+ *   zone status ZONE               serial, last change, transfer history and counters
  * SELECTOR: "member ADDRESS" (every check of that address or CNAME target), "pool SERVICE
  * POOL", "service SERVICE", "all", or "site" (drain/undrain only: marks the whole site
  * drained in `status`, which the anycast sidecar reads, without touching member states).
@@ -36,6 +37,7 @@
 #include "common/log.h"
 #include "server/explain.h"
 #include "server/snapshot.h"
+#include "server/xfr_serve.h"
 
 #define MAX_LINE 1024
 #define MAX_PENDING_RELOADS 16 /* parked `reload` connections */
@@ -252,6 +254,11 @@ control_execute(struct health_monitor *monitor, char *line, FILE *out)
     }
     case CONTROL_RELOAD:
         return CONTROL_RELOAD_PARKED;
+    case CONTROL_ZONE_STATUS:
+        rcu_read_lock();
+        xfr_serve_status(snapshot_current_get(), cmd.args[0], out);
+        rcu_read_unlock();
+        break;
     }
     return CONTROL_REPLIED;
 }

@@ -61,11 +61,16 @@ control_parse(char *line, struct control_command *cmd, char error[CONTROL_ERROR_
         snprintf(error, CONTROL_ERROR_MAX, "explain needs CLIENT[/PREFIX] QNAME QTYPE");
     } else if (is(word, "explain")) {
         cmd->op = CONTROL_EXPLAIN;
+    } else if (is(word, "zone") && (n != 3 || !is(words[1], "status"))) {
+        snprintf(error, CONTROL_ERROR_MAX, "zone needs status ZONE");
+    } else if (is(word, "zone")) {
+        cmd->op = CONTROL_ZONE_STATUS;
+        skip = 2;
     } else {
         snprintf(error, CONTROL_ERROR_MAX,
                  "unknown command '%.64s'; try: status | states | drain SELECTOR | "
                  "undrain SELECTOR | force up|down SELECTOR | explain CLIENT QNAME QTYPE | "
-                 "reload",
+                 "reload | zone status ZONE",
                  word);
     }
     if (error[0])

@@ -16,6 +16,7 @@ enum control_op {
     CONTROL_FORCE,   /* drain, undrain, force up|down: `force` and the selector words */
     CONTROL_EXPLAIN, /* args: CLIENT[/PREFIX] QNAME QTYPE */
     CONTROL_RELOAD,
+    CONTROL_ZONE_STATUS, /* args: ZONE */
 };
 
 struct control_command {
