@@ -76,8 +76,9 @@ enum dns_rcode {
     DNS_RCODE_BADVERS = 16,
 };
 
-/* RFC 1035 §4.1.1; the others (IQUERY, STATUS, NOTIFY, UPDATE) we answer with NOTIMP. */
-enum dns_opcode { DNS_OPCODE_QUERY = 0 };
+/* RFC 1035 §4.1.1, RFC 1996 §3.1 (NOTIFY); the others (IQUERY, STATUS, UPDATE, ...) we
+ * answer with NOTIMP. */
+enum dns_opcode { DNS_OPCODE_QUERY = 0, DNS_OPCODE_NOTIFY = 4 };
 
 /* EDNS option codes (RFC 5001 NSID, RFC 7871 ECS). */
 enum { DNS_OPT_NSID = 3, DNS_OPT_ECS = 8 };

@@ -23,6 +23,7 @@
 #include "common/sockaddr.h"
 #include "config/config_checks.h"
 #include "config/config_dnssec.h"
+#include "config/config_transfer.h"
 #include "config/config_services.h"
 #include "config/config_tsig.h"
 #include "config/config_yaml.h"
@@ -339,6 +340,8 @@ static const struct cfg_key zone_keys[] = {
     {.name = "origin", .type = CFG_CUSTOM, .parse = parse_origin, .required = true},
     {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file, .required = true},
     {.name = "dnssec", .type = CFG_CUSTOM, .parse = cfg_parse_zone_dnssec},
+    {.name = "transfer", .type = CFG_CUSTOM, .parse = cfg_parse_zone_transfer},
+    {.name = "notify", .type = CFG_CUSTOM, .parse = cfg_parse_zone_notify},
 };
 
 /* The error goes to the earliest entry that repeats an origin seen before it. */
@@ -478,7 +481,8 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     /* Checks across sections: a service may come before the geoip section it needs. */
     if (cfg_check_services(&ctx) < 0)
         goto out;
-    if (cfg_check_health(&ctx) < 0 || cfg_check_dnssec(&ctx) < 0)
+    if (cfg_check_health(&ctx) < 0 || cfg_check_dnssec(&ctx) < 0 ||
+        cfg_check_transfer(&ctx) < 0)
         goto out;
     /* Switching the group alone would leave the process root: say what is missing. */
     if (cfg->group && !cfg->user) {
@@ -502,6 +506,7 @@ config_free(struct config *cfg)
     if (!cfg)
         return;
     cfg_dnssec_free(cfg);
+    cfg_transfer_free(cfg);
     for (size_t i = 0; i < cfg->listen_count; i++)
         free(cfg->listen[i].text);
     free(cfg->listen);

@@ -173,11 +173,35 @@ struct config_dnssec {
     int line;
 };
 
+/* Outgoing zone transfers of one zone (`transfer:` on its entry; RFC 5936 AXFR, RFC 1995
+ * IXFR). Without it every transfer of the zone is REFUSED. With `allow` the client's address
+ * must lie in one of the networks, with `keys` the request must be TSIG-signed by one of the
+ * keys (RFC 8945), with both, both. */
+struct config_transfer {
+    bool enabled;                /* `transfer:` given */
+    struct config_prefix *allow; /* networks, host bits zero; NULL = no address check */
+    size_t allow_count;
+    char **keys;                 /* TSIG key names as written (tsig_keys entries) */
+    size_t key_count;            /* 0 = no key check */
+    int line;
+};
+
+/* A secondary told of every serial change (`notify:` on a zone entry, RFC 1996). */
+struct config_notify {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char *text; /* as written */
+    int line;
+};
+
 struct config_zone {
     char *origin; /* presentation form as written, e.g. "example.com" */
     char *file;   /* resolved: relative paths are taken from the config file's directory */
     int line;     /* line of the entry in the config file, for error messages */
     struct config_dnssec dnssec;
+    struct config_transfer transfer;
+    struct config_notify *notify;
+    size_t notify_count;
 };
 
 /* A TSIG key (RFC 8945): `tsig_keys:` name -> {algorithm, secret | secret_file}. */

@@ -35,6 +35,7 @@ usage(FILE *f)
             "                                   DS, DNSKEY, CDNSKEY records for the parent\n"
             "  dnssec roll ZONE [csk|ksk|zsk]   start a key rollover (answered after the reload)\n"
             "  dnssec ds-seen ZONE              the parent has the new DS (answered likewise)\n"
+            "  zone status ZONE                 serial, last change, transfers, NOTIFY\n"
             "SELECTOR: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n"
             "commands (meridian-anycast, -s its socket): status | drain | undrain |\n"
             "  force up | force down | unforce\n");

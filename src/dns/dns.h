@@ -42,6 +42,10 @@ struct dns_client {
     /* CLOCK_REALTIME seconds for TSIG time checks (RFC 8945 §5.2.3). Only read when the view
      * has keys; 0 otherwise (a signed query then gets BADKEY, which needs no clock). */
     uint64_t wall_s;
+    /* The caller answers zone transfers (xfr/, ARCHITECTURE.md §11): a well-formed AXFR or
+     * IXFR of class IN is only reported (dns_result.transfer), not answered. false: they
+     * are REFUSED. */
+    bool transfers;
 };
 
 /* What happened, for counters. */
@@ -54,13 +58,15 @@ struct dns_result {
     bool steered;        /* a steering policy chose (part of) the answer */
     bool tsig;           /* the query carried a TSIG record and the response one too */
     uint16_t tsig_error; /* enum tsig_error answered (rcode NOTAUTH), 0 = none */
+    bool transfer;       /* an AXFR/IXFR left to the caller (dns_client.transfers): nothing
+                            written */
 };
 
 /* Answers the query (query, len) from `view` into out (capacity out_max). Over UDP the
  * response is limited to 512 bytes, or the client's EDNS size clamped to
  * view->udp_max_size, with TC set when required data does not fit (RFC 2181 §9). Returns
  * the response length, or 0 when the message must be dropped (shorter than a header, or a
- * response: QR set).
+ * response: QR set) or is a zone transfer the caller answers (result->transfer).
  *
  * A query ending in a TSIG record (RFC 8945) is checked against view->tsig at
  * client->wall_s: an authentic one is answered as usual and the response signed with the

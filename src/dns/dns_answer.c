@@ -49,6 +49,7 @@ struct answer {
     const struct nsec3_entry *proof[MAX_PROOF_RECORDS];
     int proof_count;
     uint32_t proof_ttl_cap; /* a steered NODATA's proof lives no longer than its SOA */
+    bool transfer;          /* an AXFR/IXFR for the caller (dns_client.transfers) */
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -569,10 +570,29 @@ answer_chaos(struct answer *a)
         a->flags |= DNS_FLAG_TC;
 }
 
+/* RFC 1996 NOTIFY tells a secondary to refresh; every zone here is a primary's (it has no
+ * primaries to refresh from), so a NOTIFY for one of them is REFUSED, as NSD answers a NOTIFY
+ * no `allow-notify` permits; for a zone we do not serve, NOTAUTH (RFC 2136 §2.2 "not
+ * authoritative for the zone named", as Knot answers both). */
+static void
+answer_notify(struct answer *a)
+{
+    const struct dns_query *q = a->q;
+    const struct zone *zone = q->qclass == DNS_CLASS_IN && a->view->zones
+                                  ? zone_set_find(a->view->zones, q->lname)
+                                  : NULL;
+    a->rcode = zone && dname_equal(zone->origin, q->lname) ? DNS_RCODE_REFUSED
+                                                           : DNS_RCODE_NOTAUTH;
+}
+
 static void
 answer_query(struct answer *a)
 {
     const struct dns_query *q = a->q;
+    if (q->opcode == DNS_OPCODE_NOTIFY) {
+        answer_notify(a);
+        return;
+    }
     if (q->qclass == DNS_CLASS_CH) {
         answer_chaos(a);
         return;
@@ -590,7 +610,12 @@ answer_query(struct answer *a)
         return;
     case DNS_TYPE_AXFR:
     case DNS_TYPE_IXFR:
-        a->rcode = DNS_RCODE_REFUSED; /* zone transfers are not offered */
+        /* Parsed and checked like any query; a caller that answers transfers (xfr/,
+         * ARCHITECTURE.md §11) takes it from here, else they are refused. */
+        if (a->client->transfers && q->qclass == DNS_CLASS_IN)
+            a->transfer = true;
+        else
+            a->rcode = DNS_RCODE_REFUSED;
         return;
     default:
         break;
@@ -753,6 +778,12 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         a.flags |= DNS_FLAG_TC;
     else if (rc == DNS_RCODE_NOERROR)
         answer_query(&a);
+    if (a.transfer) {
+        result->qtype = q.qtype;
+        result->edns = q.edns;
+        result->transfer = true;
+        return 0;
+    }
 
     dnswire_put16(out, q.id);
     dnswire_put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));

@@ -5,6 +5,7 @@
 
 #include "common/dnswire.h"
 #include "dns/dns.h"
+#include "dns/dns_writer.h"
 
 struct dns_query {
     uint16_t id;
@@ -39,47 +40,5 @@ struct dns_query {
  * record as the last record of the additional section is located (tsig_pos), not read; one
  * anywhere else is FORMERR (RFC 8945 §5.1). */
 int dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_query *q);
-
-#define DNS_COMPRESS_MAX 96
-
-/* Builds a response in a caller buffer with name compression (RFC 1035 §4.1.4). */
-struct dns_writer {
-    uint8_t *buf;
-    size_t limit; /* bytes usable for sections; room for OPT is reserved below this */
-    size_t pos;
-    uint16_t count[4]; /* QD, AN, NS, AR */
-    int comp_count;
-    /* Names (and their suffixes) already in the packet: offset and uncompressed length of
-     * the name from there. A candidate is compared byte by byte only when the length
-     * matches, which rejects almost every wrong one with one compare. */
-    uint16_t comp[DNS_COMPRESS_MAX];
-    uint8_t comp_len[DNS_COMPRESS_MAX];
-};
-
-enum dns_section { DNS_SECTION_QD = 0, DNS_SECTION_AN, DNS_SECTION_NS, DNS_SECTION_AR };
-
-void dns_writer_init(struct dns_writer *w, uint8_t *buf, size_t limit);
-/* Writes the question (12-byte header must already be reserved). 0 or -1 (no room). */
-int dns_writer_question(struct dns_writer *w, const uint8_t *qname, uint16_t qtype,
-                        uint16_t qclass);
-/* Appends every record of `set` with owner `owner` (wire, any case) to `section`; on lack
- * of room nothing of the RRset stays and -1 is returned (RFC 2181 §9: no partial RRsets). */
-int dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
-                     const struct zone_rrset *set);
-/* Appends one record with caller RDATA (names inside compressed as for zone data). 0 or -1. */
-int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
-                  uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
-                  uint16_t rdlen);
-/* A point in the response to go back to: everything written after dns_writer_mark() is
- * dropped by dns_writer_rewind(). */
-struct dns_writer_mark {
-    size_t pos;
-    uint16_t count[4];
-    int comp_count;
-};
-void dns_writer_mark(const struct dns_writer *w, struct dns_writer_mark *m);
-void dns_writer_rewind(struct dns_writer *w, const struct dns_writer_mark *m);
-/* Writes the counts into the header. */
-void dns_writer_finish(struct dns_writer *w);
 
 #endif

@@ -228,8 +228,8 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
         rc = DNS_RCODE_FORMERR;
     else if (q->edns && q->edns_version > 0)
         rc = DNS_RCODE_BADVERS; /* RFC 6891 §6.1.3, checked before the opcode as knotd does */
-    else if (q->opcode != 0)
-        rc = DNS_RCODE_NOTIMP; /* only QUERY; NOTIFY/UPDATE need a secondary/primary role */
+    else if (q->opcode != DNS_OPCODE_QUERY && q->opcode != DNS_OPCODE_NOTIFY)
+        rc = DNS_RCODE_NOTIMP; /* QUERY, and NOTIFY (answered in dns_answer); no UPDATE */
     else if (qdcount != 1)
         /* RFC 9619 §4: QDCOUNT > 1 in a QUERY "MUST be treated as an incorrectly formatted
          * message" (FORMERR; knotd 3.2 predates it and drops). QDCOUNT 0 is not covered:

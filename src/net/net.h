@@ -14,6 +14,23 @@
 
 #include "config/config.h"
 
+/* A TCP response of several messages (a zone transfer, RFC 5936 §2.2). The handler writes
+ * the first message as for any query and, to go on, sets `next` and `end` and keeps what it
+ * needs in `state`. net/ then calls next() on the worker whenever the connection can take a
+ * largest message (so a client that reads slowly holds one message, never the whole
+ * response), a few messages per wakeup, while the worker serves its other connections; next()
+ * writes one message into out and returns its length, or 0 when the response is complete.
+ * end() runs exactly once afterwards: after next() returned 0, when the connection closes
+ * (client gone, idle timeout, slot given up) or when the worker stops (then on the thread
+ * calling net_stop). Queries the client pipelined behind the stream are answered after it.
+ * Both must not block. */
+#define NET_STREAM_STATE_MAX 2048
+struct net_stream {
+    size_t (*next)(void *state, unsigned worker, uint8_t *out, size_t out_max);
+    void (*end)(void *state, unsigned worker);
+    _Alignas(16) unsigned char state[NET_STREAM_STATE_MAX];
+};
+
 struct net_query {
     const struct sockaddr *client; /* source address of the query */
     socklen_t client_len;
@@ -22,6 +39,8 @@ struct net_query {
     bool tcp;
     const uint8_t *data; /* the DNS message, without the TCP length prefix */
     size_t len;
+    struct net_stream *stream; /* TCP: where the handler may start a stream (next and end are
+                                  NULL on entry); NULL over UDP */
 };
 
 struct net_handler {

@@ -6,7 +6,9 @@
  * into its output buffer (pipelining, RFC 7766 §6.2.1.1) and writes what it can without
  * blocking. Open connections sit on a list ordered by last activity: the head has been idle
  * the longest, so it is the one an idle timeout closes first (one ev_timer per worker armed
- * for the head, RFC 7766 §6.2.3) and the one given up when a new client needs a slot.
+ * for the head, RFC 7766 §6.2.3) and the one given up when a new client needs a slot. A
+ * response of many messages (net.h, struct net_stream) is produced one message at a time
+ * into the same output buffer, when it has room, a few per wakeup.
  * Runs only on the worker's thread; every socket is non-blocking. */
 #include "net/net_internal.h"
 
@@ -31,6 +33,9 @@
  * when a largest one would fit; otherwise the connection waits until the client reads. */
 #define TCP_ANSWER_ROOM (2 + NET_MSG_MAX)
 #define TCP_OUT_SIZE (TCP_ANSWER_ROOM + 16384)
+/* Messages of a stream produced per wakeup (up to 256 KiB): the connections that share the
+ * worker get their turn in between, so a zone transfer does not hold up queries. */
+#define TCP_STREAM_BATCH 4
 /* Connections accepted per listener wakeup, so that a SYN flood cannot monopolise a worker. */
 #define TCP_ACCEPT_BATCH 64
 #define TCP_BACKLOG 1024
@@ -45,6 +50,7 @@ struct tcp_conn {
     double last_active;           /* monotonic seconds */
     int fd;                       /* -1 when the slot is free */
     bool eof;                     /* the client shut down its side: finish, then close */
+    bool streaming;               /* `stream` is producing: queries behind it wait */
     const struct net_listen *listen;
     struct sockaddr_storage client;
     socklen_t client_len;
@@ -52,6 +58,7 @@ struct tcp_conn {
     size_t out_start, out_end; /* unsent bytes are out[out_start, out_end) */
     uint8_t in[TCP_IN_SIZE];
     uint8_t out[TCP_OUT_SIZE];
+    struct net_stream stream;
 };
 
 struct tcp_state {
@@ -139,6 +146,19 @@ conn_stalled(const struct tcp_conn *c)
     return ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0;
 }
 
+/* The stream's end() runs once, whatever ends it (net.h). */
+static void
+stream_end(struct tcp_conn *c)
+{
+    if (!c->streaming)
+        return;
+    c->streaming = false;
+    c->stream.next = NULL;
+    if (c->stream.end)
+        c->stream.end(c->stream.state, c->ts->worker->id);
+    c->stream.end = NULL;
+}
+
 /* abortive: reset instead of FIN. Used when we give up on a client that stopped reading,
  * so the kernel drops the queued answers now rather than keep retrying them for minutes. */
 static void
@@ -146,6 +166,7 @@ conn_close(struct tcp_conn *c, bool abortive)
 {
     struct tcp_state *ts = c->ts;
 
+    stream_end(c);
     ev_io_stop(ts->worker->loop, &c->io);
     if (abortive) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -219,6 +240,33 @@ conn_flush(struct tcp_conn *c)
     return 0;
 }
 
+/* Produces up to TCP_STREAM_BATCH messages of the connection's stream, each written out (as
+ * far as the socket takes it) before the next, so out[] holds at most one message and a bit.
+ * Stops early when the client does not read fast enough: the next writability resumes it.
+ * Returns -1 if the connection is dead. */
+static int
+conn_stream(struct tcp_conn *c)
+{
+    const struct net_worker *w = c->ts->worker;
+
+    for (int i = 0; i < TCP_STREAM_BATCH && c->streaming; i++) {
+        if (conn_flush(c) < 0)
+            return -1;
+        if (!conn_out_room(c))
+            break;
+        uint8_t *dst = c->out + c->out_end;
+        size_t n = c->stream.next(c->stream.state, w->id, dst + 2, NET_MSG_MAX);
+        if (n == 0 || n > NET_MSG_MAX) {
+            stream_end(c);
+            break;
+        }
+        dst[0] = (uint8_t)(n >> 8);
+        dst[1] = (uint8_t)n;
+        c->out_end += 2 + n;
+    }
+    return conn_flush(c);
+}
+
 /* Answers the complete queries in in[], in the order received (answers could be reordered,
  * RFC 7766 §7, but ours are all immediate). Stops at an incomplete message, after
  * tcp_max_pipelined answers (the rest wait for the next wakeup, so one client's burst does
@@ -233,7 +281,9 @@ conn_process(struct tcp_conn *c)
     size_t pos = 0;
     int ret = 0;
 
-    while (c->in_len - pos >= 2) {
+    if (c->streaming && conn_stream(c) < 0)
+        return -1;
+    while (!c->streaming && c->in_len - pos >= 2) {
         size_t len = msg_len_at(c->in + pos);
         /* A zero length or one shorter than a header is not a message; longer than our
          * buffer is not a query we would answer. Either way the stream cannot be trusted. */
@@ -260,7 +310,10 @@ conn_process(struct tcp_conn *c)
             .tcp = true,
             .data = c->in + pos + 2,
             .len = len,
+            .stream = &c->stream,
         };
+        c->stream.next = NULL;
+        c->stream.end = NULL;
         uint8_t *dst = c->out + c->out_end;
         size_t n = h->answer(h->ctx, w->id, &q, dst + 2, NET_MSG_MAX);
         if (n > 0 && n <= NET_MSG_MAX) {
@@ -268,6 +321,10 @@ conn_process(struct tcp_conn *c)
             dst[1] = (uint8_t)n;
             c->out_end += 2 + n;
         }
+        /* A stream's messages follow its first, before any other answer (the loop stops). */
+        c->streaming = c->stream.next != NULL;
+        if (c->streaming && (n == 0 || n > NET_MSG_MAX))
+            stream_end(c); /* no first message: nothing to continue */
         pos += 2 + len;
         answered++;
     }
@@ -280,8 +337,9 @@ out:
 }
 
 /* Answers what can be answered, writes what can be written, and decides what to wait for:
- * - queries left over or answers unsent: wait for writability (immediate if the socket has
- *   room, which is how left-over queries get their turn in the next loop iteration);
+ * - a stream producing, queries left over or answers unsent: wait for writability (immediate
+ *   if the socket has room, which is how left-over queries and the stream's next messages get
+ *   their turn in the next loop iteration);
  * - otherwise read. A connection whose output is stuck therefore stops reading, so a client
  *   that never reads holds at most in[] and out[] until the idle timeout closes it. */
 static void
@@ -301,11 +359,11 @@ conn_run(struct tcp_conn *c)
     }
     bool queued = conn_has_query(c);
     bool unsent = c->out_start < c->out_end;
-    if (c->eof && !queued && !unsent) {
+    if (c->eof && !queued && !unsent && !c->streaming) {
         conn_close(c, false);
         return;
     }
-    if (queued || unsent)
+    if (queued || unsent || c->streaming)
         conn_set_events(c, EV_WRITE);
     else
         conn_set_events(c, EV_READ);
@@ -353,6 +411,7 @@ conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
 
     c->fd = fd;
     c->eof = false;
+    c->streaming = false;
     c->listen = l;
     memcpy(&c->client, client, client_len);
     c->client_len = client_len;
@@ -490,9 +549,12 @@ net_tcp_worker_fini(struct net_worker *w)
 
     /* The worker has stopped: close what is open, without touching its loop's watchers one
      * by one (the loop is destroyed next). */
-    for (uint32_t i = 0; i < w->net->tcp_max_connections; i++)
-        if (ts->conns[i].fd >= 0)
+    for (uint32_t i = 0; i < w->net->tcp_max_connections; i++) {
+        if (ts->conns[i].fd >= 0) {
+            stream_end(&ts->conns[i]);
             close(ts->conns[i].fd);
+        }
+    }
     free(ts->conns);
     free(ts);
     w->tcp_state = NULL;

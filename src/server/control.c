@@ -9,6 +9,7 @@
  *   dnssec ds ZONE [DIGEST]        the DS, DNSKEY and CDNSKEY records for the parent
  *   dnssec roll ZONE [KIND]        start a key rollover (dnssec_ops.h), answered like reload
  *   dnssec ds-seen ZONE            the parent has the new DS; answered like reload
+ *   zone status ZONE               serial, last change, transfer history and counters
  * SELECTOR: "member ADDRESS" (every check of that address or CNAME target), "pool SERVICE
  * POOL", "service SERVICE", "all", or "site" (drain/undrain only: marks the whole site
  * drained in `status`, which the anycast sidecar reads, without touching member states).
@@ -42,6 +43,7 @@
 #include "server/dnssec_ops.h"
 #include "server/explain.h"
 #include "server/snapshot.h"
+#include "server/xfr_serve.h"
 
 #define MAX_LINE 1024
 #define MAX_PENDING_RELOADS 16 /* parked `reload` connections */
@@ -335,6 +337,11 @@ control_execute_op(struct health_monitor *monitor, char *line, FILE *out, uint64
     case CONTROL_DNSSEC_DS_SEEN:
         *op = queue_dnssec(&cmd, out);
         return *op ? CONTROL_RELOAD_PARKED : CONTROL_REPLIED;
+    case CONTROL_ZONE_STATUS:
+        rcu_read_lock();
+        xfr_serve_status(snapshot_current_get(), cmd.args[0], out);
+        rcu_read_unlock();
+        break;
     }
     return CONTROL_REPLIED;
 }

@@ -19,6 +19,7 @@ enum control_op {
     CONTROL_DNSSEC_DS,      /* args: ZONE [sha256|sha384|all] */
     CONTROL_DNSSEC_ROLL,    /* args: ZONE [csk|ksk|zsk] */
     CONTROL_DNSSEC_DS_SEEN, /* args: ZONE */
+    CONTROL_ZONE_STATUS, /* args: ZONE */
 };
 
 struct control_command {

@@ -24,6 +24,7 @@
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
 #include "server/steer_sign.h"
+#include "server/xfr_serve.h"
 
 /* Per-worker random state for weighted choices, one cache line each so workers never share. */
 struct worker_rng {
@@ -50,10 +51,11 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
     struct worker_rng *rngs = ctx;
     struct dns_client client = {.addr = nq->client,
                                 .tcp = nq->tcp,
-                                .random = next_random(&rngs[worker])};
+                                .random = next_random(&rngs[worker]),
+                                .transfers = true};
     struct dns_result result;
     rcu_read_lock();
-    const struct snapshot *snap = snapshot_current_get();
+    struct snapshot *snap = snapshot_current_get();
     if (snap->policies) {
         client.health = rcu_dereference(snap->health);
         client.now_s = health_now_s();
@@ -69,6 +71,16 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
     if (nq->listen_index < snap->cfg->listen_count)
         client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
+    /* AXFR and IXFR (ARCHITECTURE.md §11), checked by dns_answer like any query. */
+    struct xfr_request xfr;
+    if (result.transfer) {
+        if (xfr_request_parse(nq->data, nq->len, &xfr)) {
+            n = xfr_serve(snap, nq, &xfr, out, out_max);
+        } else {
+            client.transfers = false; /* not one xfr/ reads: refused like before */
+            n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
+        }
+    }
     rcu_read_unlock();
     return n;
 }
@@ -174,8 +186,9 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     control_set_monitor(srv->control, srv->monitor);
     struct snapshot *old = snapshot_publish(snap);
     synchronize_rcu(); /* every worker has left the old snapshot */
-    snapshot_free(old);
+    snapshot_release(old); /* freed now, or by the last zone transfer still reading it */
     dnssec_ops_published(snap, snapshot_now());
+    xfr_serve_published(snap, &srv->notifier);
     char summary[CONFIG_ERR_MAX];
     snprintf(summary, sizeof(summary), "%s%.300s%s%zu zones, %zu records in %.3f s",
              why ? "dnssec upkeep (" : "", why ? why : "", why ? "): " : "",
@@ -328,6 +341,8 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     /* Rollover phases count from their first publication, as this user (the files stay
      * the server's). */
     dnssec_ops_published(snap, snapshot_now());
+    /* NOTIFY (RFC 1996) once we answer transfers: secondaries may have missed changes. */
+    xfr_serve_published(snap, &srv->notifier);
     ret = 0;
     if (reload_pending)
         (void)server_reload(srv);
@@ -370,11 +385,14 @@ server_stop(struct server *srv)
     srv->control = NULL;
     health_monitor_stop(srv->monitor);
     srv->monitor = NULL;
+    xfr_notifier_stop(srv->notifier);
+    srv->notifier = NULL;
     if (srv->published) {
         synchronize_rcu();
-        snapshot_free(snapshot_publish(NULL));
+        snapshot_release(snapshot_publish(NULL)); /* no transfer holds it: workers stopped */
         srv->published = false;
     }
+    xfr_serve_stats_free();
     free(srv->rngs);
     srv->rngs = NULL;
 }

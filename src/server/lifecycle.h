@@ -11,6 +11,7 @@
 #include "net/net.h"
 #include "server/control.h"
 #include "server/snapshot.h"
+#include "xfr/xfr_notify.h"
 
 struct worker_rng;
 
@@ -24,6 +25,7 @@ struct server {
     struct net *net; /* listen sockets open; workers running once net_run succeeded */
     struct control *control;
     struct health_monitor *monitor;
+    struct xfr_notifier *notifier; /* NOTIFY's thread, started on first need */
     bool stop_requested; /* SIGINT/SIGTERM came during the start */
     /* DNSSEC upkeep (dnssec_ops.h): the timer looks at least every upkeep_interval_s (0:
      * 60 s) plus a jitter of up to a tenth, and at the times re-signing or a rollover step

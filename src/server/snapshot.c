@@ -17,6 +17,7 @@
 #include "common/dnswire.h"
 #include "common/log.h"
 #include "server/steer_sign.h"
+#include "server/xfr_serve.h"
 
 static struct snapshot *current; /* RCU-protected */
 static time_t (*clock_fn)(void);  /* NULL: time(); set before any thread starts */
@@ -335,6 +336,7 @@ int
 snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
 {
     struct snapshot *snap = xcalloc(1, sizeof(*snap));
+    atomic_init(&snap->refs, 1);
     *out = NULL;
     if (config_load(path, &snap->cfg, err) < 0) {
         free(snap);
@@ -351,6 +353,10 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     /* Steered answers of signed zones, before any health is known (every member up); the
      * health thread signs what its tables make possible before publishing them. */
     steer_sign(snap, NULL, snapshot_now());
+    /* What transfers carry, after signing: steered RRsets are signed into the variant
+     * tables, and each history follows the version served now. */
+    if (xfr_serve_load(snap, err) < 0)
+        goto fail;
     snap->loaded_at = snapshot_now();
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;
@@ -375,6 +381,9 @@ snapshot_free(struct snapshot *snap)
 {
     if (!snap)
         return;
+    for (size_t i = 0; snap->xfr_zones && snap->zones && i < snap->zones->count; i++)
+        xfr_zone_free(snap->xfr_zones[i]);
+    free(snap->xfr_zones);
     health_table_free(snap->health);
     free(snap->health_specs);
     policy_set_free(snap->policies);
@@ -386,4 +395,17 @@ snapshot_free(struct snapshot *snap)
     geo_db_free(snap->geo);
     config_free(snap->cfg);
     free(snap);
+}
+
+void
+snapshot_hold(struct snapshot *snap)
+{
+    atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
+}
+
+void
+snapshot_release(struct snapshot *snap)
+{
+    if (snap && atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) == 1)
+        snapshot_free(snap);
 }

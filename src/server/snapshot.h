@@ -7,6 +7,7 @@
 #ifndef MERIDIAN_SERVER_SNAPSHOT_H
 #define MERIDIAN_SERVER_SNAPSHOT_H
 
+#include <stdatomic.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -16,6 +17,7 @@
 #include "health/monitor.h"
 #include "policy/policy_build.h"
 #include "tsig/tsig.h"
+#include "xfr/xfr_stream.h"
 
 struct snapshot {
     struct config *cfg;
@@ -32,6 +34,13 @@ struct snapshot {
     struct health_spec *health_specs;
     uint32_t health_count;
     struct health_table *health;
+    /* Zone transfers (server/xfr_serve.h): per config zone its transfer view, and the view
+     * transfers are answered from. */
+    struct xfr_zone **xfr_zones;
+    struct xfr_view xfr;
+    /* References: the publisher's, plus one per zone transfer reading this snapshot across
+     * event-loop iterations (ARCHITECTURE.md §4). The last release frees it. */
+    atomic_uint refs;
 };
 
 /* The result of the last reload, for `meridianctl status` and `meridianctl reload`. */
@@ -47,6 +56,12 @@ struct snapshot_reload {
 int snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 void snapshot_free(struct snapshot *snap);
+
+/* A reference that outlives the RCU read side: taken inside it (with snap current, or held
+ * already), dropped with snapshot_release from any thread. The publisher's reference is the
+ * one snapshot_load returns; the thread that drops the last one frees the snapshot. */
+void snapshot_hold(struct snapshot *snap);
+void snapshot_release(struct snapshot *snap);
 
 /* The snapshot workers answer from. Get it inside rcu_read_lock(); publish on the main
  * thread only, which returns the previous one (free it after synchronize_rcu()). */

@@ -28,6 +28,7 @@ steer_sign_expected(const struct policy_set *set, const struct zone *zone)
         for (uint32_t p = 0; p < svc->pool_count; p++)
             n += svc->pools[p].member_count;
         n += (uint64_t)svc->order_count * 2 * SUBSETS_PER_ORDER;
+        n += 2; /* what zone transfers carry for the name, per family (xfr/xfr_zone.c) */
     }
     return n > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)n;
 }

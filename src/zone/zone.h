@@ -129,6 +129,9 @@ void zone_node_add_rrset(struct zone *zone, struct zone_node *node, const struct
 /* Exact lookup of a lowercased wire name (of length len) in the zone; NULL if absent. */
 const struct zone_node *zone_lookup(const struct zone *zone, const uint8_t *lname, int len);
 
+/* Bytes of the RRset's RDATA run (every record's 16-bit length and RDATA). */
+size_t zone_rrset_rdata_len(const struct zone_rrset *set);
+
 /* The node's RRset of `type`, or NULL. */
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
 

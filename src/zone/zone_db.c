@@ -59,6 +59,15 @@ zone_node_rrset(const struct zone_node *node, uint16_t type)
     return NULL;
 }
 
+size_t
+zone_rrset_rdata_len(const struct zone_rrset *set)
+{
+    size_t pos = 0;
+    for (uint16_t i = 0; i < set->count; i++)
+        pos += 2u + dnswire_get16(set->rdata + pos);
+    return pos;
+}
+
 /* --- building ------------------------------------------------------------------------ */
 
 struct builder {

@@ -511,12 +511,16 @@ def build_cases(zone_data):
     # EDNS version before opcode (knotd's order): BADVERS.
     add("opcode 2 + edns version 1", make("www.example.org", opcode=2, edns=1))
     # NOTIFY (4) and UPDATE (5): knotd implements both and answers NOTAUTH as
-    # no ACL allows them. meridiand implements neither.
-    for op in (4, 5):
-        add("opcode %d" % op, make("example.org", "SOA", opcode=op),
-            differ=lambda ref, query: ref.replace(rcode=dns.rcode.NOTIMP),
-            why="RFC 2136 §2.2: NOTIMP, the server does not support the Operation code "
-                "(knotd supports it: NOTAUTH)")
+    # no ACL allows them. meridiand's zones are all primaries: a NOTIFY for one is
+    # REFUSED, as NSD answers one no allow-notify permits; UPDATE is not implemented.
+    add("opcode 4", make("example.org", "SOA", opcode=4),
+        differ=lambda ref, query: ref.replace(rcode=dns.rcode.REFUSED),
+        why="RFC 1996: NOTIFY is for secondaries; a primary-only zone refuses it as NSD "
+            "does (knotd: NOTAUTH)")
+    add("opcode 5", make("example.org", "SOA", opcode=5),
+        differ=lambda ref, query: ref.replace(rcode=dns.rcode.NOTIMP),
+        why="RFC 2136 §2.2: NOTIMP, the server does not support the Operation code "
+            "(knotd supports it: NOTAUTH)")
     # Obsolete mail QTYPEs: knotd answers NODATA.
     for t in ("MAILA", "MAILB"):
         add("qtype %s" % t, make("www.example.org", t), differ=error_reply(dns.rcode.NOTIMP),

@@ -61,6 +61,7 @@ def header(qid=0xbeef, flags=0x0100, qd=1, an=0, ns=0, ar=0):
 
 
 QTAIL = b"\x00\x01\x00\x01"  # QTYPE A, QCLASS IN
+ORIGIN_WIRE = b"".join(bytes([len(x)]) + x.encode() for x in ORIGIN.split(".")) + b"\x00"
 OPT_RR = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"  # root, OPT, 1232, v0, no options
 
 
@@ -186,12 +187,18 @@ def model(m, tcp=False):
         return out("FORMERR")  # trailing bytes
     if state["opt"] and version > 0:
         return out("BADVERS")
-    if opcode:
+    if opcode not in (0, 4):
         return out("NOTIMP")
     if qd != 1:
         return out("FORMERR")  # RFC 9619 §4 (> 1); no question to answer (0)
     if ecs_bad:
         return out("FORMERR")
+    if opcode == 4:
+        # RFC 1996 NOTIFY: our zones are primaries', so REFUSED (as NSD); other names
+        # NOTAUTH (as Knot).
+        end = first_qname_end(m)
+        ours = m[12:end].lower() == ORIGIN_WIRE and u16(m, end + 2) == 1
+        return out("REFUSED" if ours else "NOTAUTH")
     return out("lookup")
 
 
@@ -541,6 +548,11 @@ def counts(port):
         ("opcode STATUS with an OPT", header(qid=0x2b0f, flags=0x1100, ar=1) + body + OPT_RR,
          "NOTIMP q opt"),
         ("opcode 15, no question", header(qid=0x2b10, flags=0x7900, qd=0), "NOTIMP"),
+        ("NOTIFY for our zone (a primary's: REFUSED)",
+         header(qid=0x2b11, flags=0x2400, ar=1) + ORIGIN_WIRE + b"\x00\x06\x00\x01" + OPT_RR,
+         "REFUSED q opt"),
+        ("NOTIFY for a name we do not serve", header(qid=0x2b12, flags=0x2400) + body,
+         "NOTAUTH q"),
         ("a response (QR=1)", header(qid=0x2b08, flags=0x8100) + body, "drop"),
     ]
     return check_table(port, table)

@@ -347,6 +347,42 @@ test_any(void **state)
     ldns_pkt_free(r);
 }
 
+/* AXFR and IXFR: checked like any query; a caller that answers transfers gets them reported
+ * (nothing written), any other caller's are REFUSED; malformed ones keep their rcode. */
+static void
+test_transfer_requests(void **state)
+{
+    (void)state;
+    /* example.com AXFR IN, id 0x4321. */
+    uint8_t q[] = {0x43, 0x21, 0x00, 0x00, 0,   1,   0,   0,   0, 0, 0, 0, 7, 'e',
+                   'x',  'a',  'm',  'p',  'l', 'e', 3,   'c', 'o', 'm', 0, 0, 252, 0, 1};
+    struct dns_client client = {.tcp = true, .transfers = true};
+    struct dns_result res;
+    assert_int_equal(dns_answer(&view, &client, q, sizeof(q), raw_out, sizeof(raw_out), &res), 0);
+    assert_true(res.transfer);
+    assert_int_equal(res.qtype, 252);
+    q[26] = 251; /* IXFR */
+    assert_int_equal(dns_answer(&view, &client, q, sizeof(q), raw_out, sizeof(raw_out), &res), 0);
+    assert_true(res.transfer);
+    /* Without a caller for them: REFUSED, question echoed. */
+    assert_int_equal(raw(q, sizeof(q), sizeof(q)), 5);
+    /* Class CH is not a transfer: REFUSED even for that caller. */
+    q[28] = 3;
+    size_t n = dns_answer(&view, &client, q, sizeof(q), raw_out, sizeof(raw_out), &res);
+    assert_int_equal(n, sizeof(q));
+    assert_false(res.transfer);
+    assert_int_equal(raw_out[3] & 0xF, 5);
+    /* A trailing byte: FORMERR from the parser, not a transfer. */
+    uint8_t trail[sizeof(q) + 1];
+    memcpy(trail, q, sizeof(q));
+    trail[28] = 1;
+    trail[sizeof(q)] = 0;
+    n = dns_answer(&view, &client, trail, sizeof(trail), raw_out, sizeof(raw_out), &res);
+    assert_int_equal(n, sizeof(q));
+    assert_false(res.transfer);
+    assert_int_equal(raw_out[3] & 0xF, 1);
+}
+
 /* Malformed and odd messages, built by hand. Every reply is checked for its exact length
  * (an earlier reply left in the buffer cannot pass) and drops for a return of 0. */
 static void
@@ -390,6 +426,20 @@ test_malformed(void **state)
     assert_int_equal(raw(status, sizeof(status), sizeof(q)), 4);
     assert_int_equal(raw_out[5], 1);
     assert_memory_equal(raw_out + 12, q + 12, sizeof(q) - 12);
+
+    /* NOTIFY (RFC 1996): a zone we serve is a primary's, so REFUSED (as NSD); any other
+     * name NOTAUTH (as Knot). The opcode is echoed, AA clear. */
+    static const uint8_t notify[] = {0xab, 0xcd, 0x24, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+                                     7,    'e',  'x',  'a',  'm', 'p', 'l', 'e', 3, 'c', 'o',
+                                     'm',  0,    0,    6,    0, 1};
+    assert_int_equal(raw(notify, sizeof(notify), sizeof(notify)), 5);
+    assert_int_equal(raw_out[2] & 0x7C, 0x20); /* opcode NOTIFY, AA clear */
+    assert_memory_equal(raw_out + 12, notify + 12, sizeof(notify) - 12);
+    uint8_t notify_www[sizeof(notify) + 4];
+    memcpy(notify_www, notify, 12);
+    memcpy(notify_www + 12, "\x03www", 4);
+    memcpy(notify_www + 16, notify + 12, sizeof(notify) - 12);
+    assert_int_equal(raw(notify_www, sizeof(notify_www), sizeof(notify_www)), 9);
 
     /* Trailing garbage: FORMERR, the question (which parsed) echoed. */
     uint8_t trail[sizeof(q) + 3];
@@ -466,6 +516,7 @@ main(void)
         cmocka_unit_test(test_edns_nsid_and_truncation),
         cmocka_unit_test(test_any),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_transfer_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,10 @@
  * [::1], on a port each test holds for the life of the process: test_port.h) with an echo
  * handler that returns the query with QR set, and RA set too when the query came over TCP.
  * Covers UDP on both families and in bulk, TCP single, pipelined and split queries, the idle
- * timeout, the connection cap, malformed lengths, a client that never reads, and bind errors.
+ * timeout, the connection cap, malformed lengths, a client that never reads, bind errors, and
+ * streams (a TCP query of type 252 is answered with STREAM_MSGS messages of STREAM_MSG_LEN
+ * bytes, as a zone transfer is): complete and in order, the worker serving others meanwhile,
+ * end() exactly once whether the stream finished, the client left or the worker stopped.
  * Every wait is bounded by poll, and upper bounds are scaled for the build (test_time.h).
  * `test_net --wildcard` runs only the wildcard-address case, which needs a network namespace:
  * exit 77 without the privilege. */
@@ -44,13 +47,56 @@
 #define BUSY_GAP_MS 50                   /* its busy client's pause between queries */
 #define SLOW_IDLE_MS ((uint32_t)test_ms(300)) /* tcp_idle_timeout of test_tcp_slow_reader */
 #define UDP_BURST 200
+#define STREAM_QTYPE 252   /* asks for a stream */
+#define STREAM_MSGS 64     /* messages of a stream, the first included */
+#define STREAM_MSG_LEN 60000
 
 struct counters {
     atomic_uint answered;
     atomic_uint started;
     atomic_uint stopped;
     atomic_uint idle;
+    atomic_uint streams;     /* started */
+    atomic_uint stream_ends; /* end() calls */
 };
+
+/* What a test stream keeps between messages (inside net_stream.state). */
+struct test_stream {
+    struct counters *k;
+    uint16_t id;
+    uint32_t seq; /* messages written */
+};
+
+/* A stream message: the query's id, QR, then its sequence number, then zeros. */
+static size_t
+stream_message(struct test_stream *ts, uint8_t *out, size_t out_max)
+{
+    if (ts->seq == STREAM_MSGS || out_max < STREAM_MSG_LEN)
+        return 0;
+    memset(out, 0, STREAM_MSG_LEN);
+    out[0] = (uint8_t)(ts->id >> 8);
+    out[1] = (uint8_t)ts->id;
+    out[2] = 0x80;
+    out[12] = (uint8_t)(ts->seq >> 8);
+    out[13] = (uint8_t)ts->seq;
+    ts->seq++;
+    return STREAM_MSG_LEN;
+}
+
+static size_t
+stream_next(void *state, unsigned worker, uint8_t *out, size_t out_max)
+{
+    (void)worker;
+    return stream_message(state, out, out_max);
+}
+
+static void
+stream_end(void *state, unsigned worker)
+{
+    struct test_stream *ts = state;
+    (void)worker;
+    atomic_fetch_add(&ts->k->stream_ends, 1);
+}
 
 struct fixture {
     struct counters counters;
@@ -70,6 +116,17 @@ echo_answer(void *ctx, unsigned worker, const struct net_query *q, uint8_t *out,
     if (q->len < 12 || q->len > out_max || !q->client || !q->local ||
         q->client->sa_family != q->local->sa_family)
         return 0;
+    if (q->tcp && q->stream && q->len >= 22 && q->data[21] == STREAM_QTYPE) {
+        struct test_stream *ts = (struct test_stream *)q->stream->state;
+        assert_null(q->stream->next);
+        *ts = (struct test_stream){.k = k, .id = (uint16_t)(q->data[0] << 8 | q->data[1])};
+        q->stream->next = stream_next;
+        q->stream->end = stream_end;
+        atomic_fetch_add(&k->streams, 1);
+        return stream_message(ts, out, out_max);
+    }
+    if (!q->tcp && q->stream)
+        return 0; /* UDP never streams */
     memcpy(out, q->data, q->len);
     out[2] |= 0x80;
     if (q->tcp) {
@@ -266,6 +323,13 @@ static int
 setup_cap(void **state)
 {
     return fixture_start(state, 1, 2, 5000);
+}
+
+/* One worker, idle timeout far above anything the test waits for. */
+static int
+setup_one_worker(void **state)
+{
+    return fixture_start(state, 1, 8, 5000);
 }
 
 static int
@@ -667,6 +731,101 @@ test_tcp_slow_reader(void **state)
     close(udp);
 }
 
+static size_t
+stream_request(uint8_t *buf, uint16_t id)
+{
+    size_t n = tcp_frame(buf, id, false);
+    buf[2 + 21] = STREAM_QTYPE;
+    return n;
+}
+
+/* Reads one stream message and checks its id and sequence number. */
+static void
+expect_stream_message(int fd, uint16_t id, uint32_t seq)
+{
+    static uint8_t buf[STREAM_MSG_LEN];
+    uint8_t len[2];
+    assert_true(read_exact(fd, len, 2, WAIT_MS));
+    assert_int_equal((len[0] << 8) | len[1], STREAM_MSG_LEN);
+    assert_true(read_exact(fd, buf, STREAM_MSG_LEN, WAIT_MS));
+    assert_int_equal((buf[0] << 8) | buf[1], id);
+    assert_int_equal((buf[12] << 8) | buf[13], seq);
+}
+
+/* Every message of a stream in order, then the answer to the query pipelined behind it, and
+ * end() once. */
+static void
+test_tcp_stream(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t buf[2 * (2 + QUERY_LEN)];
+    size_t len = stream_request(buf, 0x5151);
+    len += tcp_frame(buf + len, 0x5252, false);
+    int fd = tcp_connect(AF_INET, f->port, 0);
+
+    send_all(fd, buf, len);
+    for (uint32_t i = 0; i < STREAM_MSGS; i++)
+        expect_stream_message(fd, 0x5151, i);
+    tcp_expect_answer(fd, 0x5252);
+    tcp_roundtrip(fd, 0x5353); /* the connection goes on */
+    assert_int_equal(atomic_load(&f->counters.streams), 1);
+    assert_int_equal(atomic_load(&f->counters.stream_ends), 1);
+    close(fd);
+}
+
+/* One worker: while a client holds a stream open by not reading, other clients of the same
+ * worker are answered at once; the stream then completes when its client reads. */
+static void
+test_tcp_stream_shares_worker(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t buf[2 + QUERY_LEN];
+    int slow = tcp_connect(AF_INET, f->port, 4096);
+
+    send_all(slow, buf, stream_request(buf, 0x6161));
+    for (uint16_t i = 0; i < 20; i++) {
+        int other = tcp_connect(i % 2 ? AF_INET6 : AF_INET, f->port, 0);
+        double t0 = now_ms();
+        tcp_roundtrip(other, (uint16_t)(300 + i));
+        assert_true(now_ms() - t0 < WAIT_MS);
+        close(other);
+    }
+    /* Not finished while nobody reads: the stream waits for its client, bounded. */
+    assert_int_equal(atomic_load(&f->counters.stream_ends), 0);
+    for (uint32_t i = 0; i < STREAM_MSGS; i++)
+        expect_stream_message(slow, 0x6161, i);
+    tcp_roundtrip(slow, 0x6262);
+    assert_int_equal(atomic_load(&f->counters.stream_ends), 1);
+    close(slow);
+}
+
+/* A client that leaves in the middle of a stream: end() runs once; a stream cut short by
+ * net_stop ends too. */
+static void
+test_tcp_stream_abandoned(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t buf[2 + QUERY_LEN];
+    int fd = tcp_connect(AF_INET, f->port, 4096);
+
+    send_all(fd, buf, stream_request(buf, 0x7171));
+    expect_stream_message(fd, 0x7171, 0);
+    close(fd);
+    double deadline = now_ms() + WAIT_MS;
+    while (atomic_load(&f->counters.stream_ends) == 0 && now_ms() < deadline)
+        sleep_ms(5);
+    assert_int_equal(atomic_load(&f->counters.stream_ends), 1);
+
+    fd = tcp_connect(AF_INET6, f->port, 4096);
+    send_all(fd, buf, stream_request(buf, 0x7272));
+    expect_stream_message(fd, 0x7272, 0);
+    net_stop(f->net);
+    f->net = NULL;
+    assert_int_equal(atomic_load(&f->counters.streams), 2);
+    assert_int_equal(atomic_load(&f->counters.stream_ends), 2);
+    close(fd);
+}
+
 /* In a private network namespace (only lo), so the wildcard addresses reach nothing else. */
 static int
 lo_up(void)
@@ -890,6 +1049,10 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tcp_connection_cap, setup_cap, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_bad_length, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_slow_reader, setup_slow, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_stream, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_stream_shares_worker, setup_one_worker,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_stream_abandoned, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup_default, teardown),
         cmocka_unit_test(test_bind_conflict),
     };

@@ -51,7 +51,12 @@ setup(void **state)
         return -1;
     snprintf(yaml, sizeof(yaml),
              "geoip: { database: \"%s/geoip/sample.mmdb\" }\n"
-             "zones: [ { origin: example.com, file: example.com.zone } ]\n"
+             "zones:\n"
+             "  - origin: example.com\n"
+             "    file: example.com.zone\n"
+             "    transfer: { allow: [\"127.0.0.0/8\", \"::1\"], keys: [k] }\n"
+             "    notify: [\"127.0.0.1:5399\"]\n"
+             "  - { origin: other.example, file: other.zone }\n"
              "services:\n"
              "  geo.example.com:\n"
              "    pools:\n"
@@ -61,7 +66,9 @@ setup(void **state)
              src ? src : ".");
     if (write_file("meridian.yaml", yaml) < 0 ||
         write_file("example.com.zone", "$ORIGIN example.com.\n$TTL 300\n"
-                                       "@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n") < 0)
+                                       "@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n") < 0 ||
+        write_file("other.zone", "$ORIGIN other.example.\n$TTL 300\n"
+                                 "@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n") < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/meridian.yaml", tmpdir);
     if (snapshot_load(path, &snap, err) < 0) {
@@ -108,7 +115,7 @@ assert_prefix(const char *text, const char *prefix)
 
 static const char commands[] = "; try: status | states | drain SELECTOR | undrain SELECTOR | "
                                "force up|down SELECTOR | explain CLIENT QNAME QTYPE | reload | "
-                               "dnssec ds|roll|ds-seen ZONE\n";
+                               "dnssec ds|roll|ds-seen ZONE | zone status ZONE\n";
 static const char selectors[] = "member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n";
 
 /* The reply `want` built from parts (the error texts repeat the command and selector lists). */
@@ -167,12 +174,37 @@ test_parse_words(void **state)
     assert_string_equal(error, "too many words (at most 8)");
 }
 
+/* `zone status`: what a primary knows of a zone (transfers and NOTIFY counted by the server
+ * as they happen; none here). */
+static void
+test_zone_status(void **state)
+{
+    (void)state;
+    assert_string_equal(run("zone status EXAMPLE.com."),
+                        "ok\n"
+                        "zone: example.com.\n"
+                        "role: primary\n"
+                        "serial: 1\n"
+                        "last_change: not served yet\n"
+                        "transfer: from 127.0.0.0/8, ::1/128; key k\n"
+                        "history: 0 versions\n"
+                        "transfers: axfr 0, ixfr 0, up_to_date 0, refused 0, abandoned 0\n"
+                        "notify: 127.0.0.1:5399\n"
+                        "notifies: sent 0, acked 0, failed 0\n");
+    assert_prefix(run("zone status other.example"), "ok\nzone: other.example.\n");
+    assert_non_null(strstr(reply, "\ntransfer: refused (no `transfer:`)\nhistory: 0 versions\n"));
+    assert_non_null(strstr(reply, "\nnotify: none\n"));
+    assert_string_equal(run("zone status nope.test"), "error: no zone nope.test\n");
+    assert_string_equal(run("zone status"), "error: zone needs status ZONE\n");
+    assert_string_equal(run("zone refresh example.com"), "error: zone needs status ZONE\n");
+}
+
 static void
 test_status(void **state)
 {
     (void)state;
     const char *r = run("status");
-    assert_prefix(r, "ok\nsite: active\nzones: 1\nrecords: 3\nloaded: ");
+    assert_prefix(r, "ok\nsite: active\nzones: 2\nrecords: 6\nloaded: ");
     if (!strstr(r, "\nlast_reload: none\nhealth: 0 up, 0 down, 0 unknown\ngeoip: "))
         fail_msg("status:\n%s", r);
 }
@@ -254,6 +286,7 @@ main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_words),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_zone_status),
         cmocka_unit_test(test_site_drain),
         cmocka_unit_test(test_no_monitor),
         cmocka_unit_test(test_explain),

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/* Outgoing zone transfer settings of a zone entry (see config_transfer.h). `transfer` is a
+ * mapping with `allow` (networks, "192.0.2.0/24" or a single address) and/or `keys` (TSIG key
+ * names, checked against the tsig_keys section where that section is parsed); `notify` a list
+ * of "address[:port]" targets. Runs on whichever thread calls config_load(). */
+#include "config/config_transfer.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/dname.h"
+#include "common/sockaddr.h"
+#include "config/config_services.h"
+
+/* A list node with at least one item, or an error naming `what`. */
+static int
+nonempty_list(struct cfg_ctx *ctx, const char *what, yaml_node_t *value, size_t *n)
+{
+    if (value->type != YAML_SEQUENCE_NODE)
+        return cfg_error(ctx, value, "%s: expected a list", what);
+    *n = cfg_seq_len(value);
+    if (*n == 0)
+        return cfg_error(ctx, value, "%s: expected at least one entry", what);
+    return 0;
+}
+
+/* `allow`: "ADDRESS/LEN" or a bare address (a host). Host bits are refused as in `nets`. */
+static int
+parse_allow(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_transfer *t = target;
+    size_t n;
+    (void)key;
+    if (nonempty_list(ctx, "allow", value, &n) < 0)
+        return -1;
+    t->allow = xcalloc(n, sizeof(*t->allow));
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = cfg_seq_item(ctx, value, i);
+        const char *s = cfg_scalar(item);
+        struct config_prefix *p = &t->allow[t->allow_count];
+        int rc = s ? (strchr(s, '/') ? cfg_parse_cidr(s, p) : cfg_parse_address(s, p)) : -1;
+        if (rc == -2) {
+            char net[64];
+            cfg_format_prefix(p, true, net, sizeof(net));
+            return cfg_error(ctx, item,
+                             "allow: %s has bits set beyond its prefix length (did "
+                             "you mean %s?)",
+                             s, net);
+        }
+        if (rc < 0)
+            return cfg_error(ctx, item,
+                             "allow: expected an address or network, e.g. "
+                             "192.0.2.0/24 or 2001:db8::53, not '%s'",
+                             s ? s : "(not a string)");
+        t->allow_count++;
+    }
+    return 0;
+}
+
+/* `keys`: TSIG key names (RFC 8945 §4.2: a domain name), distinct ignoring case. */
+static int
+parse_keys(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_transfer *t = target;
+    size_t n, dup, first;
+    (void)key;
+    if (nonempty_list(ctx, "keys", value, &n) < 0)
+        return -1;
+    t->keys = xcalloc(n, sizeof(*t->keys));
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = cfg_seq_item(ctx, value, i);
+        const char *s = cfg_scalar(item);
+        if (!cfg_valid_dname(s))
+            return cfg_error(ctx, item, "keys: expected a TSIG key name, not '%s'",
+                             s ? s : "(not a string)");
+        t->keys[t->key_count++] = xstrdup(s);
+    }
+    if (cfg_find_duplicate_dname((const char *const *)t->keys, t->key_count, &dup, &first))
+        return cfg_error(ctx, cfg_seq_item(ctx, value, dup), "keys: '%s' is listed twice",
+                         t->keys[dup]);
+    return 0;
+}
+
+static const struct cfg_key transfer_keys[] = {
+    {.name = "allow", .type = CFG_CUSTOM, .parse = parse_allow},
+    {.name = "keys", .type = CFG_CUSTOM, .parse = parse_keys},
+};
+
+int
+cfg_parse_zone_transfer(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                        void *target)
+{
+    struct config_zone *zone = target;
+    struct config_transfer *t = &zone->transfer;
+    (void)key;
+    t->line = cfg_line(value);
+    t->enabled = true;
+    if (cfg_parse_mapping(ctx, value, "transfer", transfer_keys,
+                          sizeof(transfer_keys) / sizeof(transfer_keys[0]), t) < 0)
+        return -1;
+    /* An empty mapping would allow nobody, which is what leaving it out already means;
+     * allowing everybody must be written out (allow: ["0.0.0.0/0", "::/0"]). */
+    if (t->allow_count == 0 && t->key_count == 0)
+        return cfg_error(ctx, value,
+                         "transfer: give allow (networks), keys (TSIG key names) "
+                         "or both");
+    return 0;
+}
+
+static bool
+same_address(const struct config_notify *a, const struct config_notify *b)
+{
+    return a->addr_len == b->addr_len && memcmp(&a->addr, &b->addr, a->addr_len) == 0;
+}
+
+int
+cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                      void *target)
+{
+    struct config_zone *zone = target;
+    size_t n;
+    (void)key;
+    if (nonempty_list(ctx, "notify", value, &n) < 0)
+        return -1;
+    if (n > CONFIG_NOTIFY_MAX)
+        return cfg_error(ctx, value, "notify: at most %d targets", CONFIG_NOTIFY_MAX);
+    zone->notify = xcalloc(n, sizeof(*zone->notify));
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = cfg_seq_item(ctx, value, i);
+        const char *s = cfg_scalar(item);
+        struct config_notify *t = &zone->notify[zone->notify_count];
+        if (!s || sockaddr_parse(s, CONFIG_NOTIFY_DEFAULT_PORT, &t->addr, &t->addr_len) < 0)
+            return cfg_error(ctx, item,
+                             "notify: expected ADDRESS or ADDRESS:PORT (IPv6 in "
+                             "brackets: \"[2001:db8::53]:53\"), not '%s'",
+                             s ? s : "(not a string)");
+        t->text = xstrdup(s);
+        t->line = cfg_line(item);
+        zone->notify_count++;
+        for (size_t j = 0; j + 1 < zone->notify_count; j++)
+            if (same_address(&zone->notify[j], t))
+                return cfg_error(ctx, item, "notify: %s is listed twice (first at line %d)", s,
+                                 zone->notify[j].line);
+    }
+    return 0;
+}
+
+int
+cfg_check_transfer(struct cfg_ctx *ctx)
+{
+    const struct config *cfg = ctx->cfg;
+    for (size_t i = 0; i < cfg->zone_count; i++) {
+        const struct config_zone *z = &cfg->zones[i];
+        if (z->notify_count && !z->transfer.enabled)
+            return cfg_error_at(ctx, NULL, z->notify[0].line,
+                                "notify: zone %s has no `transfer:`, so the secondaries it "
+                                "notifies could not fetch the zone",
+                                z->origin);
+    }
+    return 0;
+}
+
+void
+cfg_transfer_free(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->zone_count; i++) {
+        struct config_zone *z = &cfg->zones[i];
+        free(z->transfer.allow);
+        for (size_t k = 0; k < z->transfer.key_count; k++)
+            free(z->transfer.keys[k]);
+        free(z->transfer.keys);
+        for (size_t k = 0; k < z->notify_count; k++)
+            free(z->notify[k].text);
+        free(z->notify);
+    }
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests for a zone entry's `transfer:` and `notify:` (config_transfer.c): every form
+ * accepted, what it is parsed into, and the exact "file:line: message" of each error. The
+ * YAML goes into a private mkdtemp directory, removed at the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the four headers above first. */
+#include <cmocka.h>
+
+#include "test_tmpdir.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+
+static char dir[] = "/tmp/meridian-test-transfer-XXXXXX";
+
+static const char *
+yaml_file(const char *text)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/meridian.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static struct config *
+must_load(const char *text)
+{
+    struct config *cfg = NULL;
+    char err[CONFIG_ERR_MAX];
+    const char *path = yaml_file(text);
+    if (config_load(path, &cfg, err) != 0)
+        fail_msg("config_load: %s", err);
+    return cfg;
+}
+
+/* The zone entry `entry` (indented as a list item's keys) must fail with "<path>:<where>". */
+static void
+must_fail(const char *entry, const char *where)
+{
+    char text[2048], want[CONFIG_ERR_MAX + PATH_MAX], err[CONFIG_ERR_MAX];
+    snprintf(text, sizeof(text), "zones:\n  - origin: example.com\n    file: e.zone\n%s", entry);
+    const char *path = yaml_file(text);
+    struct config *cfg = (struct config *)1;
+    assert_int_equal(config_load(path, &cfg, err), -1);
+    assert_null(cfg);
+    snprintf(want, sizeof(want), "%s:%s", path, where);
+    assert_string_equal(err, want);
+}
+
+static void
+test_transfer_forms(void **state)
+{
+    (void)state;
+    struct config *cfg = must_load("zones:\n"
+                                   "  - origin: a.example\n"
+                                   "    file: a.zone\n"
+                                   "    transfer: { allow: [\"192.0.2.0/24\", \"::1\"], keys: "
+                                   "[xfr-key, Other.Key.] }\n"
+                                   "    notify: [\"127.0.0.1:5300\", \"[::1]:5301\", "
+                                   "\"127.0.0.2\"]\n"
+                                   "  - origin: b.example\n"
+                                   "    file: b.zone\n"
+                                   "    transfer:\n"
+                                   "      keys: [k]\n"
+                                   "  - origin: c.example\n"
+                                   "    file: c.zone\n");
+    const struct config_zone *a = &cfg->zones[0], *b = &cfg->zones[1], *c = &cfg->zones[2];
+    assert_true(a->transfer.enabled);
+    assert_int_equal(a->transfer.line, 4);
+    assert_int_equal(a->transfer.allow_count, 2);
+    assert_int_equal(a->transfer.allow[0].family, 4);
+    assert_int_equal(a->transfer.allow[0].prefix_len, 24);
+    uint8_t net[4] = {192, 0, 2, 0};
+    assert_memory_equal(a->transfer.allow[0].addr, net, 4);
+    /* A bare address is a host. */
+    assert_int_equal(a->transfer.allow[1].family, 6);
+    assert_int_equal(a->transfer.allow[1].prefix_len, 128);
+    assert_int_equal(a->transfer.allow[1].addr[15], 1);
+    assert_int_equal(a->transfer.key_count, 2);
+    assert_string_equal(a->transfer.keys[0], "xfr-key");
+    assert_string_equal(a->transfer.keys[1], "Other.Key.");
+    assert_int_equal(a->notify_count, 3);
+    const struct sockaddr_in *n0 = (const struct sockaddr_in *)&a->notify[0].addr;
+    assert_int_equal(n0->sin_family, AF_INET);
+    assert_int_equal(ntohs(n0->sin_port), 5300);
+    assert_int_equal(ntohl(n0->sin_addr.s_addr), 0x7f000001);
+    assert_string_equal(a->notify[0].text, "127.0.0.1:5300");
+    const struct sockaddr_in6 *n1 = (const struct sockaddr_in6 *)&a->notify[1].addr;
+    assert_int_equal(n1->sin6_family, AF_INET6);
+    assert_int_equal(ntohs(n1->sin6_port), 5301);
+    /* No port: RFC 1996 goes to the DNS port. */
+    const struct sockaddr_in *n2 = (const struct sockaddr_in *)&a->notify[2].addr;
+    assert_int_equal(ntohs(n2->sin_port), 53);
+    assert_int_equal(a->notify[2].line, 5);
+
+    assert_true(b->transfer.enabled);
+    assert_int_equal(b->transfer.allow_count, 0);
+    assert_null(b->transfer.allow);
+    assert_int_equal(b->transfer.key_count, 1);
+    assert_int_equal(b->notify_count, 0);
+
+    assert_false(c->transfer.enabled);
+    assert_int_equal(c->transfer.key_count, 0);
+    assert_int_equal(c->notify_count, 0);
+    config_free(cfg);
+}
+
+static void
+test_transfer_errors(void **state)
+{
+    (void)state;
+    must_fail("    transfer: yes\n", "4: transfer: expected a mapping");
+    must_fail("    transfer: {}\n",
+              "4: transfer: give allow (networks), keys (TSIG key names) or both");
+    must_fail("    transfer: { allow: [] }\n", "4: allow: expected at least one entry");
+    must_fail("    transfer: { allow: 10.0.0.0/8 }\n", "4: allow: expected a list");
+    must_fail("    transfer: { allow: [\"10.0.0.1/8\"] }\n",
+              "4: allow: 10.0.0.1/8 has bits set beyond its prefix length (did you mean "
+              "10.0.0.0/8?)");
+    must_fail("    transfer:\n      allow:\n        - 10.0.0.0/8\n        - example.net\n",
+              "7: allow: expected an address or network, e.g. 192.0.2.0/24 or 2001:db8::53, "
+              "not 'example.net'");
+    must_fail("    transfer: { keys: [\"a..b\"] }\n",
+              "4: keys: expected a TSIG key name, not 'a..b'");
+    must_fail("    transfer:\n      keys: [k1, K1.]\n", "5: keys: 'K1.' is listed twice");
+    must_fail("    transfer: { allow: [\"::1\"], colour: blue }\n",
+              "4: unknown key 'colour' in transfer");
+    must_fail("    transfer: { allow: [\"::1\"] }\n    notify: []\n",
+              "5: notify: expected at least one entry");
+    must_fail("    transfer: { allow: [\"::1\"] }\n    notify: [\"127.0.0.1:99999\"]\n",
+              "5: notify: expected ADDRESS or ADDRESS:PORT (IPv6 in brackets: "
+              "\"[2001:db8::53]:53\"), not '127.0.0.1:99999'");
+    must_fail("    transfer: { allow: [\"::1\"] }\n    notify:\n      - 127.0.0.1\n"
+              "      - 127.0.0.1:53\n",
+              "7: notify: 127.0.0.1:53 is listed twice (first at line 6)");
+    /* Told of a change it could not fetch: a configuration mistake. */
+    must_fail("    notify: [\"127.0.0.1:5300\"]\n",
+              "4: notify: zone example.com has no `transfer:`, so the secondaries it notifies "
+              "could not fetch the zone");
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    return test_tmpdir_remove(dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transfer_forms),
+        cmocka_unit_test(test_transfer_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
