@@ -32,7 +32,7 @@ static int
 parse_allow(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
     struct config_transfer *t = target;
-    size_t n;
+    size_t n = 0;
     (void)key;
     if (nonempty_list(ctx, "allow", value, &n) < 0)
         return -1;
@@ -121,7 +121,7 @@ cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_
                       void *target)
 {
     struct config_zone *zone = target;
-    size_t n;
+    size_t n = 0;
     (void)key;
     if (nonempty_list(ctx, "notify", value, &n) < 0)
         return -1;
