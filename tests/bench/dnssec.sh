@@ -716,6 +716,7 @@ phase_big() {
     tr ' ' '\t' <<<"$BIG_COLS" >"$BIG_TSV"
     WRITE_CONFIG=write_big_config
     WAIT_POLL_S=0.1
+    READY_TIMEOUT=$BIG_READY_TIMEOUT
     local rep g
     for ((rep = 1; rep <= BIG_REPS; rep++)); do
         for g in $SIGNERS; do
@@ -734,7 +735,7 @@ phase_big() {
             esac
         done
     done
-    WAIT_POLL_S=0.02
+    WAIT_POLL_S=0.02 READY_TIMEOUT=120
 }
 
 for p in $PHASES; do
