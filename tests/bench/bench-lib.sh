@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # variables here are used by run.sh and mem.sh
 # SPDX-License-Identifier: MIT
-# Shared helpers for run.sh, geo.sh and mem.sh (sourced, not run): server configs,
+# Shared helpers for run.sh, geo.sh, mem.sh and dnssec.sh (sourced, not run): server configs,
 # start/stop by pid, readiness, CPU pinning, CPU and memory accounting from /proc.
 #
 # Every server is started as: setsid taskset -c CPU timeout MAXLIFE <server in foreground>,
@@ -37,13 +37,16 @@ port_of() {
     knot) echo $((PORT_BASE + 2)) ;;
     nsd) echo $((PORT_BASE + 3)) ;;
     meridiand-b) echo $((PORT_BASE + 4)) ;;
-    *) die "unknown server '$1' (known: $ALL_SERVERS)" ;;
+    meridiand-signed) echo $((PORT_BASE + 5)) ;;
+    knot-signed) echo $((PORT_BASE + 6)) ;;
+    *) die "unknown server '$1' (known: $ALL_SERVERS meridiand-b meridiand-signed knot-signed)" ;;
     esac
 }
 
 # Path of the meridiand binary: $MERIDIAND, else the first executable build output.
 # `find_meridiand meridiand-b`: $MERIDIAND_B, a second build measured in the same run as
 # the first (before/after a change: same rounds, same load, ratios between them).
+# meridiand-signed is the same binary as meridiand, its zones configured with `dnssec`.
 find_meridiand() {
     if [[ ${1:-} == meridiand-b ]]; then
         [[ -n ${MERIDIAND_B:-} ]] || die "server meridiand-b needs MERIDIAND_B (a meridiand binary)"
@@ -90,8 +93,70 @@ build_blast() {
 
 port_free() { [[ -z $(ss -Hlun "sport = :$1" 2>/dev/null) ]]; }
 
+# DNSSEC signing settings of the *-signed servers, the same for each: one ECDSAP256SHA256
+# combined signing key (CSK), NSEC3 with no extra iterations and no salt (RFC 9276 §3.1).
+# meridiand's `dnssec:` mapping for a zone entry (keys in WD/keys):
+meridiand_dnssec() { # wd
+    echo "{ enabled: true, algorithm: ecdsap256sha256, keys: csk, nsec3_iterations: 0, nsec3_salt: \"-\", key_directory: \"$1/keys\" }"
+}
+# Knot's policy section; signing threads: KNOT_SIGNING_THREADS (default 1, Knot's own).
+knot_dnssec_policy() {
+    cat <<EOF
+policy:
+  - id: bench
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: on
+    nsec3-iterations: 0
+    nsec3-salt-length: 0
+    signing-threads: ${KNOT_SIGNING_THREADS:-1}
+EOF
+}
+# ... and the lines of its zone template that turn signing on.
+KNOT_DNSSEC_TEMPLATE="\
+    dnssec-signing: on
+    dnssec-policy: bench"
+
+# Writes WD/knot.conf for knot or knot-signed on PORT: one UDP worker (+1 TCP, +1 background),
+# the zone template (signing on for knot-signed), SERVER_EXTRA lines in `server:`, EXTRA
+# sections before the template (e.g. mod-geoip) and ZONES, the entries of `zone:`.
+write_knot_conf() { # name wd port server_extra extra zones
+    local policy="" sign=""
+    [[ $1 == knot-signed ]] && policy=$(knot_dnssec_policy) sign=$KNOT_DNSSEC_TEMPLATE
+    mkdir -p "$2/db" "$2/zones"
+    cat >"$2/knot.conf" <<EOF
+server:
+  rundir: "$2"
+  listen: $BENCH_ADDR@$3
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+$4
+log:
+  - target: stderr
+    any: warning
+database:
+  storage: "$2/db"
+$5
+$policy
+template:
+  - id: default
+    storage: "$2/zones"
+    journal-content: none
+    zonefile-sync: -1
+    zonefile-load: whole
+    semantic-checks: off
+$sign
+zone:
+$6
+EOF
+    SRV_CMD=(knotd -c "$2/knot.conf")
+}
+
 # Writes NAME's config under WD for ORIGIN/ZONEFILE on PORT (one worker) and sets the
-# global array SRV_CMD to the foreground command line.
+# global array SRV_CMD to the foreground command line.  meridiand-signed and knot-signed
+# sign the zone at load (settings above); meridiand-signed logs at info level (its
+# "zone X signed: ..." line) and has a control socket, WD/control.sock.
 write_config() { # name wd port origin zonefile
     local name=$1 wd=$2 port=$3 origin=$4 zfile=$5
     case $name in
@@ -99,6 +164,13 @@ write_config() { # name wd port origin zonefile
         cat >"$wd/meridian.yaml" <<EOF
 server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: warning }
 zones: [ { origin: $origin, file: $zfile } ]
+EOF
+        SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
+        ;;
+    meridiand-signed)
+        cat >"$wd/meridian.yaml" <<EOF
+server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: info, control_socket: "$wd/control.sock" }
+zones: [ { origin: $origin, file: $zfile, dnssec: $(meridiand_dnssec "$wd") } ]
 EOF
         SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
         ;;
@@ -117,32 +189,9 @@ options => {
 EOF
         SRV_CMD=(gdnsd -c "$wd/etc" start)
         ;;
-    knot)
-        mkdir -p "$wd/db" "$wd/zones"
-        cat >"$wd/knot.conf" <<EOF
-server:
-  rundir: "$wd"
-  listen: $BENCH_ADDR@$port
-  udp-workers: 1
-  tcp-workers: 1
-  background-workers: 1
-log:
-  - target: stderr
-    any: warning
-database:
-  storage: "$wd/db"
-template:
-  - id: default
-    storage: "$wd/zones"
-    journal-content: none
-    zonefile-sync: -1
-    zonefile-load: whole
-    semantic-checks: off
-zone:
-  - domain: $origin
-    file: "$zfile"
-EOF
-        SRV_CMD=(knotd -c "$wd/knot.conf")
+    knot | knot-signed)
+        write_knot_conf "$name" "$wd" "$port" "" "" "  - domain: $origin
+    file: \"$zfile\""
         ;;
     nsd)
         # rrl-ratelimit 0: Debian's NSD rate-limits to 200 qps per /24 by default, which
@@ -176,6 +225,130 @@ EOF
     esac
 }
 
+# ---------------------------------------------------------------------------- geo.test
+# The steered-name setup of geo.sh, shared with dnssec.sh.
+
+# ECS list + expected answers for DB into PREFIX.{ecs,expect}, unless up to date.
+gen_ecs() { # db prefix [csv]
+    if [[ ! -s $2.ecs || ! -s $2.expect || $1 -nt $2.ecs || $BENCH_DIR/geo-data.pl -nt $2.ecs ]]; then
+        "$BENCH_DIR/geo-data.pl" ecs "$1" "$2" "$NQUERIES" 11 ${3:+"$3"} >&2
+    fi
+}
+
+# The synthetic GeoIP2-Country database (geo-data.pl mmdb, FILLER random networks) and its
+# ECS load of NQUERIES queries: sets GEO_DB, GEO_FLAT=0 and ECS (file prefix).
+geo_synth_data() {
+    GEO_DB=$BENCH_DATA/geo-synth-$FILLER.mmdb GEO_FLAT=0
+    if [[ ! -s $GEO_DB || $BENCH_DIR/geo-data.pl -nt $GEO_DB ]]; then
+        "$BENCH_DIR/geo-data.pl" mmdb "$GEO_DB" "$FILLER" >&2 || return 1
+    fi
+    ECS=$BENCH_DATA/geo-synth-$FILLER-$NQUERIES
+    gen_ecs "$GEO_DB" "$ECS" "$GEO_DB.csv"
+}
+
+# Known answers from the synthetic database (check_answers format).
+GEO_SYNTH_CHECKS="\
+geo.test SOA NOERROR hostmaster.geo.test.
+geo.test NS NOERROR ns2.geo.test.
+www.geo.test A NOERROR addr:192.0.2.1 100.64.1.0/24
+www.geo.test A NOERROR addr:192.0.2.1 100.79.255.0/24
+www.geo.test A NOERROR addr:192.0.2.2 100.80.1.0/24
+www.geo.test A NOERROR addr:192.0.2.2 100.95.255.0/24
+www.geo.test A NOERROR addr:192.0.2.3 100.96.1.0/24
+www.geo.test A NOERROR addr:192.0.2.3 100.127.255.0/24
+www.geo.test A NOERROR addr:192.0.2.3"
+
+# Config writer for start_server (WRITE_CONFIG) of geo.sh and dnssec.sh: geo.test with the
+# steered www (GEO_DB; GEO_FLAT=1: a flat country_code database), plus bench.test for the
+# static mix; one worker.  meridiand-signed and knot-signed sign both zones (settings as in
+# write_config); Knot's mod-geoip loads the zone's keys when the module loads, before a
+# first zone load would make them, so keymgr makes them first.
+write_geo_config() { # name wd port origin zonefile
+    local name=$1 wd=$2 port=$3 gz=$BENCH_DATA/geo.test.zone bz=$BENCH_DATA/bench.test.zone
+    case $name in
+    meridiand | meridiand-b | meridiand-signed)
+        # www is not in the zone file: the service creates it.  Default lookup paths
+        # (country.iso_code, with the flat country_code as fallback).
+        local dn="" level=warning
+        [[ $name == meridiand-signed ]] && dn=", dnssec: $(meridiand_dnssec "$wd")" level=info
+        cat >"$wd/meridian.yaml" <<EOF
+server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: $level }
+geoip: { database: "$GEO_DB" }
+zones:
+  - { origin: geo.test, file: "$gz"$dn }
+  - { origin: bench.test, file: "$bz"$dn }
+services:
+  www.geo.test:
+    ttl: 60
+    pools:
+      us: { members: [ { address: 192.0.2.1 } ] }
+      de: { members: [ { address: 192.0.2.2 } ] }
+      other: { members: [ { address: 192.0.2.3 } ] }
+    geo: { country: { US: [us], DE: [de] }, default: [other] }
+EOF
+        SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
+        ;;
+    gdnsd)
+        # geoip plugin: the map goes continent > country; ECS is on by default.
+        mkdir -p "$wd/etc/zones" "$wd/run" "$wd/state"
+        { cat "$gz"; echo "www 60 DYNA geoip!www_geo"; } >"$wd/etc/zones/geo.test"
+        ln -sf "$bz" "$wd/etc/zones/bench.test"
+        cat >"$wd/etc/config" <<EOF
+options => {
+  listen => [ $BENCH_ADDR:$port ]
+  udp_threads => 1
+  tcp_threads => 1
+  run_dir => "$wd/run"
+  state_dir => "$wd/state"
+}
+plugins => { geoip => {
+  maps => { geo => {
+    geoip2_db => "$GEO_DB"
+    datacenters => [ us, de, other ]
+    map => { default => [ other ], NA => { US => [ us ] }, EU => { DE => [ de ] } }
+  } }
+  resources => { www_geo => {
+    map => geo
+    dcmap => { us => 192.0.2.1, de => 192.0.2.2, other => 192.0.2.3 }
+  } }
+} }
+EOF
+        SRV_CMD=(gdnsd -c "$wd/etc" start)
+        ;;
+    knot | knot-signed)
+        # mod-geoip, geodb mode: US and DE from the module, everyone else the zone's www.
+        { cat "$gz"; echo "www 60 IN A 192.0.2.3"; } >"$wd/geo.test.zone"
+        cat >"$wd/geo.conf" <<EOF
+www.geo.test:
+  - geo: "US"
+    A: 192.0.2.1
+  - geo: "DE"
+    A: 192.0.2.2
+EOF
+        local key="country/iso_code"
+        ((GEO_FLAT)) && key=country_code
+        write_knot_conf "$name" "$wd" "$port" "  edns-client-subnet: on" "mod-geoip:
+  - id: geo
+    config-file: \"$wd/geo.conf\"
+    ttl: 60
+    mode: geodb
+    geodb-file: \"$GEO_DB\"
+    geodb-key: [ $key ]" "  - domain: geo.test
+    file: \"$wd/geo.test.zone\"
+    module: mod-geoip/geo
+  - domain: bench.test
+    file: \"$bz\""
+        if [[ $name == knot-signed ]]; then
+            local z
+            for z in geo.test. bench.test.; do
+                keymgr -c "$wd/knot.conf" "$z" generate algorithm=ecdsap256sha256 ksk=yes zsk=yes \
+                    >/dev/null || echo "error: keymgr could not make the key of $z" >&2
+            done
+        fi
+        ;;
+    *) die "unknown server '$name'" ;;
+    esac
+}
 # pids of PID's descendants (not PID itself), depth first.
 descendants() {
     local c
@@ -196,14 +369,24 @@ dq() { # port name type [subnet]
     dig +norec +tries=1 +time=1 "${ecs[@]}" -p "$1" @"$BENCH_ADDR" "$2" "$3" 2>/dev/null || true
 }
 
-# Poll every 20 ms until NAME/A answers NOERROR with an answer, up to TIMEOUT s.
+# Poll every WAIT_POLL_S (0.02) s until NAME/A answers NOERROR with an answer, up to
+# TIMEOUT s.  With WAIT_RRSIG=1 the query sets DO and the answer must carry the A RRset's
+# RRSIG (the signed zone is being served).
+WAIT_POLL_S=${WAIT_POLL_S:-0.02}
+WAIT_RRSIG=${WAIT_RRSIG:-0}
+# dig aligns short owner names with tabs and long ones with spaces.
+RRSIG_A_RE='[[:space:]]IN[[:space:]]+RRSIG[[:space:]]+A[[:space:]]'
 wait_answer() { # port name timeout_s wrapper_pid
-    local port=$1 name=$2 deadline=$(($(date +%s) + $3)) pid=$4 out
+    local port=$1 name=$2 deadline=$(($(date +%s) + $3)) pid=$4 out dnssec=()
+    ((WAIT_RRSIG)) && dnssec=(+dnssec)
     while (($(date +%s) < deadline)); do
         kill -0 "$pid" 2>/dev/null || return 2
-        out=$(dq "$port" "$name" A)
-        [[ $out == *"status: NOERROR"* && $out != *"ANSWER: 0,"* && $out == *"ANSWER: "* ]] && return 0
-        sleep 0.02
+        out=$(dig +norec +tries=1 +time=1 "${dnssec[@]}" -p "$port" @"$BENCH_ADDR" "$name" A 2>/dev/null || true)
+        if [[ $out == *"status: NOERROR"* && $out != *"ANSWER: 0,"* && $out == *"ANSWER: "* ]]; then
+            ((!WAIT_RRSIG)) && return 0
+            [[ $out =~ $RRSIG_A_RE ]] && return 0
+        fi
+        sleep "$WAIT_POLL_S"
     done
     return 1
 }
@@ -383,6 +566,47 @@ end_measure() { # server
     T_SBUSY=$(($(busy_ticks "cpu$SERVER_CPU") - T_SBUSY0))
     T_GBUSY=$(($(busy_ticks "cpu$GEN_CPU") - T_GBUSY0))
     T_WALL=$(awk -v a="$T_NS0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+}
+
+# One blast saturation run against SERVER for SECONDS with blast options ARGS, from CPU
+# $GEN_CPU, with the accounting around it: sets BLAST_OUT (blast's key=value line, empty if
+# it failed) and BLAST_GEN_S (its CPU seconds), and T_* (end_measure).
+blast_measure() { # server seconds args...
+    local s=$1 secs=$2
+    shift 2
+    begin_measure "$s"
+    BLAST_OUT=$(taskset -c "$GEN_CPU" timeout $((secs + 15)) "$BLAST" -s "$BENCH_ADDR" \
+        -p "$(port_of "$s")" "$@" -d "$secs" -c "$BLAST_SOCKETS" -w "$BLAST_WINDOW") || true
+    end_measure "$s"
+    BLAST_GEN_S=$(awk -v u="$(kv cpu_user_s "$BLAST_OUT")" -v y="$(kv cpu_sys_s "$BLAST_OUT")" 'BEGIN {print u + y}')
+}
+
+# Warm-up (WARMUP_S s per item, not recorded), then ROUNDS rounds of BLAST_S s per item
+# ("server:mix"), order reversed every other round.  Each run is the calling script's
+# `run_one SERVER MIX ROUND SECONDS RECORD(0/1)`, which appends to TSV; the new line is
+# shown with the awk program SUMMARY.  A server that died is reported (see LOGDIR/server/).
+run_items() { # tsv logdir summary items...
+    local tsv=$1 logdir=$2 summary=$3 item s round i n0 order=()
+    shift 3
+    local items=("$@")
+    note "warm-up ${WARMUP_S}s per server and mix; then $ROUNDS rounds of ${BLAST_S}s blast each"
+    if ((WARMUP_S > 0)); then
+        for item in "${items[@]}"; do run_one "${item%%:*}" "${item#*:}" 0 "$WARMUP_S" 0; done
+    fi
+    for ((round = 1; round <= ROUNDS; round++)); do
+        order=("${items[@]}")
+        if ((round % 2 == 0)); then
+            order=()
+            for ((i = ${#items[@]} - 1; i >= 0; i--)); do order+=("${items[i]}"); done
+        fi
+        for item in "${order[@]}"; do
+            s=${item%%:*}
+            kill -0 "${SRV_PID[$s]}" 2>/dev/null || die "$s (pid ${SRV_PID[$s]}) exited; see $logdir/$s/server.log"
+            n0=$(wc -l <"$tsv")
+            run_one "$s" "${item#*:}" "$round" "$BLAST_S" 1
+            note "round $round $item: $(tail -n +$((n0 + 1)) "$tsv" | awk -F'\t' "$summary")"
+        done
+    done
 }
 
 # Median and min-max helpers for report tables (values on stdin, one per line).

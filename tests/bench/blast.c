@@ -19,6 +19,8 @@
  *   family (2 bytes, big-endian, 1 = IPv4, 2 = IPv6), source prefix (1 byte),
  *   reserved (1 byte, 0), address (16 bytes; IPv4 in the first 4)
  * query i carries ECS record i mod count (text input only; implies -E).
+ * Optional -D: set the DNSSEC OK bit (RFC 3225 §3) in the OPT RR (text input only;
+ * implies -E).
  *
  * Output: one line of key=value pairs on stdout (sent, answered, lost, rates,
  * latency percentiles, rcode counts, own CPU time), for scripts to parse.
@@ -204,10 +206,12 @@ question_len(const uint8_t *msg, size_t len)
 /*
  * Builds one query: header (ID 0, RD clear: we talk to authoritative servers),
  * one question, and with edns an OPT RR (RFC 6891) carrying ECS (RFC 7871 §6)
- * when ecs is not NULL.  Returns the length or -1.
+ * when ecs is not NULL, with the DO bit (RFC 3225 §3) when do_bit.  Returns the
+ * length or -1.
  */
 static int
-build_query(uint8_t *out, const char *name, uint16_t type, bool edns, const uint8_t *ecs)
+build_query(uint8_t *out, const char *name, uint16_t type, bool edns, bool do_bit,
+            const uint8_t *ecs)
 {
     memset(out, 0, 12);
     put16(out + 4, 1); // QDCOUNT
@@ -225,6 +229,8 @@ build_query(uint8_t *out, const char *name, uint16_t type, bool edns, const uint
     put16(out + pos, 41);
     put16(out + pos + 2, 1232); // UDP payload size
     memset(out + pos + 4, 0, 4); // extended rcode, version, flags
+    if (do_bit)
+        out[pos + 6] = 0x80; // RFC 6891 §6.1.3: DO is the top bit of the flags
     pos += 8;
     if (ecs == NULL) {
         put16(out + pos, 0);
@@ -303,7 +309,8 @@ qs_add(struct query_set *qs, size_t *cap, size_t *used, const uint8_t *msg, int 
 }
 
 static void
-load_queries(struct query_set *qs, const char *path, bool binary, bool edns, const char *ecs_path)
+load_queries(struct query_set *qs, const char *path, bool binary, bool edns, bool do_bit,
+             const char *ecs_path)
 {
     size_t flen, cap = 0, used = 0;
     uint8_t *file = read_file(path, &flen);
@@ -329,6 +336,8 @@ load_queries(struct query_set *qs, const char *path, bool binary, bool edns, con
             die("ECS file must hold 20-byte records");
         edns = true;
     }
+    if (do_bit)
+        edns = true;
     // Text lines; first collect (name, type) pairs, then combine with ECS.
     size_t nlines = 0, lines_cap = 0;
     char **names = NULL;
@@ -363,7 +372,7 @@ load_queries(struct query_set *qs, const char *path, bool binary, bool edns, con
         die("no queries in input");
     size_t total = necs > nlines ? necs : nlines;
     for (size_t i = 0; i < total; i++) {
-        int l = build_query(msg, names[i % nlines], types[i % nlines], edns,
+        int l = build_query(msg, names[i % nlines], types[i % nlines], edns, do_bit,
                             ecs ? ecs + 20 * (i % necs) : NULL);
         if (l < 0) {
             fprintf(stderr, "blast: cannot encode '%s'\n", names[i % nlines]);
@@ -565,11 +574,12 @@ static void
 usage(void)
 {
     fprintf(stderr,
-            "usage: blast -q FILE [-B] [-e ECSFILE] [-E] [-s ADDR] [-p PORT] [-c SOCKETS]\n"
+            "usage: blast -q FILE [-B] [-e ECSFILE] [-E] [-D] [-s ADDR] [-p PORT] [-c SOCKETS]\n"
             "             [-w WINDOW] [-d SECONDS] [-n MAXQUERIES] [-t TIMEOUT_MS] [-Q QPS]\n"
             "  -q FILE     queries: text 'name type' lines, or with -B length-prefixed wire\n"
             "  -e ECSFILE  20-byte ECS records (family, prefix, 0, address[16]); implies -E\n"
             "  -E          add an EDNS0 OPT RR (payload 1232) to text queries\n"
+            "  -D          set the DNSSEC OK bit in that OPT RR; implies -E\n"
             "  -s ADDR     server, loopback only (default 127.0.0.1)   -p PORT (default 53)\n"
             "  -c N        sockets (default 16, max %d)   -w N  queries in flight per socket\n"
             "              (default 16, max %d)\n"
@@ -585,7 +595,7 @@ int
 main(int argc, char **argv)
 {
     const char *qfile = NULL, *ecs_file = NULL, *addr = "127.0.0.1";
-    bool binary = false, edns = false;
+    bool binary = false, edns = false, do_bit = false;
     unsigned port = 53;
     double duration = 10, timeout_ms = 50, rate = 0;
     struct run r;
@@ -593,12 +603,13 @@ main(int argc, char **argv)
     r.nsock = 16;
     r.window = 16;
     int opt;
-    while ((opt = getopt(argc, argv, "q:Be:Es:p:c:w:d:n:t:Q:h")) != -1) {
+    while ((opt = getopt(argc, argv, "q:Be:EDs:p:c:w:d:n:t:Q:h")) != -1) {
         switch (opt) {
         case 'q': qfile = optarg; break;
         case 'B': binary = true; break;
         case 'e': ecs_file = optarg; break;
         case 'E': edns = true; break;
+        case 'D': do_bit = true; break;
         case 's': addr = optarg; break;
         case 'p': port = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'c': r.nsock = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -637,7 +648,9 @@ main(int argc, char **argv)
         die("bad server address");
     }
 
-    load_queries(&r.qs, qfile, binary, edns, ecs_file);
+    if (binary && do_bit)
+        die("-D applies to text queries only");
+    load_queries(&r.qs, qfile, binary, edns, do_bit, ecs_file);
     r.window_bits = 0;
     while ((1u << r.window_bits) < r.window)
         r.window_bits++;

@@ -5,6 +5,9 @@
 #   gen-queries.sh [N] [OUT]      N lines (default 100000), OUT default
 #                                 $BENCH_OUT/data/queries.txt; env SEED (default 1)
 #   gen-queries.sh big [N] [OUT]  N random names of big.test (A), for load tests of that zone
+#   gen-queries.sh nx [N] [OUT]   N random non-existent names directly under bench.test (A):
+#                                 labels of 8-16 characters [a-z0-9] (all NXDOMAIN; with a
+#                                 signed zone each answer carries NSEC3 proofs), for dnssec.sh
 #
 # Mix (per mille, drawn independently per line with a fixed-seed generator, so the same
 # N and SEED always give the same file):
@@ -17,16 +20,16 @@
 set -euo pipefail
 
 mode=bench
-if [[ ${1:-} == big ]]; then
-    mode=big
+if [[ ${1:-} == big || ${1:-} == nx ]]; then
+    mode=$1
     shift
 fi
 n=${1:-100000}
 suffix=""
-[[ $mode == big ]] && suffix=-big
+[[ $mode != bench ]] && suffix=-$mode
 out=${2:-${BENCH_OUT:-/tmp/meridian-bench}/data/queries$suffix.txt}
 [[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || {
-    echo "usage: $0 [big] [N] [OUT]" >&2
+    echo "usage: $0 [big|nx] [N] [OUT]" >&2
     exit 2
 }
 mkdir -p "$(dirname "$out")"
@@ -40,6 +43,9 @@ BEGIN {
     state = seed % 2147483646 + 1
     for (i = 0; i < n; i++) {
         if (mode == "big") { printf "h%07d.big.test A\n", rnd(bign); continue }
+        if (mode == "nx") { l = ""; k = 8 + rnd(9)
+            while (k-- > 0) l = l substr("abcdefghijklmnopqrstuvwxyz0123456789", rnd(36) + 1, 1)
+            print l ".bench.test A"; continue }
         r = rnd(1000)
         if      (r < 350) print host() " A"
         else if (r < 700) print host() " AAAA"

@@ -170,13 +170,6 @@ printf 'db\tround\tserver\tmix\tdur_s\tsent\tanswered\tlost\tanswered_qps\tserve
 printf 'db\tserver\tknown\tn\ta1\ta2\ta3\tother\ttimeout\twrong\tscope\tnote\n' >"$CHECKS"
 NOTES=()
 
-# ECS list + expected answers for DB into PREFIX.{ecs,expect}, unless up to date.
-gen_ecs() { # db prefix [csv]
-    if [[ ! -s $2.ecs || ! -s $2.expect || $1 -nt $2.ecs || $BENCH_DIR/geo-data.pl -nt $2.ecs ]]; then
-        "$BENCH_DIR/geo-data.pl" ecs "$1" "$2" "$NQUERIES" 11 ${3:+"$3"} >&2
-    fi
-}
-
 mmdb_meta() { # db field (Type, Build epoch)
     mmdblookup --file "$1" --ip 8.8.8.8 --verbose 2>/dev/null | sed -n "s/^ *$2: *//p" | head -1
 }
@@ -187,23 +180,9 @@ prepare_db() { # synth|real
     local split
     case $1 in
     synth)
-        GEO_DB=$BENCH_DATA/geo-synth-$FILLER.mmdb GEO_FLAT=0
-        if [[ ! -s $GEO_DB || $BENCH_DIR/geo-data.pl -nt $GEO_DB ]]; then
-            "$BENCH_DIR/geo-data.pl" mmdb "$GEO_DB" "$FILLER" >&2 || return 1
-        fi
-        ECS=$BENCH_DATA/geo-synth-$FILLER-$NQUERIES
-        gen_ecs "$GEO_DB" "$ECS" "$GEO_DB.csv" || return 1
+        geo_synth_data || return 1
         DB_NOTE="Database \`$(basename "$GEO_DB")\` (geo-data.pl mmdb, $(du -k "$GEO_DB" | cut -f1) KiB): GeoIP2-Country layout, $(($(wc -l <"$GEO_DB.csv") - 1)) networks: 100.64.0.0/12 US, 100.80.0.0/12 DE, 100.96.0.0/11 FR and $FILLER random /16-/24 networks with 24 random countries. ECS /24s: half of the draws from the three ranges, half from random networks of the file."
-        GEO_CHECKS="\
-geo.test SOA NOERROR hostmaster.geo.test.
-geo.test NS NOERROR ns2.geo.test.
-www.geo.test A NOERROR addr:192.0.2.1 100.64.1.0/24
-www.geo.test A NOERROR addr:192.0.2.1 100.79.255.0/24
-www.geo.test A NOERROR addr:192.0.2.2 100.80.1.0/24
-www.geo.test A NOERROR addr:192.0.2.2 100.95.255.0/24
-www.geo.test A NOERROR addr:192.0.2.3 100.96.1.0/24
-www.geo.test A NOERROR addr:192.0.2.3 100.127.255.0/24
-www.geo.test A NOERROR addr:192.0.2.3"
+        GEO_CHECKS=$GEO_SYNTH_CHECKS
         ;;
     real)
         [[ -r $REAL_DB ]] || return 1
@@ -231,111 +210,7 @@ www.geo.test A NOERROR addr:192.0.2.3"
     printf '%s\tdatabase\t-\t%s\t%s\t%s\t%s\t0\t0\t-\t-\t%s\n' "$1" "$n" "$a1" "$a2" "$a3" "$DB_NOTE" >>"$CHECKS"
 }
 
-# Config writer for start_server (WRITE_CONFIG): geo.test with the steered www, plus
-# bench.test for the static mix; one worker.
-write_geo_config() { # name wd port origin zonefile
-    local name=$1 wd=$2 port=$3 gz=$BENCH_DATA/geo.test.zone bz=$BENCH_DATA/bench.test.zone
-    case $name in
-    meridiand | meridiand-b)
-        # www is not in the zone file: the service creates it.  Default lookup paths
-        # (country.iso_code, with the flat country_code as fallback).
-        cat >"$wd/meridian.yaml" <<EOF
-server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: warning }
-geoip: { database: "$GEO_DB" }
-zones:
-  - { origin: geo.test, file: "$gz" }
-  - { origin: bench.test, file: "$bz" }
-services:
-  www.geo.test:
-    ttl: 60
-    pools:
-      us: { members: [ { address: 192.0.2.1 } ] }
-      de: { members: [ { address: 192.0.2.2 } ] }
-      other: { members: [ { address: 192.0.2.3 } ] }
-    geo: { country: { US: [us], DE: [de] }, default: [other] }
-EOF
-        SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
-        ;;
-    gdnsd)
-        # geoip plugin: the map goes continent > country; ECS is on by default.
-        mkdir -p "$wd/etc/zones" "$wd/run" "$wd/state"
-        { cat "$gz"; echo "www 60 DYNA geoip!www_geo"; } >"$wd/etc/zones/geo.test"
-        ln -sf "$bz" "$wd/etc/zones/bench.test"
-        cat >"$wd/etc/config" <<EOF
-options => {
-  listen => [ $BENCH_ADDR:$port ]
-  udp_threads => 1
-  tcp_threads => 1
-  run_dir => "$wd/run"
-  state_dir => "$wd/state"
-}
-plugins => { geoip => {
-  maps => { geo => {
-    geoip2_db => "$GEO_DB"
-    datacenters => [ us, de, other ]
-    map => { default => [ other ], NA => { US => [ us ] }, EU => { DE => [ de ] } }
-  } }
-  resources => { www_geo => {
-    map => geo
-    dcmap => { us => 192.0.2.1, de => 192.0.2.2, other => 192.0.2.3 }
-  } }
-} }
-EOF
-        SRV_CMD=(gdnsd -c "$wd/etc" start)
-        ;;
-    knot)
-        # mod-geoip, geodb mode: US and DE from the module, everyone else the zone's www.
-        mkdir -p "$wd/db" "$wd/zones"
-        { cat "$gz"; echo "www 60 IN A 192.0.2.3"; } >"$wd/geo.test.zone"
-        cat >"$wd/geo.conf" <<EOF
-www.geo.test:
-  - geo: "US"
-    A: 192.0.2.1
-  - geo: "DE"
-    A: 192.0.2.2
-EOF
-        local key="country/iso_code"
-        ((GEO_FLAT)) && key=country_code
-        cat >"$wd/knot.conf" <<EOF
-server:
-  rundir: "$wd"
-  listen: $BENCH_ADDR@$port
-  udp-workers: 1
-  tcp-workers: 1
-  background-workers: 1
-  edns-client-subnet: on
-log:
-  - target: stderr
-    any: warning
-database:
-  storage: "$wd/db"
-mod-geoip:
-  - id: geo
-    config-file: "$wd/geo.conf"
-    ttl: 60
-    mode: geodb
-    geodb-file: "$GEO_DB"
-    geodb-key: [ $key ]
-template:
-  - id: default
-    storage: "$wd/zones"
-    journal-content: none
-    zonefile-sync: -1
-    zonefile-load: whole
-    semantic-checks: off
-zone:
-  - domain: geo.test
-    file: "$wd/geo.test.zone"
-    module: mod-geoip/geo
-  - domain: bench.test
-    file: "$bz"
-EOF
-        SRV_CMD=(knotd -c "$wd/knot.conf")
-        ;;
-    *) die "unknown server '$name'" ;;
-    esac
-}
-WRITE_CONFIG=write_geo_config
+WRITE_CONFIG=write_geo_config # bench-lib.sh
 
 # One blast saturation run of SERVER with MIX (steered: the ECS load; static: run.sh's mix).
 run_one() { # server mix round seconds record(0/1)
@@ -345,17 +220,14 @@ run_one() { # server mix round seconds record(0/1)
     else
         args=(-q "$BENCH_DATA/queries.txt")
     fi
-    begin_measure "$s"
-    out=$(taskset -c "$GEN_CPU" timeout $(($4 + 15)) "$BLAST" -s "$BENCH_ADDR" -p "$(port_of "$s")" \
-        "${args[@]}" -d "$4" -c "$BLAST_SOCKETS" -w "$BLAST_WINDOW") || true
-    end_measure "$s"
+    blast_measure "$s" "$4" "${args[@]}"
+    out=$BLAST_OUT gen_s=$BLAST_GEN_S
     (($5)) || return 0
     [[ -n $out ]] || {
         NOTES+=("$DB round $3: blast against $s ($mix) failed")
         return 0
     }
     echo "db=$DB round=$3 server=$s mix=$mix $out" >>"$OUTDIR/blast.log"
-    gen_s=$(awk -v u="$(kv cpu_user_s "$out")" -v y="$(kv cpu_sys_s "$out")" 'BEGIN {print u + y}')
     awk -v OFS='\t' -v db="$DB" -v r="$3" -v s="$s" -v mix="$mix" -v d="$(kv duration_s "$out")" \
         -v sent="$(kv sent "$out")" -v ans="$(kv answered "$out")" -v lost="$(kv lost "$out")" \
         -v t="$T_TICKS" -v hz="$CLK_TCK" -v w="$T_WALL" -v sbusy="$T_SBUSY" -v gbusy="$T_GBUSY" \
@@ -377,8 +249,8 @@ run_phase() { # synth|real
         NOTES+=("$DB: no database (REAL_DB=$REAL_DB unreadable, or generation failed); phase skipped")
         return 0
     fi
-    local s ok fails tally total n a1 a2 a3 other timeout wrong scope item n0 round i
-    local items=() order=()
+    local s ok fails tally total n a1 a2 a3 other timeout wrong scope
+    local items=()
     ACTIVE=()
     SERVER_MAX_LIFE=$((ROUNDS * 2 * ${#SERVERS[@]} * (BLAST_S + 10) + WARMUP_S * 6 + 600))
     total=$(grep -c . <<<"$GEO_CHECKS")
@@ -420,25 +292,10 @@ run_phase() { # synth|real
         if is_static "$s"; then items+=("$s:static"); fi
         items+=("$s:steered")
     done
-    note "$DB: warm-up ${WARMUP_S}s each; then $ROUNDS rounds of ${BLAST_S}s blast per server and mix"
-    if ((WARMUP_S > 0)); then
-        for item in "${items[@]}"; do run_one "${item%%:*}" "${item#*:}" 0 "$WARMUP_S" 0; done
-    fi
-    for ((round = 1; round <= ROUNDS; round++)); do
-        order=("${items[@]}")
-        if ((round % 2 == 0)); then
-            order=()
-            for ((i = ${#items[@]} - 1; i >= 0; i--)); do order+=("${items[i]}"); done
-        fi
-        for item in "${order[@]}"; do
-            s=${item%%:*}
-            kill -0 "${SRV_PID[$s]}" 2>/dev/null || die "$s (pid ${SRV_PID[$s]}) exited; see $OUTDIR/$DB/$s/server.log"
-            n0=$(wc -l <"$TSV")
-            run_one "$s" "${item#*:}" "$round" "$BLAST_S" 1
-            note "$DB round $round $item: $(tail -n +$((n0 + 1)) "$TSV" |
-                awk -F'\t' '{printf "qps %.0f, us/query %.2f, server CPU %.0f%%, other load %.0f%%", $9, $12, $11, $14}')"
-        done
-    done
+    note "$DB: measuring"
+    # shellcheck disable=SC2016 # an awk program
+    run_items "$TSV" "$OUTDIR/$DB" \
+        '{printf "qps %.0f, us/query %.2f, server CPU %.0f%%, other load %.0f%%", $9, $12, $11, $14}' "${items[@]}"
     stop_all
 }
 

@@ -264,9 +264,9 @@ stop_all
     echo "Host: $(getconf _NPROCESSORS_ONLN) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)." \
         "Servers: $(for s in "${ACTIVE[@]}"; do
             case $s in
-            meridiand | meridiand-b) printf '%s (%s) ' "$s" "$(find_meridiand "$s")" ;;
+            meridiand*) printf '%s (%s) ' "$s" "$(find_meridiand "$s")" ;;
             gdnsd) printf 'gdnsd %s, ' "$(gdnsd -h 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)" ;;
-            knot) printf 'Knot %s, ' "$(knotd -V | awk '{print $NF}')" ;;
+            knot*) printf '%s (Knot %s), ' "$s" "$(knotd -V | awk '{print $NF}')" ;;
             nsd) printf 'NSD %s, ' "$(nsd -v 2>&1 | awk 'NR == 1 {print $NF}')" ;;
             esac
         done)dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}')."
