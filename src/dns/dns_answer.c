@@ -75,7 +75,7 @@ write_rrset(struct answer *a, enum dns_section section, const uint8_t *owner,
         return 0;
     struct zone_rrset sig = *set->rrsig;
     sig.ttl = set->ttl;
-    return dns_writer_rrset(&a->w, section, owner, &sig);
+    return dns_writer_rrset_after(&a->w, section, owner, &sig, a->w.last_owner);
 }
 
 /* A required RRset (and its signatures: RFC 4035 §3.1.1 "the name server MUST set the TC

@@ -5,6 +5,7 @@
  * question take its case. Names inside RDATA are compressed only for the types RFC 3597 §4
  * allows (NS, CNAME, SOA, PTR, MX); DNAME (RFC 6672 §2.5) and SRV (RFC 2782) never are.
  * Writes into the caller's buffer: no allocation. */
+#include <stdint.h>
 #include <string.h>
 
 #include "dns/dns_internal.h"
@@ -23,6 +24,7 @@ dns_writer_init(struct dns_writer *w, uint8_t *buf, size_t limit)
     w->pos = DNS_HEADER_LEN;
     memset(w->count, 0, sizeof(w->count));
     w->comp_count = 0;
+    w->last_owner = SIZE_MAX;
 }
 
 /* True if the (possibly compressed) name at packet offset `off` equals the uncompressed
@@ -178,16 +180,46 @@ put_rdata(struct dns_writer *w, uint16_t type, const uint8_t *rd, uint16_t rdlen
     return 0;
 }
 
+/* Everything after the owner: type, class, TTL, RDLENGTH and the RDATA. */
+static int
+put_rest(struct dns_writer *w, uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rd,
+         uint16_t rdlen)
+{
+    size_t len_at = put_fixed(w, type, rclass, ttl);
+    if (!len_at || put_rdata(w, type, rd, rdlen) < 0)
+        return -1;
+    dnswire_put16(w->buf + len_at, (uint16_t)(w->pos - len_at - 2));
+    return 0;
+}
+
 static int
 put_rr(struct dns_writer *w, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
        const uint8_t *rd, uint16_t rdlen)
 {
     if (put_name(w, owner) < 0)
         return -1;
-    size_t len_at = put_fixed(w, type, rclass, ttl);
-    if (!len_at || put_rdata(w, type, rd, rdlen) < 0)
+    return put_rest(w, type, rclass, ttl, rd, rdlen);
+}
+
+/* The owner written again, as the record at `at` has it: that record's 2-byte pointer, or
+ * a pointer to its labels (RFC 1035 §4.1.4), with no search; put_name when it lies beyond
+ * what 14 bits reach. The records of an RRset and the RRSIGs after it share their owner. */
+static int
+put_owner_again(struct dns_writer *w, size_t at, const uint8_t *owner)
+{
+    const uint8_t *p = w->buf + at;
+    if (p[0] != 0 && (p[0] & 0xC0) != 0xC0 && at >= 0x4000)
+        return put_name(w, owner);
+    size_t need = p[0] == 0 ? 1 : 2;
+    if (w->pos + need > w->limit)
         return -1;
-    dnswire_put16(w->buf + len_at, (uint16_t)(w->pos - len_at - 2));
+    if (p[0] == 0)
+        w->buf[w->pos] = 0; /* the root: one byte, shorter than a pointer */
+    else if ((p[0] & 0xC0) == 0xC0)
+        memcpy(w->buf + w->pos, p, 2);
+    else
+        dnswire_put16(w->buf + w->pos, (uint16_t)(0xC000 | at));
+    w->pos += need;
     return 0;
 }
 
@@ -210,19 +242,32 @@ int
 dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                  const struct zone_rrset *set)
 {
+    return dns_writer_rrset_after(w, section, owner, set, SIZE_MAX);
+}
+
+int
+dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                       const struct zone_rrset *set, size_t owner_at)
+{
     size_t pos = w->pos;
     int comp = w->comp_count;
     const uint8_t *p = set->rdata;
     for (uint16_t i = 0; i < set->count; i++) {
         uint16_t rdlen = dnswire_get16(p);
-        if (put_rr(w, owner, set->type, DNS_CLASS_IN, set->ttl, p + 2, rdlen) < 0) {
+        size_t start = w->pos;
+        /* Only the first owner is searched for; the others point where it is. */
+        int rc = owner_at == SIZE_MAX ? put_name(w, owner) : put_owner_again(w, owner_at, owner);
+        if (rc < 0 || put_rest(w, set->type, DNS_CLASS_IN, set->ttl, p + 2, rdlen) < 0) {
             w->pos = pos;
             w->comp_count = comp;
             return -1;
         }
+        if (owner_at == SIZE_MAX)
+            owner_at = start;
         p += 2u + rdlen;
     }
     w->count[section] = (uint16_t)(w->count[section] + set->count);
+    w->last_owner = owner_at;
     return 0;
 }
 

@@ -26,6 +26,7 @@ struct dns_writer {
      * matches, which rejects almost every wrong one with one compare. */
     uint16_t comp[DNS_COMPRESS_MAX];
     uint8_t comp_len[DNS_COMPRESS_MAX];
+    size_t last_owner; /* where the last RRset written put its first owner name */
 };
 
 enum dns_section { DNS_SECTION_QD = 0, DNS_SECTION_AN, DNS_SECTION_NS, DNS_SECTION_AR };
@@ -38,6 +39,11 @@ int dns_writer_question(struct dns_writer *w, const uint8_t *qname, uint16_t qty
  * of room nothing of the RRset stays and -1 is returned (RFC 2181 §9: no partial RRsets). */
 int dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                      const struct zone_rrset *set);
+/* The same, with `owner` already written at offset owner_at (w->last_owner after the RRset a
+ * set of RRSIGs covers): every owner is written as that one, with no compression search.
+ * owner_at SIZE_MAX: as dns_writer_rrset. */
+int dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                           const struct zone_rrset *set, size_t owner_at);
 /* Appends one record with caller RDATA (names inside compressed as for zone data). 0 or -1. */
 int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                   uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
