@@ -634,6 +634,12 @@ answer_query(struct answer *a)
         if (parent)
             zone = parent;
     }
+    /* A secondary zone past its SOA expire without a successful refresh, or not transferred
+     * yet: its data may not be served (RFC 1035 §3.3.13 "no longer authoritative"). */
+    if (zone->expired) {
+        a->rcode = DNS_RCODE_SERVFAIL;
+        return;
+    }
     a->flags |= DNS_FLAG_AA;
     a->chain[a->chain_len++] = q->lname;
     resolve(a, zone, q->qname, q->lname, 0);
