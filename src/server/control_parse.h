@@ -20,6 +20,8 @@ enum control_op {
     CONTROL_DNSSEC_ROLL,    /* args: ZONE [csk|ksk|zsk] */
     CONTROL_DNSSEC_DS_SEEN, /* args: ZONE */
     CONTROL_ZONE_STATUS, /* args: ZONE */
+    CONTROL_ZONE_REFRESH,    /* args: ZONE (a secondary) */
+    CONTROL_ZONE_RETRANSFER, /* args: ZONE (a secondary): AXFR whatever the serial */
 };
 
 struct control_command {

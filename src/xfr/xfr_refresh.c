@@ -12,7 +12,9 @@ bounded(uint32_t v)
 void
 xfr_refresh_init(struct xfr_refresh *r, int64_t now)
 {
-    *r = (struct xfr_refresh){.refresh_s = 3600, .retry_s = 600, .next = now};
+    /* Until a SOA gives the zone's own timers: a zone without data is worth asking for
+     * often (Knot starts its retries at a few seconds too). */
+    *r = (struct xfr_refresh){.refresh_s = 3600, .retry_s = XFR_REFRESH_FIRST_RETRY_S, .next = now};
 }
 
 void

@@ -15,6 +15,8 @@
 #define XFR_REFRESH_MIN_S 1
 #define XFR_REFRESH_MAX_S (7 * 86400)
 
+#define XFR_REFRESH_FIRST_RETRY_S 10 /* retry before any SOA is known */
+
 struct xfr_refresh {
     uint32_t refresh_s, retry_s, expire_s; /* the SOA's, bounded */
     int64_t next;       /* the next refresh is due then */
