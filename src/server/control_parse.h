@@ -8,7 +8,7 @@
 #include "health/monitor.h"
 
 #define CONTROL_MAX_WORDS 8  /* a longer line is an error */
-#define CONTROL_ERROR_MAX 256 /* room for control_parse's error text */
+#define CONTROL_ERROR_MAX 320 /* room for control_parse's error text */
 
 enum control_op {
     CONTROL_STATUS,
