@@ -23,6 +23,7 @@
 #include "common/sockaddr.h"
 #include "config/config_checks.h"
 #include "config/config_dnssec.h"
+#include "config/config_secondary.h"
 #include "config/config_transfer.h"
 #include "config/config_services.h"
 #include "config/config_tsig.h"
@@ -338,7 +339,8 @@ parse_zone_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *val
 
 static const struct cfg_key zone_keys[] = {
     {.name = "origin", .type = CFG_CUSTOM, .parse = parse_origin, .required = true},
-    {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file, .required = true},
+    {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file},
+    {.name = "primaries", .type = CFG_CUSTOM, .parse = cfg_parse_zone_primaries},
     {.name = "dnssec", .type = CFG_CUSTOM, .parse = cfg_parse_zone_dnssec},
     {.name = "transfer", .type = CFG_CUSTOM, .parse = cfg_parse_zone_transfer},
     {.name = "notify", .type = CFG_CUSTOM, .parse = cfg_parse_zone_notify},
@@ -382,6 +384,10 @@ parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
         if (cfg_parse_mapping(ctx, item, "zones entry", zone_keys,
                               sizeof(zone_keys) / sizeof(zone_keys[0]), &cfg->zones[i]) < 0)
             return -1;
+        /* A zone comes from its file, or from its primaries (the file then keeps the copy). */
+        if (!cfg->zones[i].file && !cfg->zones[i].primaries)
+            return cfg_error(ctx, item, "missing key 'file' in zones entry (or 'primaries' for "
+                                        "a secondary zone)");
     }
     return check_duplicate_zones(ctx, value);
 }
@@ -482,7 +488,7 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     if (cfg_check_services(&ctx) < 0)
         goto out;
     if (cfg_check_health(&ctx) < 0 || cfg_check_dnssec(&ctx) < 0 ||
-        cfg_check_transfer(&ctx) < 0)
+        cfg_check_transfer(&ctx) < 0 || cfg_check_secondary(&ctx) < 0)
         goto out;
     /* Switching the group alone would leave the process root: say what is missing. */
     if (cfg->group && !cfg->user) {
@@ -507,6 +513,7 @@ config_free(struct config *cfg)
         return;
     cfg_dnssec_free(cfg);
     cfg_transfer_free(cfg);
+    cfg_secondary_free(cfg);
     for (size_t i = 0; i < cfg->listen_count; i++)
         free(cfg->listen[i].text);
     free(cfg->listen);

@@ -194,9 +194,25 @@ struct config_notify {
     int line;
 };
 
+/* A primary of a secondary zone (`primaries:` on its entry; RFC 1996, RFC 5936): where SOA
+ * queries, IXFR/AXFR go, and an address NOTIFY is accepted from (the port is not compared). */
+struct config_primary {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char *text; /* as written, e.g. "127.0.0.1:5300" */
+    char *key;  /* TSIG key name (a tsig_keys entry) signing every exchange, or NULL */
+    int line;
+};
+
 struct config_zone {
     char *origin; /* presentation form as written, e.g. "example.com" */
-    char *file;   /* resolved: relative paths are taken from the config file's directory */
+    /* Resolved: relative paths are taken from the config file's directory. A secondary zone
+     * (primaries) keeps its copy here, by default <state_file's or the config's
+     * directory>/secondary/<origin>.zone (file_default true). */
+    char *file;
+    bool file_default;
+    struct config_primary *primaries; /* NULL: a primary zone, loaded from `file` */
+    size_t primary_count;
     int line;     /* line of the entry in the config file, for error messages */
     struct config_dnssec dnssec;
     struct config_transfer transfer;

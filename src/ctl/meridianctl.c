@@ -36,6 +36,8 @@ usage(FILE *f)
             "  dnssec roll ZONE [csk|ksk|zsk]   start a key rollover (answered after the reload)\n"
             "  dnssec ds-seen ZONE              the parent has the new DS (answered likewise)\n"
             "  zone status ZONE                 serial, last change, transfers, NOTIFY\n"
+            "  zone refresh ZONE                a secondary zone: SOA query and IXFR now\n"
+            "  zone retransfer ZONE             a secondary zone: full AXFR now\n"
             "SELECTOR: member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n"
             "commands (meridian-anycast, -s its socket): status | drain | undrain |\n"
             "  force up | force down | unforce\n");

@@ -30,6 +30,13 @@ struct dns_view {
     uint16_t udp_max_size;             /* largest UDP response we send to an EDNS client */
     const struct policy_set *policies; /* steered names; NULL = none */
     const struct tsig_keyring *tsig;   /* TSIG keys (RFC 8945); NULL = none: BADKEY to all */
+    /* NOTIFY (RFC 1996) for the apex of one of the zones: true when `from`, with `key` (the
+     * TSIG key that signed it, verified, or NULL), may notify that zone, which the callee
+     * then refreshes (answered NOERROR); false: REFUSED. NULL: every NOTIFY is refused. Called
+     * on the workers: no allocation, no locks. */
+    bool (*notify)(const void *ctx, const struct zone *zone, const struct sockaddr *from,
+                   const struct tsig_key *key);
+    const void *notify_ctx;
 };
 
 struct dns_client {

@@ -50,6 +50,7 @@ struct answer {
     int proof_count;
     uint32_t proof_ttl_cap; /* a steered NODATA's proof lives no longer than its SOA */
     bool transfer;          /* an AXFR/IXFR for the caller (dns_client.transfers) */
+    const struct tsig_key *key; /* the key that signed the query, verified; NULL: unsigned */
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -570,10 +571,12 @@ answer_chaos(struct answer *a)
         a->flags |= DNS_FLAG_TC;
 }
 
-/* RFC 1996 NOTIFY tells a secondary to refresh; every zone here is a primary's (it has no
- * primaries to refresh from), so a NOTIFY for one of them is REFUSED, as NSD answers a NOTIFY
- * no `allow-notify` permits; for a zone we do not serve, NOTAUTH (RFC 2136 §2.2 "not
- * authoritative for the zone named", as Knot answers both). */
+/* RFC 1996 NOTIFY tells a secondary to refresh. For a secondary zone of ours whose primary
+ * sent it (view->notify decides: the address, and the key where the primary has one) it is
+ * acknowledged (§4.7: NOERROR, the question echoed) and the refresh starts; any other NOTIFY
+ * for one of our zones is REFUSED, as NSD answers a NOTIFY no `allow-notify` permits; for a
+ * zone we do not serve, NOTAUTH (RFC 2136 §2.2 "not authoritative for the zone named", as
+ * Knot answers both). */
 static void
 answer_notify(struct answer *a)
 {
@@ -581,8 +584,15 @@ answer_notify(struct answer *a)
     const struct zone *zone = q->qclass == DNS_CLASS_IN && a->view->zones
                                   ? zone_set_find(a->view->zones, q->lname)
                                   : NULL;
-    a->rcode = zone && dname_equal(zone->origin, q->lname) ? DNS_RCODE_REFUSED
-                                                           : DNS_RCODE_NOTAUTH;
+    if (!zone || !dname_equal(zone->origin, q->lname)) {
+        a->rcode = DNS_RCODE_NOTAUTH;
+        return;
+    }
+    a->rcode = DNS_RCODE_REFUSED;
+    if (a->view->notify && a->view->notify(a->view->notify_ctx, zone, a->client->addr, a->key)) {
+        a->rcode = DNS_RCODE_NOERROR;
+        a->flags |= DNS_FLAG_AA;
+    }
 }
 
 static void
@@ -633,6 +643,12 @@ answer_query(struct answer *a)
         const struct zone *parent = zone_set_find(a->view->zones, q->lname + 1 + q->lname[0]);
         if (parent)
             zone = parent;
+    }
+    /* A secondary zone past its SOA expire without a successful refresh, or not transferred
+     * yet: its data may not be served (RFC 1035 §3.3.13 "no longer authoritative"). */
+    if (zone->expired) {
+        a->rcode = DNS_RCODE_SERVFAIL;
+        return;
     }
     a->flags |= DNS_FLAG_AA;
     a->chain[a->chain_len++] = q->lname;
@@ -776,8 +792,10 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         (void)dns_writer_question(&a.w, q.qname, q.qtype, q.qclass);
     if (!tsig_room)
         a.flags |= DNS_FLAG_TC;
-    else if (rc == DNS_RCODE_NOERROR)
+    else if (rc == DNS_RCODE_NOERROR) {
+        a.key = q.tsig_pos ? tsig.key : NULL; /* verified: rc would be NOTAUTH otherwise */
         answer_query(&a);
+    }
     if (a.transfer) {
         result->qtype = q.qtype;
         result->edns = q.edns;

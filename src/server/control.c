@@ -10,6 +10,7 @@
  *   dnssec roll ZONE [KIND]        start a key rollover (dnssec_ops.h), answered like reload
  *   dnssec ds-seen ZONE            the parent has the new DS; answered like reload
  *   zone status ZONE               serial, last change, transfer history and counters
+ *   zone refresh|retransfer ZONE   a secondary zone: refresh now (SOA, IXFR) / AXFR now
  * SELECTOR: "member ADDRESS" (every check of that address or CNAME target), "pool SERVICE
  * POOL", "service SERVICE", "all", or "site" (drain/undrain only: marks the whole site
  * drained in `status`, which the anycast sidecar reads, without touching member states).
@@ -41,6 +42,7 @@
 #include "common/log.h"
 #include "dnssec/dnssec_report.h"
 #include "server/dnssec_ops.h"
+#include "server/secondary.h"
 #include "server/explain.h"
 #include "server/snapshot.h"
 #include "server/xfr_serve.h"
@@ -342,6 +344,18 @@ control_execute_op(struct health_monitor *monitor, char *line, FILE *out, uint64
         xfr_serve_status(snapshot_current_get(), cmd.args[0], out);
         rcu_read_unlock();
         break;
+    case CONTROL_ZONE_REFRESH:
+    case CONTROL_ZONE_RETRANSFER: {
+        /* Started, not waited for: `zone status` shows the outcome. */
+        char err[300];
+        bool full = cmd.op == CONTROL_ZONE_RETRANSFER;
+        if (secondary_request(cmd.args[0], full, err, sizeof(err)) < 0)
+            fprintf(out, "error: %s\n", err);
+        else
+            fprintf(out, "ok\n%s of %s started; see `zone status %s`\n",
+                    full ? "retransfer (AXFR)" : "refresh", cmd.args[0], cmd.args[0]);
+        break;
+    }
     }
     return CONTROL_REPLIED;
 }

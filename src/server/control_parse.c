@@ -102,16 +102,20 @@ control_parse(char *line, struct control_command *cmd, char error[CONTROL_ERROR_
     } else if (is(word, "dnssec")) {
         skip = 2;
         dnssec_command(n, words, cmd, error);
-    } else if (is(word, "zone") && (n != 3 || !is(words[1], "status"))) {
-        snprintf(error, CONTROL_ERROR_MAX, "zone needs status ZONE");
+    } else if (is(word, "zone") &&
+               (n != 3 || (!is(words[1], "status") && !is(words[1], "refresh") &&
+                           !is(words[1], "retransfer")))) {
+        snprintf(error, CONTROL_ERROR_MAX, "zone needs status|refresh|retransfer ZONE");
     } else if (is(word, "zone")) {
-        cmd->op = CONTROL_ZONE_STATUS;
+        cmd->op = is(words[1], "status")    ? CONTROL_ZONE_STATUS
+                  : is(words[1], "refresh") ? CONTROL_ZONE_REFRESH
+                                            : CONTROL_ZONE_RETRANSFER;
         skip = 2;
     } else {
         snprintf(error, CONTROL_ERROR_MAX,
                  "unknown command '%.64s'; try: status | states | drain SELECTOR | "
                  "undrain SELECTOR | force up|down SELECTOR | explain CLIENT QNAME QTYPE | "
-                 "reload | dnssec ds|roll|ds-seen ZONE | zone status ZONE",
+                 "reload | dnssec ds|roll|ds-seen ZONE | zone status|refresh|retransfer ZONE",
                  word);
     }
     if (error[0])

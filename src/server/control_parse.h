@@ -8,7 +8,7 @@
 #include "health/monitor.h"
 
 #define CONTROL_MAX_WORDS 8  /* a longer line is an error */
-#define CONTROL_ERROR_MAX 256 /* room for control_parse's error text */
+#define CONTROL_ERROR_MAX 320 /* room for control_parse's error text */
 
 enum control_op {
     CONTROL_STATUS,
@@ -20,6 +20,8 @@ enum control_op {
     CONTROL_DNSSEC_ROLL,    /* args: ZONE [csk|ksk|zsk] */
     CONTROL_DNSSEC_DS_SEEN, /* args: ZONE */
     CONTROL_ZONE_STATUS, /* args: ZONE */
+    CONTROL_ZONE_REFRESH,    /* args: ZONE (a secondary) */
+    CONTROL_ZONE_RETRANSFER, /* args: ZONE (a secondary): AXFR whatever the serial */
 };
 
 struct control_command {

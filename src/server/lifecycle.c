@@ -23,6 +23,7 @@
 #include "common/notify.h"
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
+#include "server/secondary.h"
 #include "server/steer_sign.h"
 #include "server/xfr_serve.h"
 
@@ -189,6 +190,7 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     snapshot_release(old); /* freed now, or by the last zone transfer still reading it */
     dnssec_ops_published(snap, snapshot_now());
     xfr_serve_published(snap, &srv->notifier);
+    secondary_published(snap);
     char summary[CONFIG_ERR_MAX];
     snprintf(summary, sizeof(summary), "%s%.300s%s%zu zones, %zu records in %.3f s",
              why ? "dnssec upkeep (" : "", why ? why : "", why ? "): " : "",
@@ -252,7 +254,7 @@ wait_first_round(struct server *srv, const struct config *cfg, bool *reload_pend
         int sig = sigtimedwait(srv->sigs, NULL, &poll_now);
         if (sig == SIGHUP)
             *reload_pending = true;
-        else if (sig > 0) {
+        else if (sig > 0 && sig != SIGUSR1) { /* SIGUSR1: the next reload publishes */
             log_info("signal %d during start: stopping", sig);
             return false;
         }
@@ -343,6 +345,9 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     dnssec_ops_published(snap, snapshot_now());
     /* NOTIFY (RFC 1996) once we answer transfers: secondaries may have missed changes. */
     xfr_serve_published(snap, &srv->notifier);
+    /* Secondary zones: the transfer thread starts once we answer (its SIGUSR1 asks for a
+     * reload, which the start's own signal wait would take as a stop). */
+    secondary_published(snap);
     ret = 0;
     if (reload_pending)
         (void)server_reload(srv);
@@ -360,6 +365,12 @@ server_serve(struct server *srv)
         int sig = sigtimedwait(srv->sigs, NULL, &wait);
         if (sig < 0) /* EAGAIN: time to look again; EINTR */
             continue;
+        if (sig == SIGUSR1) {
+            /* The transfer thread accepted a version, or a zone expired (secondary.h). */
+            log_info("secondary zones changed: reloading to publish them");
+            (void)server_reload(srv);
+            continue;
+        }
         if (sig == SIGHUP) {
             /* An operator's reload that works ends the wait after a failed upkeep one. */
             if (server_reload(srv))
@@ -393,6 +404,7 @@ server_stop(struct server *srv)
         srv->published = false;
     }
     xfr_serve_stats_free();
+    secondary_stop();
     free(srv->rngs);
     srv->rngs = NULL;
 }

@@ -17,6 +17,7 @@
 #include "server/dnssec_ops.h"
 #include "server/explain.h"
 #include "server/lifecycle.h"
+#include "server/secondary.h"
 #include "server/snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/meridian/meridian.yaml"
@@ -132,6 +133,7 @@ block_signals(sigset_t *sigs)
     sigaddset(sigs, SIGHUP);
     sigaddset(sigs, SIGINT);
     sigaddset(sigs, SIGTERM);
+    sigaddset(sigs, SIGUSR1); /* a secondary zone has a version to publish (secondary.h) */
     pthread_sigmask(SIG_BLOCK, sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -167,6 +169,7 @@ run_offline(const struct options *o, char **argv, struct snapshot *snap)
                snap->record_count);
     }
     snapshot_free(snap);
+    secondary_stop(); /* the secondary zones' state the load made */
     return rc;
 }
 

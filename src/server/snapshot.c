@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/dnswire.h"
 #include "common/log.h"
+#include "server/secondary.h"
 #include "server/steer_sign.h"
 #include "server/xfr_serve.h"
 
@@ -253,6 +254,7 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
     struct zone **zones = xcalloc(cfg->zone_count, sizeof(*zones));
 
     snap->signed_zones = xcalloc(cfg->zone_count, sizeof(*snap->signed_zones));
+    snap->secondaries = xcalloc(cfg->zone_count, sizeof(*snap->secondaries));
     if (policies >= UINT16_MAX) {
         snprintf(err, CONFIG_ERR_MAX, "%s: %u services; at most %u are supported", cfg->path,
                  policies, UINT16_MAX - 1);
@@ -284,7 +286,11 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         }
         char zerr[ZONE_ERR_MAX];
         const struct config_zone *cz = &cfg->zones[i];
-        if (zone_load_steered(cz->origin, cz->file, steers, n, &zones[i], zerr) < 0) {
+        /* A secondary zone comes from its latest transferred version (ARCHITECTURE.md §13). */
+        int zrc = cz->primaries ? secondary_zone_load(cz, steers, n, &zones[i],
+                                                      &snap->secondaries[i], zerr)
+                                : zone_load_steered(cz->origin, cz->file, steers, n, &zones[i], zerr);
+        if (zrc < 0) {
             zone_error(err, cfg, cz, zerr);
             goto out;
         }
@@ -367,6 +373,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     snap->view.policies = snap->policies;
     snap->tsig = load_tsig(cfg);
     snap->view.tsig = snap->tsig;
+    snap->view.notify = secondary_notify;
+    snap->view.notify_ctx = snap;
     /* The loader's scratch space is gone: give it back rather than keep it in the heap. */
     malloc_trim(0);
     *out = snap;
@@ -392,6 +400,7 @@ snapshot_free(struct snapshot *snap)
     for (size_t i = 0; snap->signed_zones && i < snap->cfg->zone_count; i++)
         dnssec_zone_free(snap->signed_zones[i]);
     free(snap->signed_zones);
+    free(snap->secondaries);
     geo_db_free(snap->geo);
     config_free(snap->cfg);
     free(snap);

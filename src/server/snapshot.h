@@ -19,6 +19,8 @@
 #include "tsig/tsig.h"
 #include "xfr/xfr_stream.h"
 
+struct secondary_zone;
+
 struct snapshot {
     struct config *cfg;
     struct zone_set *zones;
@@ -38,6 +40,8 @@ struct snapshot {
      * transfers are answered from. */
     struct xfr_zone **xfr_zones;
     struct xfr_view xfr;
+    /* Secondary zones (server/secondary.h): per config zone its state, NULL for primaries. */
+    struct secondary_zone **secondaries;
     /* References: the publisher's, plus one per zone transfer reading this snapshot across
      * event-loop iterations (ARCHITECTURE.md §4). The last release frees it. */
     atomic_uint refs;

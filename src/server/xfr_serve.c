@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/sockaddr.h"
+#include "server/secondary.h"
 
 /* --- counters per origin ---------------------------------------------------------------- */
 
@@ -297,7 +298,8 @@ xfr_serve_published(const struct snapshot *snap, struct xfr_notifier **notifier)
         atomic_store(&st->changed_at, now);
         /* RFC 1996 §3.5: notify when the zone changes; at start too, since a secondary
          * may have missed the change that happened while we were down. */
-        if (cz->notify_count == 0)
+        /* A secondary zone without data has nothing to announce. */
+        if (cz->notify_count == 0 || zone->expired)
             continue;
         if (!*notifier) {
             char err[XFR_ERR_MAX];
@@ -348,7 +350,9 @@ xfr_serve_status(const struct snapshot *snap, const char *zone, FILE *out)
     const struct xfr_stats *st = xz->stats;
     char name[DNAME_TEXT_MAX];
     dname_to_text(xz->zone->origin, name, sizeof(name));
-    fprintf(out, "ok\nzone: %s\nrole: primary\nserial: %u\nlast_change: ", name, xz->zone->serial);
+    fprintf(out, "ok\nzone: %s\nrole: %s\nserial: %u%s\nlast_change: ", name,
+            cz->primaries ? "secondary" : "primary", xz->zone->serial,
+            xz->zone->expired ? " (expired or not transferred: SERVFAIL)" : "");
     if (atomic_load(&st->changed_at))
         print_when(out, atomic_load(&st->changed_at), time(NULL));
     else
@@ -380,4 +384,6 @@ xfr_serve_status(const struct snapshot *snap, const char *zone, FILE *out)
             cz->notify_count ? "" : " none", (unsigned long long)atomic_load(&st->notify_sent),
             (unsigned long long)atomic_load(&st->notify_acked),
             (unsigned long long)atomic_load(&st->notify_failed));
+    if (cz->primaries)
+        secondary_status(xz->zone->origin, out);
 }

@@ -382,6 +382,10 @@ xfr_begin(const struct xfr_view *v, const struct xfr_request *req, const struct 
     s->xz = xz;
     if (!xfr_acl_allows(xz->transfer, c->addr, c->key))
         return error_message(s, DNS_RCODE_REFUSED, out, out_max);
+    /* A secondary zone past its expire (or never transferred) has nothing valid to give
+     * (RFC 1035 §3.3.13); SERVFAIL, as for its queries. */
+    if (xz->zone->expired)
+        return error_message(s, DNS_RCODE_SERVFAIL, out, out_max);
     if (req->qtype == DNS_TYPE_IXFR && !req->has_serial)
         return error_message(s, DNS_RCODE_FORMERR, out, out_max);
     s->kind = req->qtype == DNS_TYPE_AXFR ? XFR_KIND_AXFR : ixfr_kind(s, xz, req->serial);

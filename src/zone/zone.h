@@ -17,6 +17,7 @@
 #include "common/dname.h"
 
 struct dnssec_zone; /* dnssec/dnssec_zone.h */
+struct zone;
 
 #define ZONE_ERR_MAX 512
 #define ZONE_NONE UINT32_MAX /* "no node" in node-index fields */
@@ -81,6 +82,57 @@ struct zone_slot {
     uint32_t node; /* ZONE_NONE = empty slot */
 };
 
+/* One record before compilation: from a zone file (owner and RDATA in the loader's scratch
+ * arena, `line` its line) or a zone transfer (struct zone_records, `line` its position). */
+struct zone_record {
+    const uint8_t *owner; /* lowercased wire */
+    const uint8_t *rdata; /* uncompressed wire RDATA */
+    uint32_t ttl;
+    uint16_t type;
+    uint16_t rdlen;
+    uint8_t owner_len;
+    int line;
+};
+
+/* The records of one version of a zone, held together (a secondary's transferred copy,
+ * ARCHITECTURE.md §13): class IN implied, owners lowercased, everything in `arena`. Built and
+ * read by one thread at a time; immutable once shared. */
+struct zone_records {
+    struct zone_record *recs;
+    size_t count, cap;
+    size_t bytes; /* owner and RDATA bytes held, for the transfer bounds */
+    struct arena arena;
+};
+
+void zone_records_init(struct zone_records *r);
+void zone_records_fini(struct zone_records *r);
+/* Appends a copy of the record (the owner lowercased). */
+void zone_records_add(struct zone_records *r, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                      const uint8_t *rdata, uint16_t rdlen);
+/* The SOA's serial (RFC 1035 §3.3.13) and timers of RDATA `rd` (rdlen bytes, uncompressed):
+ * refresh, retry, expire, minimum. false if the RDATA is not a SOA's. */
+bool zone_soa_fields(const uint8_t *rd, size_t rdlen, uint32_t *serial, uint32_t timers[4]);
+
+/* Reads a master file like zone_load, without compiling it: its records into `out`
+ * (initialized here; fini it either way). 0, or -1 with "file:line: message". */
+int zone_records_load(const char *origin, const char *file, struct zone_records *out,
+                      char err[ZONE_ERR_MAX]) __attribute__((warn_unused_result));
+
+/* Writes the records as an RFC 1035 master file (absolute names, one record a line, `comment`
+ * as the first line after "; "), atomically: into `path`.tmp, flushed to disk, then renamed
+ * over `path` (the directory is made if missing), so a reader sees the old file or the new
+ * one, whole. 0, or -1 with the reason. */
+int zone_records_write(const struct zone_records *r, const char *comment, const char *path,
+                       char err[ZONE_ERR_MAX]) __attribute__((warn_unused_result));
+
+/* Compiles records that did not come from a file we parsed (a zone transfer): the same checks
+ * as zone_load_steered and, before them, those a file's parser makes: every owner inside
+ * `origin`, and the names in the RDATA of NS, CNAME, DNAME, PTR, SOA, MX and SRV well formed.
+ * `source` starts every error ("source:N: message", N the record's position from 1). */
+int zone_build(const char *origin, const char *source, const struct zone_records *r,
+               const struct zone_steer *steered, size_t steered_count, struct zone **out,
+               char err[ZONE_ERR_MAX]) __attribute__((warn_unused_result));
+
 struct zone {
     uint8_t origin[DNAME_MAX_LEN];
     int origin_len;
@@ -98,6 +150,11 @@ struct zone {
     size_t record_count;
 
     struct arena arena; /* every name, RRset and RDATA of this zone */
+
+    /* A secondary zone past its SOA expire without a successful refresh, or never transferred
+     * (then the data is a placeholder): every query and transfer of it answers SERVFAIL
+     * (RFC 1035 §3.3.13, RFC 1996 §2). Set before the zone is shared. */
+    bool expired;
 
     /* Signed zones: what the signer made (NSEC3 chain, keys, signatures), set by dnssec/ before
      * the zone is shared and freed by whoever signed it (the snapshot); NULL = unsigned. */

@@ -5,18 +5,6 @@
 
 #include "zone/zone.h"
 
-/* One parsed record, before compilation. Owner and RDATA live in the loader's scratch
- * arena. */
-struct zone_record {
-    const uint8_t *owner; /* lowercased wire */
-    const uint8_t *rdata;
-    uint32_t ttl;
-    uint16_t type;
-    uint16_t rdlen;
-    uint8_t owner_len;
-    int line;
-};
-
 /* Checks the records (SOA, apex NS, CNAME exclusivity, glue, ...) and builds the zone's
  * nodes and lookup table. `recs` is reordered. Returns 0 or -1 with "file:line: message". */
 int zone_compile(struct zone *zone, struct zone_record *recs, size_t count,

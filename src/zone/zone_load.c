@@ -271,6 +271,59 @@ read_records(struct reader *r, FILE *fp, const char *origin_text, char err[ZONE_
     return rc;
 }
 
+/* Sets the zone's origin, then splits and parses `file` into r (r->zone = zone). The caller
+ * frees with parse_fini whatever the result. */
+static int
+parse_file(const char *origin, const char *file, struct zone *zone, struct reader *r,
+           struct parse_job **jobs, unsigned *job_count, char err[ZONE_ERR_MAX])
+{
+    *r = (struct reader){.file = file, .zone = zone};
+    zone->origin_len = dname_from_text(origin, zone->origin);
+    if (zone->origin_len < 0) {
+        zone_error(err, file, 0, "bad zone origin '%s'", origin);
+        return -1;
+    }
+    dname_lower_copy(zone->origin, zone->origin);
+    zone->origin_labels = dname_label_count(zone->origin);
+    FILE *fp = fopen(file, "r");
+    if (!fp) {
+        snprintf(err, ZONE_ERR_MAX, "%s: cannot open: %s", file, strerror(errno));
+        return -1;
+    }
+    char origin_abs[DNAME_TEXT_MAX];
+    dname_to_text(zone->origin, origin_abs, sizeof(origin_abs));
+    int rc = read_records(r, fp, origin_abs, err, jobs, job_count);
+    fclose(fp);
+    return rc;
+}
+
+static void
+parse_fini(struct reader *r, struct parse_job *jobs, unsigned job_count)
+{
+    free(r->recs);
+    for (unsigned t = 0; t < job_count; t++)
+        arena_fini(&jobs[t].r.scratch);
+    free(jobs);
+}
+
+int
+zone_records_load(const char *origin, const char *file, struct zone_records *out,
+                  char err[ZONE_ERR_MAX])
+{
+    struct reader r;
+    struct parse_job *jobs = NULL;
+    unsigned job_count = 0;
+    struct zone *zone = xcalloc(1, sizeof(*zone)); /* the origin, for the parser's checks */
+    zone_records_init(out);
+    int rc = parse_file(origin, file, zone, &r, &jobs, &job_count, err);
+    for (size_t i = 0; rc == 0 && i < r.count; i++)
+        zone_records_add(out, r.recs[i].owner, r.recs[i].type, r.recs[i].ttl, r.recs[i].rdata,
+                         r.recs[i].rdlen);
+    parse_fini(&r, jobs, job_count);
+    free(zone);
+    return rc;
+}
+
 int
 zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
 {
@@ -281,43 +334,16 @@ int
 zone_load_steered(const char *origin, const char *file, const struct zone_steer *steered,
                   size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
 {
-    int rc = -1;
-    struct reader r = {.file = file};
+    struct reader r;
     struct parse_job *jobs = NULL;
     unsigned job_count = 0;
     struct zone *zone = xcalloc(1, sizeof(*zone));
     arena_init(&zone->arena);
     zone->file = xstrdup(file);
-    r.zone = zone;
-
-    FILE *fp = NULL;
-    zone->origin_len = dname_from_text(origin, zone->origin);
-    if (zone->origin_len < 0) {
-        zone_error(err, file, 0, "bad zone origin '%s'", origin);
-        goto out;
-    }
-    dname_lower_copy(zone->origin, zone->origin);
-    zone->origin_labels = dname_label_count(zone->origin);
-
-    fp = fopen(file, "r");
-    if (!fp) {
-        snprintf(err, ZONE_ERR_MAX, "%s: cannot open: %s", file, strerror(errno));
-        goto out;
-    }
-    char origin_abs[DNAME_TEXT_MAX];
-    dname_to_text(zone->origin, origin_abs, sizeof(origin_abs));
-    if (read_records(&r, fp, origin_abs, err, &jobs, &job_count) < 0)
-        goto out;
-    if (zone_compile(zone, r.recs, r.count, steered, steered_count, err) < 0)
-        goto out;
-    rc = 0;
-out:
-    if (fp)
-        fclose(fp);
-    free(r.recs);
-    for (unsigned t = 0; t < job_count; t++)
-        arena_fini(&jobs[t].r.scratch);
-    free(jobs);
+    int rc = parse_file(origin, file, zone, &r, &jobs, &job_count, err);
+    if (rc == 0)
+        rc = zone_compile(zone, r.recs, r.count, steered, steered_count, err);
+    parse_fini(&r, jobs, job_count);
     if (rc < 0) {
         zone_free(zone);
         zone = NULL;

@@ -942,3 +942,53 @@ def wait_for(predicate, timeout=15.0, step=0.05):
             return True
         time.sleep(step)
     return False
+
+
+def axfr_records(port, zone, source=None, keyring=None):
+    """Every record of an AXFR from V4:port as sorted text lines ("name ttl class type
+    rdata"), or an error text. With a dnspython keyring (one key) the request is signed."""
+    import dns.query
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.zone
+    try:
+        z = dns.zone.from_xfr(dns.query.xfr(V4, zone + ".", port=port, lifetime=scaled(30),
+                                            source=source, relativize=False, keyring=keyring,
+                                            keyname=next(iter(keyring)) if keyring else None),
+                              relativize=False)
+    except Exception as e:  # any transfer or parse error is the finding
+        return "AXFR of %s from port %d failed: %r" % (zone, port, e)
+    return sorted("%s %d %s %s %s" % (name, ttl, dns.rdataclass.to_text(rd.rdclass),
+                                      dns.rdatatype.to_text(rd.rdtype), rd.to_text())
+                  for name, ttl, rd in z.iterate_rdatas())
+
+
+def compare_records(ours, theirs, other="knotd"):
+    """Errors unless two axfr_records() results are equal."""
+    if isinstance(ours, str) or isinstance(theirs, str):
+        return [x for x in (ours, theirs) if isinstance(x, str)]
+    if ours == theirs:
+        return []
+    only_ours = sorted(set(ours) - set(theirs))[:10]
+    only_theirs = sorted(set(theirs) - set(ours))[:10]
+    return ["%d records here, %d at %s" % (len(ours), len(theirs), other)] + \
+        ["only ours:   " + r for r in only_ours] + ["only %s's: " % other + r for r in only_theirs]
+
+
+def log_has(server, pattern):
+    """Does the server's log match the regular expression (multiline)?"""
+    import re
+    try:
+        with open(server.log_path, "rb") as f:
+            return re.search(pattern, f.read().decode("utf-8", "replace"), re.M) is not None
+    except OSError:
+        return False
+
+
+def soa_serial(port, zone):
+    """The SOA serial V4:port answers for zone over UDP, or None."""
+    q = dns.message.make_query(zone, "SOA")
+    r = parse(udp_exchange(q.to_wire(), port, timeout=1.0))
+    if r is None or r.rcode() != dns.rcode.NOERROR or not r.answer:
+        return None
+    return r.answer[0][0].serial

@@ -3,6 +3,8 @@
 #include "test_tmpdir.h"
 
 #include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -19,4 +21,17 @@ int
 test_tmpdir_remove(const char *dir)
 {
     return nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+test_tmpdir_write(const char *dir, const char *name, const char *text)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        abort();
+    }
+    return path;
 }

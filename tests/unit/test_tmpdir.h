@@ -6,4 +6,8 @@
 /* Removes `dir` and everything below it (depth first, links not followed). 0 or -1. */
 int test_tmpdir_remove(const char *dir);
 
+/* Writes `text` into dir/name (replacing it) and returns the path, in static storage valid
+ * until the next call. Aborts the test process if the file cannot be written. */
+const char *test_tmpdir_write(const char *dir, const char *name, const char *text);
+
 #endif

@@ -128,47 +128,15 @@ def knot_config(tmp, knot_port, port, nsid):
     return path
 
 
-def soa_serial(port, zone):
-    """The SOA serial a server answers for zone, or None."""
-    q = dns.message.make_query(zone, "SOA")
-    r = h.parse(h.udp_exchange(q.to_wire(), port, timeout=1.0))
-    if r is None or r.rcode() != dns.rcode.NOERROR or not r.answer:
-        return None
-    return r.answer[0][0].serial
+soa_serial = h.soa_serial
 
 
 def axfr_records(port, zone, source=None):
-    """Every record of an AXFR as sorted text lines ("name ttl class type rdata"), or an
-    error text."""
-    try:
-        z = dns.zone.from_xfr(dns.query.xfr(h.V4, zone + ".", port=port,
-                                            lifetime=h.scaled(30), source=source,
-                                            relativize=False),
-                              relativize=False)
-    except Exception as e:  # any transfer or parse error is the finding
-        return "AXFR of %s from port %d failed: %r" % (zone, port, e)
-    return sorted("%s %d %s %s %s" % (name, ttl, dns.rdataclass.to_text(rd.rdclass),
-                                      dns.rdatatype.to_text(rd.rdtype), rd.to_text())
-                  for name, ttl, rd in z.iterate_rdatas())
+    return h.axfr_records(port, zone, source)
 
 
-def compare(ours, theirs):
-    if isinstance(ours, str) or isinstance(theirs, str):
-        return [x for x in (ours, theirs) if isinstance(x, str)]
-    if ours == theirs:
-        return []
-    only_ours = sorted(set(ours) - set(theirs))[:10]
-    only_theirs = sorted(set(theirs) - set(ours))[:10]
-    return ["%d records here, %d at knotd" % (len(ours), len(theirs))] + \
-        ["only ours:   " + r for r in only_ours] + ["only knotd's: " + r for r in only_theirs]
-
-
-def log_has(server, pattern):
-    try:
-        with open(server.log_path, "rb") as f:
-            return re.search(pattern, f.read().decode("utf-8", "replace"), re.M) is not None
-    except OSError:
-        return False
+compare = h.compare_records
+log_has = h.log_has
 
 
 def tcp_ask(port, q, source=None, timeout=h.REPLY_TIMEOUT):

@@ -378,7 +378,7 @@ test_bad_zones(void **state)
                  "  - origin: a\n"
                  "    file: a\n"
                  "  - origin: b\n",
-                 "4: missing key 'file' in zones entry");
+                 "4: missing key 'file' in zones entry (or 'primaries' for a secondary zone)");
     expect_error("zones:\n  - file: a\n", "2: missing key 'origin' in zones entry");
 }
 

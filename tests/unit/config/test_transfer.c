@@ -22,24 +22,12 @@
 
 static char dir[] = "/tmp/meridian-test-transfer-XXXXXX";
 
-static const char *
-yaml_file(const char *text)
-{
-    static char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/meridian.yaml", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
-
 static struct config *
 must_load(const char *text)
 {
     struct config *cfg = NULL;
     char err[CONFIG_ERR_MAX];
-    const char *path = yaml_file(text);
+    const char *path = test_tmpdir_write(dir, "meridian.yaml", text);
     if (config_load(path, &cfg, err) != 0)
         fail_msg("config_load: %s", err);
     return cfg;
@@ -51,7 +39,7 @@ must_fail(const char *entry, const char *where)
 {
     char text[2048], want[CONFIG_ERR_MAX + PATH_MAX], err[CONFIG_ERR_MAX];
     snprintf(text, sizeof(text), "zones:\n  - origin: example.com\n    file: e.zone\n%s", entry);
-    const char *path = yaml_file(text);
+    const char *path = test_tmpdir_write(dir, "meridian.yaml", text);
     struct config *cfg = (struct config *)1;
     assert_int_equal(config_load(path, &cfg, err), -1);
     assert_null(cfg);

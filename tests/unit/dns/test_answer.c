@@ -294,6 +294,28 @@ test_refused_and_chaos(void **state)
     view.version = "Meridian test";
 }
 
+/* A secondary zone past its expire: SERVFAIL for every name in it, and no AA (RFC 1035
+ * §3.3.13); the same zone answers again once it is no longer expired. */
+static void
+test_expired(void **state)
+{
+    (void)state;
+    struct zone *z = view.zones->zones[0];
+    z->expired = true;
+    ldns_pkt *r = ask((struct answer_q){.name = "www.example.com.", .type = LDNS_RR_TYPE_A});
+    assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_SERVFAIL);
+    assert_false(ldns_pkt_aa(r));
+    assert_int_equal(ldns_pkt_ancount(r), 0);
+    ldns_pkt_free(r);
+    r = ask((struct answer_q){.name = "example.com.", .type = LDNS_RR_TYPE_SOA});
+    assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_SERVFAIL);
+    ldns_pkt_free(r);
+    z->expired = false;
+    r = ask((struct answer_q){.name = "www.example.com.", .type = LDNS_RR_TYPE_A});
+    assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ldns_pkt_free(r);
+}
+
 static void
 test_edns_nsid_and_truncation(void **state)
 {
@@ -513,6 +535,7 @@ main(void)
         cmocka_unit_test(test_referral),
         cmocka_unit_test(test_additional_and_case),
         cmocka_unit_test(test_refused_and_chaos),
+        cmocka_unit_test(test_expired),
         cmocka_unit_test(test_edns_nsid_and_truncation),
         cmocka_unit_test(test_any),
         cmocka_unit_test(test_malformed),

@@ -115,7 +115,7 @@ assert_prefix(const char *text, const char *prefix)
 
 static const char commands[] = "; try: status | states | drain SELECTOR | undrain SELECTOR | "
                                "force up|down SELECTOR | explain CLIENT QNAME QTYPE | reload | "
-                               "dnssec ds|roll|ds-seen ZONE | zone status ZONE\n";
+                               "dnssec ds|roll|ds-seen ZONE | zone status|refresh|retransfer ZONE\n";
 static const char selectors[] = "member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n";
 
 /* The reply `want` built from parts (the error texts repeat the command and selector lists). */
@@ -195,8 +195,13 @@ test_zone_status(void **state)
     assert_non_null(strstr(reply, "\ntransfer: refused (no `transfer:`)\nhistory: 0 versions\n"));
     assert_non_null(strstr(reply, "\nnotify: none\n"));
     assert_string_equal(run("zone status nope.test"), "error: no zone nope.test\n");
-    assert_string_equal(run("zone status"), "error: zone needs status ZONE\n");
-    assert_string_equal(run("zone refresh example.com"), "error: zone needs status ZONE\n");
+    assert_string_equal(run("zone status"), "error: zone needs status|refresh|retransfer ZONE\n");
+    /* refresh and retransfer are for secondary zones only. */
+    assert_string_equal(run("zone refresh example.com"),
+                        "error: no secondary zone example.com (an entry with `primaries:`)\n");
+    assert_string_equal(run("zone retransfer"), "error: zone needs status|refresh|retransfer ZONE\n");
+    assert_string_equal(run("zone reload example.com"),
+                        "error: zone needs status|refresh|retransfer ZONE\n");
 }
 
 static void
