@@ -182,16 +182,23 @@ struct config_transfer {
     struct config_prefix *allow; /* networks, host bits zero; NULL = no address check */
     size_t allow_count;
     char **keys;                 /* TSIG key names as written (tsig_keys entries) */
+    int *key_lines;              /* the line of each */
     size_t key_count;            /* 0 = no key check */
     int line;
 };
 
-/* A secondary told of every serial change (`notify:` on a zone entry, RFC 1996). */
+struct config_tsig_key;
+
+/* A secondary told of every serial change (`notify:` on a zone entry, RFC 1996): "ADDR:PORT",
+ * or { address: "ADDR:PORT", key: NAME } to sign the NOTIFY with a TSIG key (RFC 8945). */
 struct config_notify {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    char *text; /* as written */
+    char *text; /* the address as written */
     int line;
+    char *key; /* the key's name as written, or NULL: unsigned */
+    int key_line;
+    const struct config_tsig_key *tsig_key; /* that tsig_keys entry (checked at load) */
 };
 
 /* A primary of a secondary zone (`primaries:` on its entry; RFC 1996, RFC 5936): where SOA

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Outgoing zone transfer settings of a zone entry (see config_transfer.h). `transfer` is a
  * mapping with `allow` (networks, "192.0.2.0/24" or a single address) and/or `keys` (TSIG key
- * names, checked against the tsig_keys section where that section is parsed); `notify` a list
- * of "address[:port]" targets. Runs on whichever thread calls config_load(). */
+ * names, each checked against the tsig_keys section after the walk); `notify` a list of
+ * "address[:port]" targets, or of { address, key } mappings for NOTIFY signed with a TSIG key
+ * (RFC 8945). Runs on whichever thread calls config_load(). */
 #include "config/config_transfer.h"
 
 #include <stddef.h>
@@ -70,12 +71,14 @@ parse_keys(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, v
     if (nonempty_list(ctx, "keys", value, &n) < 0)
         return -1;
     t->keys = xcalloc(n, sizeof(*t->keys));
+    t->key_lines = xcalloc(n, sizeof(*t->key_lines));
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = cfg_seq_item(ctx, value, i);
         const char *s = cfg_scalar(item);
         if (!cfg_valid_dname(s))
             return cfg_error(ctx, item, "keys: expected a TSIG key name, not '%s'",
                              s ? s : "(not a string)");
+        t->key_lines[t->key_count] = cfg_line(item);
         t->keys[t->key_count++] = xstrdup(s);
     }
     if (cfg_find_duplicate_dname((const char *const *)t->keys, t->key_count, &dup, &first))
@@ -116,6 +119,44 @@ same_address(const struct config_notify *a, const struct config_notify *b)
     return a->addr_len == b->addr_len && memcmp(&a->addr, &b->addr, a->addr_len) == 0;
 }
 
+/* A target's address: "ADDR" or "ADDR:PORT" (IPv6 in brackets). */
+static int
+parse_notify_address(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                     void *target)
+{
+    struct config_notify *t = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (!s || sockaddr_parse(s, CONFIG_NOTIFY_DEFAULT_PORT, &t->addr, &t->addr_len) < 0)
+        return cfg_error(ctx, value,
+                         "notify: expected ADDRESS or ADDRESS:PORT (IPv6 in "
+                         "brackets: \"[2001:db8::53]:53\"), not '%s'",
+                         s ? s : "(not a string)");
+    t->text = xstrdup(s);
+    t->line = cfg_line(value);
+    return 0;
+}
+
+/* A target's TSIG key (RFC 8945): a name of the tsig_keys section, checked after the walk. */
+static int
+parse_notify_key(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_notify *t = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (!cfg_valid_dname(s))
+        return cfg_error(ctx, value, "notify: key: expected a TSIG key name, not '%s'",
+                         s ? s : "(not a string)");
+    t->key = xstrdup(s);
+    t->key_line = cfg_line(value);
+    return 0;
+}
+
+static const struct cfg_key notify_keys[] = {
+    {.name = "address", .type = CFG_CUSTOM, .parse = parse_notify_address, .required = true},
+    {.name = "key", .type = CFG_CUSTOM, .parse = parse_notify_key},
+};
+
 int
 cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
                       void *target)
@@ -130,20 +171,19 @@ cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_
     zone->notify = xcalloc(n, sizeof(*zone->notify));
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = cfg_seq_item(ctx, value, i);
-        const char *s = cfg_scalar(item);
         struct config_notify *t = &zone->notify[zone->notify_count];
-        if (!s || sockaddr_parse(s, CONFIG_NOTIFY_DEFAULT_PORT, &t->addr, &t->addr_len) < 0)
-            return cfg_error(ctx, item,
-                             "notify: expected ADDRESS or ADDRESS:PORT (IPv6 in "
-                             "brackets: \"[2001:db8::53]:53\"), not '%s'",
-                             s ? s : "(not a string)");
-        t->text = xstrdup(s);
-        t->line = cfg_line(item);
+        /* Counted first, so that config_free frees what a failed entry holds. */
         zone->notify_count++;
+        int rc = item->type == YAML_MAPPING_NODE
+                     ? cfg_parse_mapping(ctx, item, "notify", notify_keys,
+                                         sizeof(notify_keys) / sizeof(notify_keys[0]), t)
+                     : parse_notify_address(ctx, NULL, item, t);
+        if (rc < 0)
+            return -1;
         for (size_t j = 0; j + 1 < zone->notify_count; j++)
             if (same_address(&zone->notify[j], t))
-                return cfg_error(ctx, item, "notify: %s is listed twice (first at line %d)", s,
-                                 zone->notify[j].line);
+                return cfg_error(ctx, item, "notify: %s is listed twice (first at line %d)",
+                                 t->text, zone->notify[j].line);
     }
     return 0;
 }
@@ -153,12 +193,24 @@ cfg_check_transfer(struct cfg_ctx *ctx)
 {
     const struct config *cfg = ctx->cfg;
     for (size_t i = 0; i < cfg->zone_count; i++) {
-        const struct config_zone *z = &cfg->zones[i];
+        struct config_zone *z = &cfg->zones[i];
         if (z->notify_count && !z->transfer.enabled)
             return cfg_error_at(ctx, NULL, z->notify[0].line,
                                 "notify: zone %s has no `transfer:`, so the secondaries it "
                                 "notifies could not fetch the zone",
                                 z->origin);
+        /* Keys are named here and defined in tsig_keys, which may come later in the file. */
+        for (size_t k = 0; k < z->transfer.key_count; k++)
+            if (!config_tsig_key_find(cfg, z->transfer.keys[k]))
+                return cfg_error_at(ctx, NULL, z->transfer.key_lines[k],
+                                    "transfer: keys: no key '%s' in tsig_keys",
+                                    z->transfer.keys[k]);
+        for (size_t k = 0; k < z->notify_count; k++) {
+            struct config_notify *t = &z->notify[k];
+            if (t->key && !(t->tsig_key = config_tsig_key_find(cfg, t->key)))
+                return cfg_error_at(ctx, NULL, t->key_line, "notify: key: no key '%s' in tsig_keys",
+                                    t->key);
+        }
     }
     return 0;
 }
@@ -172,8 +224,11 @@ cfg_transfer_free(struct config *cfg)
         for (size_t k = 0; k < z->transfer.key_count; k++)
             free(z->transfer.keys[k]);
         free(z->transfer.keys);
-        for (size_t k = 0; k < z->notify_count; k++)
+        free(z->transfer.key_lines);
+        for (size_t k = 0; k < z->notify_count; k++) {
             free(z->notify[k].text);
+            free(z->notify[k].key);
+        }
         free(z->notify);
     }
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to the config module: a zone entry's outgoing transfer settings (config_transfer.c):
- * `transfer: { allow: [CIDR...], keys: [NAME...] }` and `notify: ["ADDR:PORT", ...]`. Key
+ * `transfer: { allow: [CIDR...], keys: [NAME...] }` and `notify: ["ADDR:PORT" or
+ * { address: "ADDR:PORT", key: NAME }, ...]`. Key
  * handlers for the zone table in config.c; errors are "file:line: message". Runs on whichever
  * thread calls config_load(). */
 #ifndef MERIDIAN_CONFIG_CONFIG_TRANSFER_H
@@ -21,7 +22,8 @@ int cfg_parse_zone_transfer(struct cfg_ctx *ctx, const struct cfg_key *key, yaml
 int cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
                           void *target) __attribute__((warn_unused_result));
 /* After the walk: a zone that notifies must allow transfers (its secondaries could not fetch
- * what they are told of). */
+ * what they are told of), and every key named by `transfer.keys` or a notify target must be
+ * in tsig_keys (the notify target's entry is resolved into its tsig_key). */
 int cfg_check_transfer(struct cfg_ctx *ctx) __attribute__((warn_unused_result));
 void cfg_transfer_free(struct config *cfg);
 

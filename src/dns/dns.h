@@ -67,6 +67,10 @@ struct dns_result {
     uint16_t tsig_error; /* enum tsig_error answered (rcode NOTAUTH), 0 = none */
     bool transfer;       /* an AXFR/IXFR left to the caller (dns_client.transfers): nothing
                             written */
+    /* With `transfer` and `tsig`: the request's TSIG, verified with error 0 (key set), for
+     * the caller to sign every message of the transfer with (RFC 8945 §5.3.1). Written only
+     * then: other queries do not pay for clearing it. */
+    struct tsig_request transfer_tsig;
 };
 
 /* Answers the query (query, len) from `view` into out (capacity out_max). Over UDP the
@@ -79,7 +83,9 @@ struct dns_result {
  * client->wall_s: an authentic one is answered as usual and the response signed with the
  * same key, its MAC chained to the query's; otherwise the rcode is NOTAUTH with the TSIG error
  * (BADKEY, BADSIG: unsigned; BADTIME, BADTRUNC: signed), or FORMERR for a TSIG record that
- * cannot be read or is not last. Room for the response's TSIG is reserved like the OPT's. */
+ * cannot be read or is not last. Room for the response's TSIG is reserved like the OPT's.
+ * An authentic signed transfer is reported with result->tsig and result->transfer_tsig: its
+ * answer is the caller's, and so is signing it. */
 size_t dns_answer(const struct dns_view *view, const struct dns_client *client,
                   const uint8_t *query, size_t len, uint8_t *out, size_t out_max,
                   struct dns_result *result);

@@ -4,6 +4,7 @@
  * RFC 8945 TSIG). dns_answer() is pure: it reads the immutable view and writes into the
  * caller's buffer. Runs on every worker thread concurrently. */
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dns/dns_internal.h"
@@ -750,7 +751,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     struct tsig_request tsig;
     size_t tsig_len = 0;
     int rc = dns_parse_query(query, len, client->ecs_ignore, &q);
-    memset(result, 0, sizeof(*result));
+    memset(result, 0, offsetof(struct dns_result, transfer_tsig));
     if (rc < 0)
         return 0;
     if (q.tsig_pos) /* the parse found it on its walk: no cost without one */
@@ -800,6 +801,12 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         result->qtype = q.qtype;
         result->edns = q.edns;
         result->transfer = true;
+        if (q.tsig_pos) {
+            /* Verified with error 0 (else rc is NOTAUTH and nothing was looked up): the
+             * transfer is signed with the request's key, MAC chained to its MAC. */
+            result->tsig = true;
+            result->transfer_tsig = tsig;
+        }
         return 0;
     }
 

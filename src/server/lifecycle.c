@@ -76,7 +76,7 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
     struct xfr_request xfr;
     if (result.transfer) {
         if (xfr_request_parse(nq->data, nq->len, &xfr)) {
-            n = xfr_serve(snap, nq, &xfr, out, out_max);
+            n = xfr_serve(snap, nq, &xfr, result.tsig ? &result.transfer_tsig : NULL, out, out_max);
         } else {
             client.transfers = false; /* not one xfr/ reads: refused like before */
             n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);

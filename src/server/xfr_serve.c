@@ -145,6 +145,8 @@ struct served {
     struct snapshot *snap; /* held */
     struct timespec start;
     char client[INET6_ADDRSTRLEN + 8];
+    const struct tsig_key *key; /* that signed the request (in snap's ring), or NULL */
+    struct xfr_signer signer;   /* s.signer points here when the request was signed */
     struct xfr_stream s;
 };
 _Static_assert(sizeof(struct served) <= NET_STREAM_STATE_MAX,
@@ -178,19 +180,32 @@ since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* " (key NAME)" for a signed transfer's log line, else "". */
+static const char *
+key_text(const struct tsig_key *key, char *buf, size_t size)
+{
+    if (!key)
+        return "";
+    char name[DNAME_TEXT_MAX];
+    dname_to_text(tsig_key_name(key), name, sizeof(name));
+    snprintf(buf, size, " (key %s)", name);
+    return buf;
+}
+
 static void
 log_done(const struct served *sv, bool complete)
 {
     const struct xfr_stream *s = &sv->s;
-    char name[DNAME_TEXT_MAX];
+    char name[DNAME_TEXT_MAX], key[DNAME_TEXT_MAX + 8];
     dname_to_text(s->xz->zone->origin, name, sizeof(name));
     if (complete && s->rcode == DNS_RCODE_NOERROR)
-        log_info("%s of %s serial %u to %s: %u messages, %llu records, %llu bytes, %.3f s",
-                 kind_text(s), name, s->xz->zone->serial, sv->client, s->messages,
-                 (unsigned long long)s->records, (unsigned long long)s->bytes, since(&sv->start));
+        log_info("%s of %s serial %u to %s%s: %u messages, %llu records, %llu bytes, %.3f s",
+                 kind_text(s), name, s->xz->zone->serial, sv->client,
+                 key_text(sv->key, key, sizeof(key)), s->messages, (unsigned long long)s->records,
+                 (unsigned long long)s->bytes, since(&sv->start));
     else
-        log_warning("%s of %s serial %u to %s: %s after %u messages, %.3f s", kind_text(s), name,
-                    s->xz->zone->serial, sv->client,
+        log_warning("%s of %s serial %u to %s%s: %s after %u messages, %.3f s", kind_text(s), name,
+                    s->xz->zone->serial, sv->client, key_text(sv->key, key, sizeof(key)),
                     complete ? "failed (SERVFAIL)" : "abandoned (client gone or stalled)",
                     s->messages, since(&sv->start));
 }
@@ -242,27 +257,46 @@ count(const struct xfr_stream *s)
     }
 }
 
+/* Time Signed of each message of a signed transfer (RFC 8945 §5.3.1): the wall clock, read
+ * per message, since a transfer to a slow client may outlast the fudge. */
+static uint64_t
+wall_clock_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec;
+}
+
 size_t
 xfr_serve(struct snapshot *snap, const struct net_query *nq, const struct xfr_request *req,
-          uint8_t *out, size_t out_max)
+          const struct tsig_request *tsig, uint8_t *out, size_t out_max)
 {
     struct served local;
     struct served *sv = nq->stream ? (struct served *)(void *)nq->stream->state : &local;
-    /* TSIG plugs in here (RFC 8945 §5.2): the TSIG module verifies the request (its record
-     * is at req->tsig_at) and names the key that signed it in c.key, which the ACL takes as
-     * input, and sets c.signer to sign every message of the answer (§5.3.1). Until then
-     * every request counts as unsigned: zones whose `transfer:` lists keys refuse it. */
     struct xfr_client c = {.addr = nq->client, .tcp = nq->tcp, .key = NULL, .signer = NULL};
+    struct xfr_tsig init;
+    sv->key = NULL;
+    if (tsig && tsig->key) {
+        /* RFC 8945 §5.2: dns_answer verified the request; the key that signed it is the
+         * ACL's input, and every message of the answer, refusals included, is signed with
+         * it (§5.3.1), MAC chained to the request's. */
+        sv->key = tsig->key;
+        c.key = tsig_key_name(tsig->key);
+        xfr_tsig_signer(&sv->signer, &init, tsig, wall_clock_s);
+        c.signer = &sv->signer;
+    }
     clock_gettime(CLOCK_MONOTONIC, &sv->start);
     size_t n = xfr_begin(&snap->xfr, req, &c, out, out_max, &sv->s);
     count(&sv->s);
     if (sv->s.kind == XFR_KIND_ERROR) {
         if (log_get_level() >= LOG_LEVEL_DEBUG) {
             char client[INET6_ADDRSTRLEN + 8], name[DNAME_TEXT_MAX], rcode[DNSWIRE_TYPE_TEXT_MAX];
+            char key[DNAME_TEXT_MAX + 8];
             sockaddr_format(nq->client, client, sizeof(client));
             dname_to_text(req->lname, name, sizeof(name));
-            log_debug("%s of %s from %s: %s", req->qtype == DNS_TYPE_AXFR ? "AXFR" : "IXFR", name,
-                      client, dnswire_rcode_text(sv->s.rcode, rcode));
+            log_debug("%s of %s from %s%s: %s", req->qtype == DNS_TYPE_AXFR ? "AXFR" : "IXFR", name,
+                      client, key_text(sv->key, key, sizeof(key)),
+                      dnswire_rcode_text(sv->s.rcode, rcode));
         }
         return n;
     }
@@ -308,7 +342,7 @@ xfr_serve_published(const struct snapshot *snap, struct xfr_notifier **notifier)
                 continue;
             }
         }
-        xfr_notifier_send(*notifier, zone, cz->notify, cz->notify_count, st);
+        xfr_notifier_send(*notifier, zone, cz->notify, cz->notify_count, snap->tsig, st);
     }
 }
 
@@ -379,7 +413,8 @@ xfr_serve_status(const struct snapshot *snap, const char *zone, FILE *out)
             (unsigned long long)atomic_load(&st->aborted));
     fprintf(out, "notify:");
     for (size_t k = 0; k < cz->notify_count; k++)
-        fprintf(out, " %s", cz->notify[k].text);
+        fprintf(out, cz->notify[k].key ? " %s (key %s)" : " %s", cz->notify[k].text,
+                cz->notify[k].key);
     fprintf(out, "%s\nnotifies: sent %llu, acked %llu, failed %llu\n",
             cz->notify_count ? "" : " none", (unsigned long long)atomic_load(&st->notify_sent),
             (unsigned long long)atomic_load(&st->notify_acked),

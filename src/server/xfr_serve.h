@@ -25,11 +25,14 @@ void xfr_serve_stats_free(void);
 int xfr_serve_load(struct snapshot *snap, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 
-/* Worker, inside the RCU read side with snap current: answers a transfer request. Over TCP a
- * transfer of several messages continues as nq->stream, holding snap (snapshot_hold) until
- * it ends. Returns the first message's length. */
+/* Worker, inside the RCU read side with snap current: answers a transfer request. `tsig` is
+ * the request's TSIG as dns_answer verified it (error 0, key from snap's ring), or NULL for
+ * an unsigned request: its key is the ACL's input and every message of the answer is signed
+ * with it (RFC 8945 §5.3.1). Over TCP a transfer of several messages continues as
+ * nq->stream, holding snap (snapshot_hold) until it ends. Returns the first message's
+ * length. */
 size_t xfr_serve(struct snapshot *snap, const struct net_query *nq, const struct xfr_request *req,
-                 uint8_t *out, size_t out_max);
+                 const struct tsig_request *tsig, uint8_t *out, size_t out_max);
 
 /* Main thread, after snap is published (start and every reload): records each zone's serial
  * and, for the zones whose serial is new, notifies their `notify:` targets, starting the

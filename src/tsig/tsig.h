@@ -4,7 +4,8 @@
  * Keys live in a key ring built at load (tsig_keyring_*), where each secret is turned into the
  * two HMAC states of RFC 2104 (key XOR ipad, key XOR opad, already hashed), so signing and
  * verifying never see the secret again and never allocate. A key ring is immutable once
- * built: any thread may use it until tsig_keyring_free; its keys live exactly as long.
+ * built: any thread may use it until tsig_keyring_free; its keys live exactly as long (a copy
+ * made with tsig_key_dup lives on its own).
  *
  * Three uses, all on caller memory, no allocation, no locks, no clock (the caller passes the
  * wall-clock time in UNIX seconds as `now_s`):
@@ -84,6 +85,12 @@ int tsig_keyring_add(struct tsig_keyring *ring, const uint8_t *name, enum tsig_a
 /* The key named `name` (wire, any case), or NULL. NULL ring: none. Any thread, no allocation. */
 const struct tsig_key *tsig_keyring_find(const struct tsig_keyring *ring, const uint8_t *name);
 size_t tsig_keyring_count(const struct tsig_keyring *ring);
+
+/* A copy of a key that lives on its own, for a thread that outlives the ring the key came
+ * from (the NOTIFY sender keeps one per pending target). Free it with tsig_key_free, which
+ * wipes its HMAC states; NULL is fine there. */
+struct tsig_key *tsig_key_dup(const struct tsig_key *key);
+void tsig_key_free(struct tsig_key *key);
 
 /* The key's name (lowercased wire) and algorithm. */
 const uint8_t *tsig_key_name(const struct tsig_key *key);
@@ -196,6 +203,9 @@ enum tsig_status {
 
 /* "ok", "unsigned", "malformed TSIG", ... for logs. */
 const char *tsig_status_text(enum tsig_status status);
+/* "BADSIG", "BADKEY", "BADTIME", "BADTRUNC" (enum tsig_error, as a peer may send), "NOERROR"
+ * for 0, "unknown" for other values; for logs. */
+const char *tsig_error_text(uint16_t error);
 
 /* Verifies the next response message of the stream (after tsig_request_sign). *body_len (if
  * not NULL) gets the message length without its TSIG record (len when unsigned): the

@@ -96,6 +96,24 @@ tsig_keyring_count(const struct tsig_keyring *ring)
     return ring ? ring->count : 0;
 }
 
+struct tsig_key *
+tsig_key_dup(const struct tsig_key *key)
+{
+    /* A key is plain data: its name and two hash states (no pointers inside). */
+    struct tsig_key *copy = xmalloc(sizeof(*copy));
+    memcpy(copy, key, sizeof(*copy));
+    return copy;
+}
+
+void
+tsig_key_free(struct tsig_key *key)
+{
+    if (!key)
+        return;
+    OPENSSL_cleanse(key, sizeof(*key));
+    free(key);
+}
+
 const uint8_t *
 tsig_key_name(const struct tsig_key *key)
 {

@@ -483,6 +483,24 @@ tsig_status_text(enum tsig_status status)
     return "?";
 }
 
+const char *
+tsig_error_text(uint16_t error)
+{
+    switch (error) {
+    case TSIG_ERROR_NONE:
+        return "NOERROR";
+    case TSIG_ERROR_BADSIG:
+        return "BADSIG";
+    case TSIG_ERROR_BADKEY:
+        return "BADKEY";
+    case TSIG_ERROR_BADTIME:
+        return "BADTIME";
+    case TSIG_ERROR_BADTRUNC:
+        return "BADTRUNC";
+    }
+    return "unknown";
+}
+
 /* An unsigned message inside a stream: its bytes join the MAC of the next signed one. */
 static enum tsig_status
 verify_unsigned(struct tsig_stream *s, struct tsig_hmac *h, const uint8_t *msg, size_t len)

@@ -161,10 +161,10 @@ bool xfr_rr_next(const uint8_t *run, size_t len, size_t *pos, struct xfr_rr *rr)
 /* RFC 1982 serial arithmetic: is a before b? */
 bool xfr_serial_before(uint32_t a, uint32_t b);
 
-/* May `client` (its address; key: the name of the TSIG key that signed the request, verified,
- * or NULL) transfer under `t`? allow and keys both given: both must match; one given: that
- * one; `transfer:` absent: never. Any thread, no allocation. */
+/* May `client` (its address; key: the wire name of the TSIG key that signed the request,
+ * verified, or NULL) transfer under `t`? allow and keys both given: both must match; one
+ * given: that one; `transfer:` absent: never. Any thread, no allocation. */
 bool xfr_acl_allows(const struct config_transfer *t, const struct sockaddr *client,
-                    const char *key);
+                    const uint8_t *key);
 
 #endif

@@ -45,14 +45,14 @@ prefix_contains(const struct config_prefix *p, int family, const uint8_t *addr)
 
 /* Key names compare as domain names (RFC 8945 §4.2): case-insensitive, final dot optional. */
 static bool
-same_key(const char *a, const char *b)
+same_key(const char *listed, const uint8_t *key)
 {
-    uint8_t wa[DNAME_MAX_LEN], wb[DNAME_MAX_LEN];
-    return dname_from_text(a, wa) > 0 && dname_from_text(b, wb) > 0 && dname_equal(wa, wb);
+    uint8_t wire[DNAME_MAX_LEN];
+    return dname_from_text(listed, wire) > 0 && dname_equal(wire, key);
 }
 
 bool
-xfr_acl_allows(const struct config_transfer *t, const struct sockaddr *client, const char *key)
+xfr_acl_allows(const struct config_transfer *t, const struct sockaddr *client, const uint8_t *key)
 {
     if (!t || !t->enabled)
         return false;

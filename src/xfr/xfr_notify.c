@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The NOTIFY sender (see xfr_notify.h). Other threads queue jobs under a mutex and wake the
  * loop with an ev_async; the loop owns every target in flight (a slot of a fixed table with
- * its message, its timer and its tries), the two sockets and their read watchers. A reply
+ * its message, its timer and its tries, and for a signed NOTIFY its own copy of the key and
+ * the TSIG state that verifies the reply), the two sockets and their read watchers. A reply
  * counts when it comes from the target's address and port with our ID, QR set, opcode NOTIFY
- * and our question (RFC 1996 §4.7, RFC 5452 §9.1 spirit). Runs on its own thread. */
+ * and our question (RFC 1996 §4.7, RFC 5452 §9.1 spirit), and, to a signed NOTIFY, when its
+ * TSIG verifies (RFC 8945 §5.4). Runs on its own thread. */
 #include "xfr/xfr_notify.h"
 
 #include <errno.h>
@@ -15,15 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/dnswire.h"
 #include "common/log.h"
 #include "common/sockaddr.h"
+#include "tsig/tsig.h"
 
 #define OPCODE_NOTIFY 4 /* RFC 1996 §3.1 */
-/* Question, SOA record: origin twice, fixed fields, the largest SOA RDATA (two names, 20). */
-#define NOTIFY_MAX (DNS_HEADER_LEN + 2 * DNAME_MAX_LEN + 4 + 10 + 2 * DNAME_MAX_LEN + 20)
+/* Question, SOA record: origin twice, fixed fields, the largest SOA RDATA (two names, 20);
+ * then the TSIG record of a signed one. */
+#define NOTIFY_MAX                                                                                 \
+    (DNS_HEADER_LEN + 2 * DNAME_MAX_LEN + 4 + 10 + 2 * DNAME_MAX_LEN + 20 + TSIG_RR_MAX)
 
 /* One target being notified of one version of one zone. */
 struct target {
@@ -41,6 +47,11 @@ struct target {
     double timeout_s;
     uint8_t msg[NOTIFY_MAX];
     size_t msg_len;
+    /* A signed NOTIFY (RFC 8945 §5.1; RFC 1996 §5 leaves authentication to TSIG): the key,
+     * owned by the target (its snapshot's ring may go first), and the request's MAC that
+     * the reply must chain. NULL: unsigned. */
+    struct tsig_key *key;
+    struct tsig_stream tsig;
 };
 
 /* A request from another thread, before the loop takes it in. */
@@ -98,8 +109,6 @@ build_message(uint8_t *m, uint16_t id, const uint8_t *origin, const struct zone_
     dnswire_put32(m + pos + 4, soa->ttl);
     dnswire_put16(m + pos + 8, rdlen);
     memcpy(m + pos + 10, soa->rdata + 2, rdlen);
-    /* TSIG (RFC 8945 §5.3, RFC 1996 §5): a NOTIFY signed with the zone's key is appended
-     * here once keys exist. */
     return pos + 10 + rdlen;
 }
 
@@ -114,6 +123,35 @@ release(struct target *t)
 {
     ev_timer_stop(t->n->loop, &t->timer);
     t->used = false;
+    tsig_key_free(t->key);
+    t->key = NULL;
+}
+
+static uint64_t
+wall_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec;
+}
+
+/* A reply to a signed NOTIFY must be signed with the same key and chain our MAC; anything
+ * else is logged and ignored, and the wait for a signed reply goes on until the tries run
+ * out (RFC 8945 §5.4: an unsigned or unverifiable reply "SHOULD NOT be considered an
+ * acceptable response", even a NOTAUTH with a TSIG error, which anyone could forge). */
+static bool
+reply_verifies(struct target *t, const uint8_t *m, size_t len)
+{
+    enum tsig_status st = tsig_stream_verify(&t->tsig, m, len, wall_s(), NULL);
+    if (st == TSIG_OK)
+        return true;
+    char zone[DNAME_TEXT_MAX], rcode[DNSWIRE_TYPE_TEXT_MAX];
+    zone_text(t, zone, sizeof(zone));
+    log_warning("notify %s serial %u to %s: reply %s ignored: %s%s%s", zone, t->serial, t->text,
+                dnswire_rcode_text(dnswire_rcode(m), rcode), tsig_status_text(st),
+                st == TSIG_PEER_ERROR ? ": " : "",
+                st == TSIG_PEER_ERROR ? tsig_error_text(t->tsig.peer_error) : "");
+    return false;
 }
 
 static void
@@ -207,6 +245,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
         struct target *t = match(n, m, (size_t)r, &from, from_len);
         if (!t)
             continue; /* not ours, or late: ignored */
+        if (t->key && !reply_verifies(t, m, (size_t)r))
+            continue;
         char zone[DNAME_TEXT_MAX], rcode[DNSWIRE_TYPE_TEXT_MAX];
         zone_text(t, zone, sizeof(zone));
         unsigned rc = dnswire_rcode(m);
@@ -244,6 +284,7 @@ take(struct xfr_notifier *n, const struct target *job)
         log_warning("notify %s to %s: %d notifications pending already; dropped", zone, job->text,
                     XFR_NOTIFY_PENDING);
         atomic_fetch_add(&job->stats->notify_failed, 1);
+        tsig_key_free(job->key);
         return;
     }
     ev_timer timer = slot->timer;
@@ -355,9 +396,24 @@ xfr_notifier_start(unsigned tries, double first_timeout_s, struct xfr_notifier *
     return 0;
 }
 
+/* Signs the target's message with the key its entry names (RFC 8945 §5.1), Time Signed now:
+ * resends repeat it unchanged, well within the fudge (31 s of tries against 300 s), so a
+ * late reply to the first send still verifies. false when the key is not in `keys`. */
+static bool
+sign_message(struct target *t, const struct config_notify *entry, const struct tsig_keyring *keys)
+{
+    const struct tsig_key *key = tsig_keyring_find(keys, entry->tsig_key->name_wire);
+    if (!key)
+        return false;
+    t->key = tsig_key_dup(key);
+    t->msg_len = tsig_request_sign(&t->tsig, t->key, t->msg, t->msg_len, sizeof(t->msg), wall_s());
+    return t->msg_len > 0;
+}
+
 void
 xfr_notifier_send(struct xfr_notifier *n, const struct zone *zone,
-                  const struct config_notify *targets, size_t count, struct xfr_stats *stats)
+                  const struct config_notify *targets, size_t count,
+                  const struct tsig_keyring *keys, struct xfr_stats *stats)
 {
     if (!n || count == 0)
         return;
@@ -372,6 +428,18 @@ xfr_notifier_send(struct xfr_notifier *n, const struct zone *zone,
         t->stats = stats;
         t->id = random_id();
         t->msg_len = build_message(t->msg, t->id, zone->origin, zone->soa);
+        if (targets[i].tsig_key && !sign_message(t, &targets[i], keys)) {
+            /* Cannot happen with a ring built from the same config (keys are checked at
+             * load), but an unsigned NOTIFY where a signed one was asked for is worse. */
+            char name[DNAME_TEXT_MAX];
+            zone_text(t, name, sizeof(name));
+            log_error("notify %s to %s: key %s not loaded; not sent", name, t->text,
+                      targets[i].key);
+            atomic_fetch_add(&stats->notify_failed, 1);
+            tsig_key_free(t->key);
+            free(j);
+            continue;
+        }
         pthread_mutex_lock(&n->lock);
         j->next = n->jobs;
         n->jobs = j;
@@ -391,9 +459,12 @@ xfr_notifier_stop(struct xfr_notifier *n)
     }
     while (n->jobs) {
         struct job *next = n->jobs->next;
+        tsig_key_free(n->jobs->t.key);
         free(n->jobs);
         n->jobs = next;
     }
+    for (size_t i = 0; i < XFR_NOTIFY_PENDING; i++)
+        tsig_key_free(n->targets[i].key); /* NULL unless pending: release() clears it */
     if (n->fd4 >= 0)
         close(n->fd4);
     if (n->fd6 >= 0)

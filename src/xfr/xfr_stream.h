@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tsig/tsig.h"
 #include "xfr/xfr.h"
 
 /* A transfer request as received. */
@@ -42,13 +43,14 @@ struct xfr_request {
  * bad ECS options get dns_answer's rcodes. Any thread. */
 bool xfr_request_parse(const uint8_t *msg, size_t len, struct xfr_request *req);
 
-/* Per-message signing, where TSIG plugs in (RFC 8945 §5.3.1: every message of a transfer is
- * signed, each MAC covering the previous one). `sign` gets each finished message in place
- * (msg[0..len), writable up to max) and returns its new length with the TSIG record appended,
- * or 0 to abort the stream; `state` is the stream's signer_state, set up from `init` before
- * the first message; index counts messages from 0, last marks the final one. `room` bytes are
- * kept free at the end of every message for the record. */
-#define XFR_SIGNER_STATE_MAX 256
+/* Per-message signing (RFC 8945 §5.3.1: every message of a transfer is signed, each MAC
+ * covering the previous one; xfr_tsig_signer below is the TSIG one). `sign` gets each
+ * finished message in place (msg[0..len), writable up to max) and returns its new length with
+ * the TSIG record appended, or 0 to abort the stream; `state` is the stream's signer_state,
+ * set up from `init` before the first message; index counts messages from 0, last marks the
+ * final one. `room` bytes are kept free at the end of every message for the record. The
+ * signer must outlive the stream (xfr_stream keeps a pointer to it). */
+#define XFR_SIGNER_STATE_MAX 384
 struct xfr_signer {
     size_t (*sign)(void *state, uint8_t *msg, size_t len, size_t max, uint32_t index, bool last);
     size_t room;
@@ -56,13 +58,29 @@ struct xfr_signer {
     size_t init_len; /* at most XFR_SIGNER_STATE_MAX */
 };
 
+/* The TSIG signer's state (what xfr_signer.init points at): the stream of MACs, and the
+ * wall clock each message's Time Signed is read from (RFC 8945 §5.3.1 has every message
+ * carry its own time, so a transfer longer than the fudge still verifies). */
+struct xfr_tsig {
+    struct tsig_stream stream;
+    uint64_t (*clock_s)(void); /* UNIX seconds */
+};
+
+/* Sets `signer` up to sign every message of the answer to a request whose TSIG verified
+ * with error 0 (`req`, from tsig_request_verify), with the request's key: the first MAC
+ * chained to the request's, each later one to the one before (tsig_stream_respond,
+ * tsig_stream_sign), room for the record kept in each message. `init` is caller storage that
+ * xfr_begin copies into the stream; `signer` must outlive the stream. Any thread. */
+void xfr_tsig_signer(struct xfr_signer *signer, struct xfr_tsig *init,
+                     const struct tsig_request *req, uint64_t (*clock_s)(void));
+
 /* Who asks. */
 struct xfr_client {
     const struct sockaddr *addr;
     bool tcp;
-    /* The TSIG key that signed the request, verified (RFC 8945 §5.2), or NULL: the input of
-     * the ACL (xfr_acl_allows). */
-    const char *key;
+    /* The wire name of the TSIG key that signed the request, verified (RFC 8945 §5.2), or
+     * NULL: the input of the ACL (xfr_acl_allows). */
+    const uint8_t *key;
     const struct xfr_signer *signer; /* NULL: messages go out unsigned */
 };
 

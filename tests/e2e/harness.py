@@ -66,6 +66,7 @@ import collections  # noqa: E402
 import errno  # noqa: E402
 import fcntl  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
@@ -84,6 +85,8 @@ import dns.rcode  # noqa: E402
 import dns.rdata  # noqa: E402
 import dns.rdataclass  # noqa: E402
 import dns.rdatatype  # noqa: E402
+import dns.query  # noqa: E402
+import dns.zone  # noqa: E402
 
 V4 = "127.0.0.1"
 V6 = "::1"
@@ -663,6 +666,121 @@ def write_knot_config(path, workdir, port, zones, nsid, identity=None, version=N
     return path
 
 
+# --- Zone transfers (015, 016) ------------------------------------------------------------
+
+def write_file(path, text, mode=None):
+    """Writes path whole or not at all (a new file renamed over it), with `mode` if given."""
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def write_knot_secondary(path, workdir, port, primary_port, zones, nsid, key=None):
+    """A knotd 3.x config, listening on V4 only, that is the secondary of `zones` from
+    meridiand at V4@primary_port, keeping them in memory (journal of changes, so IXFR). Its
+    ACL takes NOTIFY and allows transfers out (the tests compare its copy) from V4. With
+    key = (name, algorithm, base64 secret): its transfer requests are signed with the key,
+    and it takes NOTIFY only signed with it."""
+    rundir, storage = os.path.join(workdir, "knot-run"), os.path.join(workdir, "knot-storage")
+    os.makedirs(rundir, exist_ok=True)
+    os.makedirs(storage, exist_ok=True)
+    lines = ["server:", "  rundir: " + _yaml_str(rundir), "  listen: [ %s@%d ]" % (V4, port),
+             "  nsid: " + _yaml_str(nsid),
+             "  udp-workers: 1", "  tcp-workers: 1", "  background-workers: 1",
+             "log:", "  - target: stderr", "    any: %s" % ("debug" if key else "info")]
+    if key:
+        lines += ["key:", "  - id: %s" % key[0], "    algorithm: %s" % key[1],
+                  "    secret: %s" % key[2]]
+    lines += ["database:", "  storage: " + _yaml_str(storage),
+              "remote:", "  - id: meridiand", "    address: %s@%d" % (V4, primary_port)]
+    if key:
+        lines += ["    key: %s" % key[0],
+                  "acl:", "  - id: from_meridiand", "    address: %s" % V4,
+                  "    key: %s" % key[0], "    action: notify",
+                  "  - id: to_the_test", "    address: %s" % V4, "    action: transfer"]
+    else:
+        lines += ["acl:", "  - id: from_meridiand", "    address: %s" % V4,
+                  "    action: [notify, transfer]"]
+    lines += ["template:", "  - id: default", "    storage: " + _yaml_str(storage),
+              "    zonefile-sync: -1", "    zonefile-load: none", "    journal-content: changes",
+              "    semantic-checks: off",
+              "zone:"]
+    acl = "[from_meridiand, to_the_test]" if key else "from_meridiand"
+    for z in zones:
+        lines += ["  - domain: %s" % z, "    master: meridiand", "    acl: %s" % acl]
+    write_file(path, "\n".join(lines) + "\n")
+    return path
+
+
+def log_has(server, pattern):
+    """Does the server's log have a line matching the regular expression?"""
+    try:
+        with open(server.log_path, "rb") as f:
+            return re.search(pattern, f.read().decode("utf-8", "replace"), re.M) is not None
+    except OSError:
+        return False
+
+
+def soa_serial(port, zone):
+    """The SOA serial a server on V4@port answers for zone, or None."""
+    q = dns.message.make_query(zone, "SOA")
+    r = parse(udp_exchange(q.to_wire(), port, timeout=1.0))
+    if r is None or r.rcode() != dns.rcode.NOERROR or not r.answer:
+        return None
+    return r.answer[0][0].serial
+
+
+def axfr_records(port, zone, source=None, keyring=None, keyname=None):
+    """Every record of an AXFR from V4@port (signed with the key if given: dnspython then
+    verifies every message) as sorted text lines ("name ttl class type rdata"), or an error
+    text. With a keyring of one key, keyname may be left out."""
+    if keyring and keyname is None:
+        keyname = next(iter(keyring))
+    try:
+        z = dns.zone.from_xfr(dns.query.xfr(V4, zone + ".", port=port, lifetime=scaled(30),
+                                            source=source, keyring=keyring, keyname=keyname,
+                                            relativize=False),
+                              relativize=False)
+    except Exception as e:  # any transfer, TSIG or parse error is the finding
+        return "AXFR of %s from port %d failed: %r" % (zone, port, e)
+    return sorted("%s %d %s %s %s" % (name, ttl, dns.rdataclass.to_text(rd.rdclass),
+                                      dns.rdatatype.to_text(rd.rdtype), rd.to_text())
+                  for name, ttl, rd in z.iterate_rdatas())
+
+
+def compare_records(ours, theirs, other="knotd"):
+    """Errors unless two axfr_records() results are equal (the first ten differences)."""
+    if isinstance(ours, str) or isinstance(theirs, str):
+        return [x for x in (ours, theirs) if isinstance(x, str)]
+    if ours == theirs:
+        return []
+    return ["%d records here, %d at %s" % (len(ours), len(theirs), other)] + \
+        ["only ours:   " + r for r in sorted(set(ours) - set(theirs))[:10]] + \
+        ["only %s's: " % other + r for r in sorted(set(theirs) - set(ours))[:10]]
+
+
+def reply_tsig(wire):
+    """(rcode, TSIG rdata or None) of a reply, read without a keyring: the TSIG is the last
+    record, and must end the message."""
+    counts = struct.unpack("!HHHH", wire[4:12])
+    off, last = 12, None
+    for _ in range(counts[0]):
+        _, used = dns.name.from_wire(wire, off)
+        off += used + 4
+    for _ in range(sum(counts[1:])):
+        _, used = dns.name.from_wire(wire, off)
+        rtype, _, _, rdlen = struct.unpack("!HHIH", wire[off + used:off + used + 10])
+        last = (rtype, off + used + 10, rdlen)
+        off += used + 10 + rdlen
+    if last is None or last[0] != dns.rdatatype.TSIG or off != len(wire):
+        return wire[3] & 0xF, None
+    return wire[3] & 0xF, dns.rdata.from_wire(dns.rdataclass.ANY, dns.rdatatype.TSIG, wire,
+                                              last[1], last[2])
+
+
 def start_with_free_port(make_server, ready_name, attempts=5):
     """Start make_server(port) on a port from free_port(), and wait until it is ready and
     proves its identity; on a port in use (a failed bind, or another server answering)
@@ -943,52 +1061,3 @@ def wait_for(predicate, timeout=15.0, step=0.05):
         time.sleep(step)
     return False
 
-
-def axfr_records(port, zone, source=None, keyring=None):
-    """Every record of an AXFR from V4:port as sorted text lines ("name ttl class type
-    rdata"), or an error text. With a dnspython keyring (one key) the request is signed."""
-    import dns.query
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.zone
-    try:
-        z = dns.zone.from_xfr(dns.query.xfr(V4, zone + ".", port=port, lifetime=scaled(30),
-                                            source=source, relativize=False, keyring=keyring,
-                                            keyname=next(iter(keyring)) if keyring else None),
-                              relativize=False)
-    except Exception as e:  # any transfer or parse error is the finding
-        return "AXFR of %s from port %d failed: %r" % (zone, port, e)
-    return sorted("%s %d %s %s %s" % (name, ttl, dns.rdataclass.to_text(rd.rdclass),
-                                      dns.rdatatype.to_text(rd.rdtype), rd.to_text())
-                  for name, ttl, rd in z.iterate_rdatas())
-
-
-def compare_records(ours, theirs, other="knotd"):
-    """Errors unless two axfr_records() results are equal."""
-    if isinstance(ours, str) or isinstance(theirs, str):
-        return [x for x in (ours, theirs) if isinstance(x, str)]
-    if ours == theirs:
-        return []
-    only_ours = sorted(set(ours) - set(theirs))[:10]
-    only_theirs = sorted(set(theirs) - set(ours))[:10]
-    return ["%d records here, %d at %s" % (len(ours), len(theirs), other)] + \
-        ["only ours:   " + r for r in only_ours] + ["only %s's: " % other + r for r in only_theirs]
-
-
-def log_has(server, pattern):
-    """Does the server's log match the regular expression (multiline)?"""
-    import re
-    try:
-        with open(server.log_path, "rb") as f:
-            return re.search(pattern, f.read().decode("utf-8", "replace"), re.M) is not None
-    except OSError:
-        return False
-
-
-def soa_serial(port, zone):
-    """The SOA serial V4:port answers for zone over UDP, or None."""
-    q = dns.message.make_query(zone, "SOA")
-    r = parse(udp_exchange(q.to_wire(), port, timeout=1.0))
-    if r is None or r.rcode() != dns.rcode.NOERROR or not r.answer:
-        return None
-    return r.answer[0][0].serial

@@ -76,6 +76,12 @@ command_words(const struct control_command *cmd)
         return "dnssec roll";
     case CONTROL_DNSSEC_DS_SEEN:
         return "dnssec ds-seen";
+    case CONTROL_ZONE_STATUS:
+        return "zone status";
+    case CONTROL_ZONE_REFRESH:
+        return "zone refresh";
+    case CONTROL_ZONE_RETRANSFER:
+        return "zone retransfer";
     case CONTROL_FORCE:
         return cmd->force == HEALTH_FORCE_UP     ? "force up"
                : cmd->force == HEALTH_FORCE_NONE ? "undrain"
@@ -95,7 +101,10 @@ check_command(const struct control_command *cmd)
                                    [CONTROL_RELOAD] = 0,
                                    [CONTROL_DNSSEC_DS] = 1,
                                    [CONTROL_DNSSEC_ROLL] = 1,
-                                   [CONTROL_DNSSEC_DS_SEEN] = 1};
+                                   [CONTROL_DNSSEC_DS_SEEN] = 1,
+                                   [CONTROL_ZONE_STATUS] = 1,
+                                   [CONTROL_ZONE_REFRESH] = 1,
+                                   [CONTROL_ZONE_RETRANSFER] = 1};
     /* A selector has up to 3 words; `dnssec ds` and `roll` take an optional word. */
     static const int max_args[] = {[CONTROL_STATUS] = 0,
                                    [CONTROL_STATES] = 0,
@@ -104,7 +113,10 @@ check_command(const struct control_command *cmd)
                                    [CONTROL_RELOAD] = 0,
                                    [CONTROL_DNSSEC_DS] = 2,
                                    [CONTROL_DNSSEC_ROLL] = 2,
-                                   [CONTROL_DNSSEC_DS_SEEN] = 1};
+                                   [CONTROL_DNSSEC_DS_SEEN] = 1,
+                                   [CONTROL_ZONE_STATUS] = 1,
+                                   [CONTROL_ZONE_REFRESH] = 1,
+                                   [CONTROL_ZONE_RETRANSFER] = 1};
     if (cmd->arg_count < min_args[cmd->op] || cmd->arg_count >= CONTROL_MAX_WORDS ||
         cmd->arg_count > max_args[cmd->op])
         abort();

@@ -20,7 +20,6 @@ import base64
 import os
 import pwd
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -30,11 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness as h  # noqa: E402
 
 import dns.message  # noqa: E402
-import dns.name  # noqa: E402
 import dns.rcode  # noqa: E402
-import dns.rdata  # noqa: E402
-import dns.rdataclass  # noqa: E402
-import dns.rdatatype  # noqa: E402
 import dns.tsig  # noqa: E402
 
 ORIGIN = "tsig.test"
@@ -118,25 +113,6 @@ def check_dig(results, digbin, port):
         results.check("dig: %s -> NOTAUTH/%s" % (label, error), errs and errs + [out])
 
 
-def reply_tsig(wire):
-    """(rcode, TSIG rdata or None) of a reply, read without a keyring: the TSIG is the last
-    record, and must end the message."""
-    counts = struct.unpack("!HHHH", wire[4:12])
-    off, last = 12, None
-    for _ in range(counts[0]):
-        _, used = dns.name.from_wire(wire, off)
-        off += used + 4
-    for _ in range(sum(counts[1:])):
-        _, used = dns.name.from_wire(wire, off)
-        rtype, _, _, rdlen = struct.unpack("!HHIH", wire[off + used:off + used + 10])
-        last = (rtype, off + used + 10, rdlen)
-        off += used + 10 + rdlen
-    if last is None or last[0] != dns.rdatatype.TSIG or off != len(wire):
-        return wire[3] & 0xF, None
-    return wire[3] & 0xF, dns.rdata.from_wire(dns.rdataclass.ANY, dns.rdatatype.TSIG, wire,
-                                              last[1], last[2])
-
-
 def check_dnspython(results, port):
     # ISC's genreport asks with a key nobody configured; hmac-md5 is not even ours.
     key = dns.tsig.Key("genreport.example.", base64.b64encode(b"x" * 16).decode(),
@@ -148,7 +124,7 @@ def check_dnspython(results, port):
     if wire is None:
         errs.append("no reply")
     else:
-        rcode, rd = reply_tsig(wire)
+        rcode, rd = h.reply_tsig(wire)
         if rcode != dns.rcode.NOTAUTH or rd is None or rd.error != dns.rcode.BADKEY or rd.mac:
             errs.append("rcode %s, TSIG %s" % (rcode, rd))
         elif rd.original_id != q.id or rd.algorithm != dns.tsig.HMAC_MD5:
@@ -175,7 +151,7 @@ def check_dnspython(results, port):
             errs.append("dnspython saw no error")
         except dns.tsig.PeerBadTime:
             pass
-        rcode, rd = reply_tsig(wire)
+        rcode, rd = h.reply_tsig(wire)
         if rcode != dns.rcode.NOTAUTH or rd is None or rd.error != dns.rcode.BADTIME:
             errs.append("rcode %s, TSIG %s" % (rcode, rd))
         else:

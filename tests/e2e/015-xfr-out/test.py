@@ -31,7 +31,6 @@ import dns.message  # noqa: E402
 import dns.name  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
-import dns.rdataclass  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.rrset  # noqa: E402
 import dns.zone  # noqa: E402
@@ -61,13 +60,6 @@ def big_text():
         lines.append("n%d A 10.%d.%d.%d" % (i, i >> 16, (i >> 8) & 255, i & 255))
         lines.append("n%d TXT \"%s\"" % (i, "x" * 40))
     return "\n".join(lines) + "\n"
-
-
-def write(path, text):
-    tmp = path + ".new"
-    with open(path + ".new", "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def meridian_config(tmp, port, knot_port, nsid):
@@ -100,43 +92,8 @@ def meridian_config(tmp, port, knot_port, nsid):
              "    pools:",
              '      a: { members: [ {address: 192.0.2.87, down: true}, {address: 192.0.2.88} ] }']
     path = tmp.join("meridian.yaml")
-    write(path, "\n".join(lines) + "\n")
+    h.write_file(path, "\n".join(lines) + "\n")
     return path
-
-
-def knot_config(tmp, knot_port, port, nsid):
-    for d in ("knot-run", "knot-storage"):
-        os.makedirs(tmp.join(d), exist_ok=True)
-    lines = ["server:",
-             '  rundir: "%s"' % tmp.join("knot-run"),
-             "  listen: [ %s@%d ]" % (h.V4, knot_port),
-             '  nsid: "%s"' % nsid,
-             "  udp-workers: 1", "  tcp-workers: 1", "  background-workers: 1",
-             "log:", "  - target: stderr", "    any: info",
-             "database:", '  storage: "%s"' % tmp.join("knot-storage"),
-             "remote:", "  - id: meridiand", "    address: %s@%d" % (h.V4, port),
-             "acl:", "  - id: from_meridiand", "    address: %s" % h.V4,
-             "    action: [notify, transfer]",
-             "template:", "  - id: default", '    storage: "%s"' % tmp.join("knot-storage"),
-             "    zonefile-sync: -1", "    zonefile-load: none", "    journal-content: changes",
-             "    semantic-checks: off",
-             "zone:"]
-    for z in KNOT_ZONES:
-        lines += ["  - domain: %s" % z, "    master: meridiand", "    acl: from_meridiand"]
-    path = tmp.join("knot.conf")
-    write(path, "\n".join(lines) + "\n")
-    return path
-
-
-soa_serial = h.soa_serial
-
-
-def axfr_records(port, zone, source=None):
-    return h.axfr_records(port, zone, source)
-
-
-compare = h.compare_records
-log_has = h.log_has
 
 
 def tcp_ask(port, q, source=None, timeout=h.REPLY_TIMEOUT):
@@ -152,44 +109,44 @@ def tcp_ask(port, q, source=None, timeout=h.REPLY_TIMEOUT):
 def check_knot(results, meridiand, knotd, tmp):
     port, kport = meridiand.port, knotd.port
     # AXFR at start (knotd bootstraps, or our start-up NOTIFY asks it to).
-    ok = h.wait_for(lambda: all(soa_serial(kport, z) == 1 for z in KNOT_ZONES), h.scaled(30))
+    ok = h.wait_for(lambda: all(h.soa_serial(kport, z) == 1 for z in KNOT_ZONES), h.scaled(30))
     results.check("knotd holds serial 1 of both zones",
-                  [] if ok else ["knotd serials %s\n%s" % ([soa_serial(kport, z) for z in KNOT_ZONES],
+                  [] if ok else ["knotd serials %s\n%s" % ([h.soa_serial(kport, z) for z in KNOT_ZONES],
                                                           knotd.log_tail())])
     for z in KNOT_ZONES:
         results.check("knotd's log: AXFR of %s from us finished" % z,
-                      [] if log_has(knotd, r"\[%s\.\] AXFR, incoming, remote 127\.0\.0\.1@%d, "
+                      [] if h.log_has(knotd, r"\[%s\.\] AXFR, incoming, remote 127\.0\.0\.1@%d, "
                                            r"finished" % (re.escape(z), port)) else
                       [knotd.log_tail()])
         results.check("%s at knotd equals ours, record by record" % z,
-                      compare(axfr_records(port, z), axfr_records(kport, z)))
+                      h.compare_records(h.axfr_records(port, z), h.axfr_records(kport, z)))
 
     # One record changes; the SOA refresh is an hour: only our NOTIFY makes knotd look.
-    write(tmp.join(PLAIN + ".zone"), zone_text(PLAIN, 2, "192.0.2.11"))
+    h.write_file(tmp.join(PLAIN + ".zone"), zone_text(PLAIN, 2, "192.0.2.11"))
     rc, out = h.control(tmp.join("control.sock"), "reload")
     results.check("reload with serial 2", [] if rc == 0 else [out])
     t0 = time.monotonic()
-    ok = h.wait_for(lambda: soa_serial(kport, PLAIN) == 2, h.scaled(15))
+    ok = h.wait_for(lambda: h.soa_serial(kport, PLAIN) == 2, h.scaled(15))
     results.check("knotd has serial 2 within %.0f s of the reload (%.1f s)"
                   % (h.scaled(15), time.monotonic() - t0),
                   [] if ok else [knotd.log_tail()])
     results.check("knotd's log: our NOTIFY with serial 2, then IXFR (not AXFR) finished",
-                  [] if log_has(knotd, r"\[%s\.\] notify, incoming, remote 127\.0\.0\.1@\d+, "
+                  [] if h.log_has(knotd, r"\[%s\.\] notify, incoming, remote 127\.0\.0\.1@\d+, "
                                        r"serial 2" % re.escape(PLAIN)) and
-                  log_has(knotd, r"\[%s\.\] IXFR, incoming, remote 127\.0\.0\.1@%d, finished"
+                  h.log_has(knotd, r"\[%s\.\] IXFR, incoming, remote 127\.0\.0\.1@%d, finished"
                           % (re.escape(PLAIN), port)) else [knotd.log_tail()])
     results.check("%s at knotd equals ours after the IXFR" % PLAIN,
-                  compare(axfr_records(port, PLAIN), axfr_records(kport, PLAIN)))
+                  h.compare_records(h.axfr_records(port, PLAIN), h.axfr_records(kport, PLAIN)))
     q = dns.message.make_query("www." + PLAIN, "A")
     r = h.parse(h.udp_exchange(q.to_wire(), kport))
     got = sorted(rd.to_text() for rrset in (r.answer if r else []) for rd in rrset)
     results.check("knotd answers the changed record", [] if got == ["192.0.2.11"] else [got])
     results.check("our log: the IXFR served incrementally",
-                  [] if log_has(meridiand, r"IXFR \(incremental\) of %s\. serial 2 to "
+                  [] if h.log_has(meridiand, r"IXFR \(incremental\) of %s\. serial 2 to "
                                            r"127\.0\.0\.1" % re.escape(PLAIN))
                   else [meridiand.log_tail()])
     # What a secondary holds for a steered name (README.md: the default order's first pool).
-    recs = axfr_records(kport, PLAIN)
+    recs = h.axfr_records(kport, PLAIN)
     svc = [r for r in recs if r.startswith("svc.%s. " % PLAIN)] if isinstance(recs, list) else recs
     results.check("the steered name as knotd holds it: the first pool's addresses",
                   [] if svc == ["svc.%s. 30 IN A 192.0.2.77" % PLAIN,
@@ -197,12 +154,12 @@ def check_knot(results, meridiand, knotd, tmp):
 
 
 def check_signed(results, port, tmp):
-    recs = axfr_records(port, SIGNED)
+    recs = h.axfr_records(port, SIGNED)
     if isinstance(recs, str):
         results.check("AXFR of the signed zone", [recs])
         return
     path = tmp.join("signed.axfr")
-    write(path, "\n".join(recs) + "\n")
+    h.write_file(path, "\n".join(recs) + "\n")
     tool = h.find_tool("ldns-verify-zone")
     if tool:
         p = subprocess.run([tool, path], capture_output=True, text=True, timeout=120)
@@ -260,7 +217,7 @@ def ixfr_query(zone, serial):
 
 
 def check_ixfr(results, port):
-    full = axfr_records(port, PLAIN)
+    full = h.axfr_records(port, PLAIN)
     # RFC 1982: 4000000000 is before 2 (2 is 294967298 ahead of it), and in no history.
     r = tcp_ask(port, ixfr_query(PLAIN, 4000000000))
     ok = isinstance(r, dns.message.Message) and r.rcode() == 0
@@ -406,17 +363,18 @@ def main():
         h.skip("knotd not found (Debian knot)")
     results = h.Results(args.verbose)
     with h.TempDir(args.keep) as tmp:
-        write(tmp.join(PLAIN + ".zone"), zone_text(PLAIN, 1, "192.0.2.10"))
-        write(tmp.join(SIGNED + ".zone"),
+        h.write_file(tmp.join(PLAIN + ".zone"), zone_text(PLAIN, 1, "192.0.2.10"))
+        h.write_file(tmp.join(SIGNED + ".zone"),
               zone_text(SIGNED, 1, "192.0.2.20",
                         ["sec NS ns.sec.example.net.",
                          "sec DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF"
                          "0123456789ABCDEF0123456789ABCDEF"]))
-        write(tmp.join(BIG + ".zone"), big_text())
+        h.write_file(tmp.join(BIG + ".zone"), big_text())
         mport, kport = h.free_port(), h.free_port()
         mnsid, knsid = h.new_nsid("m015"), h.new_nsid("k015")
         mconf = meridian_config(tmp, mport, kport, mnsid)
-        kconf = knot_config(tmp, kport, mport, knsid)
+        kconf = h.write_knot_secondary(tmp.join("knot.conf"), tmp.path, kport, mport,
+                                       KNOT_ZONES, knsid)
         meridiand = h.Meridiand(args.meridiand, tmp.path, mport, mconf, mnsid).start()
         knotd = None
         try:

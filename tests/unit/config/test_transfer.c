@@ -33,12 +33,17 @@ must_load(const char *text)
     return cfg;
 }
 
-/* The zone entry `entry` (indented as a list item's keys) must fail with "<path>:<where>". */
+/* The zone entry `entry` (indented as a list item's keys) must fail with "<path>:<where>".
+ * The file defines TSIG keys k1 and k2 after the zones (at lines past the entry's). */
 static void
 must_fail(const char *entry, const char *where)
 {
     char text[2048], want[CONFIG_ERR_MAX + PATH_MAX], err[CONFIG_ERR_MAX];
-    snprintf(text, sizeof(text), "zones:\n  - origin: example.com\n    file: e.zone\n%s", entry);
+    snprintf(text, sizeof(text),
+             "zones:\n  - origin: example.com\n    file: e.zone\n%stsig_keys:\n"
+             "  k1: { algorithm: hmac-sha256, secret: \"AAAA\" }\n"
+             "  k2: { algorithm: hmac-sha256, secret: \"AAAA\" }\n",
+             entry);
     const char *path = test_tmpdir_write(dir, "meridian.yaml", text);
     struct config *cfg = (struct config *)1;
     assert_int_equal(config_load(path, &cfg, err), -1);
@@ -62,8 +67,16 @@ test_transfer_forms(void **state)
                                    "    file: b.zone\n"
                                    "    transfer:\n"
                                    "      keys: [k]\n"
+                                   "    notify:\n"
+                                   "      - { address: \"127.0.0.1:5300\", key: K. }\n"
+                                   "      - address: \"[::1]\"\n"
+                                   "      - \"127.0.0.3\"\n"
                                    "  - origin: c.example\n"
-                                   "    file: c.zone\n");
+                                   "    file: c.zone\n"
+                                   "tsig_keys:\n"
+                                   "  other.key: { algorithm: hmac-sha256, secret: \"AAAA\" }\n"
+                                   "  xfr-key: { algorithm: hmac-sha256, secret: \"AAAA\" }\n"
+                                   "  k: { algorithm: hmac-sha512, secret: \"AAAA\" }\n");
     const struct config_zone *a = &cfg->zones[0], *b = &cfg->zones[1], *c = &cfg->zones[2];
     assert_true(a->transfer.enabled);
     assert_int_equal(a->transfer.line, 4);
@@ -79,6 +92,7 @@ test_transfer_forms(void **state)
     assert_int_equal(a->transfer.key_count, 2);
     assert_string_equal(a->transfer.keys[0], "xfr-key");
     assert_string_equal(a->transfer.keys[1], "Other.Key.");
+    assert_int_equal(a->transfer.key_lines[1], 4);
     assert_int_equal(a->notify_count, 3);
     const struct sockaddr_in *n0 = (const struct sockaddr_in *)&a->notify[0].addr;
     assert_int_equal(n0->sin_family, AF_INET);
@@ -92,12 +106,29 @@ test_transfer_forms(void **state)
     const struct sockaddr_in *n2 = (const struct sockaddr_in *)&a->notify[2].addr;
     assert_int_equal(ntohs(n2->sin_port), 53);
     assert_int_equal(a->notify[2].line, 5);
+    assert_null(a->notify[0].key);
+    assert_null(a->notify[0].tsig_key);
 
     assert_true(b->transfer.enabled);
     assert_int_equal(b->transfer.allow_count, 0);
     assert_null(b->transfer.allow);
     assert_int_equal(b->transfer.key_count, 1);
-    assert_int_equal(b->notify_count, 0);
+    assert_int_equal(b->transfer.key_lines[0], 9);
+    /* Targets with a key (resolved to its tsig_keys entry, names compared as domain names),
+     * a mapping without one, and a plain string in the same list. */
+    assert_int_equal(b->notify_count, 3);
+    const struct sockaddr_in *b0 = (const struct sockaddr_in *)&b->notify[0].addr;
+    assert_int_equal(ntohs(b0->sin_port), 5300);
+    assert_string_equal(b->notify[0].text, "127.0.0.1:5300");
+    assert_string_equal(b->notify[0].key, "K.");
+    assert_int_equal(b->notify[0].line, 11);
+    assert_ptr_equal(b->notify[0].tsig_key, &cfg->tsig_keys[2]);
+    assert_int_equal(b->notify[1].addr.ss_family, AF_INET6);
+    assert_int_equal(ntohs(((const struct sockaddr_in6 *)&b->notify[1].addr)->sin6_port), 53);
+    assert_null(b->notify[1].key);
+    assert_null(b->notify[1].tsig_key);
+    assert_string_equal(b->notify[2].text, "127.0.0.3");
+    assert_null(b->notify[2].tsig_key);
 
     assert_false(c->transfer.enabled);
     assert_int_equal(c->transfer.key_count, 0);
@@ -132,6 +163,23 @@ test_transfer_errors(void **state)
               "\"[2001:db8::53]:53\"), not '127.0.0.1:99999'");
     must_fail("    transfer: { allow: [\"::1\"] }\n    notify:\n      - 127.0.0.1\n"
               "      - 127.0.0.1:53\n",
+              "7: notify: 127.0.0.1:53 is listed twice (first at line 6)");
+    /* Keys must be defined in tsig_keys, which may come later in the file. */
+    must_fail("    transfer:\n      allow: [\"::1\"]\n      keys:\n        - k1\n"
+              "        - xfr-key\n",
+              "8: transfer: keys: no key 'xfr-key' in tsig_keys");
+    must_fail("    transfer: { keys: [k2] }\n    notify:\n      - 127.0.0.1\n"
+              "      - { address: \"127.0.0.2\", key: k3 }\n",
+              "7: notify: key: no key 'k3' in tsig_keys");
+    must_fail("    transfer: { keys: [k2] }\n    notify: [ { key: k1 } ]\n",
+              "5: missing key 'address' in notify");
+    must_fail(
+        "    transfer: { keys: [k2] }\n    notify: [ { address: 127.0.0.1, key: \"a..b\" } ]\n",
+        "5: notify: key: expected a TSIG key name, not 'a..b'");
+    must_fail("    transfer: { keys: [k2] }\n    notify: [ { address: 127.0.0.1, port: 53 } ]\n",
+              "5: unknown key 'port' in notify");
+    must_fail("    transfer: { keys: [k2] }\n    notify:\n      - 127.0.0.1\n"
+              "      - { address: \"127.0.0.1:53\", key: k1 }\n",
               "7: notify: 127.0.0.1:53 is listed twice (first at line 6)");
     /* Told of a change it could not fetch: a configuration mistake. */
     must_fail("    notify: [\"127.0.0.1:5300\"]\n",

@@ -120,8 +120,8 @@ put_ecs(uint8_t *p, const char *text)
     return 8 + bytes;
 }
 
-static uint8_t *
-build_query(const struct answer_q *q, size_t *len)
+uint8_t *
+answer_build(const struct answer_q *q, size_t *len)
 {
     ldns_rdf *name = ldns_dname_new_frm_str(q->name);
     assert_non_null(name);
@@ -189,7 +189,7 @@ answer_ask(const struct dns_view *view, const struct answer_q *q)
 {
     static uint8_t out[65535];
     size_t wire_len;
-    uint8_t *wire = build_query(q, &wire_len);
+    uint8_t *wire = answer_build(q, &wire_len);
     struct sockaddr_storage ss;
     struct dns_client client = {.addr = source(q->source, &ss),
                                 .tcp = q->tcp,

@@ -36,6 +36,10 @@ struct answer_q {
     uint64_t wall_s; /* the server's clock for TSIG checks (dns_client.wall_s) */
 };
 
+/* The query's wire as answer_ask sends it (ID 4242; signed when q->tsig is set); free()
+ * it. */
+uint8_t *answer_build(const struct answer_q *q, size_t *len);
+
 /* The last response's wire (answer_ask keeps a copy) and, for a signed query, its MAC. */
 extern uint8_t answer_wire[65535];
 extern size_t answer_wire_len;

@@ -4,7 +4,8 @@
  * answer signed for each algorithm, with EDNS, over TCP and truncated over UDP; unknown keys,
  * wrong secrets, skewed clocks and truncated MACs get NOTAUTH with the TSIG error and the
  * signing §5.3.2 asks for; misplaced or unreadable TSIG records get FORMERR; a TSIG that
- * cannot fit a UDP response gets TC. */
+ * cannot fit a UDP response gets TC; a signed AXFR is verified and handed to the transfer
+ * code with its key and MAC. */
 #include <ldns/ldns.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -372,6 +373,63 @@ test_signed_errors(void **state)
     ldns_pkt_free(r);
 }
 
+/* dns_answer leaves an AXFR/IXFR to a caller that answers transfers (xfr/); a signed one is
+ * verified first, like any query (RFC 8945 §5.2), and only an authentic one is handed over,
+ * with what signing the transfer needs: the key and the request's MAC (§5.3.1). */
+static void
+test_signed_transfer(void **state)
+{
+    (void)state;
+    static uint8_t out[512];
+    struct dns_result res;
+    struct dns_client client = {.tcp = true, .transfers = true, .wall_s = now()};
+    static const char *const keys[] = {"hmac-sha256:xfr-key:" SECRET, "hmac-sha512:K512:" SECRET};
+    for (int i = 0; i < 2; i++) {
+        struct answer_q q = {.name = "example.com.", .type = LDNS_RR_TYPE_AXFR, .tsig = keys[i]};
+        size_t len;
+        uint8_t *wire = answer_build(&q, &len);
+        memset(&res, 0x5A, sizeof(res));
+        assert_int_equal(dns_answer(&view, &client, wire, len, out, sizeof(out), &res), 0);
+        assert_true(res.transfer);
+        assert_true(res.tsig);
+        assert_int_equal(res.tsig_error, 0);
+        const struct tsig_request *t = &res.transfer_tsig;
+        assert_int_equal(t->error, TSIG_ERROR_NONE);
+        assert_ptr_equal(
+            t->key, tsig_keyring_find(ring, (const uint8_t *)(i ? "\x04k512" : "\x07xfr-key")));
+        assert_int_equal(t->original_id, 4242);
+        /* The request's MAC, as sent: the last MAC Size + MAC before Original ID, Error and
+         * Other Len (6 octets) at the end of the message. */
+        size_t mac_len = i ? 64 : 32;
+        assert_int_equal(t->mac_len, mac_len);
+        assert_int_equal(dnswire_get16(wire + len - 6 - mac_len - 2), mac_len);
+        assert_memory_equal(t->mac, wire + len - 6 - mac_len, mac_len);
+        free(wire);
+    }
+    /* Not authentic: answered here, NOTAUTH with the TSIG error (unsigned), never handed
+     * over. */
+    static const char *const bad[] = {"hmac-sha256:xfr-key:" WRONG, "hmac-sha256:nokey:" SECRET};
+    for (int i = 0; i < 2; i++) {
+        struct answer_q q = {.name = "example.com.", .type = LDNS_RR_TYPE_AXFR, .tsig = bad[i]};
+        size_t len;
+        uint8_t *wire = answer_build(&q, &len);
+        size_t n = dns_answer(&view, &client, wire, len, out, sizeof(out), &res);
+        free(wire);
+        assert_true(n > DNS_HEADER_LEN);
+        assert_false(res.transfer);
+        assert_int_equal(dnswire_rcode(out), DNS_RCODE_NOTAUTH);
+        assert_int_equal(res.tsig_error, i ? TSIG_ERROR_BADKEY : TSIG_ERROR_BADSIG);
+    }
+    /* Unsigned: handed over without a TSIG. */
+    struct answer_q q = {.name = "example.com.", .type = LDNS_RR_TYPE_IXFR};
+    size_t len;
+    uint8_t *wire = answer_build(&q, &len);
+    assert_int_equal(dns_answer(&view, &client, wire, len, out, sizeof(out), &res), 0);
+    free(wire);
+    assert_true(res.transfer);
+    assert_false(res.tsig);
+}
+
 int
 main(void)
 {
@@ -379,7 +437,7 @@ main(void)
         cmocka_unit_test(test_signed_answers), cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_bad_time),       cmocka_unit_test(test_format_errors),
         cmocka_unit_test(test_truncation),     cmocka_unit_test(test_tsig_too_long_for_udp),
-        cmocka_unit_test(test_signed_errors),
+        cmocka_unit_test(test_signed_errors),  cmocka_unit_test(test_signed_transfer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

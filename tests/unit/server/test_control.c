@@ -55,8 +55,10 @@ setup(void **state)
              "  - origin: example.com\n"
              "    file: example.com.zone\n"
              "    transfer: { allow: [\"127.0.0.0/8\", \"::1\"], keys: [k] }\n"
-             "    notify: [\"127.0.0.1:5399\"]\n"
+             "    notify: [\"127.0.0.1:5399\", { address: \"127.0.0.1:5398\", key: k }]\n"
              "  - { origin: other.example, file: other.zone }\n"
+             "tsig_keys:\n"
+             "  k: { algorithm: hmac-sha256, secret: \"c2VjcmV0\" }\n"
              "services:\n"
              "  geo.example.com:\n"
              "    pools:\n"
@@ -189,7 +191,7 @@ test_zone_status(void **state)
                         "transfer: from 127.0.0.0/8, ::1/128; key k\n"
                         "history: 0 versions\n"
                         "transfers: axfr 0, ixfr 0, up_to_date 0, refused 0, abandoned 0\n"
-                        "notify: 127.0.0.1:5399\n"
+                        "notify: 127.0.0.1:5399 127.0.0.1:5398 (key k)\n"
                         "notifies: sent 0, acked 0, failed 0\n");
     assert_prefix(run("zone status other.example"), "ok\nzone: other.example.\n");
     assert_non_null(strstr(reply, "\ntransfer: refused (no `transfer:`)\nhistory: 0 versions\n"));

@@ -676,7 +676,33 @@ test_keyring(void **state)
     assert_int_equal(tsig_keyring_count(NULL), 0);
     assert_string_equal(tsig_algorithm_name(TSIG_HMAC_SHA512), "hmac-sha512");
     assert_string_equal(tsig_status_text(TSIG_BADTIME), "time signed outside the fudge (BADTIME)");
+    assert_string_equal(tsig_error_text(TSIG_ERROR_BADKEY), "BADKEY");
+    assert_string_equal(tsig_error_text(TSIG_ERROR_BADSIG), "BADSIG");
+    assert_string_equal(tsig_error_text(TSIG_ERROR_NONE), "NOERROR");
+    assert_string_equal(tsig_error_text(99), "unknown");
+
+    /* A copy outlives its ring and signs as the key did: a request signed with the copy
+     * after the ring is gone verifies against another ring holding the same secret. */
+    struct tsig_key *copy = tsig_key_dup(k);
     tsig_keyring_free(ring);
+    assert_memory_equal(tsig_key_name(copy),
+                        "\x03xfr\x07"
+                        "example",
+                        13);
+    assert_int_equal(tsig_key_algorithm(copy), TSIG_HMAC_SHA384);
+    uint8_t msg[512] = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 1};
+    struct tsig_stream s;
+    size_t len = tsig_request_sign(&s, copy, msg, 17, sizeof(msg), 1700000000);
+    assert_int_equal(len, 17 + tsig_key_rr_size(copy));
+    tsig_key_free(copy);
+    tsig_key_free(NULL);
+    struct tsig_keyring *other = ring_with("\x03xfr\x07"
+                                           "example",
+                                           TSIG_HMAC_SHA384, "k", 1);
+    struct tsig_request req;
+    assert_int_equal(tsig_request_verify(other, msg, len, 17, 1700000000, &req), 0);
+    assert_int_equal(req.error, TSIG_ERROR_NONE);
+    tsig_keyring_free(other);
 }
 
 /* The answer path's part (verify, sign a response) and the stream functions make no OpenSSL

@@ -3,8 +3,9 @@
  * on 127.0.0.1 / ::1: one acknowledges, one answers REFUSED, one never answers. Checked: the
  * message (RFC 1996 §3.7: opcode NOTIFY, AA, the zone's SOA as question and answer), the
  * retries to the silent one (same ID, as many as asked, spaced by a growing timeout), a
- * newer serial replacing what is pending, and the counters. Time bounds scaled for the
- * build (test_time.h). */
+ * newer serial replacing what is pending, and the counters; a NOTIFY signed with a TSIG key,
+ * verified by a secondary holding the secret, and only its signed reply counted (RFC 8945
+ * §5.4). Time bounds scaled for the build (test_time.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,7 +124,7 @@ test_notify(void **state)
     struct xfr_notifier *n = NULL;
     char err[XFR_ERR_MAX];
     assert_int_equal(xfr_notifier_start(TRIES, FIRST_TIMEOUT_S, &n, err), 0);
-    xfr_notifier_send(n, z, t, 3, &stats);
+    xfr_notifier_send(n, z, t, 3, NULL, &stats);
 
     int wait = test_ms(3000);
     assert_true(serve_one(ack, DNS_RCODE_NOERROR, wait, 42) >= 0);
@@ -174,9 +175,9 @@ test_notify_newer_serial(void **state)
     struct xfr_notifier *n = NULL;
     char err[XFR_ERR_MAX];
     assert_int_equal(xfr_notifier_start(TRIES, 0.5, &n, err), 0);
-    xfr_notifier_send(n, z42, &t, 1, &stats);
+    xfr_notifier_send(n, z42, &t, 1, NULL, &stats);
     assert_true(serve_one(fd, -1, test_ms(3000), 42) >= 0);
-    xfr_notifier_send(n, z43, &t, 1, &stats);
+    xfr_notifier_send(n, z43, &t, 1, NULL, &stats);
     assert_true(serve_one(fd, DNS_RCODE_NOERROR, test_ms(3000), 43) >= 0);
     /* Nothing for 42 comes back after its first timeout (0.5 s). */
     assert_int_equal(serve_one(fd, -1, 1200, 42), -1);
@@ -188,12 +189,177 @@ test_notify_newer_serial(void **state)
     zone_free(z43);
 }
 
+/* A secondary for a signed NOTIFY: its socket, and its config entry naming key `name`
+ * (ck is the tsig_keys entry the config check would resolve it to). */
+static int
+signed_secondary(int family, const char *name, struct config_tsig_key *ck, struct config_notify *t,
+                 char *text, size_t text_size)
+{
+    int fd = secondary(family, t, text, text_size);
+    memset(ck, 0, sizeof(*ck));
+    ck->name = (char *)name;
+    uint8_t wire[DNAME_MAX_LEN];
+    assert_true(dname_from_text(name, wire) > 0);
+    dname_lower_copy(ck->name_wire, wire);
+    t->key = (char *)name;
+    t->tsig_key = ck;
+    return fd;
+}
+
+/* One signed NOTIFY (within 3 s, scaled) into m: its length, its TSIG's offset in *at, the
+ * sender in from, and the request as `ring` verifies it in req (whatever its error). */
+struct received {
+    uint8_t m[2048];
+    size_t len, at;
+    struct sockaddr_storage from;
+    socklen_t from_len;
+    struct tsig_request req;
+};
+
+static void
+receive_signed(int fd, const struct tsig_keyring *ring, struct received *got)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, test_ms(3000)), 1);
+    got->from_len = sizeof(got->from);
+    ssize_t n =
+        recvfrom(fd, got->m, sizeof(got->m), 0, (struct sockaddr *)&got->from, &got->from_len);
+    assert_true(n > DNS_HEADER_LEN);
+    got->len = (size_t)n;
+    assert_int_equal(tsig_find(got->m, got->len, &got->at), 1);
+    assert_int_equal(
+        tsig_request_verify(ring, got->m, got->len, got->at, (uint64_t)time(NULL), &got->req), 0);
+}
+
+/* Sends the secondary's reply to the NOTIFY in got: QR set, rcode, then signed per req
+ * (tsig_response_sign: unsigned for BADKEY/BADSIG), or unsigned when req is NULL. */
+static void
+reply(int fd, const struct received *got, const struct tsig_request *req, unsigned rcode)
+{
+    uint8_t r[2048];
+    size_t n = got->at;
+    memcpy(r, got->m, got->at);
+    r[2] |= 0x80;
+    r[3] = (uint8_t)((r[3] & 0xF0) | rcode);
+    dnswire_put16(r + DNS_OFF_ARCOUNT, (uint16_t)(dnswire_count(got->m, DNS_OFF_ARCOUNT) - 1));
+    if (req) {
+        n = tsig_response_sign(req, r, got->at, sizeof(r), (uint64_t)time(NULL));
+        assert_true(n > got->at);
+    }
+    assert_int_equal(sendto(fd, r, n, 0, (const struct sockaddr *)&got->from, got->from_len),
+                     (ssize_t)n);
+}
+
+/* A NOTIFY to a target with a key is signed with it (RFC 8945 §5.1): a secondary holding the
+ * same secret verifies it, one with another secret or without the key does not. Its replies
+ * count only when signed with the key and chained to our MAC (§5.4): an unsigned NOERROR, one
+ * signed with another secret under the same name, and unsigned NOTAUTH/BADSIG and BADKEY are
+ * ignored; the signed one is the acknowledgement. */
+static void
+test_notify_signed(void **state)
+{
+    (void)state;
+    static const uint8_t secret[32] = "0123456789abcdef0123456789abcdef";
+    static const uint8_t other[32] = "fedcba9876543210fedcba9876543210";
+    struct zone *z = xt_zone("n.test", zone_text);
+    struct config_tsig_key ck;
+    struct config_notify t;
+    char text[64];
+    int fd = signed_secondary(AF_INET, "Notify-Key.", &ck, &t, text, sizeof(text));
+    struct tsig_keyring *ours = tsig_keyring_new(), *theirs = tsig_keyring_new(),
+                        *forger = tsig_keyring_new(), *wrong_name = tsig_keyring_new();
+    uint8_t name2[DNAME_MAX_LEN];
+    assert_true(dname_from_text("another-key", name2) > 0);
+    assert_int_equal(tsig_keyring_add(ours, ck.name_wire, TSIG_HMAC_SHA256, secret, 32), 0);
+    assert_int_equal(tsig_keyring_add(theirs, ck.name_wire, TSIG_HMAC_SHA256, secret, 32), 0);
+    assert_int_equal(tsig_keyring_add(forger, ck.name_wire, TSIG_HMAC_SHA256, other, 32), 0);
+    assert_int_equal(tsig_keyring_add(wrong_name, name2, TSIG_HMAC_SHA256, secret, 32), 0);
+    struct xfr_stats stats = {0};
+    struct xfr_notifier *n = NULL;
+    char err[XFR_ERR_MAX];
+    /* One try with a long timeout: every reply below answers the first send. */
+    assert_int_equal(xfr_notifier_start(1, 30, &n, err), 0);
+    xfr_notifier_send(n, z, &t, 1, ours, &stats);
+    tsig_keyring_free(ours); /* the notifier keeps its own copy */
+
+    struct received got;
+    receive_signed(fd, theirs, &got);
+    assert_int_equal(got.req.error, TSIG_ERROR_NONE);
+    assert_non_null(got.req.key);
+    assert_int_equal(got.req.original_id, dnswire_id(got.m));
+    struct tsig_request bad, badkey;
+    assert_int_equal(
+        tsig_request_verify(forger, got.m, got.len, got.at, (uint64_t)time(NULL), &bad), 0);
+    assert_int_equal(bad.error, TSIG_ERROR_BADSIG);
+    assert_int_equal(
+        tsig_request_verify(wrong_name, got.m, got.len, got.at, (uint64_t)time(NULL), &badkey), 0);
+    assert_int_equal(badkey.error, TSIG_ERROR_BADKEY);
+
+    /* Replies that must not count. */
+    reply(fd, &got, NULL, DNS_RCODE_NOERROR);
+    struct tsig_request forged = got.req;
+    forged.key = tsig_keyring_find(forger, ck.name_wire);
+    reply(fd, &got, &forged, DNS_RCODE_NOERROR);
+    reply(fd, &got, &bad, DNS_RCODE_NOTAUTH);
+    reply(fd, &got, &badkey, DNS_RCODE_NOTAUTH);
+    usleep((useconds_t)test_ms(300) * 1000);
+    assert_int_equal(atomic_load(&stats.notify_acked), 0);
+    assert_int_equal(atomic_load(&stats.notify_failed), 0);
+
+    /* The signed one counts. */
+    reply(fd, &got, &got.req, DNS_RCODE_NOERROR);
+    double deadline = now_s() + test_ms(3000) / 1000.0;
+    while (atomic_load(&stats.notify_acked) < 1 && now_s() < deadline)
+        usleep(5000);
+    assert_int_equal(atomic_load(&stats.notify_acked), 1);
+    assert_int_equal(atomic_load(&stats.notify_failed), 0);
+    assert_int_equal(atomic_load(&stats.notify_sent), 1);
+    xfr_notifier_stop(n);
+    tsig_keyring_free(theirs);
+    tsig_keyring_free(forger);
+    tsig_keyring_free(wrong_name);
+    close(fd);
+    zone_free(z);
+}
+
+/* Targets still waiting when the notifier stops, one replaced by a newer send: their key
+ * copies are freed (ASan). The NOTIFY is signed with the full HMAC-SHA512. */
+static void
+test_notify_signed_stop(void **state)
+{
+    (void)state;
+    static const uint8_t secret[16] = "0123456789abcdef";
+    struct zone *z = xt_zone("n.test", zone_text);
+    struct config_tsig_key ck;
+    struct config_notify t;
+    char text[64];
+    int fd = signed_secondary(AF_INET6, "k", &ck, &t, text, sizeof(text));
+    struct tsig_keyring *ours = tsig_keyring_new();
+    assert_int_equal(tsig_keyring_add(ours, ck.name_wire, TSIG_HMAC_SHA512, secret, 16), 0);
+    struct xfr_stats stats = {0};
+    struct xfr_notifier *n = NULL;
+    char err[XFR_ERR_MAX];
+    assert_int_equal(xfr_notifier_start(1, 30, &n, err), 0);
+    xfr_notifier_send(n, z, &t, 1, ours, &stats);
+    xfr_notifier_send(n, z, &t, 1, ours, &stats); /* replaces the first */
+    struct received got;
+    receive_signed(fd, ours, &got);
+    assert_int_equal(got.req.error, TSIG_ERROR_NONE);
+    assert_int_equal(got.req.mac_len, 64);
+    xfr_notifier_stop(n);
+    tsig_keyring_free(ours);
+    close(fd);
+    zone_free(z);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_notify_newer_serial),
+        cmocka_unit_test(test_notify_signed),
+        cmocka_unit_test(test_notify_signed_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -400,12 +400,17 @@ set_addr(struct sockaddr_storage *ss, const char *text)
     a6->sin6_family = AF_INET6;
 }
 
+/* key: the signing key's name as text (NULL: unsigned), given to the ACL in wire form as
+ * the TSIG module names it. */
 static bool
 allows(const struct config_transfer *t, const char *addr, const char *key)
 {
     struct sockaddr_storage ss;
+    uint8_t wire[DNAME_MAX_LEN];
     set_addr(&ss, addr);
-    return xfr_acl_allows(t, (struct sockaddr *)&ss, key);
+    if (key)
+        assert_true(dname_from_text(key, wire) > 0);
+    return xfr_acl_allows(t, (struct sockaddr *)&ss, key ? wire : NULL);
 }
 
 static void

@@ -153,8 +153,8 @@ xt_run(const uint8_t *run, size_t len, struct xt_list *out)
     assert_int_equal(pos, len);
 }
 
-static void
-check_message(const struct xfr_stream *s, const uint8_t *m, size_t len, struct xt_transfer *out)
+void
+xt_message(const struct xfr_stream *s, const uint8_t *m, size_t len, struct xt_transfer *out)
 {
     ldns_pkt *pkt = NULL;
     assert_true(len > 0 && len <= 65535);
@@ -179,12 +179,12 @@ void
 xt_collect(struct xfr_stream *s, const uint8_t *first, size_t first_len, struct xt_transfer *out)
 {
     static uint8_t buf[65535];
-    check_message(s, first, first_len, out);
+    xt_message(s, first, first_len, out);
     for (unsigned guard = 0; guard < 100000; guard++) {
         size_t n = xfr_stream_next(s, buf, sizeof(buf));
         if (n == 0)
             break;
-        check_message(s, buf, n, out);
+        xt_message(s, buf, n, out);
     }
     assert_false(s->more);
     assert_int_equal(s->messages, out->messages);

@@ -47,6 +47,8 @@ struct xt_transfer {
 };
 void xt_collect(struct xfr_stream *s, const uint8_t *first, size_t first_len,
                 struct xt_transfer *out);
+/* One message of s, checked and collected as xt_collect does. */
+void xt_message(const struct xfr_stream *s, const uint8_t *m, size_t len, struct xt_transfer *out);
 
 /* A request built by hand: AXFR, or IXFR with the client's serial. */
 size_t xt_request(uint8_t *buf, uint16_t qtype, const char *zone, bool with_serial, uint32_t serial,
