@@ -35,3 +35,19 @@ test_tmpdir_write(const char *dir, const char *name, const char *text)
     }
     return path;
 }
+
+char *test_tmpdir_template;
+
+int
+test_tmpdir_setup(void **state)
+{
+    (void)state;
+    return test_tmpdir_template && mkdtemp(test_tmpdir_template) ? 0 : -1;
+}
+
+int
+test_tmpdir_teardown(void **state)
+{
+    (void)state;
+    return test_tmpdir_remove(test_tmpdir_template);
+}

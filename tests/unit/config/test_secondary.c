@@ -131,20 +131,6 @@ test_primaries_errors(void **state)
               "by its primary or not), so `dnssec:` is not supported on it");
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    return test_tmpdir_remove(dir);
-}
-
 int
 main(void)
 {
@@ -152,5 +138,6 @@ main(void)
         cmocka_unit_test(test_primaries_forms),
         cmocka_unit_test(test_primaries_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    test_tmpdir_template = dir;
+    return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
 }

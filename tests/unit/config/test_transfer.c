@@ -187,20 +187,6 @@ test_transfer_errors(void **state)
               "could not fetch the zone");
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    return test_tmpdir_remove(dir);
-}
-
 int
 main(void)
 {
@@ -208,5 +194,6 @@ main(void)
         cmocka_unit_test(test_transfer_forms),
         cmocka_unit_test(test_transfer_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    test_tmpdir_template = dir;
+    return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
 }

@@ -228,20 +228,6 @@ test_secret_file_errors(void **state)
     load_fails("tsig_keys:\n  k: {algorithm: hmac-sha256, secret_file: big.secret}\n", msg);
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    return test_tmpdir_remove(dir);
-}
-
 int
 main(void)
 {
@@ -250,5 +236,6 @@ main(void)
         cmocka_unit_test(test_key_errors),
         cmocka_unit_test(test_secret_file_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    test_tmpdir_template = dir;
+    return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
 }

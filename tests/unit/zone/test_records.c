@@ -210,20 +210,6 @@ test_write_round_trip(void **state)
     zone_records_fini(&r);
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    return test_tmpdir_remove(dir);
-}
-
 int
 main(void)
 {
@@ -232,5 +218,6 @@ main(void)
         cmocka_unit_test(test_build_refused),
         cmocka_unit_test(test_write_round_trip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    test_tmpdir_template = dir;
+    return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
 }
