@@ -55,6 +55,20 @@ struct dns_client {
     bool transfers;
 };
 
+/* The steering decision behind a steered answer, for metrics and query logs (dnstap). For a
+ * chain that meets several steered names (a CNAME to another service), the first one: the
+ * name the client asked about, or the first steered name its chain reached. */
+struct dns_decision {
+    uint32_t service; /* index into dns_view.policies->services */
+    uint32_t order;   /* index into that service's orders (the location rule that decided) */
+    int32_t pool;     /* index into the service's pools, -1 = none answered (NODATA) */
+    uint32_t members; /* records answered, 0 = NODATA */
+    const struct policy_member *member; /* the first member answered, NULL when none */
+    uint32_t ttl_s;                     /* the TTL given (the service's, capped by health) */
+    uint8_t scope;                      /* ECS scope prefix length of this decision */
+    bool failed_open;                   /* every candidate was down: all_down applied */
+};
+
 /* What happened, for counters. */
 struct dns_result {
     uint16_t qtype;
@@ -63,6 +77,7 @@ struct dns_result {
     bool edns;
     bool ecs;            /* the query carried a usable ECS option */
     bool steered;        /* a steering policy chose (part of) the answer */
+    struct dns_decision decision; /* written only when steered */
     bool tsig;           /* the query carried a TSIG record and the response one too */
     uint16_t tsig_error; /* enum tsig_error answered (rcode NOTAUTH), 0 = none */
     bool transfer;       /* an AXFR/IXFR left to the caller (dns_client.transfers): nothing

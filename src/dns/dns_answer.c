@@ -37,6 +37,7 @@ struct answer {
     uint16_t flags;
     int rcode;
     bool steered;
+    struct dns_decision decision; /* the first steered name's (dns_result.decision) */
     uint8_t ecs_scope;   /* widest prefix for which this answer holds (RFC 7871 §7.2.1) */
     bool have_pc;        /* pc computed (only steered answers need it) */
     /* The names of the CNAME/DNAME chain answered so far (lowercased; the query's name
@@ -381,6 +382,11 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     struct policy_answer ans;
     policy_select(svc, policy_client(a), qtype, a->client->health, a->client->random,
                   a->client->now_s, &ans);
+    if (!a->steered)
+        a->decision = (struct dns_decision){
+            .service = (uint32_t)(node->steer - 1), .order = ans.order, .pool = ans.pool,
+            .members = ans.count, .member = ans.count ? ans.members[0] : NULL,
+            .ttl_s = ans.ttl_s, .scope = ans.scope, .failed_open = ans.failed_open};
     a->steered = true;
     if (ans.scope > a->ecs_scope)
         a->ecs_scope = ans.scope;
@@ -829,5 +835,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     result->edns = q.edns;
     result->ecs = echo_ecs(&q, client);
     result->steered = a.steered;
+    if (a.steered)
+        result->decision = a.decision;
     return end;
 }
