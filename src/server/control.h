@@ -17,6 +17,9 @@
 
 struct control;
 
+/* Clients served at once; one more closes the oldest that is not waiting for a reload. */
+#define CONTROL_MAX_CLIENTS 32
+
 /* Binds `path` (replacing a stale socket file) with mode 0660 and, when uid is not
  * (uid_t)-1, hands the file to uid:gid (the user meridiand is about to switch to). Does not
  * serve yet: see control_run. Main thread. 0 or -1 with err. */

@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "common/notify.h"
+#include "net/net_fd.h"
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
 #include "server/secondary.h"
@@ -268,12 +269,71 @@ wait_first_round(struct server *srv, const struct config *cfg, bool *reload_pend
     return true;
 }
 
+/* Descriptors kept for everything but the workers (net_fd.h): stdio, logging and the files a
+ * reload reads or writes (zones, keys, the GeoIP database, state files: a few at a time);
+ * the control socket and its clients; the health thread (its loop, libcurl, one socket per
+ * probe in flight: at most one per target; three pipes per exec check running); zone
+ * transfers (the NOTIFY thread's sockets, the transfer client's connection, file and
+ * eventfd; outgoing transfers are TCP connections and count as such). */
+static uint64_t
+fd_reserve(const struct snapshot *snap)
+{
+    const struct config *cfg = snap->cfg;
+    uint64_t reserve = 32;
+    reserve += 1 + CONTROL_MAX_CLIENTS + NET_FD_PER_WORKER;
+    if (snap->health_count)
+        reserve += 8 + (uint64_t)snap->health_count + 3 * (uint64_t)cfg->exec_max_concurrent;
+    reserve += 8 + 8;
+    return reserve;
+}
+
+/* The open-files limit raised to the hard limit, and the connection tables fitted under it:
+ * workers x tcp_max_connections beside the reserve. A table that does not fit is lowered with
+ * a warning rather than the start failed: UDP and a smaller TCP service are better than no
+ * server, and the warning names the fix. Fewer than NET_FD_MIN_CONNECTIONS per worker fails
+ * the start. Returns 0 with the per-worker table size in *tcp_max, or -1 with err. */
+static int
+fit_fd_budget(const struct snapshot *snap, uint32_t *tcp_max, char err[CONFIG_ERR_MAX])
+{
+    const struct config *cfg = snap->cfg;
+    uint64_t was;
+    uint64_t limit = net_fd_raise_limit(&was);
+    uint64_t reserve = fd_reserve(snap);
+    uint32_t fit = net_fd_tcp_fit(limit, reserve, cfg->workers, cfg->listen_count,
+                                  cfg->tcp_max_connections);
+    if (limit != was)
+        log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
+                 (unsigned long long)limit);
+    if (fit < NET_FD_MIN_CONNECTIONS && fit < cfg->tcp_max_connections) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "open files limit %llu is too low: %u workers x %u TCP connections, %llu for "
+                 "the listen sockets and %llu for the rest of the server do not fit (raise "
+                 "LimitNOFILE / ulimit -n, or lower server.workers)",
+                 (unsigned long long)limit, cfg->workers, (unsigned)NET_FD_MIN_CONNECTIONS,
+                 (unsigned long long)net_fd_fixed(cfg->workers, cfg->listen_count),
+                 (unsigned long long)reserve);
+        return -1;
+    }
+    if (fit < cfg->tcp_max_connections)
+        log_warning("open files limit %llu holds %u TCP connections per worker, not "
+                    "server.tcp_max_connections %u (%u workers, %llu descriptors kept for "
+                    "the rest): serving %u; raise LimitNOFILE / ulimit -n to %llu for all",
+                    (unsigned long long)limit, fit, cfg->tcp_max_connections, cfg->workers,
+                    (unsigned long long)reserve, fit,
+                    (unsigned long long)(reserve + net_fd_fixed(cfg->workers, cfg->listen_count) +
+                                         (uint64_t)cfg->workers * cfg->tcp_max_connections));
+    *tcp_max = fit;
+    return 0;
+}
+
 /* Everything that needs root comes first: the listen sockets (port 53) and the control socket
  * (its directory may be root's). Then the switch to server.user, before any probe, exec
  * check, state file access or reload runs. */
 static int
-open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CONFIG_ERR_MAX])
+open_sockets_and_drop(struct server *srv, const struct snapshot *snap, char err[CONFIG_ERR_MAX])
 {
+    const struct config *cfg = snap->cfg;
+    uint32_t tcp_max;
     struct net_handler handler = {
         .answer = handle_query,
         .thread_start = worker_start,
@@ -282,7 +342,8 @@ open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CON
     };
     bool drop = privdrop_needed(cfg);
     int ret = -1;
-    if (net_open(cfg, &handler, &srv->net, err) < 0)
+    if (fit_fd_budget(snap, &tcp_max, err) < 0 ||
+        net_open(cfg, &handler, tcp_max, &srv->net, err) < 0)
         goto out;
     if (cfg->control_socket &&
         control_open(cfg->control_socket, drop ? cfg->uid : (uid_t)-1,
@@ -319,7 +380,7 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     (void)snapshot_publish(snap);
     srv->published = true;
     srv->rngs = rngs_new(cfg->workers);
-    if (open_sockets_and_drop(srv, cfg, err) < 0)
+    if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
     /* Health: probe first, and for `startup: wait` services answer only once the first
      * round is in (bounded by health.startup_wait). Queries that arrive meanwhile wait in
