@@ -106,7 +106,10 @@ struct config_service {
     uint8_t sticky_prefix_v4; /* default 24 */
     uint8_t sticky_prefix_v6; /* default 56 */
     bool startup_persisted;   /* `startup: persisted` (use the state file's last states);
-                                 default `wait` (first round of checks before answering) */
+                                 default `wait` (its answers wait for the first round of
+                                 checks; everything else is answered at once) */
+    bool startup_up;          /* `startup: up`: answered at once, members up (unless `down:
+                                 true`) or as the state file has them, until probed */
 };
 
 enum config_check_type {

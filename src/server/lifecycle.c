@@ -12,6 +12,7 @@
  * handler, which answers from the current snapshot under RCU. */
 #include "server/lifecycle.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,28 @@ next_random(struct worker_rng *rng)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+/* True from the workers' start until the first round of health checks is in (or
+ * health.startup_wait has passed): answers of `startup: wait` services whose targets have no
+ * result yet are dropped meanwhile; everything else is answered at once. */
+static atomic_bool startup_waiting;
+
+/* A `startup: wait` service (not `persisted` or `up`) with a member not probed yet. Runs only
+ * during the start window, for steered answers. */
+static bool
+service_waiting(const struct snapshot *snap, const struct health_table *table, uint32_t index)
+{
+    if (!snap->policies || index >= snap->policies->count)
+        return false;
+    const struct policy_service *svc = &snap->policies->services[index];
+    if (svc->cfg && (svc->cfg->startup_persisted || svc->cfg->startup_up))
+        return false;
+    for (uint32_t p = 0; p < svc->pool_count; p++)
+        for (uint32_t i = 0; i < svc->pools[p].member_count; i++)
+            if (health_waiting(table, svc->pools[p].members[i].health_id))
+                return true;
+    return false;
+}
+
 /* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
 static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
@@ -73,6 +96,13 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
     if (nq->listen_index < snap->cfg->listen_count)
         client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
+    /* Start window: a waiting service's answer is dropped, as if the query were still in the
+     * socket buffer; the client asks again (RFC 1035 §4.2.1: retransmission) and is answered
+     * from probed states. Other names, static zones included, are answered at once. */
+    if (result.steered && n > 0 &&
+        atomic_load_explicit(&startup_waiting, memory_order_relaxed) &&
+        service_waiting(snap, client.health, result.decision.service))
+        n = 0;
     /* AXFR and IXFR (ARCHITECTURE.md §11), checked by dns_answer like any query. */
     struct xfr_request xfr;
     if (result.transfer) {
@@ -382,23 +412,28 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     srv->rngs = rngs_new(cfg->workers);
     if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
-    /* Health: probe first, and for `startup: wait` services answer only once the first
-     * round is in (bounded by health.startup_wait). Queries that arrive meanwhile wait in
-     * the socket buffers. */
+    /* Health: probing starts, then everything answers at once except the steered names of
+     * `startup: wait` services, whose answers are dropped (handle_query) until the first round
+     * is in, bounded by health.startup_wait. */
     if (snap->health_count) {
         if (health_attach(srv, snap, err) < 0)
             goto out;
         control_set_monitor(srv->control, srv->monitor);
-        if (!wait_first_round(srv, cfg, &reload_pending)) {
-            srv->stop_requested = true;
-            ret = 0;
-            goto out;
-        }
+        atomic_store(&startup_waiting, true);
     }
     if ((srv->control && control_run(srv->control, err) < 0) || net_run(srv->net, err) < 0)
         goto out;
     for (size_t i = 0; i < cfg->listen_count; i++)
         log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
+    if (snap->health_count) {
+        bool go_on = wait_first_round(srv, cfg, &reload_pending);
+        atomic_store(&startup_waiting, false);
+        if (!go_on) {
+            srv->stop_requested = true;
+            ret = 0;
+            goto out;
+        }
+    }
     log_info("ready: %u workers", cfg->workers);
     notify_systemd("READY=1");
     /* Rollover phases count from their first publication, as this user (the files stay
