@@ -115,14 +115,15 @@ slot_deadline(const struct tcp_state *ts, const struct tcp_slot *s)
 
 /* The timer may already be pending for an earlier deadline (a head that has since become
  * active or closed): it then fires early, finds nothing expired and re-arms. That costs one
- * wakeup instead of a timer update on every read and write. */
+ * wakeup instead of a timer update on every read and write. Only a deadline earlier than the
+ * pending one (a message begun while the timer waits for an idle deadline) moves it. */
 static void
 idle_timer_arm(struct tcp_state *ts)
 {
     struct ev_loop *loop = ts->worker->loop;
     double at;
 
-    if ((!ts->idle.head && !ts->partial.head) || ev_is_active(&ts->idle_timer))
+    if (!ts->idle.head && !ts->partial.head)
         return;
     if (ts->idle.head && ts->partial.head) {
         double a = slot_deadline(ts, ts->idle.head), b = slot_deadline(ts, ts->partial.head);
@@ -131,6 +132,11 @@ idle_timer_arm(struct tcp_state *ts)
         at = slot_deadline(ts, ts->idle.head ? ts->idle.head : ts->partial.head);
     }
     double after = at - mono_now();
+    if (ev_is_active(&ts->idle_timer)) {
+        if (after >= ev_timer_remaining(loop, &ts->idle_timer))
+            return;
+        ev_timer_stop(loop, &ts->idle_timer);
+    }
     ev_timer_set(&ts->idle_timer, after > 0 ? after : 0, 0);
     ev_timer_start(loop, &ts->idle_timer);
 }
@@ -145,7 +151,9 @@ conn_requeue(struct tcp_conn *c, bool partial)
     c->slot.partial = partial;
     c->slot.since = mono_now();
     tcp_slot_append(list_of(ts, c), &c->slot);
-    idle_timer_arm(ts);
+    /* An idle deadline set now is later than any pending one; a message's may be earlier. */
+    if (partial || !ev_is_active(&ts->idle_timer))
+        idle_timer_arm(ts);
 }
 
 /* Some bytes moved: an idle connection goes to the tail of the idle list. A connection in the
