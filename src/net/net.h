@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Network front end: N worker threads, each with its own libev loop, its own SO_REUSEPORT
  * UDP socket per listen address (recvmmsg/sendmmsg in batches) and its own SO_REUSEPORT TCP
- * listener per address (RFC 7766: pipelining, idle timeout, connection cap closing the
- * oldest idle connection first). net/ only moves bytes: answers come from the handler. No
+ * listener per address (RFC 7766: pipelining, idle and per-message timeouts, a per-client
+ * quota, and a connection cap or descriptor shortage closing a silent or the longest-idle
+ * connection first; ARCHITECTURE.md §14). net/ only moves bytes: answers come from the handler. No
  * allocation per query: buffers and TCP connection slots are allocated when a worker starts. */
 #ifndef MERIDIAN_NET_NET_H
 #define MERIDIAN_NET_NET_H

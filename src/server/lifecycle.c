@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* meridiand's running server, on the main thread: the start in the order of ARCHITECTURE.md
- * §2 (publish the first snapshot; bind the listen sockets and the control socket while still
- * root; drop privileges; start the health thread and wait for its first round; start the
- * control thread and the workers), the signal loop (SIGHUP reloads: a new snapshot is built
+ * §2 (publish the first snapshot; fit the TCP tables under the open-files limit; bind the
+ * listen sockets and the control socket while still root; drop privileges; start the health
+ * thread, the control thread and the workers; wait for the first round of checks, during which
+ * `startup: wait` services' answers are dropped), the signal loop (SIGHUP reloads: a new snapshot is built
  * here while the workers keep answering from the old one, and any error keeps the old one;
  * SIGINT/SIGTERM stop; between signals, the DNSSEC upkeep timer: re-signing before signatures
  * expire and key rollover steps, each published by the same reload), and the stop. `struct
