@@ -375,7 +375,7 @@ finish(struct cfg_ctx *ctx, yaml_node_t *map, struct anycast_config *cfg)
     if (cfg->control_socket && cfg->control_socket[0] == '\0')
         return cfg_error(ctx, key_node(ctx, map, "control_socket"),
                          "control_socket: expected a path");
-    path_default(&cfg->control_socket, "/run/meridian/anycast.sock");
+    path_default(&cfg->control_socket, "/run/meridian-anycast/anycast.sock");
 
     if (cfg->hold_down_max_ms < cfg->hold_down_ms)
         return cfg_error(ctx, key_node(ctx, map, "hold_down_max"),

@@ -26,7 +26,7 @@
  *     bird_drain_protocols: [anycast4d, anycast6d] # optional: those via drain_device
  *     bird_peers: [up4, up6]  # optional: BGP protocols whose export is checked
  *     bird_interval: 2s       # verification period                    (100ms..1h)
- *     control_socket: /run/meridian/anycast.sock
+ *     control_socket: /run/meridian-anycast/anycast.sock
  *     meridiand_control: /run/meridian/control.sock  # optional ("" = none): soft checks
  *     max_data_age: 0         # 0 = off; older data (meridiand "loaded:") is a soft failure
  *     fallback_include: ""    # if set and no tun device can be created: BIRD include file

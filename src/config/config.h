@@ -106,7 +106,10 @@ struct config_service {
     uint8_t sticky_prefix_v4; /* default 24 */
     uint8_t sticky_prefix_v6; /* default 56 */
     bool startup_persisted;   /* `startup: persisted` (use the state file's last states);
-                                 default `wait` (first round of checks before answering) */
+                                 default `wait` (its answers wait for the first round of
+                                 checks; everything else is answered at once) */
+    bool startup_up;          /* `startup: up`: answered at once, members up (unless `down:
+                                 true`) or as the state file has them, until probed */
 };
 
 enum config_check_type {
@@ -259,7 +262,10 @@ struct config {
     size_t nsid_len;
     uint16_t udp_max_size;        /* our EDNS UDP payload limit, 512..65535, default 1232 */
     uint32_t tcp_idle_timeout_ms; /* RFC 7766 §6.2.3; default 10000 */
+    uint32_t tcp_io_timeout_ms;   /* a whole TCP message from its first byte; default 2000 */
     uint32_t tcp_max_connections; /* per worker; default 512 */
+    uint32_t tcp_max_per_client;  /* per worker and client address (/64 for IPv6), 0 = no
+                                     limit; default 64 */
     uint32_t tcp_max_pipelined;   /* queries read ahead per connection; default 16 */
     int log_level;                /* enum log_level; default info */
     /* Privilege drop (runs outside systemd): after binding, switch to this user and group.

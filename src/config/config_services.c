@@ -446,16 +446,18 @@ parse_select(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
     return 0;
 }
 
-/* At startup a service either waits for the first round of checks or takes the states
- * saved in the state file (ARCHITECTURE.md §5); the state file is checked in cfg_check_health. */
+/* At startup a service either waits for the first round of checks, takes the states saved
+ * in the state file (ARCHITECTURE.md §6; the file is checked in cfg_check_health), or is
+ * answered at once from what is known (`up`). */
 static int
 parse_startup(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
-    static const char *const words[] = {"wait", "persisted"};
+    static const char *const words[] = {"wait", "persisted", "up"};
     int v;
-    if (cfg_parse_word(ctx, key->name, value, words, 2, &v) < 0)
+    if (cfg_parse_word(ctx, key->name, value, words, 3, &v) < 0)
         return -1;
     ((struct service_build *)target)->svc.startup_persisted = v == 1;
+    ((struct service_build *)target)->svc.startup_up = v == 2;
     return 0;
 }
 

@@ -21,6 +21,8 @@ struct health_entry {
     uint8_t state;              /* effective: enum health_state after operator forcing */
     uint8_t drained;            /* forced down by the operator: stays out even when a
                                    service fails open (all_down: all) */
+    uint8_t waiting;            /* used by a `startup: wait` service and not probed yet:
+                                   the server's start drops that service's answers */
     uint32_t earliest_change_s; /* CLOCK_MONOTONIC second of the earliest possible state
                                    change (next probe completing a rise/fall), or
                                    HEALTH_NEVER (unchecked or forced) */
@@ -36,6 +38,12 @@ health_get(const struct health_table *table, uint32_t id)
 {
     return table && id < table->count ? (enum health_state)table->entries[id].state
                                       : HEALTH_UNKNOWN;
+}
+
+static inline bool
+health_waiting(const struct health_table *table, uint32_t id)
+{
+    return table && id < table->count && table->entries[id].waiting;
 }
 
 static inline bool

@@ -14,10 +14,13 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu.h>
 
 #include "common/alloc.h"
@@ -133,9 +136,14 @@ save_states(struct health_monitor *m)
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
         return;
-    FILE *f = fopen(tmp, "w");
+    /* Owner read-write, group read (meridianctl's group may look), nobody else: the file
+     * names every backend and its state. fchmod as well, for a .tmp left by an older run. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 && fchmod(fd, 0640) == 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         log_warning("health: cannot write %s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return;
     }
     fprintf(f, "# meridian health states: key state force since transitions\n");
@@ -221,6 +229,7 @@ publish(struct health_monitor *m)
         const struct target *t = &m->targets[i];
         table->entries[i].state = effective_state(t);
         table->entries[i].drained = t->force == HEALTH_FORCE_DOWN;
+        table->entries[i].waiting = t->spec->wait_at_startup && !t->first_done;
         table->entries[i].earliest_change_s = earliest_change(m, t, mono_now);
     }
     if (m->hook.before_publish)
@@ -267,6 +276,7 @@ probe_done(void *arg, bool up, const char *reason)
     if (!t->first_done) {
         t->first_done = true;
         if (t->spec->wait_at_startup) {
+            m->urgent = true; /* its service may answer now: publish before sleeping */
             pthread_mutex_lock(&m->lock);
             m->unknown_waiting--;
             pthread_cond_broadcast(&m->cond);

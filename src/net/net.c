@@ -191,9 +191,11 @@ worker_fini(struct net_worker *w)
     free(w->tcp);
 }
 
-/* Copies the listen addresses and limits from cfg; cfg is not referenced afterwards. */
+/* Copies the listen addresses and limits from cfg (tcp_max_connections lowered to the given
+ * one, if not 0); cfg is not referenced afterwards. */
 static struct net *
-net_new(const struct config *cfg, const struct net_handler *handler)
+net_new(const struct config *cfg, const struct net_handler *handler,
+        uint32_t tcp_max_connections)
 {
     struct net *net = xcalloc(1, sizeof(*net));
 
@@ -210,7 +212,14 @@ net_new(const struct config *cfg, const struct net_handler *handler)
     }
     net->worker_count = cfg->workers;
     net->tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms;
-    net->tcp_max_connections = cfg->tcp_max_connections ? cfg->tcp_max_connections : 1;
+    /* A config built by hand (tests) may leave the message deadline out: the idle one then
+     * bounds a message too, as before it existed. */
+    net->tcp_io_timeout_ms = cfg->tcp_io_timeout_ms ? cfg->tcp_io_timeout_ms
+                                                    : cfg->tcp_idle_timeout_ms;
+    net->tcp_max_per_client = cfg->tcp_max_per_client;
+    if (tcp_max_connections == 0 || tcp_max_connections > cfg->tcp_max_connections)
+        tcp_max_connections = cfg->tcp_max_connections;
+    net->tcp_max_connections = tcp_max_connections ? tcp_max_connections : 1;
     net->tcp_max_pipelined = cfg->tcp_max_pipelined ? cfg->tcp_max_pipelined : 1;
     net->workers = xcalloc(net->worker_count, sizeof(*net->workers));
     for (unsigned i = 0; i < net->worker_count; i++) {
@@ -228,8 +237,8 @@ net_new(const struct config *cfg, const struct net_handler *handler)
 }
 
 int
-net_open(const struct config *cfg, const struct net_handler *handler, struct net **out,
-         char err[CONFIG_ERR_MAX])
+net_open(const struct config *cfg, const struct net_handler *handler,
+         uint32_t tcp_max_connections, struct net **out, char err[CONFIG_ERR_MAX])
 {
     struct net *net = NULL;
     int ret = -1;
@@ -238,7 +247,7 @@ net_open(const struct config *cfg, const struct net_handler *handler, struct net
         snprintf(err, CONFIG_ERR_MAX, "net: need a worker, a listen address and a handler");
         goto out;
     }
-    net = net_new(cfg, handler);
+    net = net_new(cfg, handler, tcp_max_connections);
 
     /* Every address is checked before any of ours is bound: our own groups would otherwise
      * collide with the probes of overlapping addresses (0.0.0.0:53 and 127.0.0.1:53). */
@@ -296,7 +305,7 @@ net_start(const struct config *cfg, const struct net_handler *handler, struct ne
 {
     struct net *net;
 
-    if (net_open(cfg, handler, &net, err) < 0)
+    if (net_open(cfg, handler, 0, &net, err) < 0)
         return -1;
     if (net_run(net, err) < 0) {
         net_stop(net);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Network front end: N worker threads, each with its own libev loop, its own SO_REUSEPORT
  * UDP socket per listen address (recvmmsg/sendmmsg in batches) and its own SO_REUSEPORT TCP
- * listener per address (RFC 7766: pipelining, idle timeout, connection cap closing the
- * oldest idle connection first). net/ only moves bytes: answers come from the handler. No
+ * listener per address (RFC 7766: pipelining, idle and per-message timeouts, a per-client
+ * quota, and a connection cap or descriptor shortage closing a silent or the longest-idle
+ * connection first; ARCHITECTURE.md §14). net/ only moves bytes: answers come from the handler. No
  * allocation per query: buffers and TCP connection slots are allocated when a worker starts. */
 #ifndef MERIDIAN_NET_NET_H
 #define MERIDIAN_NET_NET_H
@@ -63,11 +64,14 @@ struct net;
 
 /* Binds every listen address of cfg for every worker (so bind errors are reported before
  * any thread starts) and prepares the workers without starting them, so that the caller may
- * drop privileges in between. An address another process already listens on (UDP or TCP)
- * is refused with "listen ADDR: already in use (...)" rather than shared through
- * SO_REUSEPORT. Returns 0, or -1 with a message in err. Free with net_stop. */
-int net_open(const struct config *cfg, const struct net_handler *handler, struct net **out,
-             char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+ * drop privileges in between. tcp_max_connections, if not 0, lowers cfg's per-worker
+ * connection table (to what the descriptor budget holds, net_fd.h). An address another
+ * process already listens on (UDP or TCP) is refused with "listen ADDR: already in use
+ * (...)" rather than shared through SO_REUSEPORT. Returns 0, or -1 with a message in err.
+ * Free with net_stop. */
+int net_open(const struct config *cfg, const struct net_handler *handler,
+             uint32_t tcp_max_connections, struct net **out, char err[CONFIG_ERR_MAX])
+    __attribute__((warn_unused_result));
 /* Starts the workers of an opened net. 0, or -1 with err (then net_stop it). */
 int net_run(struct net *net, char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
 /* net_open and net_run in one. */

@@ -63,7 +63,9 @@ struct net {
     size_t listen_count;
     unsigned worker_count;
     uint32_t tcp_idle_timeout_ms;
+    uint32_t tcp_io_timeout_ms;   /* a whole message from its first byte */
     uint32_t tcp_max_connections; /* per worker, at least 1 */
+    uint32_t tcp_max_per_client;  /* per worker and client address, 0 = no limit */
     uint32_t tcp_max_pipelined;   /* answers per connection per wakeup, at least 1 */
     struct net_worker *workers;
 };

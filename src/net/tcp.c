@@ -4,12 +4,17 @@
  * worker is built, so nothing is allocated per connection or per query. A connection reads
  * 2-byte length-prefixed queries into its input buffer, answers every complete one in order
  * into its output buffer (pipelining, RFC 7766 §6.2.1.1) and writes what it can without
- * blocking. Open connections sit on a list ordered by last activity: the head has been idle
- * the longest, so it is the one an idle timeout closes first (one ev_timer per worker armed
- * for the head, RFC 7766 §6.2.3) and the one given up when a new client needs a slot. A
- * response of many messages (net.h, struct net_stream) is produced one message at a time
- * into the same output buffer, when it has room, a few per wakeup.
- * Runs only on the worker's thread; every socket is non-blocking. */
+ * blocking; a client that does not read its answers is not read from either, so it holds
+ * two fixed buffers until its idle timeout. Open connections sit on two lists (tcp_slot.h):
+ * idle ones by last activity (idle timeout, RFC 7766 §6.2.3) and those in the middle of a
+ * message by its first byte (the I/O timeout: a whole message within tcp_io_timeout, however
+ * slowly it trickles in); one ev_timer per worker is armed for the earlier head. When a new
+ * client needs a slot, or accept() runs out of descriptors (EMFILE/ENFILE), a connection
+ * that serves nobody (no message yet) or the one idle the longest is given up instead of
+ * refusing or pausing. A client address (IPv4 /32, IPv6 /64) may hold tcp_max_per_client
+ * connections per worker; more are refused. A response of many messages (net.h, struct
+ * net_stream) is produced one message at a time into the same output buffer, when it has
+ * room, a few per wakeup. Runs only on the worker's thread; every socket is non-blocking. */
 #include "net/net_internal.h"
 
 #include <errno.h>
@@ -22,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "net/tcp_slot.h"
 
 /* Input per connection. A query to an authoritative server is a question plus OPT (maybe a
  * cookie, ECS, TSIG): a few hundred bytes. A longer message is refused by closing; the room
@@ -39,16 +45,19 @@
 /* Connections accepted per listener wakeup, so that a SYN flood cannot monopolise a worker. */
 #define TCP_ACCEPT_BATCH 64
 #define TCP_BACKLOG 1024
-/* Out of descriptors: stop accepting for this long instead of spinning on a listener that
- * stays readable. */
+/* Out of descriptors with no connection of this worker to give up (other workers or the rest
+ * of the process hold them all): stop accepting for this long instead of spinning on a
+ * listener that stays readable. */
 #define TCP_ACCEPT_PAUSE_S 0.1
 
 struct tcp_conn {
     ev_io io; /* io.data points back to the connection */
     struct tcp_state *ts;
-    struct tcp_conn *prev, *next; /* activity list when open, free list when not */
-    double last_active;           /* monotonic seconds */
-    int fd;                       /* -1 when the slot is free */
+    struct tcp_slot slot;          /* on ts->idle or ts->partial while open */
+    struct tcp_conn *free_next;    /* free list when not open */
+    struct tcp_conn *client_next;  /* same hash bucket of ts->clients */
+    uint32_t client_hash;
+    int fd;                        /* -1 when the slot is free */
     bool eof;                     /* the client shut down its side: finish, then close */
     bool streaming;               /* `stream` is producing: queries behind it wait */
     const struct net_listen *listen;
@@ -65,12 +74,22 @@ struct tcp_state {
     struct net_worker *worker;
     struct tcp_conn *conns; /* the table: tcp_max_connections slots */
     struct tcp_conn *free_list;
-    struct tcp_conn *lru_head; /* idle the longest */
-    struct tcp_conn *lru_tail; /* most recently active */
+    struct tcp_slot_list idle;    /* between messages, by last activity */
+    struct tcp_slot_list partial; /* mid-message, by the message's first byte */
+    struct tcp_conn **clients;    /* open connections by client address hash */
+    uint32_t client_mask;         /* buckets - 1 (a power of two) */
+    uint32_t max_per_client;      /* 0 = no limit */
     double idle_timeout_s;
-    ev_timer idle_timer;   /* armed for the head's deadline, or earlier */
-    ev_timer accept_pause; /* restarts the listeners after EMFILE and the like */
+    double io_timeout_s;
+    ev_timer idle_timer;   /* armed for the earlier head's deadline, or earlier */
+    ev_timer accept_pause; /* restarts the listeners after ENOBUFS and the like */
 };
+
+static struct tcp_conn *
+conn_of(struct tcp_slot *s)
+{
+    return (struct tcp_conn *)((char *)s - offsetof(struct tcp_conn, slot));
+}
 
 /* Activity stamps use the monotonic clock: ev_now() follows the wall clock, and a clock step
  * would otherwise close every connection at once or none for an hour. */
@@ -82,56 +101,68 @@ mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void
-lru_unlink(struct tcp_state *ts, struct tcp_conn *c)
+static struct tcp_slot_list *
+list_of(struct tcp_state *ts, const struct tcp_conn *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        ts->lru_head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        ts->lru_tail = c->prev;
-    c->prev = c->next = NULL;
+    return c->slot.partial ? &ts->partial : &ts->idle;
 }
 
-static void
-lru_append(struct tcp_state *ts, struct tcp_conn *c)
+static double
+slot_deadline(const struct tcp_state *ts, const struct tcp_slot *s)
 {
-    c->prev = ts->lru_tail;
-    c->next = NULL;
-    if (ts->lru_tail)
-        ts->lru_tail->next = c;
-    else
-        ts->lru_head = c;
-    ts->lru_tail = c;
+    return s->since + (s->partial ? ts->io_timeout_s : ts->idle_timeout_s);
 }
 
 /* The timer may already be pending for an earlier deadline (a head that has since become
  * active or closed): it then fires early, finds nothing expired and re-arms. That costs one
- * wakeup instead of a timer update on every read and write. */
+ * wakeup instead of a timer update on every read and write. Only a deadline earlier than the
+ * pending one (a message begun while the timer waits for an idle deadline) moves it. */
 static void
 idle_timer_arm(struct tcp_state *ts)
 {
     struct ev_loop *loop = ts->worker->loop;
+    double at;
 
-    if (!ts->lru_head || ev_is_active(&ts->idle_timer))
+    if (!ts->idle.head && !ts->partial.head)
         return;
-    double after = ts->lru_head->last_active + ts->idle_timeout_s - mono_now();
+    if (ts->idle.head && ts->partial.head) {
+        double a = slot_deadline(ts, ts->idle.head), b = slot_deadline(ts, ts->partial.head);
+        at = a < b ? a : b;
+    } else {
+        at = slot_deadline(ts, ts->idle.head ? ts->idle.head : ts->partial.head);
+    }
+    double after = at - mono_now();
+    if (ev_is_active(&ts->idle_timer)) {
+        if (after >= ev_timer_remaining(loop, &ts->idle_timer))
+            return;
+        ev_timer_stop(loop, &ts->idle_timer);
+    }
     ev_timer_set(&ts->idle_timer, after > 0 ? after : 0, 0);
     ev_timer_start(loop, &ts->idle_timer);
 }
 
-/* Some bytes moved: the connection goes to the tail of the activity list. */
+/* Puts c at the tail of the idle (partial false) or partial list, stamped now. */
+static void
+conn_requeue(struct tcp_conn *c, bool partial)
+{
+    struct tcp_state *ts = c->ts;
+
+    tcp_slot_unlink(list_of(ts, c), &c->slot);
+    c->slot.partial = partial;
+    c->slot.since = mono_now();
+    tcp_slot_append(list_of(ts, c), &c->slot);
+    /* An idle deadline set now is later than any pending one; a message's may be earlier. */
+    if (partial || !ev_is_active(&ts->idle_timer))
+        idle_timer_arm(ts);
+}
+
+/* Some bytes moved: an idle connection goes to the tail of the idle list. A connection in the
+ * middle of a message keeps that message's deadline, whatever else moves. */
 static void
 conn_touch(struct tcp_conn *c)
 {
-    c->last_active = mono_now();
-    if (c->ts->lru_tail != c) {
-        lru_unlink(c->ts, c);
-        lru_append(c->ts, c);
-    }
+    if (!c->slot.partial)
+        conn_requeue(c, false);
 }
 
 /* True if answers are still waiting for a client that has stopped reading: ours in out[], or
@@ -144,6 +175,75 @@ conn_stalled(const struct tcp_conn *c)
     if (c->out_start < c->out_end)
         return true;
     return ioctl(c->fd, SIOCOUTQ, &queued) == 0 && queued > 0;
+}
+
+/* --- per-client accounting -------------------------------------------------------------- */
+
+/* The client a connection counts against: its IPv4 address, or the /64 of its IPv6 address
+ * (one subscriber's allocation, RFC 6177; a single host may hold all of it). */
+static size_t
+client_key(const struct sockaddr_storage *ss, const uint8_t **key)
+{
+    if (ss->ss_family == AF_INET) {
+        *key = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+        return 4;
+    }
+    *key = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+    return 8;
+}
+
+static uint32_t
+client_hash_of(const struct sockaddr_storage *ss)
+{
+    const uint8_t *key;
+    size_t len = client_key(ss, &key);
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return h ^ ss->ss_family;
+}
+
+static bool
+same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    const uint8_t *ka, *kb;
+    size_t len = client_key(a, &ka);
+
+    return a->ss_family == b->ss_family && client_key(b, &kb) == len && memcmp(ka, kb, len) == 0;
+}
+
+/* Open connections of the client at `client` on this worker. Walks one bucket: the table has
+ * as many buckets as slots, so a bucket holds about one client's connections. */
+static uint32_t
+client_count(const struct tcp_state *ts, const struct sockaddr_storage *client, uint32_t hash)
+{
+    uint32_t n = 0;
+
+    for (const struct tcp_conn *c = ts->clients[hash & ts->client_mask]; c; c = c->client_next)
+        n += c->client_hash == hash && same_client(&c->client, client);
+    return n;
+}
+
+static void
+client_add(struct tcp_state *ts, struct tcp_conn *c)
+{
+    struct tcp_conn **bucket = &ts->clients[c->client_hash & ts->client_mask];
+
+    c->client_next = *bucket;
+    *bucket = c;
+}
+
+static void
+client_remove(struct tcp_state *ts, struct tcp_conn *c)
+{
+    struct tcp_conn **p = &ts->clients[c->client_hash & ts->client_mask];
+
+    while (*p && *p != c)
+        p = &(*p)->client_next;
+    if (*p)
+        *p = c->client_next;
+    c->client_next = NULL;
 }
 
 /* The stream's end() runs once, whatever ends it (net.h). */
@@ -174,8 +274,9 @@ conn_close(struct tcp_conn *c, bool abortive)
     }
     close(c->fd);
     c->fd = -1;
-    lru_unlink(ts, c);
-    c->next = ts->free_list;
+    tcp_slot_unlink(list_of(ts, c), &c->slot);
+    client_remove(ts, c);
+    c->free_next = ts->free_list;
     ts->free_list = c;
 }
 
@@ -327,6 +428,7 @@ conn_process(struct tcp_conn *c)
             stream_end(c); /* no first message: nothing to continue */
         pos += 2 + len;
         answered++;
+        c->slot.messages++;
     }
 out:
     if (pos > 0) {
@@ -345,6 +447,7 @@ out:
 static void
 conn_run(struct tcp_conn *c)
 {
+    uint32_t before = c->slot.messages;
     if (conn_process(c) < 0) {
         /* The stream cannot be trusted past a bad length, but the queries before it were
          * sound: their answers go out (as far as the socket takes them now) before the
@@ -357,12 +460,21 @@ conn_run(struct tcp_conn *c)
         conn_close(c, false);
         return;
     }
+    bool got_message = c->slot.messages != before;
     bool queued = conn_has_query(c);
     bool unsent = c->out_start < c->out_end;
     if (c->eof && !queued && !unsent && !c->streaming) {
         conn_close(c, false);
         return;
     }
+    /* Mid-message while we read: the message's deadline applies from its first byte. While
+     * we wait for the client to read answers (or a stream to finish), only the idle timeout
+     * does, since it is not the client that is slow to send. */
+    bool partial = c->in_len > 0 && !queued && !unsent && !c->streaming;
+    if (partial != c->slot.partial)
+        conn_requeue(c, partial);
+    else if (got_message)
+        conn_touch(c);
     if (queued || unsent || c->streaming)
         conn_set_events(c, EV_WRITE);
     else
@@ -381,8 +493,9 @@ conn_cb(struct ev_loop *loop, ev_io *io, int revents)
     if ((revents & EV_READ) && c->in_len < TCP_IN_SIZE) {
         ssize_t n = recv(c->fd, c->in + c->in_len, TCP_IN_SIZE - c->in_len, MSG_DONTWAIT);
         if (n > 0) {
+            /* Activity counts when a message is complete (conn_run): bytes of an unfinished
+             * one do not push its deadline back. */
             c->in_len += (size_t)n;
-            conn_touch(c);
         } else if (n == 0) {
             /* RFC 7766 §6.2.4 allows a client to half-close after its queries: answer what
              * arrived, then close. */
@@ -395,19 +508,42 @@ conn_cb(struct ev_loop *loop, ev_io *io, int revents)
     conn_run(c);
 }
 
+/* Gives up the connection tcp_slot_victim picks (tcp_slot.h). False if there is none. A
+ * stalled client (not reading) gets a reset, see conn_close. */
+static bool
+evict_one(struct tcp_state *ts)
+{
+    struct tcp_slot *victim = tcp_slot_victim(&ts->idle, &ts->partial, mono_now(),
+                                              ts->io_timeout_s);
+    if (!victim)
+        return false;
+    struct tcp_conn *c = conn_of(victim);
+    conn_close(c, conn_stalled(c));
+    return true;
+}
+
 static void
 conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
           const struct sockaddr_storage *client, socklen_t client_len)
 {
     struct tcp_conn *c;
+    uint32_t hash = client_hash_of(client);
 
-    /* All slots taken: give up the connection idle the longest rather than refuse the new
-     * client (RFC 7766 §6.2.3, §10: servers manage their connection budget by closing idle
-     * connections). */
+    /* One address may not take the table: past its quota the new connection is reset at
+     * once (RFC 7766 §6.2.2 lets a server limit connections per client). */
+    if (ts->max_per_client && client_count(ts, client, hash) >= ts->max_per_client) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+        return;
+    }
+    /* All slots taken: give up a connection that serves nobody or the one idle the longest
+     * rather than refuse the new client (RFC 7766 §6.2.3, §10: servers manage their
+     * connection budget by closing idle connections). */
     if (!ts->free_list)
-        conn_close(ts->lru_head, conn_stalled(ts->lru_head));
+        (void)evict_one(ts);
     c = ts->free_list;
-    ts->free_list = c->next;
+    ts->free_list = c->free_next;
 
     c->fd = fd;
     c->eof = false;
@@ -415,10 +551,14 @@ conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
     c->listen = l;
     memcpy(&c->client, client, client_len);
     c->client_len = client_len;
+    c->client_hash = hash;
+    client_add(ts, c);
     c->in_len = 0;
     c->out_start = c->out_end = 0;
-    c->last_active = mono_now();
-    lru_append(ts, c);
+    c->slot.messages = 0;
+    c->slot.partial = false;
+    c->slot.opened = c->slot.since = mono_now();
+    tcp_slot_append(&ts->idle, &c->slot);
     ev_io_init(&c->io, conn_cb, fd, EV_READ);
     c->io.data = c;
     ev_io_start(ts->worker->loop, &c->io);
@@ -463,6 +603,12 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            /* Out of descriptors: a client that holds one without being served must not
+             * stop TCP for everyone, nor pausing let a flood of them keep the table. Give up
+             * one of ours (as for a full table) and accept again; only a worker with nothing
+             * to give up pauses. */
+            if ((errno == EMFILE || errno == ENFILE) && evict_one(ts))
+                continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 accept_pause(ts);
             break; /* EAGAIN, or a network error on a connection already gone */
@@ -471,8 +617,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
 }
 
-/* Closes every connection whose deadline has passed, oldest first, then re-arms for the next
- * one. A stalled client (not reading) gets a reset, see conn_close. */
+/* Closes every connection whose deadline has passed, on both lists, oldest first, then
+ * re-arms for the next one. A stalled client (not reading) gets a reset, see conn_close. */
 static void
 idle_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -481,8 +627,12 @@ idle_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)revents;
 
-    while (ts->lru_head && ts->lru_head->last_active + ts->idle_timeout_s <= now)
-        conn_close(ts->lru_head, conn_stalled(ts->lru_head));
+    while (ts->idle.head && slot_deadline(ts, ts->idle.head) <= now) {
+        struct tcp_conn *c = conn_of(ts->idle.head);
+        conn_close(c, conn_stalled(c));
+    }
+    while (ts->partial.head && slot_deadline(ts, ts->partial.head) <= now)
+        conn_close(conn_of(ts->partial.head), false);
     idle_timer_arm(ts);
 }
 
@@ -524,10 +674,17 @@ net_tcp_worker_init(struct net_worker *w)
         struct tcp_conn *c = &ts->conns[i];
         c->ts = ts;
         c->fd = -1;
-        c->next = ts->free_list;
+        c->free_next = ts->free_list;
         ts->free_list = c;
     }
+    uint32_t buckets = 1;
+    while (buckets < count)
+        buckets <<= 1;
+    ts->clients = xcalloc(buckets, sizeof(*ts->clients));
+    ts->client_mask = buckets - 1;
+    ts->max_per_client = w->net->tcp_max_per_client;
     ts->idle_timeout_s = w->net->tcp_idle_timeout_ms / 1000.0;
+    ts->io_timeout_s = w->net->tcp_io_timeout_ms / 1000.0;
     ev_timer_init(&ts->idle_timer, idle_timer_cb, 0, 0);
     ts->idle_timer.data = ts;
     ev_timer_init(&ts->accept_pause, accept_resume_cb, 0, 0);
@@ -556,6 +713,7 @@ net_tcp_worker_fini(struct net_worker *w)
         }
     }
     free(ts->conns);
+    free(ts->clients);
     free(ts);
     w->tcp_state = NULL;
 }

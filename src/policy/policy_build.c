@@ -314,7 +314,7 @@ build_service(struct builder *b, struct policy_service *svc, const struct config
             pm->cfg = cm;
             pm->weight = cm->weight;
             pm->forced_down = cm->down;
-            pm->health_id = health_id(b, cm, !c->startup_persisted);
+            pm->health_id = health_id(b, cm, !c->startup_persisted && !c->startup_up);
             pm->key = member_key(cm);
             if (cm->target) {
                 uint8_t wire[DNAME_MAX_LEN];

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The control socket (meridianctl): a UNIX stream socket whose file permissions are the
  * access control. One request per connection: a single line "COMMAND ARGS...", answered with
- * text whose first line is "ok" or "error: ...". Served by its own thread, which reads the
+ * text whose first line is "ok" or "error: ...". Served by its own thread (control_socket.c:
+ * many clients at once, each with deadlines, never blocking on one), which reads the
  * current snapshot under RCU and asks the health monitor for states and forcing. `reload`
  * is answered with the result of a reload that started after the request. */
 #ifndef MERIDIAN_SERVER_CONTROL_H
@@ -17,7 +18,11 @@
 
 struct control;
 
-/* Binds `path` (replacing a stale socket file) with mode 0660 and, when uid is not
+/* Clients served at once; one more closes the oldest that is not waiting for a reload. */
+#define CONTROL_MAX_CLIENTS 32
+
+/* Binds `path` with mode 0660, replacing a stale socket file; a file that is not a socket,
+ * or a socket another server listens on, fails with err and is left alone. When uid is not
  * (uid_t)-1, hands the file to uid:gid (the user meridiand is about to switch to). Does not
  * serve yet: see control_run. Main thread. 0 or -1 with err. */
 int control_open(const char *path, uid_t uid, gid_t gid, struct control **out,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* meridiand's running server, on the main thread: the start in the order of ARCHITECTURE.md
- * §2 (publish the first snapshot; bind the listen sockets and the control socket while still
- * root; drop privileges; start the health thread and wait for its first round; start the
- * control thread and the workers), the signal loop (SIGHUP reloads: a new snapshot is built
+ * §2 (publish the first snapshot; fit the TCP tables under the open-files limit; bind the
+ * listen sockets and the control socket while still root; drop privileges; start the health
+ * thread, the control thread and the workers; wait for the first round of checks, during which
+ * `startup: wait` services' answers are dropped), the signal loop (SIGHUP reloads: a new snapshot is built
  * here while the workers keep answering from the old one, and any error keeps the old one;
  * SIGINT/SIGTERM stop; between signals, the DNSSEC upkeep timer: re-signing before signatures
  * expire and key rollover steps, each published by the same reload), and the stop. `struct
@@ -12,6 +13,7 @@
  * handler, which answers from the current snapshot under RCU. */
 #include "server/lifecycle.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/notify.h"
+#include "net/net_fd.h"
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
 #include "server/secondary.h"
@@ -42,6 +45,28 @@ next_random(struct worker_rng *rng)
     x ^= x >> 27;
     rng->state = x;
     return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* True from the workers' start until the first round of health checks is in (or
+ * health.startup_wait has passed): answers of `startup: wait` services whose targets have no
+ * result yet are dropped meanwhile; everything else is answered at once. */
+static atomic_bool startup_waiting;
+
+/* A `startup: wait` service (not `persisted` or `up`) with a member not probed yet. Runs only
+ * during the start window, for steered answers. */
+static bool
+service_waiting(const struct snapshot *snap, const struct health_table *table, uint32_t index)
+{
+    if (!snap->policies || index >= snap->policies->count)
+        return false;
+    const struct policy_service *svc = &snap->policies->services[index];
+    if (svc->cfg && (svc->cfg->startup_persisted || svc->cfg->startup_up))
+        return false;
+    for (uint32_t p = 0; p < svc->pool_count; p++)
+        for (uint32_t i = 0; i < svc->pools[p].member_count; i++)
+            if (health_waiting(table, svc->pools[p].members[i].health_id))
+                return true;
+    return false;
 }
 
 /* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
@@ -72,6 +97,13 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
     if (nq->listen_index < snap->cfg->listen_count)
         client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
+    /* Start window: a waiting service's answer is dropped, as if the query were still in the
+     * socket buffer; the client asks again (RFC 1035 §4.2.1: retransmission) and is answered
+     * from probed states. Other names, static zones included, are answered at once. */
+    if (result.steered && n > 0 &&
+        atomic_load_explicit(&startup_waiting, memory_order_relaxed) &&
+        service_waiting(snap, client.health, result.decision.service))
+        n = 0;
     /* AXFR and IXFR (ARCHITECTURE.md §11), checked by dns_answer like any query. */
     struct xfr_request xfr;
     if (result.transfer) {
@@ -268,12 +300,71 @@ wait_first_round(struct server *srv, const struct config *cfg, bool *reload_pend
     return true;
 }
 
+/* Descriptors kept for everything but the workers (net_fd.h): stdio, logging and the files a
+ * reload reads or writes (zones, keys, the GeoIP database, state files: a few at a time);
+ * the control socket and its clients; the health thread (its loop, libcurl, one socket per
+ * probe in flight: at most one per target; three pipes per exec check running); zone
+ * transfers (the NOTIFY thread's sockets, the transfer client's connection, file and
+ * eventfd; outgoing transfers are TCP connections and count as such). */
+static uint64_t
+fd_reserve(const struct snapshot *snap)
+{
+    const struct config *cfg = snap->cfg;
+    uint64_t reserve = 32;
+    reserve += 1 + CONTROL_MAX_CLIENTS + NET_FD_PER_WORKER;
+    if (snap->health_count)
+        reserve += 8 + (uint64_t)snap->health_count + 3 * (uint64_t)cfg->exec_max_concurrent;
+    reserve += 8 + 8;
+    return reserve;
+}
+
+/* The open-files limit raised to the hard limit, and the connection tables fitted under it:
+ * workers x tcp_max_connections beside the reserve. A table that does not fit is lowered with
+ * a warning rather than the start failed: UDP and a smaller TCP service are better than no
+ * server, and the warning names the fix. Fewer than NET_FD_MIN_CONNECTIONS per worker fails
+ * the start. Returns 0 with the per-worker table size in *tcp_max, or -1 with err. */
+static int
+fit_fd_budget(const struct snapshot *snap, uint32_t *tcp_max, char err[CONFIG_ERR_MAX])
+{
+    const struct config *cfg = snap->cfg;
+    uint64_t was;
+    uint64_t limit = net_fd_raise_limit(&was);
+    uint64_t reserve = fd_reserve(snap);
+    uint32_t fit = net_fd_tcp_fit(limit, reserve, cfg->workers, cfg->listen_count,
+                                  cfg->tcp_max_connections);
+    if (limit != was)
+        log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
+                 (unsigned long long)limit);
+    if (fit < NET_FD_MIN_CONNECTIONS && fit < cfg->tcp_max_connections) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "open files limit %llu is too low: %u workers x %u TCP connections, %llu for "
+                 "the listen sockets and %llu for the rest of the server do not fit (raise "
+                 "LimitNOFILE / ulimit -n, or lower server.workers)",
+                 (unsigned long long)limit, cfg->workers, (unsigned)NET_FD_MIN_CONNECTIONS,
+                 (unsigned long long)net_fd_fixed(cfg->workers, cfg->listen_count),
+                 (unsigned long long)reserve);
+        return -1;
+    }
+    if (fit < cfg->tcp_max_connections)
+        log_warning("open files limit %llu holds %u TCP connections per worker, not "
+                    "server.tcp_max_connections %u (%u workers, %llu descriptors kept for "
+                    "the rest): serving %u; raise LimitNOFILE / ulimit -n to %llu for all",
+                    (unsigned long long)limit, fit, cfg->tcp_max_connections, cfg->workers,
+                    (unsigned long long)reserve, fit,
+                    (unsigned long long)(reserve + net_fd_fixed(cfg->workers, cfg->listen_count) +
+                                         (uint64_t)cfg->workers * cfg->tcp_max_connections));
+    *tcp_max = fit;
+    return 0;
+}
+
 /* Everything that needs root comes first: the listen sockets (port 53) and the control socket
  * (its directory may be root's). Then the switch to server.user, before any probe, exec
  * check, state file access or reload runs. */
 static int
-open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CONFIG_ERR_MAX])
+open_sockets_and_drop(struct server *srv, const struct snapshot *snap, char err[CONFIG_ERR_MAX])
 {
+    const struct config *cfg = snap->cfg;
+    uint32_t tcp_max;
     struct net_handler handler = {
         .answer = handle_query,
         .thread_start = worker_start,
@@ -282,7 +373,8 @@ open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CON
     };
     bool drop = privdrop_needed(cfg);
     int ret = -1;
-    if (net_open(cfg, &handler, &srv->net, err) < 0)
+    if (fit_fd_budget(snap, &tcp_max, err) < 0 ||
+        net_open(cfg, &handler, tcp_max, &srv->net, err) < 0)
         goto out;
     if (cfg->control_socket &&
         control_open(cfg->control_socket, drop ? cfg->uid : (uid_t)-1,
@@ -319,25 +411,30 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     (void)snapshot_publish(snap);
     srv->published = true;
     srv->rngs = rngs_new(cfg->workers);
-    if (open_sockets_and_drop(srv, cfg, err) < 0)
+    if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
-    /* Health: probe first, and for `startup: wait` services answer only once the first
-     * round is in (bounded by health.startup_wait). Queries that arrive meanwhile wait in
-     * the socket buffers. */
+    /* Health: probing starts, then everything answers at once except the steered names of
+     * `startup: wait` services, whose answers are dropped (handle_query) until the first round
+     * is in, bounded by health.startup_wait. */
     if (snap->health_count) {
         if (health_attach(srv, snap, err) < 0)
             goto out;
         control_set_monitor(srv->control, srv->monitor);
-        if (!wait_first_round(srv, cfg, &reload_pending)) {
-            srv->stop_requested = true;
-            ret = 0;
-            goto out;
-        }
+        atomic_store(&startup_waiting, true);
     }
     if ((srv->control && control_run(srv->control, err) < 0) || net_run(srv->net, err) < 0)
         goto out;
     for (size_t i = 0; i < cfg->listen_count; i++)
         log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
+    if (snap->health_count) {
+        bool go_on = wait_first_round(srv, cfg, &reload_pending);
+        atomic_store(&startup_waiting, false);
+        if (!go_on) {
+            srv->stop_requested = true;
+            ret = 0;
+            goto out;
+        }
+    }
     log_info("ready: %u workers", cfg->workers);
     notify_systemd("READY=1");
     /* Rollover phases count from their first publication, as this user (the files stay

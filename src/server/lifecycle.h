@@ -37,8 +37,9 @@ struct server {
 
 /* Logs the load (begun at load_start, CLOCK_MONOTONIC) at the config's log level, publishes
  * snap (always taken over, also on failure), binds the listen sockets and the
- * control socket, drops privileges, starts the health thread and waits for its first round
- * where a service asks, then starts the control thread and the workers. 0 when serving or
+ * control socket, drops privileges, starts the health thread, the control thread and the
+ * workers (answering at once), then waits for the first round of checks where a service
+ * asks (its answers are dropped meanwhile). 0 when serving or
  * when a stop signal came during the start (srv->stop_requested); -1 with err. Either
  * way, server_stop(srv) afterwards. */
 int server_start(struct server *srv, struct snapshot *snap, const struct timespec *load_start,

@@ -367,6 +367,9 @@ in_root "$root" "$log_c" /bin/bash -c 'set -e
         owner=$(stat -c %U:%G "$d")
         [ "$owner" = meridian:meridian ] || { echo "$d owned by $owner"; exit 1; }
     done
+    # The sidecar has its own runtime directory (neither unit removes the other'"'"'s socket).
+    owner=$(stat -c %U:%G /run/meridian-anycast)
+    [ "$owner" = root:meridian ] || { echo "/run/meridian-anycast owned by $owner"; exit 1; }
     # As the service user, like ExecStartPre=.
     runuser -u meridian -- /usr/sbin/meridiand -n -c /etc/meridian/meridian.yaml
     # The example must never probe anything: no checks section, no member with a check.

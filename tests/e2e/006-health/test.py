@@ -25,7 +25,9 @@ printed:
 * meridianctl drain / undrain / force up for member, pool, site; errors for bad selectors;
 * restart with `startup: persisted` (states and drains restored from the state file, a down
   member is down in the first answer, before its first probe could finish) and with
-  `startup: wait` (the first answer reflects the first probe round);
+  `startup: wait` (the static zone and a `startup: up` service answered at once, the waiting
+  service's answers dropped until its first probe round is in, which the first answer
+  reflects);
 * SIGHUP reload keeps states (no flap, transitions unchanged) and `status` says
   last_reload: ok.
 
@@ -1222,6 +1224,18 @@ def check_persisted(results, binary, tmp, ctl_bin, http_port, hang_port, backend
         srv.stop()
 
 
+def first_answer(port, short, timeout):
+    """Asks until a reply comes (a `startup: wait` service's answers are dropped until its
+    first round is in). Returns (answer, seconds from the call to the first reply)."""
+    t0 = time.monotonic()
+    a = None
+    while time.monotonic() - t0 < timeout:
+        a = Answer(ask(port, fqdn(short), timeout=0.2), fqdn(short))
+        if a.ok:
+            break
+    return a, time.monotonic() - t0
+
+
 def check_wait(results, binary, tmp, ctl_bin, http_port, hang_port, backends):
     conf = tmp.join("c.yaml")
     ports = [0]
@@ -1231,20 +1245,37 @@ def check_wait(results, binary, tmp, ctl_bin, http_port, hang_port, backends):
     members = [(up1, "http"), (hang, "hang"), (later, "http"), (gone, "http")]
 
     def make(port):
-        write_config(conf, port, tmp, checks, [service_yaml("w", members, startup="wait")],
+        write_config(conf, port, tmp, checks,
+                     [service_yaml("w", members, startup="wait"),
+                      service_yaml("u", [(up1, "http"), (hang, "hang")], startup="up")],
                      "c.state", "c.sock")
 
+    t0 = time.monotonic()
     srv, ready = start_meridiand(binary, tmp, conf, ports, make)
     try:
-        a = answer(ports[0], "w")
-        note("time: startup wait: ready %.2f s after start (hang check timeout %.1f s)"
-             % (ready, HANG_TIMEOUT))
+        # The static zone (the harness's readiness query) and the `startup: up` service are
+        # answered at once; the `startup: wait` service only once the hang probe has timed
+        # out (its first round), with the first round's states.
+        u = answer(ports[0], "u")
+        t_u = time.monotonic() - t0
+        a, _ = first_answer(ports[0], "w", STARTUP_WAIT + SLACK)
+        t_w = time.monotonic() - t0
+        note("time: startup wait: static zone answered %.2f s, `startup: up` %.2f s, "
+             "`startup: wait` %.2f s after start (hang check timeout %.1f s)"
+             % (ready, t_u, t_w, HANG_TIMEOUT))
+        results.check("startup: wait, run 1: the static zone is answered before the hang "
+                      "probe's timeout (%.2f s < %.1f s)" % (ready, HANG_TIMEOUT),
+                      [] if ready < HANG_TIMEOUT else ["ready %.2f s" % ready])
+        results.check("startup: up: answered at once, every member up until probed (%.2f s, "
+                      "%r)" % (t_u, u),
+                      [] if t_u < HANG_TIMEOUT and u.addrs == frozenset([up1, hang]) else
+                      ["answer %r after %.2f s" % (u, t_u)])
         results.check("startup: wait, run 1: answers only after the first round (%.2f s >= "
                       "%.1f s hang timeout), first answer %s (%r)"
-                      % (ready, HANG_TIMEOUT, sorted([up1, gone]), a),
-                      [] if ready >= HANG_TIMEOUT - 0.1 and ready < STARTUP_WAIT + SLACK and
+                      % (t_w, HANG_TIMEOUT, sorted([up1, gone]), a),
+                      [] if t_w >= HANG_TIMEOUT - 0.1 and t_w < STARTUP_WAIT + SLACK and
                       a.addrs == frozenset([up1, gone]) else
-                      ["ready %.2f s, answer %r" % (ready, a)])
+                      ["after %.2f s, answer %r" % (t_w, a)])
     finally:
         srv.stop()
     # Run 2: `later`'s backend is up now and `gone`'s is stopped; the slow `hang` member is
@@ -1256,7 +1287,7 @@ def check_wait(results, binary, tmp, ctl_bin, http_port, hang_port, backends):
     members = [(up1, "http"), (later, "http"), (gone, "http")]
     srv, ready = start_meridiand(binary, tmp, conf, ports, make)
     try:
-        a = answer(ports[0], "w")
+        a, _ = first_answer(ports[0], "w", STARTUP_WAIT + SLACK)
         st = Ctl(ctl_bin, tmp.join("c.sock")).states()
         note("time: startup wait, run 2: ready %.2f s after start" % ready)
         results.check("startup: wait, run 2: %s (down in the state file, backend up now) is in "
@@ -1349,9 +1380,9 @@ def main():
                 lambda port: main_config(tmp, port, ports))
             servers.append(server)
             port = holder[0]
-            first = answer(port, "web")
-            note("time: main meridiand ready %.2f s after start (startup: wait, first round)"
-                 % ready)
+            first, t_first = first_answer(port, "web", STARTUP_WAIT + SLACK)
+            note("time: main meridiand ready %.2f s after start, web (startup: wait) answered "
+                 "%.2f s later (first round)" % (ready, t_first))
             ctl = Ctl(ctl_bin, tmp.join("ctl.sock"))
             try:
                 check_initial(results, port, ctl, first)

@@ -155,7 +155,7 @@ test_defaults(void **unused)
     assert_int_equal(cfg->bird_protocol_count, 0);
     assert_int_equal(cfg->bird_peer_count, 0);
     assert_int_equal(cfg->bird_interval_ms, 2000);
-    assert_string_equal(cfg->control_socket, "/run/meridian/anycast.sock");
+    assert_string_equal(cfg->control_socket, "/run/meridian-anycast/anycast.sock");
     assert_null(cfg->meridiand_control);
     assert_int_equal(cfg->max_data_age_ms, 0);
     assert_null(cfg->fallback_include);

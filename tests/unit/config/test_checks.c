@@ -479,18 +479,25 @@ test_references(void **state)
                     "    pools: { a: { members: [ {address: 192.0.2.3, check: ping} ] } }\n"
                     "  cdn.example.com:\n"
                     "    pools: { a: { members: [ {address: 192.0.2.4, check: web} ] } }\n"
+                    "  up.example.com:\n"
+                    "    startup: up\n"
+                    "    pools: { a: { members: [ {address: 192.0.2.5, check: web} ] } }\n"
                     "checks:\n"
                     "  web: { type: http, path: /healthz }\n"
                     "  ping: { type: tcp, port: 443 }\n"
                     "server: { state_file: meridian.state }\n");
-    assert_int_equal(cfg->service_count, 3);
+    assert_int_equal(cfg->service_count, 4);
     s = &cfg->services[0];
     assert_true(s->startup_persisted);
+    assert_false(s->startup_up);
     assert_string_equal(s->pools[0].members[0].check, "web");
     assert_null(s->pools[0].members[1].check);
     assert_false(cfg->services[1].startup_persisted);
     assert_string_equal(cfg->services[1].pools[0].members[0].check, "ping");
     assert_false(cfg->services[2].startup_persisted);
+    assert_false(cfg->services[2].startup_up);
+    assert_false(cfg->services[3].startup_persisted);
+    assert_true(cfg->services[3].startup_up);
     config_free(cfg);
 }
 
@@ -801,7 +808,7 @@ test_reference_errors(void **state)
                  "          - address: 192.0.2.2\n"
                  "            check: webb\n",
                  "9: unknown check 'webb'");
-    expect_error(SVC "    startup: later\n", "6: startup: expected wait or persisted");
+    expect_error(SVC "    startup: later\n", "6: startup: expected wait, persisted or up");
     expect_error(SVC "    startup: persisted\n"
                      "checks:\n  web: {type: tcp, port: 80}\n",
                  "2: service 'www.example.com.': startup: persisted needs server.state_file");

@@ -102,7 +102,9 @@ test_full(void **state)
                                 "  nsid: \"site-1\"\n"
                                 "  udp_max_size: 1400\n"
                                 "  tcp_idle_timeout: 500ms\n"
+                                "  tcp_io_timeout: 300ms\n"
                                 "  tcp_max_connections: 1000\n"
+                                "  tcp_max_per_client: 0\n"
                                 "  tcp_max_pipelined: 32\n"
                                 "  log_level: debug\n"
                                 "zones:\n"
@@ -132,17 +134,19 @@ test_full(void **state)
     assert_memory_equal(cfg->nsid, "site-1", 6);
     assert_int_equal(cfg->udp_max_size, 1400);
     assert_int_equal(cfg->tcp_idle_timeout_ms, 500);
+    assert_int_equal(cfg->tcp_io_timeout_ms, 300);
     assert_int_equal(cfg->tcp_max_connections, 1000);
+    assert_int_equal(cfg->tcp_max_per_client, 0);
     assert_int_equal(cfg->tcp_max_pipelined, 32);
     assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
     assert_int_equal(cfg->zone_count, 2);
     assert_string_equal(cfg->zones[0].origin, "example.com");
     snprintf(want, sizeof(want), "%s/example.com.zone", tmpdir);
     assert_string_equal(cfg->zones[0].file, want);
-    assert_int_equal(cfg->zones[0].line, 16);
+    assert_int_equal(cfg->zones[0].line, 18);
     assert_string_equal(cfg->zones[1].origin, "example.org.");
     assert_string_equal(cfg->zones[1].file, "/var/lib/meridian/example.org.zone");
-    assert_int_equal(cfg->zones[1].line, 18);
+    assert_int_equal(cfg->zones[1].line, 20);
     config_free(cfg);
 }
 
@@ -170,7 +174,9 @@ test_defaults(void **state)
     assert_int_equal(cfg->nsid_len, 0);
     assert_int_equal(cfg->udp_max_size, 1232);
     assert_int_equal(cfg->tcp_idle_timeout_ms, 10000);
+    assert_int_equal(cfg->tcp_io_timeout_ms, 2000);
     assert_int_equal(cfg->tcp_max_connections, 512);
+    assert_int_equal(cfg->tcp_max_per_client, 64);
     assert_int_equal(cfg->tcp_max_pipelined, 16);
     assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
     assert_int_equal(cfg->zone_count, 1);
