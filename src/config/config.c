@@ -344,6 +344,7 @@ static const struct cfg_key zone_keys[] = {
     {.name = "dnssec", .type = CFG_CUSTOM, .parse = cfg_parse_zone_dnssec},
     {.name = "transfer", .type = CFG_CUSTOM, .parse = cfg_parse_zone_transfer},
     {.name = "notify", .type = CFG_CUSTOM, .parse = cfg_parse_zone_notify},
+    {.name = "catalog", .type = CFG_CUSTOM, .parse = cfg_parse_zone_catalog},
 };
 
 /* The error goes to the earliest entry that repeats an origin seen before it. */

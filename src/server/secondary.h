@@ -30,6 +30,14 @@ int secondary_zone_load(const struct config_zone *cz, const struct zone_steer *s
                         size_t steered_count, struct zone **out, struct secondary_zone **state,
                         char err[ZONE_ERR_MAX]) __attribute__((warn_unused_result));
 
+/* Loader (main) thread, while a snapshot is built: the records of the latest accepted version
+ * of secondary entry `cz` (the disk copy at the first load), or NULL without any; *serial its
+ * serial. Held until secondary_records_release(*hold), however the thread moves on. For
+ * reading a catalog zone's members (server/catalog.c). */
+const struct zone_records *secondary_records_hold(const struct config_zone *cz, uint32_t *serial,
+                                                  void **hold);
+void secondary_records_release(void *hold);
+
 /* Main thread, after each publish: the secondary zones of the config, with their primaries
  * and keys, are handed to the thread (started on first need; a failure is logged). */
 void secondary_published(const struct snapshot *snap);
@@ -43,8 +51,9 @@ bool secondary_notify(const void *ctx, const struct zone *zone, const struct soc
  * serial). Control thread. 0, or -1 with err (not a secondary zone). */
 int secondary_request(const char *zone, bool full, char *err, size_t err_size);
 
-/* The secondary lines of `zone status` for origin (wire): serial, primaries, last transfer,
- * next refresh, expiry. Control thread. */
+/* The secondary lines of `zone status` for origin (wire): the catalog it came from (a member)
+ * or the members it lists (a catalog), serial, primaries, last transfer, next refresh,
+ * expiry. Control thread. */
 void secondary_status(const uint8_t *origin, FILE *out);
 
 /* At exit: stops the thread and frees every zone's state. */

@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/dnswire.h"
 #include "common/log.h"
+#include "server/catalog.h"
 #include "server/secondary.h"
 #include "server/steer_sign.h"
 #include "server/xfr_serve.h"
@@ -348,6 +349,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         free(snap);
         return -1;
     }
+    /* Catalog members (RFC 9432) become zone entries before anything counts the zones. */
+    catalog_expand(snap->cfg);
     const struct config *cfg = snap->cfg;
     /* Policies before zones: the zone compiler links each steered node to its policy. */
     if (load_geo(snap, err) < 0)
