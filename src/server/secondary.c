@@ -4,10 +4,12 @@
  * thread while it compiles a snapshot), its SOA timers, its primaries as the last published
  * config gave them (keys copied: the thread holds no snapshot) and its last transfer, all
  * under one mutex; NOTIFY and the control commands only set atomic flags and write to an
- * eventfd, so a worker never waits. The thread sleeps in poll() on that eventfd until the
- * earliest refresh or expiry, refreshes what is due (one zone at a time: a transfer blocks
- * only this thread), and raises SIGUSR1 when something must be published: a new version,
- * an expiry, or a zone coming back. */
+ * eventfd, so a worker never waits. The transfer threads (SECONDARY_THREADS) sleep in poll()
+ * on that eventfd until the earliest refresh or expiry, each refreshes a zone that is due and
+ * that no other has claimed (a transfer blocks only its thread), and raises SIGUSR1 when
+ * something must be published: a new version, an expiry, or a zone coming back. Catalog
+ * zones (server/catalog.c) add one duty: a new version must read as a catalog, and after a
+ * publish the copies of members that left a catalog are deleted (sweep). */
 #include "server/secondary.h"
 
 #include <dirent.h>
@@ -60,6 +62,7 @@ struct secondary_zone {
     bool timers_set;
     bool published_expired; /* what the last snapshot load served */
     bool active;            /* in the last published config */
+    bool busy;              /* a transfer thread is refreshing it */
     bool catalog;           /* a catalog zone (RFC 9432): a new version must read as one */
     char member_of[DNAME_TEXT_MAX]; /* a catalog's member: that catalog, else "" */
     struct primary *primaries;
@@ -73,8 +76,9 @@ struct secondary_zone {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct secondary_zone *zones; /* under lock; entries are freed only at exit */
 static int wake_fd = -1;
-static pthread_t thread;
-static bool running;
+static int stop_fd = -1; /* written once, at stop: ends the transfers in flight */
+static pthread_t threads[SECONDARY_THREADS];
+static size_t running; /* threads started */
 static atomic_bool stopping;
 
 static void
@@ -307,6 +311,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
             .base = base ? &base->recs : NULL,
             .base_serial = base ? base->serial : 0,
             .force_axfr = force,
+            .cancel_fd = stop_fd,
         };
         secondary_fetch(&f);
         tsig_keyring_free(ring);
@@ -316,7 +321,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
         else if (f.outcome == SECONDARY_UP_TO_DATE) /* every refresh period: not news */
             log_debug("zone %s: %s from %s: up to date, serial %u", z->origin_text, f.kind,
                       p->text, f.serial);
-        if (f.outcome != SECONDARY_FAILED)
+        if (f.outcome != SECONDARY_FAILED || atomic_load(&stopping))
             break;
         log_warning("zone %s: refresh from %s failed (%s): %s", z->origin_text, p->text, f.kind,
                     f.err);
@@ -324,10 +329,6 @@ refresh_zone(struct secondary_zone *z, int64_t now)
     if (f.outcome == SECONDARY_NEW && catalog)
         refuse_broken_catalog(z, &f);
     struct version *nv = f.outcome == SECONDARY_NEW ? version_new(&f.recs) : NULL;
-    pthread_mutex_lock(&lock);
-    if (!z->active && file[0]) /* left the catalog meanwhile: its copy is gone, stays gone */
-        file[0] = 0;
-    pthread_mutex_unlock(&lock);
     if (nv) {
         char comment[DNAME_TEXT_MAX + 100], err[ZONE_ERR_MAX];
         snprintf(comment, sizeof(comment), "zone %s serial %u, %s from a primary (meridiand)",
@@ -393,6 +394,10 @@ sweep(struct secondary_zone *c)
     for (struct secondary_zone *z = zones; on && z; z = z->next) {
         if (z->active || strcmp(z->member_of, c->origin_text) != 0 || !z->file)
             continue;
+        if (z->busy) { /* its refresher may be writing the copy: after it is done */
+            atomic_store(&c->sweep_wanted, true);
+            continue;
+        }
         if (z->version || z->timers.refreshed_at)
             log_info("zone %s: no longer in catalog %s: not served, its copy %s removed",
                      z->origin_text, c->origin_text, z->file);
@@ -415,7 +420,7 @@ sweep(struct secondary_zone *c)
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         bool owned = false;
         for (struct secondary_zone *z = zones; z && !owned; z = z->next)
-            owned = z->active && z->file && strcmp(z->file, path) == 0;
+            owned = (z->active || z->busy) && z->file && strcmp(z->file, path) == 0;
         if (owned)
             continue;
         log_info("catalog %s: %s is the copy of no member zone: removed", c->origin_text, path);
@@ -428,6 +433,37 @@ sweep(struct secondary_zone *c)
     pthread_mutex_unlock(&lock);
 }
 
+/* The first zone due for a refresh that no other thread is refreshing, claimed (busy), or
+ * NULL; *next gets the earliest time anything is due among the others, *publish whether an
+ * expiry changed what must be served. Under lock. */
+static struct secondary_zone *
+claim_due(int64_t now, int64_t *next, bool *publish)
+{
+    for (struct secondary_zone *z = zones; z; z = z->next) {
+        if (!z->active || z->busy)
+            continue; /* a busy zone's timers are its refresher's until it is done */
+        if (atomic_exchange(&z->refresh_wanted, false))
+            xfr_refresh_now(&z->timers, now);
+        if (z->timers.next <= now) {
+            z->busy = true;
+            return z;
+        }
+        /* RFC 1035 §3.3.13: past expire the zone is no longer served (and a zone that comes
+         * back is served again): the next load decides from the timers. */
+        if (z->version && xfr_refresh_expired(&z->timers, now) != z->published_expired)
+            *publish = true;
+        int64_t w = xfr_refresh_wake(&z->timers, now);
+        if (w < *next)
+            *next = w;
+    }
+    return NULL;
+}
+
+/* Each transfer thread: takes the first zone due that no other thread has, refreshes it, and
+ * looks again; with nothing to take it sleeps until the earliest due time or a wake-up. Before
+ * a refresh it wakes the other threads, so that zones due together (a catalog's new members)
+ * are refreshed SECONDARY_THREADS at a time and a primary that does not answer holds one
+ * thread, not every zone. */
 static void *
 run(void *arg)
 {
@@ -441,31 +477,24 @@ run(void *arg)
         for (struct secondary_zone *z = head; z; z = z->next)
             if (atomic_exchange(&z->sweep_wanted, false))
                 sweep(z);
-        for (struct secondary_zone *z = head; z && !atomic_load(&stopping); z = z->next) {
-            pthread_mutex_lock(&lock);
-            bool active = z->active;
-            if (active && atomic_exchange(&z->refresh_wanted, false))
-                xfr_refresh_now(&z->timers, now);
-            bool due = active && z->timers.next <= now;
-            pthread_mutex_unlock(&lock);
-            if (due)
-                refresh_zone(z, now);
-            pthread_mutex_lock(&lock);
-            now = snapshot_now();
-            /* RFC 1035 §3.3.13: past expire the zone is no longer served (and a zone that
-             * comes back is served again): the next load decides from the timers. */
-            if (active && z->version && xfr_refresh_expired(&z->timers, now) != z->published_expired)
-                publish = true;
-            int64_t w = active ? xfr_refresh_wake(&z->timers, now) : next;
-            if (w < next)
-                next = w;
-            pthread_mutex_unlock(&lock);
-        }
+        pthread_mutex_lock(&lock);
+        struct secondary_zone *due = claim_due(now, &next, &publish);
+        pthread_mutex_unlock(&lock);
         if (publish)
             kill(getpid(), SIGUSR1);
+        if (due) {
+            wake(); /* another thread may take the next zone due */
+            refresh_zone(due, now);
+            pthread_mutex_lock(&lock);
+            due->busy = false;
+            pthread_mutex_unlock(&lock);
+            continue;
+        }
         int64_t wait_s = next - snapshot_now();
         struct pollfd p = {.fd = wake_fd, .events = POLLIN};
-        if (poll(&p, 1, wait_s <= 0 ? 200 : wait_s > 3600 ? 3600000 : (int)wait_s * 1000) > 0) {
+        /* Stopping: the count is left up, so every thread's poll returns at once. */
+        if (poll(&p, 1, wait_s <= 0 ? 200 : wait_s > 3600 ? 3600000 : (int)wait_s * 1000) > 0 &&
+            !atomic_load(&stopping)) {
             uint64_t v;
             (void)!read(wake_fd, &v, sizeof(v));
         }
@@ -519,32 +548,41 @@ secondary_published(const struct snapshot *snap)
 {
     const struct config *cfg = snap->cfg;
     bool any = false;
+    /* One lock section: a sweep must never see a zone that stays active as inactive. */
     pthread_mutex_lock(&lock);
     for (struct secondary_zone *z = zones; z; z = z->next)
         z->active = false;
-    pthread_mutex_unlock(&lock);
     for (size_t i = 0; i < cfg->zone_count; i++) {
         const struct config_zone *cz = &cfg->zones[i];
         if (!cz->primaries)
             continue;
         struct secondary_zone *z = snap->secondaries[i];
-        pthread_mutex_lock(&lock);
         set_primaries(z, cfg, cz);
-        pthread_mutex_unlock(&lock);
         if (cz->catalog) /* members may have left it */
             atomic_store(&z->sweep_wanted, true);
         any = true;
     }
+    pthread_mutex_unlock(&lock);
     if (!any || running) {
         wake();
         return;
     }
-    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd < 0 || pthread_create(&thread, NULL, run, NULL) != 0) {
-        log_error("secondary zones: cannot start the transfer thread: %s", strerror(errno));
+    if (wake_fd < 0)
+        wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (stop_fd < 0)
+        stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd < 0 || stop_fd < 0) {
+        log_error("secondary zones: cannot start the transfer threads: %s", strerror(errno));
         return;
     }
-    running = true;
+    for (; running < SECONDARY_THREADS; running++) {
+        int rc = pthread_create(&threads[running], NULL, run, NULL);
+        if (rc != 0) { /* fewer threads still refresh every zone, more slowly */
+            log_error("secondary zones: transfer thread %zu of %d not started: %s",
+                      running + 1, SECONDARY_THREADS, strerror(rc));
+            break;
+        }
+    }
 }
 
 /* --- NOTIFY, commands, status ------------------------------------------------------------ */
@@ -676,12 +714,17 @@ secondary_stop(void)
     if (running) {
         atomic_store(&stopping, true);
         wake();
-        pthread_join(thread, NULL);
-        running = false;
+        uint64_t one = 1;
+        (void)!write(stop_fd, &one, sizeof(one));
+        for (size_t i = 0; i < running; i++)
+            pthread_join(threads[i], NULL);
+        running = 0;
     }
     if (wake_fd >= 0)
         close(wake_fd);
-    wake_fd = -1;
+    if (stop_fd >= 0)
+        close(stop_fd);
+    wake_fd = stop_fd = -1;
     pthread_mutex_lock(&lock);
     while (zones) {
         struct secondary_zone *next = zones->next;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The secondary role (ARCHITECTURE.md §13): zones whose entry has `primaries:` are kept up to
- * date by one transfer client thread, which follows each zone's SOA timers (refresh, retry,
+ * date by a few transfer client threads, which follow each zone's SOA timers (refresh, retry,
  * expire), asks a primary for its SOA, fetches IXFR (RFC 1995) or AXFR (RFC 5936) over TCP,
  * TSIG-signed with the primary's key and every response message verified, checks the result
  * as a zone file is checked, writes it to disk atomically and asks the main thread (SIGUSR1)
  * to publish a new snapshot through the normal reload, which compiles each secondary zone
  * from the latest accepted version instead of a file. The state of each zone (its latest
- * version, timers, last transfer) lives here by origin and outlives reloads. */
+ * version, timers, last transfer) lives here by origin and outlives reloads. Catalog zones
+ * (server/catalog.c) are secondaries whose members become secondaries too. */
 #ifndef MERIDIAN_SERVER_SECONDARY_H
 #define MERIDIAN_SERVER_SECONDARY_H
 
@@ -17,6 +18,10 @@
 #include "config/config.h"
 #include "tsig/tsig.h"
 #include "zone/zone.h"
+
+/* Transfer client threads: zones due at once are refreshed this many at a time, and a
+ * primary that does not answer (30 s per message, secondary_fetch.h) holds one of them. */
+#define SECONDARY_THREADS 4
 
 struct secondary_zone;
 struct snapshot;
