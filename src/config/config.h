@@ -230,6 +230,9 @@ struct config_zone {
      * (and keys), with its `transfer:` and `notify:`. The server adds those member entries
      * after loading (config_zone_add_member); member_of then names their catalog. */
     bool catalog;
+    /* `catalog: produce` (no file, no primaries): a catalog meridiand generates, listing
+     * every configured zone that is not a catalog or a catalog's member (server/catalog.c). */
+    bool catalog_produce;
     int catalog_line;
     const char *member_of; /* a member: its catalog's `origin` string (owned there); else NULL */
 };

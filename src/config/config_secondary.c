@@ -99,8 +99,10 @@ cfg_parse_zone_catalog(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node
     zone->catalog_line = cfg_line(value);
     if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
         zone->catalog = true;
+    else if (s && strcmp(s, "produce") == 0)
+        zone->catalog_produce = true;
     else if (!s || (strcmp(s, "false") != 0 && strcmp(s, "no") != 0))
-        return cfg_error(ctx, value, "catalog: expected true or false, not '%s'",
+        return cfg_error(ctx, value, "catalog: expected true, false or produce, not '%s'",
                          s ? s : "(not a string)");
     return 0;
 }
@@ -140,6 +142,11 @@ cfg_check_secondary(struct cfg_ctx *ctx)
                                 "catalog: zone %s has no `primaries:`: a catalog zone (RFC "
                                 "9432) is consumed as a secondary, its members from its "
                                 "primaries",
+                                z->origin);
+        if (z->catalog_produce && (z->primaries || z->file))
+            return cfg_error_at(ctx, NULL, z->catalog_line,
+                                "catalog: produce: zone %s is generated from the other zones: "
+                                "it takes neither `file:` nor `primaries:`",
                                 z->origin);
         if (!z->primaries)
             continue;

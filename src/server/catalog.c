@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/dnswire.h"
 #include "common/log.h"
 #include "server/secondary.h"
+#include "server/snapshot.h"
 #include "xfr/xfr_catalog.h"
 
 /* The last serial logged per catalog (main thread only; more catalogs than this just log at
@@ -200,4 +202,117 @@ catalog_expand(struct config *cfg)
         if (cfg->zones[i].catalog)
             expand_one(cfg, i, &taken);
     free(taken.names);
+}
+
+/* --- the producer ------------------------------------------------------------------------ */
+
+/* The serial of each produced catalog and the member set it was given for (main thread). */
+#define PRODUCED_MAX 16
+static struct {
+    uint8_t origin[DNAME_MAX_LEN];
+    uint32_t serial;
+    uint64_t members; /* order-independent hash of the member names */
+} produced[PRODUCED_MAX];
+static size_t produced_count;
+
+static uint64_t
+fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211u;
+    return h;
+}
+
+/* RFC 9432 §3: a new member set needs a new serial. Unix time, as Knot's generated catalogs
+ * use: it grows across restarts (where the last serial is not kept), and one more than the
+ * last serial when the set changes twice in a second. */
+static uint32_t
+produced_serial(const uint8_t *origin, uint64_t members, int64_t now)
+{
+    size_t i = 0;
+    while (i < produced_count && !dname_equal(produced[i].origin, origin))
+        i++;
+    if (i == produced_count && produced_count < PRODUCED_MAX) {
+        dname_lower_copy(produced[produced_count].origin, origin);
+        produced[produced_count].serial = (uint32_t)now;
+        produced[produced_count++].members = members;
+        return (uint32_t)now;
+    }
+    if (i == produced_count) /* more produced catalogs than remembered: time alone */
+        return (uint32_t)now;
+    if (produced[i].members != members) {
+        uint32_t next = produced[i].serial + 1;
+        /* RFC 1982: now is "later" than the last serial unless the clock went back. */
+        produced[i].serial = (int32_t)((uint32_t)now - next) > 0 ? (uint32_t)now : next;
+        produced[i].members = members;
+    }
+    return produced[i].serial;
+}
+
+static bool
+is_member_of_produced(const struct config_zone *z)
+{
+    return !z->catalog && !z->catalog_produce && !z->member_of;
+}
+
+int
+catalog_produce_load(const struct config *cfg, size_t ci, const struct zone_steer *steered,
+                     size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+{
+    const struct config_zone *cz = &cfg->zones[ci];
+    uint8_t origin[DNAME_MAX_LEN], owner[DNAME_MAX_LEN], member[DNAME_MAX_LEN];
+    char source[DNAME_TEXT_MAX + 64];
+    struct zone_records r;
+    int origin_len = dname_from_text(cz->origin, origin);
+    uint64_t set = 0;
+    if (origin_len < 0 || origin_len + 8 + 18 > DNAME_MAX_LEN) {
+        snprintf(err, ZONE_ERR_MAX, "%s: catalog name too long for its member records",
+                 cz->origin);
+        return -1;
+    }
+    dname_lower_copy(origin, origin);
+    snprintf(source, sizeof(source), "catalog %s (generated)", cz->origin);
+    zone_records_init(&r);
+    for (size_t i = 0; i < cfg->zone_count; i++) {
+        if (i == ci || !is_member_of_produced(&cfg->zones[i]) ||
+            dname_from_text(cfg->zones[i].origin, member) < 0)
+            continue;
+        int len = dname_lower_copy(member, member);
+        /* RFC 9432 §4.3: <unique-N>.zones.<catalog> PTR <member>. The label is a hash of the
+         * member's name, so it stays the same across reloads and restarts (a new label
+         * would be a member reset, §5.5). */
+        uint64_t h = fnv1a64(member, (size_t)len);
+        set += h * 0x9e3779b97f4a7c15u + 1; /* a sum: the order of the zones does not count */
+        owner[0] = 16;
+        snprintf((char *)owner + 1, 17, "%016llx", (unsigned long long)h);
+        memcpy(owner + 17, "\5zones", 6);
+        memcpy(owner + 23, origin, (size_t)origin_len);
+        zone_records_add(&r, owner, DNS_TYPE_PTR, 0, member, (uint16_t)len);
+    }
+    /* RFC 9432 §4.1: SOA and NS as any zone, the NS "invalid." (no server resolves it);
+     * §4.2.1: the schema version. The SOA goes first, where a version's SOA is. */
+    struct zone_records full;
+    zone_records_init(&full);
+    uint8_t rd[64];
+    const uint8_t invalid[] = "\7invalid";
+    uint32_t fields[5] = {produced_serial(origin, set, snapshot_now()), 3600, 600, 2419200, 0};
+    memcpy(rd, invalid, sizeof(invalid));
+    memcpy(rd + sizeof(invalid), invalid, sizeof(invalid));
+    for (int k = 0; k < 5; k++)
+        dnswire_put32(rd + 2 * sizeof(invalid) + 4 * k, fields[k]);
+    zone_records_add(&full, origin, DNS_TYPE_SOA, 0, rd, 2 * sizeof(invalid) + 20);
+    zone_records_add(&full, origin, DNS_TYPE_NS, 0, invalid, sizeof(invalid));
+    uint8_t version_owner[DNAME_MAX_LEN + 8];
+    memcpy(version_owner, "\7version", 8);
+    memcpy(version_owner + 8, origin, (size_t)origin_len);
+    const uint8_t version[] = "\1" XFR_CATALOG_VERSION;
+    zone_records_add(&full, version_owner, DNS_TYPE_TXT, 0, version, 2);
+    for (size_t k = 0; k < r.count; k++)
+        zone_records_add(&full, r.recs[k].owner, r.recs[k].type, r.recs[k].ttl, r.recs[k].rdata,
+                         r.recs[k].rdlen);
+    zone_records_fini(&r);
+    int rc = zone_build(cz->origin, source, &full, steered, steered_count, out, err);
+    zone_records_fini(&full);
+    return rc;
 }

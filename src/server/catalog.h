@@ -11,6 +11,7 @@
 #define MERIDIAN_SERVER_CATALOG_H
 
 #include "config/config.h"
+#include "zone/zone.h"
 
 /* Main thread, right after config_load in a snapshot build: appends the member zones of every
  * catalog entry of cfg (config_zone_add_member), their copies in "<catalog copy without
@@ -19,5 +20,14 @@
  * error logged); what is wrong with a catalog is logged once per catalog serial. Never fails:
  * a catalog without usable data adds nothing. */
 void catalog_expand(struct config *cfg);
+
+/* The producer: catalog entry cfg->zones[ci] (`catalog: produce`) compiled as a catalog
+ * zone (RFC 9432 §4) listing every configured zone that is not a catalog or a member of one:
+ * SOA and NS "invalid.", version "2", one PTR per zone at a label hashed from its name. Its
+ * serial is the Unix time when the member set last changed (one more if that is not later),
+ * kept across reloads. Main thread, while a snapshot is built. 0, or -1 with err. */
+int catalog_produce_load(const struct config *cfg, size_t ci, const struct zone_steer *steered,
+                         size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+    __attribute__((warn_unused_result));
 
 #endif

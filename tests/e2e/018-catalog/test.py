@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""e2e 018: catalog zones, the consumer (RFC 9432; README.md, Catalog zones).
+"""e2e 018: catalog zones, consumed and produced (RFC 9432; README.md, Catalog zones).
 
 knotd generates catalog.test (`catalog-role: generate`) over 50 member zones and is their
-primary, every exchange TSIG-signed (xfr-key). meridiand has one entry, the catalog with
-`catalog: true`, and a zone of its own, clash.test, that knotd's catalog also lists. Checks:
+primary, every exchange TSIG-signed (xfr-key). meridiand has the catalog with `catalog:
+true`, a zone of its own, clash.test, that knotd's catalog also lists, and stuck.test, whose
+primary accepts connections and never answers. Checks:
 all 50 members arrive (bounded time, measured) and equal knotd's copies record by record; the
 clash is logged and our clash.test keeps serving; `zone status` names each member's catalog and
 the catalog's members. A member added at knotd (config reload) is served after knotd's NOTIFY
 without a restart; a member removed is REFUSED and its copy deleted. A second catalog, served
 by knotd from a file, turns to version "1": refused with a log line, its member keeps
 serving. Restarted with knotd down, meridiand serves the members from its disk copies.
+The producer: meridiand generates produced.test (`catalog: produce`) of its own zones; knotd
+consumes it (`catalog-role: interpret`) and serves our zones, equal to ours, and a zone added
+at meridiand (reload) after our NOTIFY of the catalog.
 Needs knotd and knotc (SKIP without).
 """
 
@@ -34,6 +38,7 @@ CAT, BADCAT = "catalog.test", "filecat.test"
 MEMBERS = ["m%02d.test" % i for i in range(50)]
 ADDED, REMOVED, CLASH, FILEMEMBER = "new.test", "m01.test", "clash.test", "fm.test"
 STUCK = "stuck.test"  # its primary accepts connections and never answers
+PRODUCED, OWN, OWN_ADDED = "produced.test", ["own1.test", "own2.test"], "own3.test"
 SECRET = base64.b64encode(b"meridian e2e 018 catalog secret!!").decode()
 KEYRING = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", SECRET)})
 
@@ -57,10 +62,19 @@ def file_catalog(version, serial):
 def knot_config(tmp, kport, mport, members):
     lines = h.knot_primary_head(tmp, kport, mport, "k018", SECRET) + [
              "  - id: plain", "    address: %s" % h.V4, "    action: transfer",
+             "  - id: notify_m", "    address: %s" % h.V4, "    key: xfr-key",
+             "    action: notify",
              "template:", "  - id: default", '    storage: "%s"' % tmp.path,
              "    zonefile-sync: -1", "    zonefile-load: difference",
              "    journal-content: changes", "    notify: meridiand", "    acl: [xfr, plain]",
+             # The members of meridiand's produced catalog: secondaries of meridiand.
+             "  - id: from_meridiand", '    storage: "%s"' % tmp.join("knot-storage"),
+             "    master: meridiand", "    acl: [notify_m, plain]", "    zonefile-sync: -1",
+             "    zonefile-load: none", "    journal-content: changes",
              "zone:",
+             "  - domain: %s" % PRODUCED, "    master: meridiand", "    acl: [notify_m, plain]",
+             "    catalog-role: interpret", "    catalog-template: from_meridiand",
+             "    zonefile-load: none", '    storage: "%s"' % tmp.join("knot-storage"),
              "  - domain: %s" % CAT, "    catalog-role: generate",
              "  - domain: %s" % BADCAT, "    file: %s.zone" % BADCAT,
              "  - domain: %s" % FILEMEMBER, "    file: %s.zone" % FILEMEMBER]
@@ -71,7 +85,7 @@ def knot_config(tmp, kport, mport, members):
     return tmp.join("knot.conf")
 
 
-def meridian_config(tmp, mport, kport, stuck_port):
+def meridian_config(tmp, mport, kport, stuck_port, own=OWN):
     key = "{ address: \"%s:%d\", key: xfr-key }" % (h.V4, kport)
     lines = ["server:", '  listen: ["%s:%d"]' % (h.V4, mport), "  workers: 1",
              '  nsid: "m018"', '  control_socket: "%s"' % tmp.join("control.sock"),
@@ -83,7 +97,13 @@ def meridian_config(tmp, mport, kport, stuck_port):
              "  - origin: %s" % CAT, "    primaries: [ %s ]" % key, "    catalog: true",
              '    transfer: { allow: ["127.0.0.1"], keys: [xfr-key] }',
              "  - origin: %s" % BADCAT, "    primaries: [ %s ]" % key, "    catalog: true",
-             "  - origin: %s" % CLASH, "    file: %s.zone" % CLASH]
+             "  - origin: %s" % CLASH, "    file: %s.zone" % CLASH,
+             "  - origin: %s" % PRODUCED, "    catalog: produce",
+             '    transfer: { allow: ["127.0.0.1"] }',
+             '    notify: [ { address: "%s:%d", key: xfr-key } ]' % (h.V4, kport)]
+    for z in own:
+        lines += ["  - origin: %s" % z, "    file: %s.zone" % z,
+                  '    transfer: { allow: ["127.0.0.1"] }']
     os.makedirs(tmp.join("state"), exist_ok=True)
     h.write_file(tmp.join("meridian.yaml"), "\n".join(lines) + "\n")
     return tmp.join("meridian.yaml")
@@ -192,6 +212,35 @@ def check_bad_version(results, m, knotd, tmp):
                   h.soa_serial(mport, BADCAT) == 1 else [m.log_tail()])
 
 
+def check_producer(results, m, knotd, tmp, stuck_port):
+    """knotd consumes our produced catalog: our own zones appear there, then one added."""
+    mport, kport = m.port, knotd.port
+    ok = h.wait_for(lambda: all(h.soa_serial(kport, z) == 1 for z in OWN), h.scaled(30),
+                    step=0.2)
+    results.check("knotd, consuming our catalog %s, serves our zones %s" % (PRODUCED, OWN),
+                  [] if ok else [knotd.log_tail()])
+    ours = h.axfr_records(mport, PRODUCED)
+    results.check("our catalog lists our zones and version \"2\", not the catalogs or members",
+                  [] if not isinstance(ours, str) and
+                  any(re.search(r"zones\.%s\. 0 IN PTR own1\.test\.$" % re.escape(PRODUCED), r)
+                      for r in ours) and
+                  any(r.startswith("version.%s. 0 IN TXT \"2\"" % PRODUCED) for r in ours) and
+                  not any(re.search(r"PTR (m\d\d|catalog|filecat|new)\.test\.$", r) for r in ours)
+                  else [str(ours)])
+    for z in OWN:
+        results.check("%s at knotd equals ours" % z,
+                      h.compare_records(h.axfr_records(mport, z), h.axfr_records(kport, z)))
+    serial = h.soa_serial(mport, PRODUCED)
+    meridian_config(tmp, mport, kport, stuck_port, OWN + [OWN_ADDED])
+    rc, out = h.control(tmp.join("control.sock"), "reload")
+    results.check("reload with %s added" % OWN_ADDED, [] if rc == 0 else [out])
+    results.check("our catalog's serial grew", [] if (h.soa_serial(mport, PRODUCED) or 0) >
+                  (serial or 0) else [str(serial), str(h.soa_serial(mport, PRODUCED))])
+    ok = h.wait_for(lambda: h.soa_serial(kport, OWN_ADDED) == 1, h.scaled(30), step=0.2)
+    results.check("knotd serves %s after our NOTIFY of the catalog" % OWN_ADDED,
+                  [] if ok else [knotd.log_tail(), m.log_tail()])
+
+
 def main():
     args = h.parse_args(__doc__.splitlines()[0])
     knot = h.find_tool("knotd", args.knotd)
@@ -199,7 +248,7 @@ def main():
         h.skip("knotd/knotc not found (Debian knot)")
     results = h.Results(args.verbose)
     with h.TempDir(args.keep) as tmp:
-        for z in MEMBERS + [ADDED, CLASH, FILEMEMBER]:
+        for z in MEMBERS + [ADDED, CLASH, FILEMEMBER] + OWN + [OWN_ADDED]:
             h.write_file(tmp.join(z + ".zone"), zone_text(z, 1, "192.0.2.%d" % (len(z) + 10)))
         h.write_file(tmp.join(CLASH + ".zone"), zone_text(CLASH, 1, "192.0.2.99"))
         h.write_file(tmp.join(BADCAT + ".zone"), file_catalog("2", 1))
@@ -223,6 +272,7 @@ def main():
             check_initial(results, m, knotd, tmp)
             check_changes(results, m, knotd, tmp, mport, kport)
             check_bad_version(results, m, knotd, tmp)
+            check_producer(results, m, knotd, tmp, silent.getsockname()[1])
             before = {z: h.axfr_records(mport, z, keyring=KEYRING) for z in (ADDED, "m33.test")}
             knotd.stop()
             status = m.stop()

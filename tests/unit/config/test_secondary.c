@@ -142,7 +142,10 @@ test_catalog(void **state)
               "consumed as a secondary, its members from its primaries");
     must_fail("zones:\n  - origin: cat.example\n    primaries: [ { address: 127.0.0.1 } ]\n"
               "    catalog: maybe\n",
-              "4: catalog: expected true or false, not 'maybe'");
+              "4: catalog: expected true, false or produce, not 'maybe'");
+    must_fail("zones:\n  - origin: cat.example\n    file: cat.zone\n    catalog: produce\n",
+              "4: catalog: produce: zone cat.example is generated from the other zones: it "
+              "takes neither `file:` nor `primaries:`");
     struct config *cfg = must_load(KEYS "zones:\n  - origin: cat.example\n"
                                         "    primaries: [ { address: 127.0.0.1, key: xfr-key } ]\n"
                                         "    catalog: true\n"
