@@ -149,8 +149,7 @@ expand_one(struct config *cfg, size_t ci, struct name_set *taken)
         char member[DNAME_TEXT_MAX], file[8192];
         if (m->zone[0] == 0 && m->skipped) {
             if (say)
-                log_error("catalog %s: a member node's PTR is not a domain name: ignored",
-                          catalog);
+                log_error("catalog %s: a member node's PTR is not a domain name: ignored", catalog);
             continue;
         }
         dname_to_text(m->zone, member, sizeof(member));
@@ -267,8 +266,7 @@ catalog_produce_load(const struct config *cfg, size_t ci, const struct zone_stee
     int origin_len = dname_from_text(cz->origin, origin);
     uint64_t set = 0;
     if (origin_len < 0 || origin_len + 8 + 18 > DNAME_MAX_LEN) {
-        snprintf(err, ZONE_ERR_MAX, "%s: catalog name too long for its member records",
-                 cz->origin);
+        snprintf(err, ZONE_ERR_MAX, "%s: catalog name too long for its member records", cz->origin);
         return -1;
     }
     dname_lower_copy(origin, origin);

@@ -43,7 +43,8 @@ member_zone_cmp(const void *a, const void *b)
 {
     const struct xfr_catalog_member *x = *(struct xfr_catalog_member *const *)a;
     const struct xfr_catalog_member *y = *(struct xfr_catalog_member *const *)b;
-    int lx = dname_wire_length(x->zone, DNAME_MAX_LEN), ly = dname_wire_length(y->zone, DNAME_MAX_LEN);
+    int lx = dname_wire_length(x->zone, DNAME_MAX_LEN),
+        ly = dname_wire_length(y->zone, DNAME_MAX_LEN);
     int c = lx != ly ? lx - ly : memcmp(x->zone, y->zone, (size_t)lx);
     return c ? c : label_cmp(x->unique, y->unique);
 }
@@ -123,8 +124,7 @@ apply_properties(struct xfr_catalog *c, const struct property *props, size_t n, 
             char text[DNAME_TEXT_MAX];
             label_text(m->unique, text, sizeof(text));
             snprintf(err, XFR_CATALOG_ERR_MAX,
-                     "member node %.200s has more than one coo PTR record (RFC 9432 §4.4.1)",
-                     text);
+                     "member node %.200s has more than one coo PTR record (RFC 9432 §4.4.1)", text);
             return -1;
         }
         m->coo = rec->rdata;

@@ -34,10 +34,10 @@
 
 struct xfr_catalog_member {
     uint8_t zone[DNAME_MAX_LEN]; /* the member zone: the PTR's RDATA, lowercased wire */
-    const uint8_t *unique; /* its member node's label (a length byte, then the label) */
-    const uint8_t *coo;    /* the coo property's PTR target, or NULL (ignored) */
-    const uint8_t *group;  /* the first group TXT RDATA (a length byte, then text), or NULL */
-    const char *skipped;   /* why the member is left out, or NULL: it is used */
+    const uint8_t *unique;       /* its member node's label (a length byte, then the label) */
+    const uint8_t *coo;          /* the coo property's PTR target, or NULL (ignored) */
+    const uint8_t *group;        /* the first group TXT RDATA (a length byte, then text), or NULL */
+    const char *skipped;         /* why the member is left out, or NULL: it is used */
 };
 
 struct xfr_catalog {
@@ -48,9 +48,8 @@ struct xfr_catalog {
 
 /* Reads the catalog `origin` (lowercased wire) from `r`. 0 and *out filled (free it with
  * xfr_catalog_fini), or -1 with the reason the catalog is broken in err (*out empty). */
-int xfr_catalog_read(const uint8_t *origin, const struct zone_records *r,
-                     struct xfr_catalog *out, char err[XFR_CATALOG_ERR_MAX])
-    __attribute__((warn_unused_result));
+int xfr_catalog_read(const uint8_t *origin, const struct zone_records *r, struct xfr_catalog *out,
+                     char err[XFR_CATALOG_ERR_MAX]) __attribute__((warn_unused_result));
 void xfr_catalog_fini(struct xfr_catalog *c);
 
 #endif

@@ -146,13 +146,14 @@ test_catalog(void **state)
     must_fail("zones:\n  - origin: cat.example\n    file: cat.zone\n    catalog: produce\n",
               "4: catalog: produce: zone cat.example is generated from the other zones: it "
               "takes neither `file:` nor `primaries:`");
-    struct config *cfg = must_load(KEYS "zones:\n  - origin: cat.example\n"
-                                        "    primaries: [ { address: 127.0.0.1, key: xfr-key } ]\n"
-                                        "    catalog: true\n"
-                                        "    transfer: { allow: [127.0.0.1], keys: [xfr-key] }\n"
-                                        "    notify: [ { address: \"127.0.0.1:5300\", key: xfr-key } ]\n"
-                                        "  - origin: plain.example\n"
-                                        "    primaries: [ { address: 127.0.0.2 } ]\n");
+    struct config *cfg =
+        must_load(KEYS "zones:\n  - origin: cat.example\n"
+                       "    primaries: [ { address: 127.0.0.1, key: xfr-key } ]\n"
+                       "    catalog: true\n"
+                       "    transfer: { allow: [127.0.0.1], keys: [xfr-key] }\n"
+                       "    notify: [ { address: \"127.0.0.1:5300\", key: xfr-key } ]\n"
+                       "  - origin: plain.example\n"
+                       "    primaries: [ { address: 127.0.0.2 } ]\n");
     assert_true(cfg->zones[0].catalog);
     assert_false(cfg->zones[1].catalog);
     config_zone_add_member(cfg, 0, "member.example.", "/var/m/member.example.zone");
