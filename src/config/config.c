@@ -354,6 +354,7 @@ static const struct cfg_key zone_keys[] = {
     {.name = "dnssec", .type = CFG_CUSTOM, .parse = cfg_parse_zone_dnssec},
     {.name = "transfer", .type = CFG_CUSTOM, .parse = cfg_parse_zone_transfer},
     {.name = "notify", .type = CFG_CUSTOM, .parse = cfg_parse_zone_notify},
+    {.name = "catalog", .type = CFG_CUSTOM, .parse = cfg_parse_zone_catalog},
 };
 
 /* The error goes to the earliest entry that repeats an origin seen before it. */
@@ -395,7 +396,7 @@ parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
                               sizeof(zone_keys) / sizeof(zone_keys[0]), &cfg->zones[i]) < 0)
             return -1;
         /* A zone comes from its file, or from its primaries (the file then keeps the copy). */
-        if (!cfg->zones[i].file && !cfg->zones[i].primaries)
+        if (!cfg->zones[i].file && !cfg->zones[i].primaries && !cfg->zones[i].catalog_produce)
             return cfg_error(ctx, item, "missing key 'file' in zones entry (or 'primaries' for "
                                         "a secondary zone)");
     }

@@ -228,6 +228,16 @@ struct config_zone {
     struct config_transfer transfer;
     struct config_notify *notify;
     size_t notify_count;
+    /* Catalog zones (RFC 9432, ARCHITECTURE.md §13). `catalog: true` on a secondary entry: the
+     * zone is a catalog, and each zone it lists becomes a secondary of the same primaries
+     * (and keys), with its `transfer:` and `notify:`. The server adds those member entries
+     * after loading (config_zone_add_member); member_of then names their catalog. */
+    bool catalog;
+    /* `catalog: produce` (no file, no primaries): a catalog meridiand generates, listing
+     * every configured zone that is not a catalog or a catalog's member (server/catalog.c). */
+    bool catalog_produce;
+    int catalog_line;
+    const char *member_of; /* a member: its catalog's `origin` string (owned there); else NULL */
 };
 
 /* A TSIG key (RFC 8945): `tsig_keys:` name -> {algorithm, secret | secret_file}. */
@@ -312,6 +322,13 @@ struct config {
 int config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 void config_free(struct config *cfg);
+
+/* Appends a member zone of the catalog cfg->zones[catalog] (RFC 9432 §4.1: served like the
+ * catalog, from its primaries): origin `origin` (presentation form), its copy kept at `file`,
+ * the catalog's primaries, `transfer:` and `notify:` copied. cfg->zones may move. For the
+ * snapshot loader, before the config is shared with any other thread. */
+void config_zone_add_member(struct config *cfg, size_t catalog, const char *origin,
+                            const char *file);
 
 /* The TSIG key named `name` (presentation form, compared as a domain name: RFC 4343 case,
  * "k" equals "k."), or NULL. For sections that refer to keys by name. */

@@ -89,6 +89,24 @@ cfg_parse_zone_primaries(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_no
     return 0;
 }
 
+int
+cfg_parse_zone_catalog(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                       void *target)
+{
+    struct config_zone *zone = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    zone->catalog_line = cfg_line(value);
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+        zone->catalog = true;
+    else if (s && strcmp(s, "produce") == 0)
+        zone->catalog_produce = true;
+    else if (!s || (strcmp(s, "false") != 0 && strcmp(s, "no") != 0))
+        return cfg_error(ctx, value, "catalog: expected true, false or produce, not '%s'",
+                         s ? s : "(not a string)");
+    return 0;
+}
+
 /* `secondary/<origin>.zone` beside the state file, else beside the config. */
 static char *
 default_file(struct cfg_ctx *ctx, const char *origin)
@@ -119,6 +137,17 @@ cfg_check_secondary(struct cfg_ctx *ctx)
     struct config *cfg = ctx->cfg;
     for (size_t i = 0; i < cfg->zone_count; i++) {
         struct config_zone *z = &cfg->zones[i];
+        if (z->catalog && !z->primaries)
+            return cfg_error_at(ctx, NULL, z->catalog_line,
+                                "catalog: zone %s has no `primaries:`: a catalog zone (RFC "
+                                "9432) is consumed as a secondary, its members from its "
+                                "primaries",
+                                z->origin);
+        if (z->catalog_produce && (z->primaries || z->file))
+            return cfg_error_at(ctx, NULL, z->catalog_line,
+                                "catalog: produce: zone %s is generated from the other zones: "
+                                "it takes neither `file:` nor `primaries:`",
+                                z->origin);
         if (!z->primaries)
             continue;
         if (z->dnssec.enabled)
@@ -139,6 +168,63 @@ cfg_check_secondary(struct cfg_ctx *ctx)
         }
     }
     return 0;
+}
+
+static char **
+copy_strings(char *const *from, size_t n)
+{
+    char **to = xcalloc(n ? n : 1, sizeof(*to));
+    for (size_t k = 0; k < n; k++)
+        to[k] = from[k] ? xstrdup(from[k]) : NULL;
+    return to;
+}
+
+static void *
+copy_bytes(const void *from, size_t n)
+{
+    void *to = xmalloc(n ? n : 1);
+    if (n)
+        memcpy(to, from, n);
+    return to;
+}
+
+void
+config_zone_add_member(struct config *cfg, size_t catalog, const char *origin, const char *file)
+{
+    cfg->zones = xrealloc(cfg->zones, (cfg->zone_count + 1) * sizeof(*cfg->zones));
+    const struct config_zone *c = &cfg->zones[catalog];
+    struct config_zone *z = &cfg->zones[cfg->zone_count++];
+    *z = (struct config_zone){
+        .origin = xstrdup(origin),
+        .file = xstrdup(file),
+        .primary_count = c->primary_count,
+        .line = c->line,
+        .transfer = c->transfer,
+        .notify_count = c->notify_count,
+        .member_of = c->origin,
+    };
+    /* Deep copies: config_free frees every entry alike. */
+    z->primaries = copy_bytes(c->primaries, c->primary_count * sizeof(*c->primaries));
+    for (size_t k = 0; k < c->primary_count; k++) {
+        z->primaries[k].text = xstrdup(c->primaries[k].text);
+        z->primaries[k].key = c->primaries[k].key ? xstrdup(c->primaries[k].key) : NULL;
+    }
+    z->transfer.allow = c->transfer.allow_count
+                            ? copy_bytes(c->transfer.allow,
+                                         c->transfer.allow_count * sizeof(*c->transfer.allow))
+                            : NULL;
+    z->transfer.keys = c->transfer.key_count ? copy_strings(c->transfer.keys, c->transfer.key_count)
+                                             : NULL;
+    z->transfer.key_lines =
+        c->transfer.key_count
+            ? copy_bytes(c->transfer.key_lines, c->transfer.key_count * sizeof(int))
+            : NULL;
+    z->notify = c->notify_count ? copy_bytes(c->notify, c->notify_count * sizeof(*c->notify))
+                                : NULL;
+    for (size_t k = 0; k < c->notify_count; k++) {
+        z->notify[k].text = xstrdup(c->notify[k].text);
+        z->notify[k].key = c->notify[k].key ? xstrdup(c->notify[k].key) : NULL;
+    }
 }
 
 void

@@ -15,6 +15,9 @@
 /* A zone entry's `primaries` (target: struct config_zone). */
 int cfg_parse_zone_primaries(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
                              void *target) __attribute__((warn_unused_result));
+/* A zone entry's `catalog` (true/false; target: struct config_zone). */
+int cfg_parse_zone_catalog(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                           void *target) __attribute__((warn_unused_result));
 /* After the walk: every key named by a primary exists in tsig_keys, a secondary is not signed
  * by us (`dnssec:`: it is served as transferred), and a secondary without `file:` gets its
  * default copy path. */

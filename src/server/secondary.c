@@ -4,12 +4,15 @@
  * thread while it compiles a snapshot), its SOA timers, its primaries as the last published
  * config gave them (keys copied: the thread holds no snapshot) and its last transfer, all
  * under one mutex; NOTIFY and the control commands only set atomic flags and write to an
- * eventfd, so a worker never waits. The thread sleeps in poll() on that eventfd until the
- * earliest refresh or expiry, refreshes what is due (one zone at a time: a transfer blocks
- * only this thread), and raises SIGUSR1 when something must be published: a new version,
- * an expiry, or a zone coming back. */
+ * eventfd, so a worker never waits. The transfer threads (SECONDARY_THREADS) sleep in poll()
+ * on that eventfd until the earliest refresh or expiry, each refreshes a zone that is due and
+ * that no other has claimed (a transfer blocks only its thread), and raises SIGUSR1 when
+ * something must be published: a new version, an expiry, or a zone coming back. Catalog
+ * zones (server/catalog.c) add one duty: a new version must read as a catalog, and after a
+ * publish the copies of members that left a catalog are deleted (sweep). */
 #include "server/secondary.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,6 +30,7 @@
 #include "common/log.h"
 #include "server/secondary_fetch.h"
 #include "server/snapshot.h"
+#include "xfr/xfr_catalog.h"
 #include "xfr/xfr_refresh.h"
 
 struct version {
@@ -51,12 +55,16 @@ struct secondary_zone {
     uint8_t origin[DNAME_MAX_LEN];
     char origin_text[DNAME_TEXT_MAX];
     atomic_bool refresh_wanted, axfr_wanted;
+    atomic_bool sweep_wanted; /* a catalog: remove what its members left behind */
     /* Under lock: */
     struct version *version;
     struct xfr_refresh timers;
     bool timers_set;
     bool published_expired; /* what the last snapshot load served */
     bool active;            /* in the last published config */
+    bool busy;              /* a transfer thread is refreshing it */
+    bool catalog;           /* a catalog zone (RFC 9432): a new version must read as one */
+    char member_of[DNAME_TEXT_MAX]; /* a catalog's member: that catalog, else "" */
     struct primary *primaries;
     size_t primary_count;
     char *file;
@@ -68,8 +76,9 @@ struct secondary_zone {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct secondary_zone *zones; /* under lock; entries are freed only at exit */
 static int wake_fd = -1;
-static pthread_t thread;
-static bool running;
+static int stop_fd = -1; /* written once, at stop: ends the transfers in flight */
+static pthread_t threads[SECONDARY_THREADS];
+static size_t running; /* threads started */
 static atomic_bool stopping;
 
 static void
@@ -180,17 +189,14 @@ placeholder(const struct config_zone *cz, const struct zone_steer *steered, size
     return rc;
 }
 
-int
-secondary_zone_load(const struct config_zone *cz, const struct zone_steer *steered,
-                    size_t steered_count, struct zone **out, struct secondary_zone **state,
-                    char err[ZONE_ERR_MAX])
+/* The state of secondary entry cz, made at its first load (from the disk copy, if any). */
+static struct secondary_zone *
+state_of(const struct config_zone *cz, int64_t now)
 {
     uint8_t origin[DNAME_MAX_LEN];
-    int64_t now = snapshot_now();
     dname_from_text(cz->origin, origin);
     dname_lower_copy(origin, origin);
     struct secondary_zone *z = zone_get(origin, true);
-    *state = z;
     pthread_mutex_lock(&lock);
     bool first = !z->timers_set;
     pthread_mutex_unlock(&lock);
@@ -201,6 +207,39 @@ secondary_zone_load(const struct config_zone *cz, const struct zone_steer *steer
         xfr_refresh_init(&z->timers, now);
         z->timers_set = true;
     }
+    pthread_mutex_unlock(&lock);
+    return z;
+}
+
+const struct zone_records *
+secondary_records_hold(const struct config_zone *cz, uint32_t *serial, void **hold)
+{
+    struct secondary_zone *z = state_of(cz, snapshot_now());
+    pthread_mutex_lock(&lock);
+    struct version *v = z->version;
+    if (v)
+        atomic_fetch_add(&v->refs, 1);
+    pthread_mutex_unlock(&lock);
+    *hold = v;
+    *serial = v ? v->serial : 0;
+    return v ? &v->recs : NULL;
+}
+
+void
+secondary_records_release(void *hold)
+{
+    version_unref(hold);
+}
+
+int
+secondary_zone_load(const struct config_zone *cz, const struct zone_steer *steered,
+                    size_t steered_count, struct zone **out, struct secondary_zone **state,
+                    char err[ZONE_ERR_MAX])
+{
+    int64_t now = snapshot_now();
+    struct secondary_zone *z = state_of(cz, now);
+    *state = z;
+    pthread_mutex_lock(&lock);
     struct version *v = z->version;
     if (v)
         atomic_fetch_add(&v->refs, 1);
@@ -216,6 +255,27 @@ secondary_zone_load(const struct config_zone *cz, const struct zone_steer *steer
 
 /* --- the thread --------------------------------------------------------------------------- */
 
+/* RFC 9432 §4.2.1, §4.3: a new version of a catalog that is broken (version, two PTRs at a
+ * member node) is not applied. Refused as a failed transfer, the previous version and its
+ * members stay, on disk too, and the retry timer asks again. */
+static void
+refuse_broken_catalog(const struct secondary_zone *z, struct secondary_fetch *f)
+{
+    struct xfr_catalog cat;
+    char err[XFR_CATALOG_ERR_MAX];
+    if (xfr_catalog_read(z->origin, &f->recs, &cat, err) == 0) {
+        xfr_catalog_fini(&cat);
+        return;
+    }
+    log_error("catalog %s: serial %u refused: %s; the previous version and its member zones "
+              "stay",
+              z->origin_text, f->serial, err);
+    snprintf(f->err, sizeof(f->err), "serial %u is not a catalog we can apply: %s", f->serial,
+             err);
+    zone_records_fini(&f->recs);
+    f->outcome = SECONDARY_FAILED;
+}
+
 /* One refresh of z: its primaries in order until one answers. */
 static void
 refresh_zone(struct secondary_zone *z, int64_t now)
@@ -228,6 +288,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
     if (base)
         atomic_fetch_add(&base->refs, 1);
     char *file = xstrdup(z->file ? z->file : "");
+    bool catalog = z->catalog;
     pthread_mutex_unlock(&lock);
 
     bool force = atomic_exchange(&z->axfr_wanted, false);
@@ -250,6 +311,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
             .base = base ? &base->recs : NULL,
             .base_serial = base ? base->serial : 0,
             .force_axfr = force,
+            .cancel_fd = stop_fd,
         };
         secondary_fetch(&f);
         tsig_keyring_free(ring);
@@ -259,11 +321,13 @@ refresh_zone(struct secondary_zone *z, int64_t now)
         else if (f.outcome == SECONDARY_UP_TO_DATE) /* every refresh period: not news */
             log_debug("zone %s: %s from %s: up to date, serial %u", z->origin_text, f.kind,
                       p->text, f.serial);
-        if (f.outcome != SECONDARY_FAILED)
+        if (f.outcome != SECONDARY_FAILED || atomic_load(&stopping))
             break;
         log_warning("zone %s: refresh from %s failed (%s): %s", z->origin_text, p->text, f.kind,
                     f.err);
     }
+    if (f.outcome == SECONDARY_NEW && catalog)
+        refuse_broken_catalog(z, &f);
     struct version *nv = f.outcome == SECONDARY_NEW ? version_new(&f.recs) : NULL;
     if (nv) {
         char comment[DNAME_TEXT_MAX + 100], err[ZONE_ERR_MAX];
@@ -304,6 +368,102 @@ refresh_zone(struct secondary_zone *z, int64_t now)
         kill(getpid(), SIGUSR1); /* the main thread publishes it (lifecycle.c) */
 }
 
+/* The directory of a catalog's member copies: its own copy's path without ".zone", then
+ * ".members" (config_zone_add_member's callers put them there: server/catalog.c). */
+static void
+members_directory(const char *catalog_file, char *out, size_t out_size)
+{
+    size_t n = strlen(catalog_file);
+    if (n > 5 && strcmp(catalog_file + n - 5, ".zone") == 0)
+        n -= 5;
+    snprintf(out, out_size, "%.*s.members", (int)n, catalog_file);
+}
+
+/* A member that left catalog c (RFC 9432 §5.2: "removed from the catalog ... the member zone
+ * is no longer served"): its version is dropped and its copy deleted, so that coming back
+ * starts from a fresh transfer. Then the copies in c's members directory that no active
+ * member owns (removed while we were down) go too. The transfer thread: it writes the copies,
+ * so a copy being written cannot be deleted half-way. */
+static void
+sweep(struct secondary_zone *c)
+{
+    char dir[4096];
+    pthread_mutex_lock(&lock);
+    members_directory(c->file ? c->file : "", dir, sizeof(dir));
+    bool on = c->active && c->file;
+    for (struct secondary_zone *z = zones; on && z; z = z->next) {
+        if (z->active || strcmp(z->member_of, c->origin_text) != 0 || !z->file)
+            continue;
+        if (z->busy) { /* its refresher may be writing the copy: after it is done */
+            atomic_store(&c->sweep_wanted, true);
+            continue;
+        }
+        if (z->version || z->timers.refreshed_at)
+            log_info("zone %s: no longer in catalog %s: not served, its copy %s removed",
+                     z->origin_text, c->origin_text, z->file);
+        if (unlink(z->file) < 0 && errno != ENOENT)
+            log_warning("zone %s: cannot remove %s: %s", z->origin_text, z->file,
+                        strerror(errno));
+        version_unref(z->version);
+        z->version = NULL;
+        z->timers_set = false;
+        xfr_refresh_init(&z->timers, snapshot_now());
+        z->last_at = 0;
+        z->member_of[0] = 0;
+    }
+    DIR *d = on ? opendir(dir) : NULL;
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".zone") != 0)
+            continue;
+        char path[4096 + 256];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        bool owned = false;
+        for (struct secondary_zone *z = zones; z && !owned; z = z->next)
+            owned = (z->active || z->busy) && z->file && strcmp(z->file, path) == 0;
+        if (owned)
+            continue;
+        log_info("catalog %s: %s is the copy of no member zone: removed", c->origin_text, path);
+        if (unlink(path) < 0)
+            log_warning("catalog %s: cannot remove %s: %s", c->origin_text, path,
+                        strerror(errno));
+    }
+    if (d)
+        closedir(d);
+    pthread_mutex_unlock(&lock);
+}
+
+/* The first zone due for a refresh that no other thread is refreshing, claimed (busy), or
+ * NULL; *next gets the earliest time anything is due among the others, *publish whether an
+ * expiry changed what must be served. Under lock. */
+static struct secondary_zone *
+claim_due(int64_t now, int64_t *next, bool *publish)
+{
+    for (struct secondary_zone *z = zones; z; z = z->next) {
+        if (!z->active || z->busy)
+            continue; /* a busy zone's timers are its refresher's until it is done */
+        if (atomic_exchange(&z->refresh_wanted, false))
+            xfr_refresh_now(&z->timers, now);
+        if (z->timers.next <= now) {
+            z->busy = true;
+            return z;
+        }
+        /* RFC 1035 §3.3.13: past expire the zone is no longer served (and a zone that comes
+         * back is served again): the next load decides from the timers. */
+        if (z->version && xfr_refresh_expired(&z->timers, now) != z->published_expired)
+            *publish = true;
+        int64_t w = xfr_refresh_wake(&z->timers, now);
+        if (w < *next)
+            *next = w;
+    }
+    return NULL;
+}
+
+/* Each transfer thread: takes the first zone due that no other thread has, refreshes it, and
+ * looks again; with nothing to take it sleeps until the earliest due time or a wake-up. Before
+ * a refresh it wakes the other threads, so that zones due together (a catalog's new members)
+ * are refreshed SECONDARY_THREADS at a time and a primary that does not answer holds one
+ * thread, not every zone. */
 static void *
 run(void *arg)
 {
@@ -314,31 +474,27 @@ run(void *arg)
         pthread_mutex_lock(&lock);
         struct secondary_zone *head = zones;
         pthread_mutex_unlock(&lock);
-        for (struct secondary_zone *z = head; z && !atomic_load(&stopping); z = z->next) {
-            pthread_mutex_lock(&lock);
-            bool active = z->active;
-            if (active && atomic_exchange(&z->refresh_wanted, false))
-                xfr_refresh_now(&z->timers, now);
-            bool due = active && z->timers.next <= now;
-            pthread_mutex_unlock(&lock);
-            if (due)
-                refresh_zone(z, now);
-            pthread_mutex_lock(&lock);
-            now = snapshot_now();
-            /* RFC 1035 §3.3.13: past expire the zone is no longer served (and a zone that
-             * comes back is served again): the next load decides from the timers. */
-            if (active && z->version && xfr_refresh_expired(&z->timers, now) != z->published_expired)
-                publish = true;
-            int64_t w = active ? xfr_refresh_wake(&z->timers, now) : next;
-            if (w < next)
-                next = w;
-            pthread_mutex_unlock(&lock);
-        }
+        for (struct secondary_zone *z = head; z; z = z->next)
+            if (atomic_exchange(&z->sweep_wanted, false))
+                sweep(z);
+        pthread_mutex_lock(&lock);
+        struct secondary_zone *due = claim_due(now, &next, &publish);
+        pthread_mutex_unlock(&lock);
         if (publish)
             kill(getpid(), SIGUSR1);
+        if (due) {
+            wake(); /* another thread may take the next zone due */
+            refresh_zone(due, now);
+            pthread_mutex_lock(&lock);
+            due->busy = false;
+            pthread_mutex_unlock(&lock);
+            continue;
+        }
         int64_t wait_s = next - snapshot_now();
         struct pollfd p = {.fd = wake_fd, .events = POLLIN};
-        if (poll(&p, 1, wait_s <= 0 ? 200 : wait_s > 3600 ? 3600000 : (int)wait_s * 1000) > 0) {
+        /* Stopping: the count is left up, so every thread's poll returns at once. */
+        if (poll(&p, 1, wait_s <= 0 ? 200 : wait_s > 3600 ? 3600000 : (int)wait_s * 1000) > 0 &&
+            !atomic_load(&stopping)) {
             uint64_t v;
             (void)!read(wake_fd, &v, sizeof(v));
         }
@@ -378,6 +534,13 @@ set_primaries(struct secondary_zone *z, const struct config *cfg, const struct c
     free(z->file);
     z->file = xstrdup(cz->file);
     z->active = true;
+    z->catalog = cz->catalog;
+    z->member_of[0] = 0;
+    uint8_t catalog[DNAME_MAX_LEN];
+    if (cz->member_of && dname_from_text(cz->member_of, catalog) > 0) {
+        dname_lower_copy(catalog, catalog);
+        dname_to_text(catalog, z->member_of, sizeof(z->member_of));
+    }
 }
 
 void
@@ -385,30 +548,41 @@ secondary_published(const struct snapshot *snap)
 {
     const struct config *cfg = snap->cfg;
     bool any = false;
+    /* One lock section: a sweep must never see a zone that stays active as inactive. */
     pthread_mutex_lock(&lock);
     for (struct secondary_zone *z = zones; z; z = z->next)
         z->active = false;
-    pthread_mutex_unlock(&lock);
     for (size_t i = 0; i < cfg->zone_count; i++) {
         const struct config_zone *cz = &cfg->zones[i];
         if (!cz->primaries)
             continue;
         struct secondary_zone *z = snap->secondaries[i];
-        pthread_mutex_lock(&lock);
         set_primaries(z, cfg, cz);
-        pthread_mutex_unlock(&lock);
+        if (cz->catalog) /* members may have left it */
+            atomic_store(&z->sweep_wanted, true);
         any = true;
     }
+    pthread_mutex_unlock(&lock);
     if (!any || running) {
         wake();
         return;
     }
-    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd < 0 || pthread_create(&thread, NULL, run, NULL) != 0) {
-        log_error("secondary zones: cannot start the transfer thread: %s", strerror(errno));
+    if (wake_fd < 0)
+        wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (stop_fd < 0)
+        stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd < 0 || stop_fd < 0) {
+        log_error("secondary zones: cannot start the transfer threads: %s", strerror(errno));
         return;
     }
-    running = true;
+    for (; running < SECONDARY_THREADS; running++) {
+        int rc = pthread_create(&threads[running], NULL, run, NULL);
+        if (rc != 0) { /* fewer threads still refresh every zone, more slowly */
+            log_error("secondary zones: transfer thread %zu of %d not started: %s",
+                      running + 1, SECONDARY_THREADS, strerror(rc));
+            break;
+        }
+    }
 }
 
 /* --- NOTIFY, commands, status ------------------------------------------------------------ */
@@ -501,6 +675,18 @@ secondary_status(const uint8_t *origin, FILE *out)
         fprintf(out, "secondary_serial: %u\n", z->version->serial);
     else
         fprintf(out, "secondary_serial: none (not transferred yet)\n");
+    if (z->member_of[0])
+        fprintf(out, "catalog_member_of: %s\n", z->member_of);
+    if (z->catalog) {
+        /* RFC 9432: the zones this catalog made secondaries of, as last published. */
+        size_t members = 0;
+        for (struct secondary_zone *m = zones; m; m = m->next)
+            members += m->active && strcmp(m->member_of, z->origin_text) == 0;
+        fprintf(out, "catalog_members: %zu\n", members);
+        for (struct secondary_zone *m = zones; m; m = m->next)
+            if (m->active && strcmp(m->member_of, z->origin_text) == 0)
+                fprintf(out, "catalog_member: %s\n", m->origin_text);
+    }
     fprintf(out, "primaries:");
     for (size_t k = 0; k < z->primary_count; k++)
         fprintf(out, " %s%s", z->primaries[k].text, z->primaries[k].has_key ? " (TSIG)" : "");
@@ -528,12 +714,17 @@ secondary_stop(void)
     if (running) {
         atomic_store(&stopping, true);
         wake();
-        pthread_join(thread, NULL);
-        running = false;
+        uint64_t one = 1;
+        (void)!write(stop_fd, &one, sizeof(one));
+        for (size_t i = 0; i < running; i++)
+            pthread_join(threads[i], NULL);
+        running = 0;
     }
     if (wake_fd >= 0)
         close(wake_fd);
-    wake_fd = -1;
+    if (stop_fd >= 0)
+        close(stop_fd);
+    wake_fd = stop_fd = -1;
     pthread_mutex_lock(&lock);
     while (zones) {
         struct secondary_zone *next = zones->next;

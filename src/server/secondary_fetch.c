@@ -25,6 +25,7 @@
 
 struct conn {
     int fd;
+    int cancel_fd;   /* readable: give up now (the server stops); -1: none */
     time_t deadline; /* CLOCK_MONOTONIC seconds */
     uint8_t buf[MSG_MAX + 2];
 };
@@ -54,12 +55,12 @@ wait_fd(const struct conn *c, short events)
         left = SECONDARY_IO_TIMEOUT_S;
     if (left <= 0)
         return -1;
-    struct pollfd p = {.fd = c->fd, .events = events};
+    struct pollfd p[2] = {{.fd = c->fd, .events = events}, {.fd = c->cancel_fd, .events = POLLIN}};
     int n;
     do
-        n = poll(&p, 1, (int)left * 1000);
+        n = poll(p, c->cancel_fd >= 0 ? 2 : 1, (int)left * 1000);
     while (n < 0 && errno == EINTR);
-    return n == 1 ? 0 : -1;
+    return n > 0 && p[0].revents && !(c->cancel_fd >= 0 && p[1].revents) ? 0 : -1;
 }
 
 static int
@@ -300,6 +301,7 @@ secondary_fetch(struct secondary_fetch *f)
 {
     struct conn *c = xmalloc(sizeof(*c));
     c->fd = -1;
+    c->cancel_fd = f->cancel_fd > 0 ? f->cancel_fd : -1; /* a zeroed request has none */
     c->deadline = mono_s() + SECONDARY_XFR_TIME_MAX_S;
     f->outcome = SECONDARY_FAILED;
     f->err[0] = '\0';

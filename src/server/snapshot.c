@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/dnswire.h"
 #include "common/log.h"
+#include "server/catalog.h"
 #include "server/secondary.h"
 #include "server/steer_sign.h"
 #include "server/xfr_serve.h"
@@ -166,8 +167,8 @@ zone_error(char err[CONFIG_ERR_MAX], const struct config *cfg, const struct conf
 {
     /* An error without a line in the zone (it could not be opened) is located at the zone's
      * entry in the config instead. */
-    size_t flen = strlen(cz->file);
-    if (strncmp(zerr, cz->file, flen) == 0 && strncmp(zerr + flen, ": ", 2) == 0)
+    size_t flen = cz->file ? strlen(cz->file) : 0; /* a produced catalog has none */
+    if (flen && strncmp(zerr, cz->file, flen) == 0 && strncmp(zerr + flen, ": ", 2) == 0)
         snprintf(err, CONFIG_ERR_MAX, "%.150s:%d: zone %.80s: %.250s", cfg->path, cz->line,
                  cz->origin, zerr);
     else
@@ -289,7 +290,9 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         /* A secondary zone comes from its latest transferred version (ARCHITECTURE.md §13). */
         int zrc = cz->primaries ? secondary_zone_load(cz, steers, n, &zones[i],
                                                       &snap->secondaries[i], zerr)
-                                : zone_load_steered(cz->origin, cz->file, steers, n, &zones[i], zerr);
+                  : cz->catalog_produce
+                      ? catalog_produce_load(cfg, i, steers, n, &zones[i], zerr)
+                      : zone_load_steered(cz->origin, cz->file, steers, n, &zones[i], zerr);
         if (zrc < 0) {
             zone_error(err, cfg, cz, zerr);
             goto out;
@@ -348,6 +351,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
         free(snap);
         return -1;
     }
+    /* Catalog members (RFC 9432) become zone entries before anything counts the zones. */
+    catalog_expand(snap->cfg);
     const struct config *cfg = snap->cfg;
     /* Policies before zones: the zone compiler links each steered node to its policy. */
     if (load_geo(snap, err) < 0)

@@ -715,6 +715,25 @@ def write_knot_secondary(path, workdir, port, primary_port, zones, nsid, key=Non
     return path
 
 
+def knot_primary_head(tmp, kport, mport, nsid, secret):
+    """The first lines of a knotd 3.x config that is the TSIG-signing primary of meridiand
+    (016, 018): listening on V4@kport, key xfr-key (hmac-sha256, `secret`), remote
+    `meridiand` at V4@mport signed with it, ACL `xfr` allowing transfers signed with it.
+    The caller adds its own ACLs, template and zones."""
+    for d in ("knot-run", "knot-storage"):
+        os.makedirs(tmp.join(d), exist_ok=True)
+    return ["server:", "  rundir: " + _yaml_str(tmp.join("knot-run")),
+            "  listen: [ %s@%d ]" % (V4, kport), "  nsid: " + _yaml_str(nsid),
+            "  udp-workers: 1", "  tcp-workers: 1", "  background-workers: 1",
+            "log:", "  - target: stderr", "    any: info",
+            "key:", "  - id: xfr-key", "    algorithm: hmac-sha256", "    secret: " + secret,
+            "database:", "  storage: " + _yaml_str(tmp.join("knot-storage")),
+            "remote:", "  - id: meridiand", "    address: %s@%d" % (V4, mport),
+            "    key: xfr-key",
+            "acl:", "  - id: xfr", "    address: %s" % V4, "    key: xfr-key",
+            "    action: transfer"]
+
+
 def log_has(server, pattern):
     """Does the server's log have a line matching the regular expression?"""
     try:

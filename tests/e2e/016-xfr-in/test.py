@@ -53,18 +53,7 @@ def zone_text(origin, serial, www, timers="3600 1 1209600 300"):
 
 
 def knot_config(tmp, kport, mport):
-    for d in ("knot-run", "knot-storage"):
-        os.makedirs(tmp.join(d), exist_ok=True)
-    lines = ["server:", '  rundir: "%s"' % tmp.join("knot-run"),
-             "  listen: [ %s@%d ]" % (h.V4, kport), '  nsid: "k016"',
-             "  udp-workers: 1", "  tcp-workers: 1", "  background-workers: 1",
-             "log:", "  - target: stderr", "    any: info",
-             "key:", "  - id: xfr-key", "    algorithm: hmac-sha256", "    secret: " + SECRET,
-             "database:", '  storage: "%s"' % tmp.join("knot-storage"),
-             "remote:", "  - id: meridiand", "    address: %s@%d" % (h.V4, mport),
-             "    key: xfr-key",
-             "acl:", "  - id: xfr", "    address: %s" % h.V4, "    key: xfr-key",
-             "    action: transfer",
+    lines = h.knot_primary_head(tmp, kport, mport, "k016", SECRET) + [
              "template:", "  - id: default", '    storage: "%s"' % tmp.path,
              "    zonefile-sync: -1", "    zonefile-load: difference",
              "    journal-content: changes",

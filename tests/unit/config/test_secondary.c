@@ -131,12 +131,57 @@ test_primaries_errors(void **state)
               "by its primary or not), so `dnssec:` is not supported on it");
 }
 
+/* `catalog:` (RFC 9432): on a secondary only; a member entry copies the catalog's primaries,
+ * transfer and notify, and config_free frees both (ASan sees a double free or a leak). */
+static void
+test_catalog(void **state)
+{
+    (void)state;
+    must_fail("zones:\n  - origin: cat.example\n    file: cat.zone\n    catalog: true\n",
+              "4: catalog: zone cat.example has no `primaries:`: a catalog zone (RFC 9432) is "
+              "consumed as a secondary, its members from its primaries");
+    must_fail("zones:\n  - origin: cat.example\n    primaries: [ { address: 127.0.0.1 } ]\n"
+              "    catalog: maybe\n",
+              "4: catalog: expected true, false or produce, not 'maybe'");
+    must_fail("zones:\n  - origin: cat.example\n    file: cat.zone\n    catalog: produce\n",
+              "4: catalog: produce: zone cat.example is generated from the other zones: it "
+              "takes neither `file:` nor `primaries:`");
+    struct config *cfg =
+        must_load(KEYS "zones:\n  - origin: cat.example\n"
+                       "    primaries: [ { address: 127.0.0.1, key: xfr-key } ]\n"
+                       "    catalog: true\n"
+                       "    transfer: { allow: [127.0.0.1], keys: [xfr-key] }\n"
+                       "    notify: [ { address: \"127.0.0.1:5300\", key: xfr-key } ]\n"
+                       "  - origin: plain.example\n"
+                       "    primaries: [ { address: 127.0.0.2 } ]\n");
+    assert_true(cfg->zones[0].catalog);
+    assert_false(cfg->zones[1].catalog);
+    config_zone_add_member(cfg, 0, "member.example.", "/var/m/member.example.zone");
+    assert_int_equal(cfg->zone_count, 3);
+    const struct config_zone *m = &cfg->zones[2], *c = &cfg->zones[0];
+    assert_string_equal(m->origin, "member.example.");
+    assert_string_equal(m->file, "/var/m/member.example.zone");
+    assert_ptr_equal(m->member_of, c->origin);
+    assert_false(m->catalog);
+    assert_int_equal(m->primary_count, 1);
+    assert_ptr_not_equal(m->primaries, c->primaries);
+    assert_string_equal(m->primaries[0].key, "xfr-key");
+    assert_true(m->transfer.enabled);
+    assert_int_equal(m->transfer.allow_count, 1);
+    assert_string_equal(m->transfer.keys[0], "xfr-key");
+    assert_int_equal(m->notify_count, 1);
+    assert_string_equal(m->notify[0].text, "127.0.0.1:5300");
+    assert_ptr_equal(m->notify[0].tsig_key, c->notify[0].tsig_key);
+    config_free(cfg);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_primaries_forms),
         cmocka_unit_test(test_primaries_errors),
+        cmocka_unit_test(test_catalog),
     };
     test_tmpdir_template = dir;
     return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
