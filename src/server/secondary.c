@@ -173,7 +173,7 @@ placeholder(const struct config_zone *cz, const struct zone_steer *steered, size
     memset(rd + 2 * sizeof(invalid), 0, 20);
     zone_records_add(&r, origin, DNS_TYPE_SOA, 0, rd, (uint16_t)(2 * sizeof(invalid) + 20));
     zone_records_add(&r, origin, DNS_TYPE_NS, 0, invalid, sizeof(invalid));
-    int rc = zone_build(cz->origin, cz->file, &r, steered, n, out, err);
+    int rc = zone_build(cz->origin, cz->file, &r, steered, n, NULL, out, err);
     zone_records_fini(&r);
     if (rc == 0)
         (*out)->expired = true;
@@ -207,8 +207,10 @@ secondary_zone_load(const struct config_zone *cz, const struct zone_steer *steer
     bool expired = xfr_refresh_expired(&z->timers, now);
     z->published_expired = expired;
     pthread_mutex_unlock(&lock);
+    const struct zone_limits limits = {.max_records = cz->max_records,
+                                       .max_bytes = cz->max_bytes};
     int rc = v && !expired ? zone_build(cz->origin, cz->file, &v->recs, steered, steered_count,
-                                        out, err)
+                                        &limits, out, err)
                            : placeholder(cz, steered, steered_count, out, err);
     version_unref(v);
     return rc;

@@ -282,7 +282,7 @@ transfer(struct conn *c, struct secondary_fetch *f, uint16_t qtype)
     struct zone *z;
     snprintf(source, sizeof(source), "%s from %s serial %u record", f->kind, f->addr_text,
              x.serial);
-    if (zone_build(f->origin_text, source, &f->recs, NULL, 0, &z, zerr) < 0) {
+    if (zone_build(f->origin_text, source, &f->recs, NULL, 0, NULL, &z, zerr) < 0) {
         snprintf(f->err, sizeof(f->err), "%s", zerr);
         zone_records_fini(&f->recs);
         goto out;

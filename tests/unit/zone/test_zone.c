@@ -248,7 +248,7 @@ load_steered(const char *text, const char *name, uint8_t types, struct zone **z,
         {.name = wire, .index = 6, .types = types, .where = "cfg.yaml:9: service X"},
     };
     write_zone(text);
-    int rc = zone_load_steered("example.com", zone_path, steers, 1, z, err);
+    int rc = zone_load_steered("example.com", zone_path, steers, 1, NULL, z, err);
     unlink(zone_path);
     return rc;
 }
