@@ -122,6 +122,7 @@ add_negative(struct answer *a, const struct zone *zone)
 /* The SVCB/HTTPS target nodes already given additional records in one write_additional
  * call (other types have one level and need only listed_before). */
 struct targets_seen {
+    const struct zone_rrset *answer; /* in the answer section already */
     uint32_t node[MAX_SVCB_TARGETS];
     int count;
 };
@@ -183,7 +184,7 @@ write_targets(struct answer *a, const struct zone *zone, const struct zone_rrset
                 a->flags |= DNS_FLAG_TC;
         }
         const struct zone_rrset *svcb = is_svcb(set->type) ? zone_node_rrset(t, set->type) : NULL;
-        if (!svcb || svcb == set || write_rrset(a, DNS_SECTION_AR, t->name, svcb) < 0)
+        if (!svcb || svcb == seen->answer || svcb == set || write_rrset(a, DNS_SECTION_AR, t->name, svcb) < 0)
             continue;
         if (depth + 1 < MAX_SVCB_DEPTH && svcb->targets)
             write_targets(a, zone, svcb, cut, seen, depth + 1);
@@ -196,7 +197,7 @@ write_additional(struct answer *a, const struct zone *zone, const struct zone_rr
 {
     if (!set->targets || truncated(a))
         return;
-    struct targets_seen seen = {.count = 0};
+    struct targets_seen seen = {.answer = set, .count = 0};
     write_targets(a, zone, set, cut, &seen, 0);
 }
 
