@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "common/notify.h"
+#include "common/sockaddr.h"
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
 #include "server/secondary.h"
@@ -45,6 +46,19 @@ next_random(struct worker_rng *rng)
 }
 
 /* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
+/* RFC 7871 `ecs: ignore` of the listener a query came in on, found by its address in the
+ * current config: the sockets were bound at start in the order of the config of that day,
+ * and a reload may list the same addresses in another order, so a position would point at
+ * another listener's setting. A few listeners: a short scan, no allocation. */
+static bool
+listen_ecs_ignore(const struct config *cfg, const struct sockaddr *local)
+{
+    for (size_t i = 0; local && i < cfg->listen_count; i++)
+        if (sockaddr_same((const struct sockaddr *)&cfg->listen[i].addr, local))
+            return cfg->listen[i].ecs_ignore;
+    return false;
+}
+
 static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
              size_t out_max)
@@ -69,8 +83,7 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         clock_gettime(CLOCK_REALTIME_COARSE, &wall);
         client.wall_s = (uint64_t)wall.tv_sec;
     }
-    if (nq->listen_index < snap->cfg->listen_count)
-        client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
+    client.ecs_ignore = listen_ecs_ignore(snap->cfg, nq->local);
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
     /* AXFR and IXFR (ARCHITECTURE.md §11), checked by dns_answer like any query. */
     struct xfr_request xfr;
