@@ -184,7 +184,8 @@ write_targets(struct answer *a, const struct zone *zone, const struct zone_rrset
                 a->flags |= DNS_FLAG_TC;
         }
         const struct zone_rrset *svcb = is_svcb(set->type) ? zone_node_rrset(t, set->type) : NULL;
-        if (!svcb || svcb == seen->answer || svcb == set || write_rrset(a, DNS_SECTION_AR, t->name, svcb) < 0)
+        if (!svcb || svcb == seen->answer || svcb == set ||
+            write_rrset(a, DNS_SECTION_AR, t->name, svcb) < 0)
             continue;
         if (depth + 1 < MAX_SVCB_DEPTH && svcb->targets)
             write_targets(a, zone, svcb, cut, seen, depth + 1);
@@ -851,8 +852,9 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         if (udp < limit)
             limit = udp;
     }
-    /* NSID is not reserved: RFC 5001 §2.2 lets it be left out, so it goes in only if it
-     * fits after the answer (a long NSID must not cost the answer, or the whole reply). */
+    /* NSID is not reserved: RFC 5001 §2.2 has the server "choose to honor" a request, so it
+     * goes in only if it fits after the answer (a long NSID must not cost the answer, or
+     * the whole reply). */
     size_t opt_len = opt_length(view, &q, client, false);
     if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN)
         return 0; /* caller buffer too small to answer at all */
