@@ -59,6 +59,7 @@ struct secondary_zone {
     bool active;            /* in the last published config */
     struct primary *primaries;
     size_t primary_count;
+    struct zone_limits limits; /* zones[].max_records, max_size */
     char *file;
     int64_t last_at;
     char last_kind[24];
@@ -230,6 +231,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
     if (base)
         atomic_fetch_add(&base->refs, 1);
     char *file = xstrdup(z->file ? z->file : "");
+    struct zone_limits limits = z->limits;
     pthread_mutex_unlock(&lock);
 
     bool force = atomic_exchange(&z->axfr_wanted, false);
@@ -252,6 +254,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
             .base = base ? &base->recs : NULL,
             .base_serial = base ? base->serial : 0,
             .force_axfr = force,
+            .limits = &limits,
         };
         secondary_fetch(&f);
         tsig_keyring_free(ring);
@@ -377,6 +380,7 @@ set_primaries(struct secondary_zone *z, const struct config *cfg, const struct c
     free(z->primaries);
     z->primaries = ps;
     z->primary_count = cz->primary_count;
+    z->limits = (struct zone_limits){.max_records = cz->max_records, .max_bytes = cz->max_bytes};
     free(z->file);
     z->file = xstrdup(cz->file);
     z->active = true;

@@ -33,6 +33,7 @@ struct secondary_fetch {
     const struct zone_records *base; /* the version held (SOA first), or NULL */
     uint32_t base_serial;
     bool force_axfr;
+    const struct zone_limits *limits; /* the zone's size bounds; NULL: the defaults */
     /* Out */
     enum secondary_outcome outcome;
     struct zone_records recs; /* SECONDARY_NEW: the caller takes it (zone_records_fini) */
