@@ -53,7 +53,7 @@ struct answer {
     uint32_t proof_ttl_cap; /* a steered NODATA's proof lives no longer than its SOA */
     bool transfer;          /* an AXFR/IXFR for the caller (dns_client.transfers) */
     const struct tsig_key *key; /* the key that signed the query, verified; NULL: unsigned */
-    bool nsid;                  /* NSID fits in the reply (put_opt) */
+    bool nsid;                  /* room was reserved for NSID (put_opt) */
     /* DNAME nodes the chain went through: one met again would synthesize names below its
      * own target forever (a DNAME whose target is below its owner), so it ends the chain. */
     const struct zone_node *dnames[MAX_CHAIN_HOPS + 1];
@@ -167,9 +167,17 @@ write_targets(struct answer *a, const struct zone *zone, const struct zone_rrset
     const uint8_t *rd = set->rdata;
     for (uint16_t i = 0; i < set->count && !truncated(a); i++) {
         uint32_t idx = set->targets[i];
-        bool alias = is_svcb(set->type) && dnswire_get16(rd + 2) == 0;
-        rd += 2u + dnswire_get16(rd);
+        uint16_t rdlen = dnswire_get16(rd);
+        /* SvcPriority and the TargetName's first octet (a transferred record may be short:
+         * zone_build does not parse SVCB RDATA). */
+        bool service = is_svcb(set->type) && rdlen >= 3;
+        bool alias = service && dnswire_get16(rd + 2) == 0;
+        /* ServiceMode "." (the owner, zone_db.c): under ANY the owner's addresses are answer
+         * data (TCP) or left out on purpose (UDP, RFC 8482): not additional data. */
+        bool owner = service && !alias && rd[4] == 0;
+        rd += 2u + rdlen;
         if (idx == ZONE_NONE || (depth > 0 && !alias) || listed_before(set, i) ||
+            (owner && a->q->qtype == DNS_TYPE_ANY) ||
             (is_svcb(set->type) && target_seen(seen, idx)))
             continue;
         const struct zone_node *t = &zone->nodes[idx];
@@ -852,10 +860,16 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         if (udp < limit)
             limit = udp;
     }
-    /* NSID is not reserved: RFC 5001 §2.2 has the server "choose to honor" a request, so it
-     * goes in only if it fits after the answer (a long NSID must not cost the answer, or
-     * the whole reply). */
-    size_t opt_len = opt_length(view, &q, client, false);
+    /* Room for the OPT is reserved before the answer, NSID included (as knotd: an answer
+     * that would only fit without it gets TC). An NSID so long that not even a question
+     * would fit beside it (512 octets in a 512-octet reply) is left out instead: RFC 5001
+     * §2.2 has the server "choose to honor" the request, and the reply must not be lost. */
+    a.nsid = true;
+    size_t opt_len = opt_length(view, &q, client, true);
+    if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN) {
+        a.nsid = false;
+        opt_len = opt_length(view, &q, client, false);
+    }
     if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN)
         return 0; /* caller buffer too small to answer at all */
     /* A TSIG record too long for this UDP response beside the question (key and algorithm
@@ -900,7 +914,6 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     if (q.edns)
         a.w.count[DNS_SECTION_AR]++;
     dns_writer_finish(&a.w);
-    a.nsid = a.w.pos + opt_length(view, &q, client, true) + tsig_len <= limit;
     size_t end = q.edns ? put_opt(&a, out, a.w.pos) : a.w.pos;
     if (q.tsig_pos) {
         /* RFC 8945 §5.3: signed with the query's key, last, in the room reserved for it. */
