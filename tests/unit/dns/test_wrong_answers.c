@@ -169,6 +169,12 @@ test_svcb_additional(void **state)
     answer_assert_section(ldns_pkt_additional(r), "svc.wa.test. 300 IN A 192.0.2.10\n"
                                                   "svc.wa.test. 300 IN AAAA 2001:db8::10\n");
     ldns_pkt_free(r);
+    /* Under ANY over TCP the owner's addresses are in the answer: not repeated. */
+    r = ask(&view, (struct answer_q){.name = "svc.wa.test.", .type = LDNS_RR_TYPE_ANY,
+                                     .tcp = true});
+    assert_int_equal(ldns_pkt_ancount(r), 3);
+    assert_int_equal(ldns_pkt_arcount(r), 0);
+    ldns_pkt_free(r);
     /* A target's addresses and its own HTTPS RRset (as knotd). */
     r = ask(&view, (struct answer_q){.name = "tgt.wa.test.", .type = LDNS_RR_TYPE_HTTPS});
     answer_assert_section(ldns_pkt_additional(r),
