@@ -347,6 +347,53 @@ parse_zone_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *val
     return 0;
 }
 
+/* A count or size: digits, and for a size an optional K, M or G (powers of 1024, as Knot's
+ * zone-max-size takes them); at least 1. */
+static int
+parse_zone_bound(struct cfg_ctx *ctx, yaml_node_t *value, const char *name, bool size,
+                 uint64_t *out)
+{
+    const char *s = cfg_scalar(value);
+    char digits[32];
+    size_t n = s ? strlen(s) : 0;
+    unsigned shift = 0;
+    if (size && n > 1) {
+        char unit = (char)(s[n - 1] & ~0x20); /* upper case */
+        shift = unit == 'K' ? 10u : unit == 'M' ? 20u : unit == 'G' ? 30u : 0u;
+        if (shift)
+            n--;
+    }
+    uint64_t v;
+    if (!s || n == 0 || n >= sizeof(digits))
+        return cfg_error(ctx, value, "%s: expected a positive number%s", name,
+                         size ? " (optionally ending in K, M or G)" : "");
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    if (cfg_parse_uint(digits, UINT64_MAX >> 30, &v) < 0 || v == 0)
+        return cfg_error(ctx, value, "%s: expected a positive number%s, not '%s'", name,
+                         size ? " (optionally ending in K, M or G)" : "", s);
+    *out = v << shift;
+    return 0;
+}
+
+static int
+parse_zone_max_records(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                       void *target)
+{
+    (void)key;
+    return parse_zone_bound(ctx, value, "max_records", false,
+                            &((struct config_zone *)target)->max_records);
+}
+
+static int
+parse_zone_max_size(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                    void *target)
+{
+    (void)key;
+    return parse_zone_bound(ctx, value, "max_size", true,
+                            &((struct config_zone *)target)->max_bytes);
+}
+
 static const struct cfg_key zone_keys[] = {
     {.name = "origin", .type = CFG_CUSTOM, .parse = parse_origin, .required = true},
     {.name = "file", .type = CFG_CUSTOM, .parse = parse_zone_file},
@@ -355,6 +402,8 @@ static const struct cfg_key zone_keys[] = {
     {.name = "transfer", .type = CFG_CUSTOM, .parse = cfg_parse_zone_transfer},
     {.name = "notify", .type = CFG_CUSTOM, .parse = cfg_parse_zone_notify},
     {.name = "catalog", .type = CFG_CUSTOM, .parse = cfg_parse_zone_catalog},
+    {.name = "max_records", .type = CFG_CUSTOM, .parse = parse_zone_max_records},
+    {.name = "max_size", .type = CFG_CUSTOM, .parse = parse_zone_max_size},
 };
 
 /* The error goes to the earliest entry that repeats an origin seen before it. */
@@ -392,6 +441,8 @@ parse_zones(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = cfg_seq_item(ctx, value, i);
         cfg->zones[i].line = cfg_line(item);
+        cfg->zones[i].max_records = CONFIG_ZONE_MAX_RECORDS;
+        cfg->zones[i].max_bytes = CONFIG_ZONE_MAX_BYTES;
         if (cfg_parse_mapping(ctx, item, "zones entry", zone_keys,
                               sizeof(zone_keys) / sizeof(zone_keys[0]), &cfg->zones[i]) < 0)
             return -1;

@@ -238,7 +238,13 @@ struct config_zone {
     bool catalog_produce;
     int catalog_line;
     const char *member_of; /* a member: its catalog's `origin` string (owned there); else NULL */
+    /* Size bounds checked at every load and transfer (`max_records`, `max_size`; zone/'s
+     * struct zone_limits): records, and wire octets (a size may end in K, M or G). */
+    uint64_t max_records; /* default CONFIG_ZONE_MAX_RECORDS */
+    uint64_t max_bytes;   /* default CONFIG_ZONE_MAX_BYTES */
 };
+#define CONFIG_ZONE_MAX_RECORDS ((uint64_t)16 << 20)
+#define CONFIG_ZONE_MAX_BYTES ((uint64_t)2 << 30)
 
 /* A TSIG key (RFC 8945): `tsig_keys:` name -> {algorithm, secret | secret_file}. */
 enum config_tsig_algorithm {

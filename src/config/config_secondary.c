@@ -202,6 +202,8 @@ config_zone_add_member(struct config *cfg, size_t catalog, const char *origin, c
         .transfer = c->transfer,
         .notify_count = c->notify_count,
         .member_of = c->origin,
+        .max_records = c->max_records, /* the catalog's size bounds hold for its members */
+        .max_bytes = c->max_bytes,
     };
     /* Deep copies: config_free frees every entry alike. */
     z->primaries = copy_bytes(c->primaries, c->primary_count * sizeof(*c->primaries));

@@ -53,6 +53,11 @@ struct answer {
     uint32_t proof_ttl_cap; /* a steered NODATA's proof lives no longer than its SOA */
     bool transfer;          /* an AXFR/IXFR for the caller (dns_client.transfers) */
     const struct tsig_key *key; /* the key that signed the query, verified; NULL: unsigned */
+    bool nsid;                  /* room was reserved for NSID (put_opt) */
+    /* DNAME nodes the chain went through: one met again would synthesize names below its
+     * own target forever (a DNAME whose target is below its owner), so it ends the chain. */
+    const struct zone_node *dnames[MAX_CHAIN_HOPS + 1];
+    int dname_count;
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -108,21 +113,72 @@ add_negative(struct answer *a, const struct zone *zone)
     add_negative_capped(a, zone, UINT32_MAX);
 }
 
-/* Address records of the in-zone targets of an NS/MX/SRV RRset. In a referral, glue below
- * the cut is required (RFC 9471 §3: TC if it does not fit); anything else is optional and
- * simply left out when there is no room. */
-static void
-write_additional(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
-                 const uint8_t *cut)
+/* SVCB/HTTPS additional data (RFC 9460 §4.1): AliasMode targets are followed this many
+ * links, and at most this many target names get records, so a chain or a loop of aliases
+ * costs a bounded amount of work. */
+#define MAX_SVCB_DEPTH 4
+#define MAX_SVCB_TARGETS 16
+
+/* The SVCB/HTTPS target nodes already given additional records in one write_additional
+ * call (other types have one level and need only listed_before). */
+struct targets_seen {
+    const struct zone_rrset *answer; /* in the answer section already */
+    uint32_t node[MAX_SVCB_TARGETS];
+    int count;
+};
+
+static bool
+target_seen(struct targets_seen *seen, uint32_t idx)
 {
-    if (!set->targets || truncated(a))
-        return;
-    for (uint16_t i = 0; i < set->count; i++) {
+    for (int i = 0; i < seen->count; i++)
+        if (seen->node[i] == idx)
+            return true;
+    if (seen->count == MAX_SVCB_TARGETS)
+        return true; /* the bound: no more targets */
+    seen->node[seen->count++] = idx;
+    return false;
+}
+
+/* Whether record i's target is also an earlier record's. */
+static bool
+listed_before(const struct zone_rrset *set, uint16_t i)
+{
+    for (uint16_t j = 0; j < i; j++)
+        if (set->targets[j] == set->targets[i])
+            return true;
+    return false;
+}
+
+static bool
+is_svcb(uint16_t type)
+{
+    return type == DNS_TYPE_SVCB || type == DNS_TYPE_HTTPS;
+}
+
+/* Address records of the in-zone targets of an NS/MX/SRV/SVCB/HTTPS RRset. In a referral,
+ * glue below the cut is required (RFC 9471 §3: TC if it does not fit); anything else is
+ * optional and simply left out when there is no room. An SVCB/HTTPS target also gets its
+ * own RRset of that type (RFC 9460 §4.1: "A, AAAA, and SVCB records ... for any TargetNames
+ * that are in the zone"), and the AliasMode records among those are followed in turn. */
+static void
+write_targets(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
+              const uint8_t *cut, struct targets_seen *seen, int depth)
+{
+    const uint8_t *rd = set->rdata;
+    for (uint16_t i = 0; i < set->count && !truncated(a); i++) {
         uint32_t idx = set->targets[i];
-        bool seen = false;
-        for (uint16_t j = 0; j < i && !seen; j++)
-            seen = set->targets[j] == idx;
-        if (idx == ZONE_NONE || seen)
+        uint16_t rdlen = dnswire_get16(rd);
+        /* SvcPriority and the TargetName's first octet (a transferred record may be short:
+         * zone_build does not parse SVCB RDATA). */
+        bool service = is_svcb(set->type) && rdlen >= 3;
+        bool alias = service && dnswire_get16(rd + 2) == 0;
+        /* ServiceMode "." (the owner, zone_db.c): under ANY the owner's addresses are answer
+         * data (TCP) or left out on purpose (UDP, RFC 8482): not additional data. */
+        bool owner = service && !alias && rd[4] == 0;
+        rd += 2u + rdlen;
+        if (idx == ZONE_NONE || (depth > 0 && !alias) || listed_before(set, i) ||
+            (owner && a->q->qtype == DNS_TYPE_ANY) ||
+            (is_svcb(set->type) && target_seen(seen, idx)))
             continue;
         const struct zone_node *t = &zone->nodes[idx];
         /* Outside a referral, data below a zone cut is not ours to give. */
@@ -135,7 +191,23 @@ write_additional(struct answer *a, const struct zone *zone, const struct zone_rr
             if (addr && write_rrset(a, DNS_SECTION_AR, t->name, addr) < 0 && required)
                 a->flags |= DNS_FLAG_TC;
         }
+        const struct zone_rrset *svcb = is_svcb(set->type) ? zone_node_rrset(t, set->type) : NULL;
+        if (!svcb || svcb == seen->answer || svcb == set ||
+            write_rrset(a, DNS_SECTION_AR, t->name, svcb) < 0)
+            continue;
+        if (depth + 1 < MAX_SVCB_DEPTH && svcb->targets)
+            write_targets(a, zone, svcb, cut, seen, depth + 1);
     }
+}
+
+static void
+write_additional(struct answer *a, const struct zone *zone, const struct zone_rrset *set,
+                 const uint8_t *cut)
+{
+    if (!set->targets || truncated(a))
+        return;
+    struct targets_seen seen = {.answer = set, .count = 0};
+    write_targets(a, zone, set, cut, &seen, 0);
 }
 
 /* Notes an RRset whose targets' addresses go in the additional section (finish_sections). */
@@ -466,6 +538,11 @@ answer_dname(struct answer *a, const struct zone *zone, const struct zone_node *
              const uint8_t *owner, const uint8_t *lname, int hops)
 {
     const struct zone_rrset *dname = zone_node_rrset(node, DNS_TYPE_DNAME);
+    for (int i = 0; i < a->dname_count; i++)
+        if (a->dnames[i] == node)
+            return; /* met again: its records are in the answer already (RFC 1034 §3.6.2) */
+    if (a->dname_count <= MAX_CHAIN_HOPS)
+        a->dnames[a->dname_count++] = node;
     add_required(a, DNS_SECTION_AN, node->name, dname);
     if (truncated(a))
         return;
@@ -506,6 +583,12 @@ resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const u
     len++;
 
     const struct zone_node *node = &zone->nodes[0];
+    /* RFC 6672 §2.3 allows a DNAME at the apex (beside SOA and NS): it redirects every name
+     * below the apex, as one further down redirects its subtree. */
+    if ((node->flags & ZONE_NODE_DNAME) && labels > zone->origin_labels) {
+        answer_dname(a, zone, node, owner, lname, hops);
+        return;
+    }
     int depth;
     for (depth = zone->origin_labels + 1; depth <= labels; depth++) {
         int off = offsets[labels - depth];
@@ -685,12 +768,13 @@ put_ecs(const struct answer *a, uint8_t *p)
 }
 
 static size_t
-opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns_client *client)
+opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns_client *client,
+           bool nsid)
 {
     if (!q->edns)
         return 0;
     size_t len = 11;
-    if (q->nsid_requested && v->nsid)
+    if (nsid && q->nsid_requested && v->nsid)
         len += 4u + v->nsid_len;
     if (echo_ecs(q, client))
         len += 8u + (q->ecs_source + 7u) / 8u;
@@ -704,8 +788,8 @@ static size_t
 put_opt(const struct answer *a, uint8_t *out, size_t pos)
 {
     const struct dns_view *v = a->view;
-    bool nsid = a->q->nsid_requested && v->nsid;
-    uint16_t rdlen = (uint16_t)(opt_length(v, a->q, a->client) - 11);
+    bool nsid = a->nsid && a->q->nsid_requested && v->nsid;
+    uint16_t rdlen = (uint16_t)(opt_length(v, a->q, a->client, a->nsid) - 11);
     uint8_t *p = out + pos;
     p[0] = 0; /* root owner */
     dnswire_put16(p + 1, DNS_TYPE_OPT);
@@ -776,7 +860,16 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         if (udp < limit)
             limit = udp;
     }
-    size_t opt_len = opt_length(view, &q, client);
+    /* Room for the OPT is reserved before the answer, NSID included (as knotd: an answer
+     * that would only fit without it gets TC). An NSID so long that not even a question
+     * would fit beside it (512 octets in a 512-octet reply) is left out instead: RFC 5001
+     * §2.2 has the server "choose to honor" the request, and the reply must not be lost. */
+    a.nsid = true;
+    size_t opt_len = opt_length(view, &q, client, true);
+    if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN) {
+        a.nsid = false;
+        opt_len = opt_length(view, &q, client, false);
+    }
     if (limit < DNS_HEADER_LEN + opt_len + 4 + DNAME_MAX_LEN)
         return 0; /* caller buffer too small to answer at all */
     /* A TSIG record too long for this UDP response beside the question (key and algorithm

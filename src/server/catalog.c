@@ -257,7 +257,8 @@ is_member_of_produced(const struct config_zone *z)
 
 int
 catalog_produce_load(const struct config *cfg, size_t ci, const struct zone_steer *steered,
-                     size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+                     size_t steered_count, const struct zone_limits *limits, struct zone **out,
+                     char err[ZONE_ERR_MAX])
 {
     const struct config_zone *cz = &cfg->zones[ci];
     uint8_t origin[DNAME_MAX_LEN], owner[DNAME_MAX_LEN], member[DNAME_MAX_LEN];
@@ -310,7 +311,7 @@ catalog_produce_load(const struct config *cfg, size_t ci, const struct zone_stee
         zone_records_add(&full, r.recs[k].owner, r.recs[k].type, r.recs[k].ttl, r.recs[k].rdata,
                          r.recs[k].rdlen);
     zone_records_fini(&r);
-    int rc = zone_build(cz->origin, source, &full, steered, steered_count, out, err);
+    int rc = zone_build(cz->origin, source, &full, steered, steered_count, limits, out, err);
     zone_records_fini(&full);
     return rc;
 }

@@ -27,7 +27,8 @@ void catalog_expand(struct config *cfg);
  * serial is the Unix time when the member set last changed (one more if that is not later),
  * kept across reloads. Main thread, while a snapshot is built. 0, or -1 with err. */
 int catalog_produce_load(const struct config *cfg, size_t ci, const struct zone_steer *steered,
-                         size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+                         size_t steered_count, const struct zone_limits *limits,
+                         struct zone **out, char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/notify.h"
+#include "common/sockaddr.h"
 #include "net/net_fd.h"
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
@@ -69,6 +70,19 @@ service_waiting(const struct snapshot *snap, const struct health_table *table, u
     return false;
 }
 
+/* RFC 7871 `ecs: ignore` of the listener a query came in on, found by its address in the
+ * current config: the sockets were bound at start in the order of the config of that day,
+ * and a reload may list the same addresses in another order, so a position would point at
+ * another listener's setting. A few listeners: a short scan, no allocation. */
+static bool
+listen_ecs_ignore(const struct config *cfg, const struct sockaddr *local)
+{
+    for (size_t i = 0; local && i < cfg->listen_count; i++)
+        if (sockaddr_same((const struct sockaddr *)&cfg->listen[i].addr, local))
+            return cfg->listen[i].ecs_ignore;
+    return false;
+}
+
 /* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
 static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
@@ -94,8 +108,7 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         clock_gettime(CLOCK_REALTIME_COARSE, &wall);
         client.wall_s = (uint64_t)wall.tv_sec;
     }
-    if (nq->listen_index < snap->cfg->listen_count)
-        client.ecs_ignore = snap->cfg->listen[nq->listen_index].ecs_ignore;
+    client.ecs_ignore = listen_ecs_ignore(snap->cfg, nq->local);
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
     /* Start window: a waiting service's answer is dropped, as if the query were still in the
      * socket buffer; the client asks again (RFC 1035 §4.2.1: retransmission) and is answered

@@ -67,6 +67,7 @@ struct secondary_zone {
     char member_of[DNAME_TEXT_MAX]; /* a catalog's member: that catalog, else "" */
     struct primary *primaries;
     size_t primary_count;
+    struct zone_limits limits; /* zones[].max_records, max_size */
     char *file;
     int64_t last_at;
     char last_kind[24];
@@ -182,7 +183,7 @@ placeholder(const struct config_zone *cz, const struct zone_steer *steered, size
     memset(rd + 2 * sizeof(invalid), 0, 20);
     zone_records_add(&r, origin, DNS_TYPE_SOA, 0, rd, (uint16_t)(2 * sizeof(invalid) + 20));
     zone_records_add(&r, origin, DNS_TYPE_NS, 0, invalid, sizeof(invalid));
-    int rc = zone_build(cz->origin, cz->file, &r, steered, n, out, err);
+    int rc = zone_build(cz->origin, cz->file, &r, steered, n, NULL, out, err);
     zone_records_fini(&r);
     if (rc == 0)
         (*out)->expired = true;
@@ -246,8 +247,10 @@ secondary_zone_load(const struct config_zone *cz, const struct zone_steer *steer
     bool expired = xfr_refresh_expired(&z->timers, now);
     z->published_expired = expired;
     pthread_mutex_unlock(&lock);
+    const struct zone_limits limits = {.max_records = cz->max_records,
+                                       .max_bytes = cz->max_bytes};
     int rc = v && !expired ? zone_build(cz->origin, cz->file, &v->recs, steered, steered_count,
-                                        out, err)
+                                        &limits, out, err)
                            : placeholder(cz, steered, steered_count, out, err);
     version_unref(v);
     return rc;
@@ -289,6 +292,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
         atomic_fetch_add(&base->refs, 1);
     char *file = xstrdup(z->file ? z->file : "");
     bool catalog = z->catalog;
+    struct zone_limits limits = z->limits;
     pthread_mutex_unlock(&lock);
 
     bool force = atomic_exchange(&z->axfr_wanted, false);
@@ -312,6 +316,7 @@ refresh_zone(struct secondary_zone *z, int64_t now)
             .base_serial = base ? base->serial : 0,
             .force_axfr = force,
             .cancel_fd = stop_fd,
+            .limits = &limits,
         };
         secondary_fetch(&f);
         tsig_keyring_free(ring);
@@ -531,6 +536,7 @@ set_primaries(struct secondary_zone *z, const struct config *cfg, const struct c
     free(z->primaries);
     z->primaries = ps;
     z->primary_count = cz->primary_count;
+    z->limits = (struct zone_limits){.max_records = cz->max_records, .max_bytes = cz->max_bytes};
     free(z->file);
     z->file = xstrdup(cz->file);
     z->active = true;

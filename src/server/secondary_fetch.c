@@ -278,12 +278,13 @@ transfer(struct conn *c, struct secondary_fetch *f, uint16_t qtype)
         rc = 0;
         goto out;
     }
-    /* Bad input until checked: the zone file's checks, before anyone sees it. */
+    /* Bad input until checked: the zone file's checks and the zone's size bounds, before
+     * anyone sees it (a version past max_records is refused here, not at every reload). */
     char source[300], zerr[ZONE_ERR_MAX];
     struct zone *z;
     snprintf(source, sizeof(source), "%s from %s serial %u record", f->kind, f->addr_text,
              x.serial);
-    if (zone_build(f->origin_text, source, &f->recs, NULL, 0, &z, zerr) < 0) {
+    if (zone_build(f->origin_text, source, &f->recs, NULL, 0, f->limits, &z, zerr) < 0) {
         snprintf(f->err, sizeof(f->err), "%s", zerr);
         zone_records_fini(&f->recs);
         goto out;

@@ -34,6 +34,7 @@ struct secondary_fetch {
     uint32_t base_serial;
     bool force_axfr;
     int cancel_fd; /* readable (the server stops): every wait ends at once, failed; 0 or -1: none */
+    const struct zone_limits *limits; /* the zone's size bounds; NULL: the defaults */
     /* Out */
     enum secondary_outcome outcome;
     struct zone_records recs; /* SECONDARY_NEW: the caller takes it (zone_records_fini) */

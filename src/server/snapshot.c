@@ -287,12 +287,15 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         }
         char zerr[ZONE_ERR_MAX];
         const struct config_zone *cz = &cfg->zones[i];
+        const struct zone_limits limits = {.max_records = cz->max_records,
+                                           .max_bytes = cz->max_bytes};
         /* A secondary zone comes from its latest transferred version (ARCHITECTURE.md §13). */
         int zrc = cz->primaries ? secondary_zone_load(cz, steers, n, &zones[i],
                                                       &snap->secondaries[i], zerr)
                   : cz->catalog_produce
-                      ? catalog_produce_load(cfg, i, steers, n, &zones[i], zerr)
-                      : zone_load_steered(cz->origin, cz->file, steers, n, &zones[i], zerr);
+                      ? catalog_produce_load(cfg, i, steers, n, &limits, &zones[i], zerr)
+                      : zone_load_steered(cz->origin, cz->file, steers, n, &limits, &zones[i],
+                                          zerr);
         if (zrc < 0) {
             zone_error(err, cfg, cz, zerr);
             goto out;

@@ -82,6 +82,18 @@ struct zone_slot {
     uint32_t node; /* ZONE_NONE = empty slot */
 };
 
+/* Bounds on one zone's size, checked as it is compiled (a file or a transfer), so a zone
+ * too big for the machine or for its own answers is a "file:line:" error, not an exhausted
+ * server (cf. Knot's zone-max-size). Every RRset is also bounded by the message it must fit
+ * in: its records (owner compressed to a pointer) within a 64 KiB message. */
+struct zone_limits {
+    uint64_t max_records; /* records in the zone; 0 = ZONE_DEFAULT_MAX_RECORDS */
+    uint64_t max_bytes;   /* wire size: owner, type, class, TTL, RDLENGTH, RDATA each record;
+                           * 0 = ZONE_DEFAULT_MAX_BYTES */
+};
+#define ZONE_DEFAULT_MAX_RECORDS ((uint64_t)16 << 20)
+#define ZONE_DEFAULT_MAX_BYTES ((uint64_t)2 << 30)
+
 /* One record before compilation: from a zone file (owner and RDATA in the loader's scratch
  * arena, `line` its line) or a zone transfer (struct zone_records, `line` its position). */
 struct zone_record {
@@ -127,11 +139,13 @@ int zone_records_write(const struct zone_records *r, const char *comment, const 
 
 /* Compiles records that did not come from a file we parsed (a zone transfer): the same checks
  * as zone_load_steered and, before them, those a file's parser makes: every owner inside
- * `origin`, and the names in the RDATA of NS, CNAME, DNAME, PTR, SOA, MX and SRV well formed.
+ * `origin`, and the names in the RDATA of NS, CNAME, DNAME, PTR, SOA, MX and SRV well formed;
+ * `limits` as for zone_load_steered.
  * `source` starts every error ("source:N: message", N the record's position from 1). */
 int zone_build(const char *origin, const char *source, const struct zone_records *r,
-               const struct zone_steer *steered, size_t steered_count, struct zone **out,
-               char err[ZONE_ERR_MAX]) __attribute__((warn_unused_result));
+               const struct zone_steer *steered, size_t steered_count,
+               const struct zone_limits *limits, struct zone **out, char err[ZONE_ERR_MAX])
+    __attribute__((warn_unused_result));
 
 struct zone {
     uint8_t origin[DNAME_MAX_LEN];
@@ -166,13 +180,14 @@ struct zone {
  * "file:line: message" in err. Warnings (non-fatal oddities) are logged. */
 int zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
-/* The same, and every name of steered[] gets a node flagged ZONE_NODE_STEERED with its
+/* The same, within `limits` (NULL: the defaults), and every name of steered[] gets a node flagged ZONE_NODE_STEERED with its
  * policy index and types, created if the file has no data there. A steered name must be
  * authoritative data a policy may synthesize at: not at or below a delegation, no CNAME,
  * and a CNAME policy (ZONE_STEER_CNAME) only where the file has no data (RFC 1034 §3.6.2);
  * otherwise -1 with the steer's `where` and the reason in err. */
 int zone_load_steered(const char *origin, const char *file, const struct zone_steer *steered,
-                      size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+                      size_t steered_count, const struct zone_limits *limits, struct zone **out,
+                      char err[ZONE_ERR_MAX])
     __attribute__((warn_unused_result));
 void zone_free(struct zone *zone);
 

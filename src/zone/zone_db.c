@@ -134,6 +134,20 @@ record_cmp(const void *pa, const void *pb)
         return c;
     if (a->type != b->type)
         return a->type < b->type ? -1 : 1;
+    /* Equal RDATA next to each other, the earliest line first: duplicates are found in one
+     * pass (build_rrset) instead of comparing every pair. */
+    if (a->rdlen != b->rdlen)
+        return a->rdlen < b->rdlen ? -1 : 1;
+    c = memcmp(a->rdata, b->rdata, a->rdlen);
+    if (c)
+        return c;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static int
+line_cmp(const void *pa, const void *pb)
+{
+    const struct zone_record *a = pa, *b = pb;
     return a->line < b->line ? -1 : a->line > b->line;
 }
 
@@ -150,32 +164,42 @@ same_rdata(const struct zone_record *a, const struct zone_record *b)
     return a->rdlen == b->rdlen && memcmp(a->rdata, b->rdata, a->rdlen) == 0;
 }
 
-/* Builds one RRset from recs[0..n) (same owner and type, sorted by line). Duplicate
- * records are dropped (RFC 2181 §5: an RRset is a set). */
-static void
-build_rrset(struct zone *zone, struct zone_rrset *set, const struct zone_record *recs, size_t n)
+/* The largest RRset a response can carry: a 64 KiB message less its header and a question
+ * of the longest name, every record's owner compressed to a 2-octet pointer (RFC 1035
+ * §4.1.4) before TYPE, CLASS, TTL, RDLENGTH. A larger one could never be answered, and its
+ * record count would not fit the header's 16-bit ANCOUNT. */
+#define RRSET_MAX_WIRE (65535u - 12u - (DNAME_MAX_LEN + 4u))
+
+/* Builds one RRset from recs[0..n) (same owner and type, sorted by RDATA then line).
+ * Duplicate records are dropped (RFC 2181 §5: an RRset is a set), keeping the earliest;
+ * the rest go back to file order. Fails if the RRset could not fit in a response. */
+static int
+build_rrset(struct zone *zone, struct zone_rrset *set, struct zone_record *recs, size_t n,
+            char err[ZONE_ERR_MAX])
 {
-    size_t bytes = 0;
-    uint16_t count = 0;
+    size_t bytes = 0, wire = 0, count = 0;
     for (size_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = same_rdata(&recs[i], &recs[j]);
-        if (dup)
+        if (i > 0 && same_rdata(&recs[i], &recs[count - 1]))
             continue;
+        recs[count++] = recs[i];
         bytes += 2u + recs[i].rdlen;
-        count++;
+        wire += 12u + recs[i].rdlen;
+        if (wire > RRSET_MAX_WIRE) {
+            char owner[DNAME_TEXT_MAX], type[DNSWIRE_TYPE_TEXT_MAX];
+            dname_to_text(recs[i].owner, owner, sizeof(owner));
+            zone_error(err, zone->file, recs[i].line,
+                       "RRset %s %s is too large: over %u octets (%zu records so far) cannot "
+                       "fit in a 64 KiB DNS message",
+                       owner, dnswire_type_text(recs[i].type, type), RRSET_MAX_WIRE, count);
+            return -1;
+        }
     }
+    qsort(recs, count, sizeof(*recs), line_cmp);
     uint8_t *p = arena_alloc(&zone->arena, bytes, 1);
     /* RFC 2181 §5.2: one TTL per RRset; the first one wins. Unsigned until dnssec/ says. */
     *set = (struct zone_rrset){.type = recs[0].type, .ttl = recs[0].ttl, .rdata = p,
-                               .count = count};
-    for (size_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = same_rdata(&recs[i], &recs[j]);
-        if (dup)
-            continue;
+                               .count = (uint16_t)count};
+    for (size_t i = 0; i < count; i++) {
         if (recs[i].ttl != set->ttl) {
             log_warning("%s:%d: TTL %u differs from the RRset's TTL %u; using %u", zone->file,
                         recs[i].line, recs[i].ttl, set->ttl, set->ttl);
@@ -184,11 +208,12 @@ build_rrset(struct zone *zone, struct zone_rrset *set, const struct zone_record 
         memcpy(p + 2, recs[i].rdata, recs[i].rdlen);
         p += 2u + recs[i].rdlen;
     }
+    return 0;
 }
 
 /* Fills one owner's node from its records recs[0..n) (sorted by type). */
 static int
-build_node(struct zone *zone, struct zone_node *node, const struct zone_record *recs, size_t n,
+build_node(struct zone *zone, struct zone_node *node, struct zone_record *recs, size_t n,
            char err[ZONE_ERR_MAX])
 {
     size_t types = 0;
@@ -222,7 +247,8 @@ build_node(struct zone *zone, struct zone_node *node, const struct zone_record *
     for (size_t i = 1; i <= n; i++) {
         if (i < n && recs[i].type == recs[start].type)
             continue;
-        build_rrset(zone, &sets[k++], &recs[start], i - start);
+        if (build_rrset(zone, &sets[k++], &recs[start], i - start, err) < 0)
+            return -1;
         start = i;
     }
     node->rrsets = sets;
@@ -282,7 +308,18 @@ flag_ancestry(struct zone *zone)
     }
 }
 
-/* For NS, MX and SRV RRsets: the node of each target, for the additional section. */
+/* RFC 9460 §2.5.2: in ServiceMode (SvcPriority > 0) a TargetName of "." stands for the
+ * owner name, whose addresses are then the ones to add (§4.1). In AliasMode "." means no
+ * service exists: no target. */
+static bool
+svcb_target_is_owner(uint16_t type, const uint8_t *rd, uint16_t rdlen)
+{
+    return (type == DNS_TYPE_SVCB || type == DNS_TYPE_HTTPS) && rdlen > 2 &&
+           dnswire_get16(rd) != 0 && rd[2] == 0;
+}
+
+/* For NS, MX, SRV, SVCB and HTTPS RRsets: the node of each target, for the additional
+ * section. */
 static void
 link_targets(struct zone *zone)
 {
@@ -299,7 +336,9 @@ link_targets(struct zone *zone)
                 uint16_t rdlen = dnswire_get16(p);
                 uint8_t lname[DNAME_MAX_LEN];
                 targets[r] = ZONE_NONE;
-                if (rdlen > off && dname_wire_length(p + 2 + off, (size_t)(rdlen - off)) > 0) {
+                if (svcb_target_is_owner(set->type, p + 2, rdlen))
+                    targets[r] = i;
+                else if (rdlen > off && dname_wire_length(p + 2 + off, (size_t)(rdlen - off)) > 0) {
                     int len = dname_lower_copy(lname, p + 2 + off);
                     const struct zone_node *t = zone_lookup(zone, lname, len);
                     if (t)
@@ -383,11 +422,42 @@ check_steered(const struct zone *zone, const struct zone_steer *steered, size_t 
     return 0;
 }
 
+/* The zone's size within `limits`, counted in file (or transfer) order, so the error names
+ * the first record past a limit. */
+static int
+check_limits(const struct zone *zone, const struct zone_record *recs, size_t count,
+             const struct zone_limits *limits, char err[ZONE_ERR_MAX])
+{
+    uint64_t max_records = limits && limits->max_records ? limits->max_records
+                                                         : ZONE_DEFAULT_MAX_RECORDS;
+    uint64_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : ZONE_DEFAULT_MAX_BYTES;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i + 1 > max_records) {
+            zone_error(err, zone->file, recs[i].line,
+                       "zone has more than %llu records (max_records)",
+                       (unsigned long long)max_records);
+            return -1;
+        }
+        bytes += recs[i].owner_len + 10u + recs[i].rdlen;
+        if (bytes > max_bytes) {
+            zone_error(err, zone->file, recs[i].line,
+                       "zone is larger than %llu octets (max_size)",
+                       (unsigned long long)max_bytes);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
-             const struct zone_steer *steered, size_t steered_count, char err[ZONE_ERR_MAX])
+             const struct zone_steer *steered, size_t steered_count,
+             const struct zone_limits *limits, char err[ZONE_ERR_MAX])
 {
     struct builder b = {.zone = zone};
+    if (check_limits(zone, recs, count, limits, err) < 0)
+        return -1;
     qsort(recs, count, sizeof(*recs), record_cmp);
 
     size_t owners = 0;

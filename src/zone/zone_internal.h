@@ -5,10 +5,11 @@
 
 #include "zone/zone.h"
 
-/* Checks the records (SOA, apex NS, CNAME exclusivity, glue, ...) and builds the zone's
+/* Checks the records (size limits: NULL = the defaults, SOA, apex NS, CNAME exclusivity, glue, ...) and builds the zone's
  * nodes and lookup table. `recs` is reordered. Returns 0 or -1 with "file:line: message". */
 int zone_compile(struct zone *zone, struct zone_record *recs, size_t count,
-                 const struct zone_steer *steered, size_t steered_count, char err[ZONE_ERR_MAX]);
+                 const struct zone_steer *steered, size_t steered_count,
+                 const struct zone_limits *limits, char err[ZONE_ERR_MAX]);
 
 /* Writes "file:line: message" into err. */
 void zone_error(char err[ZONE_ERR_MAX], const char *file, int line, const char *fmt, ...)

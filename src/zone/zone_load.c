@@ -327,12 +327,13 @@ zone_records_load(const char *origin, const char *file, struct zone_records *out
 int
 zone_load(const char *origin, const char *file, struct zone **out, char err[ZONE_ERR_MAX])
 {
-    return zone_load_steered(origin, file, NULL, 0, out, err);
+    return zone_load_steered(origin, file, NULL, 0, NULL, out, err);
 }
 
 int
 zone_load_steered(const char *origin, const char *file, const struct zone_steer *steered,
-                  size_t steered_count, struct zone **out, char err[ZONE_ERR_MAX])
+                  size_t steered_count, const struct zone_limits *limits, struct zone **out,
+                  char err[ZONE_ERR_MAX])
 {
     struct reader r;
     struct parse_job *jobs = NULL;
@@ -342,7 +343,7 @@ zone_load_steered(const char *origin, const char *file, const struct zone_steer 
     zone->file = xstrdup(file);
     int rc = parse_file(origin, file, zone, &r, &jobs, &job_count, err);
     if (rc == 0)
-        rc = zone_compile(zone, r.recs, r.count, steered, steered_count, err);
+        rc = zone_compile(zone, r.recs, r.count, steered, steered_count, limits, err);
     parse_fini(&r, jobs, job_count);
     if (rc < 0) {
         zone_free(zone);

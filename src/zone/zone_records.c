@@ -115,8 +115,8 @@ rdata_well_formed(uint16_t type, const uint8_t *rd, size_t len)
 
 int
 zone_build(const char *origin, const char *source, const struct zone_records *r,
-           const struct zone_steer *steered, size_t steered_count, struct zone **out,
-           char err[ZONE_ERR_MAX])
+           const struct zone_steer *steered, size_t steered_count,
+           const struct zone_limits *limits, struct zone **out, char err[ZONE_ERR_MAX])
 {
     int rc = -1;
     struct zone *zone = xcalloc(1, sizeof(*zone));
@@ -146,7 +146,7 @@ zone_build(const char *origin, const char *source, const struct zone_records *r,
         recs[i] = *rec;
         recs[i].line = (int)i + 1;
     }
-    if (zone_compile(zone, recs, r->count, steered, steered_count, err) < 0)
+    if (zone_compile(zone, recs, r->count, steered, steered_count, limits, err) < 0)
         goto out;
     rc = 0;
 out:

@@ -46,7 +46,7 @@ load_zone(struct steer_view *sv, const char *origin, const char *zone_path, char
             .where = "steer_view",
         };
     }
-    if (zone_load_steered(origin, zone_path, steers, set->count, &list[0], zerr) < 0) {
+    if (zone_load_steered(origin, zone_path, steers, set->count, NULL, &list[0], zerr) < 0) {
         snprintf(err, STEER_VIEW_ERR_MAX, "zone: %s", zerr);
         goto out;
     }

@@ -186,6 +186,23 @@ class ZoneData:
         return {}
 
 
+def owner_addresses(zone_data):
+    """The reply to an HTTPS query whose ServiceMode TargetName is "." (RFC 9460 §2.5.2: the
+    owner is the target): knotd's, with the owner's A and AAAA RRsets in the additional
+    section (§4.1), where knotd adds none."""
+    def differ(ref, query):
+        qname = query.question[0].name.to_text()
+        data = zone_data.rrsets(qname)
+        extra = []
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            recs = data.get((rdtype, dns.rdataclass.IN))
+            if recs:
+                extra.append(h.RRset(qname, rdtype, dns.rdataclass.IN,
+                                     tuple(sorted((qname, ttl, rd) for ttl, rd in recs))))
+        return ref.replace(additional=ref.additional + tuple(extra))
+    return differ
+
+
 def any_check(zone_data, tcp=False):
     """RFC 8482 §4.1: at least one RRset of the name, each one whole, owner as asked; over
     UDP (meridiand's choice, against amplification) exactly one, over TCP all of them."""
@@ -232,12 +249,17 @@ def build_cases(zone_data):
             add("%s %s" % (name, t), make(name, t, **kw))
 
     # Every type at its owner, plus NODATA types beside them.
-    types("example.org", ["SOA", "NS", "MX", "A", "AAAA", "TXT", "CAA", "HTTPS", "SSHFP",
+    types("example.org", ["SOA", "NS", "MX", "A", "AAAA", "TXT", "CAA", "SSHFP",
                           "HINFO", "SRV", "DS", "DNSKEY", "CNAME"])
+    https_why = ("RFC 9460 §4.1: A and AAAA \"for any TargetNames that are in the zone\"; "
+                 "§2.5.2: a ServiceMode TargetName \".\" is the owner (knotd adds nothing)")
+    for name in ("example.org", "www.example.org", "example.com"):
+        add("%s HTTPS" % name, make(name, "HTTPS"), differ=owner_addresses(zone_data),
+            why=https_why)
     types("ns1.example.org", ["A", "AAAA", "MX"])
     types("ns2.example.org", ["A", "AAAA"])
     types("mail.example.org", ["A", "AAAA"])
-    types("www.example.org", ["A", "AAAA", "TXT", "HTTPS", "SVCB"])
+    types("www.example.org", ["A", "AAAA", "TXT", "SVCB"])
     types("txt.example.org", ["TXT"])
     types("_sip._udp.example.org", ["SRV"])
     types("_xmpp._tcp.example.org", ["SRV"])
@@ -329,7 +351,7 @@ def build_cases(zone_data):
     types("host2.example", ["A"])
 
     # The shipped example zones.
-    types("example.com", ["SOA", "NS", "MX", "A", "AAAA", "TXT", "CAA", "HTTPS"])
+    types("example.com", ["SOA", "NS", "MX", "A", "AAAA", "TXT", "CAA"])
     types("www.example.com", ["A", "SSHFP"])
     types("files.example.com", ["A"])
     types("cdn.example.com", ["A"])

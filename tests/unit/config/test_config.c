@@ -180,7 +180,45 @@ test_defaults(void **state)
     assert_int_equal(cfg->tcp_max_pipelined, 16);
     assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
     assert_int_equal(cfg->zone_count, 1);
+    assert_true(cfg->zones[0].max_records == CONFIG_ZONE_MAX_RECORDS);
+    assert_true(cfg->zones[0].max_bytes == CONFIG_ZONE_MAX_BYTES);
     config_free(cfg);
+}
+
+/* zones[].max_records and max_size (K, M, G: powers of 1024, as Knot's zone-max-size). */
+static void
+test_zone_bounds(void **state)
+{
+    (void)state;
+    struct config *cfg = load_ok(write_file("bounds.yaml", "zones:\n"
+                                                           "  - origin: a.test\n"
+                                                           "    file: a.zone\n"
+                                                           "    max_records: 1000\n"
+                                                           "    max_size: 64k\n"
+                                                           "  - origin: b.test\n"
+                                                           "    file: b.zone\n"
+                                                           "    max_size: 3G\n"
+                                                           "  - origin: c.test\n"
+                                                           "    file: c.zone\n"
+                                                           "    max_size: 12345\n"));
+    assert_true(cfg->zones[0].max_records == 1000);
+    assert_true(cfg->zones[0].max_bytes == 64u << 10);
+    assert_true(cfg->zones[1].max_records == CONFIG_ZONE_MAX_RECORDS);
+    assert_true(cfg->zones[1].max_bytes == (uint64_t)3 << 30);
+    assert_true(cfg->zones[2].max_bytes == 12345);
+    config_free(cfg);
+    expect_error("zones:\n  - origin: a.test\n    file: a.zone\n    max_records: 0\n",
+                 "4: max_records: expected a positive number, not '0'");
+    expect_error("zones:\n  - origin: a.test\n    file: a.zone\n    max_records: 10k\n",
+                 "4: max_records: expected a positive number, not '10k'");
+    expect_error("zones:\n  - origin: a.test\n    file: a.zone\n    max_size: 1T\n",
+                 "4: max_size: expected a positive number (optionally ending in K, M or G), "
+                 "not '1T'");
+    expect_error("zones:\n  - origin: a.test\n    file: a.zone\n    max_size: G\n",
+                 "4: max_size: expected a positive number (optionally ending in K, M or G), "
+                 "not 'G'");
+    expect_error("zones:\n  - origin: a.test\n    file: a.zone\n    max_size: [1]\n",
+                 "4: max_size: expected a positive number (optionally ending in K, M or G)");
 }
 
 static void
@@ -551,6 +589,7 @@ main(void)
         cmocka_unit_test(test_bad_zones),    cmocka_unit_test(test_yaml_syntax),
         cmocka_unit_test(test_missing_file), cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_dnssec),
+        cmocka_unit_test(test_zone_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

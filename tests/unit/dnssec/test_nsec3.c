@@ -608,7 +608,7 @@ load_text(const char *text, const struct zone_steer *steered, size_t n)
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
-    int rc = zone_load_steered("example.com", zone_path, steered, n, &z, err);
+    int rc = zone_load_steered("example.com", zone_path, steered, n, NULL, &z, err);
     unlink(zone_path);
     if (rc != 0)
         fail_msg("%s", err);

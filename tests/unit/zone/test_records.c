@@ -80,7 +80,7 @@ must_refuse(struct zone_records *r, const char *want)
 {
     struct zone *z = (struct zone *)1;
     char err[ZONE_ERR_MAX];
-    assert_int_equal(zone_build("example.net", "AXFR from 127.0.0.1:53", r, NULL, 0, &z, err), -1);
+    assert_int_equal(zone_build("example.net", "AXFR from 127.0.0.1:53", r, NULL, 0, NULL, &z, err), -1);
     assert_null(z);
     assert_string_equal(err, want);
     zone_records_fini(r);
@@ -94,7 +94,7 @@ test_build_good(void **state)
     struct zone *z = NULL;
     char err[ZONE_ERR_MAX];
     good_zone(&r);
-    if (zone_build("example.net", "test", &r, NULL, 0, &z, err) < 0)
+    if (zone_build("example.net", "test", &r, NULL, 0, NULL, &z, err) < 0)
         fail_msg("%s", err);
     assert_int_equal(z->serial, 2024010101);
     assert_int_equal(z->record_count, 6);

@@ -248,7 +248,7 @@ load_steered(const char *text, const char *name, uint8_t types, struct zone **z,
         {.name = wire, .index = 6, .types = types, .where = "cfg.yaml:9: service X"},
     };
     write_zone(text);
-    int rc = zone_load_steered("example.com", zone_path, steers, 1, z, err);
+    int rc = zone_load_steered("example.com", zone_path, steers, 1, NULL, z, err);
     unlink(zone_path);
     return rc;
 }
@@ -306,6 +306,97 @@ test_steered(void **state)
     }
 }
 
+/* Text of HEAD then `n` A records at "many" from 10.0.0.0 up, with every `dup_every`th one
+ * written twice (0: none); malloc'd. */
+static char *
+many_a(unsigned n, unsigned dup_every)
+{
+    size_t cap = sizeof(HEAD) + (size_t)n * 2 * 32;
+    char *text = malloc(cap);
+    size_t at = (size_t)snprintf(text, cap, "%s", HEAD);
+    for (unsigned i = 0; i < n; i++) {
+        int copies = dup_every && i % dup_every == 0 ? 2 : 1;
+        for (int c = 0; c < copies; c++)
+            at += (size_t)snprintf(text + at, cap - at, "many A 10.%u.%u.%u\n", i >> 16,
+                                   (i >> 8) & 255, i & 255);
+    }
+    return text;
+}
+
+/* An RRset too large for any response is a file:line error, not a 16-bit count that wraps
+ * (65,537 A records once loaded as 1). */
+static void
+test_rrset_too_large(void **state)
+{
+    (void)state;
+    char *text = many_a(65537, 0);
+    /* 4,080 A records (12 + 4 octets each on the wire) fill 65,280 of the 65,264 octets
+     * a 64 KiB message leaves: the 4,080th (line 7 + 4,079) fails. */
+    load_fails(text, 7 + 4079, "too large");
+    free(text);
+    /* Just under the bound loads, every record kept. */
+    text = many_a(4079, 0);
+    struct zone *z = load_ok(text);
+    assert_int_equal(zone_node_rrset(find(z, "many.example.com"), DNS_TYPE_A)->count, 4079);
+    zone_free(z);
+    free(text);
+}
+
+/* Duplicates are removed by sorting (one pass over equal neighbours), the earliest copy kept
+ * and the RRset in file order. */
+static void
+test_duplicates_sorted(void **state)
+{
+    (void)state;
+    char *text = many_a(3000, 3);
+    struct zone *z = load_ok(text);
+    const struct zone_rrset *set = zone_node_rrset(find(z, "many.example.com"), DNS_TYPE_A);
+    assert_int_equal(set->count, 3000);
+    const uint8_t *p = set->rdata;
+    for (unsigned i = 0; i < set->count; i++) {
+        uint8_t want[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        assert_int_equal(dnswire_get16(p), 4);
+        assert_memory_equal(p + 2, want, 4);
+        p += 6;
+    }
+    assert_int_equal(z->record_count, 3000 + 3);
+    zone_free(z);
+    free(text);
+    /* Duplicates in reverse order: the first line's TTL wins. */
+    z = load_ok(HEAD "d 100 TXT \"b\"\nd 200 TXT \"a\"\nd 300 TXT \"b\"\n");
+    set = zone_node_rrset(find(z, "d.example.com"), DNS_TYPE_TXT);
+    assert_int_equal(set->count, 2);
+    assert_int_equal(set->ttl, 100);
+    assert_memory_equal(set->rdata, "\0\2\1b\0\2\1a", 8);
+    zone_free(z);
+}
+
+/* zones[].max_records and max_size: the first record past the bound is named. */
+static void
+test_zone_limits(void **state)
+{
+    (void)state;
+    char err[ZONE_ERR_MAX], prefix[128];
+    struct zone *z = NULL;
+    char *text = many_a(20, 0);
+    write_zone(text);
+    struct zone_limits lim = {.max_records = 10};
+    assert_int_equal(zone_load_steered("example.com", zone_path, NULL, 0, &lim, &z, err), -1);
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", zone_path, 7 + 7); /* the 11th record */
+    assert_true(strncmp(err, prefix, strlen(prefix)) == 0);
+    assert_non_null(strstr(err, "max_records"));
+    /* Records: SOA 62 octets with owner etc., each A "many.example.com." 18 + 10 + 4. */
+    lim = (struct zone_limits){.max_bytes = 500};
+    assert_int_equal(zone_load_steered("example.com", zone_path, NULL, 0, &lim, &z, err), -1);
+    assert_non_null(strstr(err, "max_size"));
+    lim = (struct zone_limits){.max_records = 23, .max_bytes = 4096};
+    assert_int_equal(zone_load_steered("example.com", zone_path, NULL, 0, &lim, &z, err), 0);
+    assert_int_equal(z->record_count, 23);
+    zone_free(z);
+    unlink(zone_path);
+    free(text);
+}
+
 int
 main(void)
 {
@@ -317,6 +408,9 @@ main(void)
         cmocka_unit_test(test_master_file_syntax),
         cmocka_unit_test(test_zone_set_longest_match),
         cmocka_unit_test(test_steered),
+        cmocka_unit_test(test_rrset_too_large),
+        cmocka_unit_test(test_duplicates_sorted),
+        cmocka_unit_test(test_zone_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
