@@ -202,6 +202,7 @@ phase_out() {
             if [[ -z $stats ]]; then
                 NOTES+=("rep $rep: the AXFR from $s failed")
             else
+                # shellcheck disable=SC2086 # "records messages bytes": three fields
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$s" $stats "$wall" "$cpu" \
                     "$hwm0" "$(mem_kb "$s" VmHWM)" >>"$tsv"
                 note "out rep $rep $s: $(tail -1 "$tsv" | cut -f3-)"
