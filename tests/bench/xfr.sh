@@ -25,7 +25,7 @@ set -euo pipefail
 PORT_BASE=${PORT_BASE:-5730}
 . "$(dirname "$0")/bench-lib.sh"
 
-PHASES="out in lat" LAT_SERVERS=${LAT_SERVERS:-meridiand} REPS=2 LAT_S=20 LAT_QPS=2000 MAX_AXFR=10 OUTDIR="" REPORT_ONLY=""
+PHASES="out in lat" LAT_SERVERS=${LAT_SERVERS:-meridiand} LAT_CONTROL=${LAT_CONTROL:-knot} REPS=2 LAT_S=20 LAT_QPS=2000 MAX_AXFR=10 OUTDIR="" REPORT_ONLY=""
 while getopts "P:r:l:Q:n:o:R:h" opt; do
     case $opt in
     P) PHASES=$OPTARG ;;
@@ -77,7 +77,7 @@ report() { # outdir
         echo "| server | state | offered qps | answered | lost | AXFRs in the window | p50 ms | p99 ms | p99.9 ms | max ms |"
         echo "|---|---|---|---|---|---|---|---|---|---|"
         awk -F'\t' 'NR > 1 {print $2}' "$d/lat.tsv" | awk '!seen[$0]++' | while read -r srv; do
-            for st in idle axfr; do
+            for st in idle axfr control; do
                 awk -F'\t' -v s="$srv" -v st="$st" 'NR > 1 && $2 == s && $3 == st' "$d/lat.tsv" | grep -q . || continue
                 local row c m
                 row="| $srv | $st | $(awk -F'\t' 'NR == 2 {print $4}' "$d/lat.tsv")"
@@ -267,6 +267,49 @@ lat_row() { # round server state axfrs
     note "lat round $1 $2 $3: $(tail -1 "$OUTDIR/lat.tsv" | cut -f4-)"
 }
 
+# An AXFR of big.test from PORT read to its end and thrown away: the request, then MESSAGES
+# length-prefixed messages read without parsing them (a light client, so that the CPU the
+# measurement sees is the server's, not dig's). Exit status 0 when all of them came.
+axfr_drain() { # port messages
+    timeout "$AXFR_TIMEOUT" python3 - "$BENCH_ADDR" "$1" "$2" <<'PY'
+import socket, struct, sys
+addr, port, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+q = struct.pack("!HHHHHH", 0x4242, 0, 1, 0, 0, 0) + b"\x03big\x04test\x00" + struct.pack("!HH", 252, 1)
+s = socket.create_connection((addr, port), timeout=60)
+s.sendall(struct.pack("!H", len(q)) + q)
+f = s.makefile("rb", buffering=1 << 20)
+for _ in range(want):
+    hdr = f.read(2)
+    if len(hdr) < 2 or len(f.read(struct.unpack("!H", hdr)[0])) == 0:
+        sys.exit(1)
+PY
+}
+
+# The AXFR load of one latency window: transfers of big.test from PORT back to back (at most
+# MAX_AXFR, each bounded by AXFR_TIMEOUT), each finished one a line in DONE; in the
+# background, its pid in LOOP_PID.
+start_axfr_loop() { # port messages done_file
+    : >"$3"
+    (for ((i = 0; i < MAX_AXFR; i++)); do axfr_drain "$1" "$2" && echo ok >>"$3"; done) &
+    LOOP_PID=$!
+}
+
+# Stops the loop by pid (and its children); prints how many transfers ran in the window:
+# those finished plus the one still running.
+stop_axfr_loop() { # done_file
+    local n
+    n=$(wc -l <"$1")
+    kill -0 "$LOOP_PID" 2>/dev/null && n=$((n + 1))
+    # shellcheck disable=SC2046 # a list of pids
+    kill -TERM $(descendants "$LOOP_PID") "$LOOP_PID" 2>/dev/null || true
+    wait "$LOOP_PID" 2>/dev/null || true
+    echo "$n"
+}
+
+# Each round, per server of LAT_SERVERS: dnsperf idle; during AXFRs from that server (axfr);
+# during AXFRs from LAT_CONTROL, another server on the same machine (control: the same
+# client and kernel work, none of it in the measured server, so axfr minus control is what
+# the transfer costs the queries through the server itself).
 phase_lat() {
     command -v dnsperf >/dev/null || {
         NOTES+=("lat: dnsperf is missing")
@@ -276,31 +319,39 @@ phase_lat() {
     [[ -s $QFILE ]] || "$BENCH_DIR/gen-queries.sh" big >/dev/null
     printf 'round\tserver\tstate\tqps\tanswered\tlost\taxfrs\tp50_us\tp99_us\tp999_us\tmax_us\n' >"$OUTDIR/lat.tsv"
     WORKERS=2
-    local s round loop n done_file=$OUTDIR/axfrs-done up=()
-    for s in $LAT_SERVERS; do start_primary "$s" lat && up+=("$s"); done
+    local s round n done_file=$OUTDIR/axfrs-done up=() msgs
+    declare -A MSGS=()
+    for s in $LAT_SERVERS $LAT_CONTROL; do
+        [[ -n ${MSGS[$s]:-} ]] && continue
+        start_primary "$s" lat || continue
+        # The number of messages of its AXFR, for the light client.
+        msgs=$(axfr_stats "$(port_of "$s")" | awk '{print $2}')
+        [[ -n $msgs ]] || {
+            NOTES+=("lat: no AXFR from $s")
+            continue
+        }
+        MSGS[$s]=$msgs
+        [[ " $LAT_SERVERS " == *" $s "* ]] && up+=("$s")
+    done
+    [[ -n ${MSGS[$LAT_CONTROL]:-} ]] || NOTES+=("lat: no control server ($LAT_CONTROL)")
     for ((round = 1; round <= REPS; round++)); do
         for s in "${up[@]}"; do
             run_dnsperf "$s" idle "$round"
             lat_row "$round" "$s" idle 0
-            # AXFRs back to back, bounded in number, each by AXFR_TIMEOUT; stopped by pid when
-            # dnsperf is done. Each finished one appends a line to done_file.
-            : >"$done_file"
-            (for ((i = 0; i < MAX_AXFR; i++)); do
-                [[ -n $(axfr_stats "$(port_of "$s")") ]] && echo ok >>"$done_file"
-            done) &
-            loop=$!
+            start_axfr_loop "$(port_of "$s")" "${MSGS[$s]}" "$done_file"
             sleep 1 # the first transfer is under way when the measurement starts
             run_dnsperf "$s" axfr "$round"
-            # AXFRs in the window: those finished, plus the one still running if any.
-            n=$(wc -l <"$done_file")
-            kill -0 "$loop" 2>/dev/null && n=$((n + 1))
-            # shellcheck disable=SC2046 # a list of pids
-            kill -TERM $(descendants "$loop") "$loop" 2>/dev/null || true
-            wait "$loop" 2>/dev/null || true
+            n=$(stop_axfr_loop "$done_file")
             lat_row "$round" "$s" axfr "$n"
+            [[ -n ${MSGS[$LAT_CONTROL]:-} && $LAT_CONTROL != "$s" ]] || continue
+            start_axfr_loop "$(port_of "$LAT_CONTROL")" "${MSGS[$LAT_CONTROL]}" "$done_file"
+            sleep 1
+            run_dnsperf "$s" control "$round"
+            n=$(stop_axfr_loop "$done_file")
+            lat_row "$round" "$s" "control" "$n"
         done
     done
-    for s in "${up[@]}"; do stop_server "$s"; done
+    for s in "${!MSGS[@]}"; do stop_server "$s"; done
     WORKERS=1
 }
 
