@@ -13,10 +13,12 @@
 #        secondary's start until the zone's last name answers (SOA query, AXFR, whatever the
 #        server does before serving it), its CPU time and its peak memory at that point.
 #   lat  meridiand (2 workers) serving big.test: dnsperf at QPS queries/s (2000) for LAT_S s
-#        (20) of random big.test names, idle and then while AXFRs of the zone run back to
-#        back (at most MAX_AXFR, 10, stopped when dnsperf ends): p50 / p99 / p99.9 / max
-#        latency from dnsperf -v, and lost queries. REPS rounds of each (median).
-# REPS (-r, 2): repetitions of out and in; rounds of lat (idle and busy alternate).
+#        (20) of random big.test names: idle; while AXFRs of the zone from it run back to
+#        back (at most MAX_AXFR, 10, stopped when dnsperf ends; a light client reads them);
+#        and (control) while the same AXFRs come from LAT_CONTROL (knot): p50 / p99 / p99.9 /
+#        max latency from dnsperf -v, and lost queries. REPS rounds of each (median).
+#        LAT_SERVERS (meridiand) may add meridiand-b (MERIDIAND_B) for a before/after.
+# REPS (-r, 2): repetitions of out and in; rounds of lat.
 # Ports: PORT_BASE (5730) + bench-lib's offsets (meridiand +0, knot +2, secondaries +7, +8).
 # Not pinned: every server has the machine's two cores, the clients too (the figures to
 # compare are the ratios within a run, and the CPU times).
