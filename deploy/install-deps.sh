@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
-# knotd (reference server), dig/kdig, dnspython, clang with libFuzzer, and for the fresh-root
-# test (tests/fresh) mmdebstrap, lintian and git.
+# knotd (reference server), BIND 9 (transfer interop), dig/kdig, dnspython, clang with
+# libFuzzer, and for the fresh-root test (tests/fresh) mmdebstrap, lintian and git.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
        liburcu-dev libcurl4-openssl-dev libssl-dev)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
-      python3-cryptography unbound dnsviz
+      python3-cryptography unbound dnsviz bind9 bind9-utils
       clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")
@@ -31,6 +31,11 @@ export DEBIAN_FRONTEND=noninteractive
 # package's service would fetch the root trust anchor from the internet at start: keep it off.
 if [[ " ${missing[*]} " == *" unbound "* ]] && command -v systemctl >/dev/null; then
     $SUDO systemctl mask unbound.service unbound-resolvconf.service >/dev/null 2>&1 || true
+fi
+# Likewise named (tests/e2e/019 runs its own on loopback): the package's service would start a
+# recursive resolver that talks to the root servers.
+if [[ " ${missing[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null; then
+    $SUDO systemctl mask named.service >/dev/null 2>&1 || true
 fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

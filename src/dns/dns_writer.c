@@ -53,24 +53,41 @@ name_at_equals(const uint8_t *buf, uint16_t off, const uint8_t *name)
     return false;
 }
 
+/* The compression keys of every suffix of `name` (labels at `offsets`, `len` bytes with the
+ * root): length << 8 | an FNV-1a hash of the suffix's lowercased bytes, folded to 8 bits.
+ * Computed from the root up, so each suffix extends the hash of the one after it. */
+static void
+suffix_keys(const uint8_t *name, const uint8_t *offsets, int labels, int len, uint16_t *keys)
+{
+    uint32_t h = 2166136261u;
+    for (int i = labels - 1; i >= 0; i--) {
+        const uint8_t *l = name + offsets[i];
+        for (int k = l[0]; k >= 0; k--)
+            h = (h ^ lower(l[k])) * 16777619u;
+        uint8_t tag = (uint8_t)(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
+        keys[i] = (uint16_t)((len - offsets[i]) << 8 | tag);
+    }
+}
+
 /* Writes `name` compressed; returns 0 or -1 (no room). */
 static int
 put_name(struct dns_writer *w, const uint8_t *name)
 {
     uint8_t offsets[DNAME_MAX_LABELS];
+    uint16_t keys[DNAME_MAX_LABELS];
     int labels = 0, len = 0;
     while (name[len]) {
         offsets[labels++] = (uint8_t)len;
         len += 1 + name[len];
     }
     len++;
+    suffix_keys(name, offsets, labels, len, keys);
     /* The longest suffix already in the packet. */
     int match_label = labels;
     uint16_t match = 0;
     for (int i = 0; i < labels && !match; i++) {
-        uint8_t suffix_len = (uint8_t)(len - offsets[i]);
         for (int j = 0; j < w->comp_count; j++) {
-            if (w->comp_len[j] == suffix_len &&
+            if (w->comp_key[j] == keys[i] &&
                 name_at_equals(w->buf, w->comp[j], name + offsets[i])) {
                 match = w->comp[j];
                 match_label = i;
@@ -87,7 +104,7 @@ put_name(struct dns_writer *w, const uint8_t *name)
         size_t off = w->pos + offsets[i];
         if (off < 0x4000 && w->comp_count < DNS_COMPRESS_MAX) {
             w->comp[w->comp_count] = (uint16_t)off;
-            w->comp_len[w->comp_count] = (uint8_t)(len - offsets[i]);
+            w->comp_key[w->comp_count] = keys[i];
             w->comp_count++;
         }
     }

@@ -21,11 +21,13 @@ struct dns_writer {
     size_t pos;
     uint16_t count[4]; /* QD, AN, NS, AR */
     int comp_count;
-    /* Names (and their suffixes) already in the packet: offset and uncompressed length of
-     * the name from there. A candidate is compared byte by byte only when the length
-     * matches, which rejects almost every wrong one with one compare. */
+    /* Names (and their suffixes) already in the packet: offset, and a key of the name from
+     * there: its uncompressed length and an 8-bit hash of its lowercased bytes. A candidate
+     * is compared byte by byte only when the key matches, which rejects almost every wrong
+     * one with one compare, also when all the names have the same length (a zone transfer's
+     * h0000001.example. h0000002.example. ...). */
     uint16_t comp[DNS_COMPRESS_MAX];
-    uint8_t comp_len[DNS_COMPRESS_MAX];
+    uint16_t comp_key[DNS_COMPRESS_MAX];
     size_t last_owner; /* where the last RRset written put its first owner name */
 };
 

@@ -39,6 +39,8 @@ port_of() {
     meridiand-b) echo $((PORT_BASE + 4)) ;;
     meridiand-signed) echo $((PORT_BASE + 5)) ;;
     knot-signed) echo $((PORT_BASE + 6)) ;;
+    meridiand-sec) echo $((PORT_BASE + 7)) ;; # xfr.sh: the secondaries
+    knot-sec) echo $((PORT_BASE + 8)) ;;
     *) die "unknown server '$1' (known: $ALL_SERVERS meridiand-b meridiand-signed knot-signed)" ;;
     esac
 }
@@ -607,6 +609,18 @@ run_items() { # tsv logdir summary items...
             note "round $round $item: $(tail -n +$((n0 + 1)) "$tsv" | awk -F'\t' "$summary")"
         done
     done
+}
+
+# Filter for `dnsperf -v` output: its "> RCODE name type latency" lines (one per answer) go
+# into a 1 us histogram, every other line passes; at the end one line
+# "PCT p50_us=N p99_us=N max_us=N n=N p999_us=N" (answers only: lost queries have no line).
+dnsperf_pct() {
+    awk '
+        /^> / { if ($NF ~ /^[0-9.]+$/) { us = int($NF * 1e6); h[us]++; n++; if (us > mx) mx = us }; next }
+        { print }
+        function pct(p,   acc, i, target) { target = n * p; acc = 0
+            for (i = 0; i <= mx; i++) { acc += h[i]; if (acc >= target) return i } return mx }
+        END { printf "PCT p50_us=%d p99_us=%d max_us=%d n=%d p999_us=%d\n", pct(0.50), pct(0.99), mx, n, pct(0.999) }'
 }
 
 # Median and min-max helpers for report tables (values on stdin, one per line).

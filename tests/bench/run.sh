@@ -193,19 +193,13 @@ run_blast() { # server round seconds record(0/1) [rate]
     return 0
 }
 
-# dnsperf -v prints one "> RCODE name type latency" line per answer; awk keeps a 1 us
-# histogram of those (answers only; lost queries have no line) and passes the summary on.
+# dnsperf -v's per-answer latencies become percentiles (bench-lib.sh dnsperf_pct).
 run_dnsperf() { # server round rate
     local s=$1 rate=$3 out
     begin_measure "$s"
     out=$(taskset -c "$GEN_CPU" timeout $((LAT_S + 20)) /usr/bin/time -f 'gen_cpu_s=%U+%S' \
         dnsperf -s "$BENCH_ADDR" -p "$(port_of "$s")" -d "$QFILE" -l "$LAT_S" -Q "$rate" \
-        -c 16 -q 500 -t 2 -v 2>&1 | awk '
-        /^> / { if ($NF ~ /^[0-9.]+$/) { us = int($NF * 1e6); h[us]++; n++; if (us > mx) mx = us }; next }
-        { print }
-        function pct(p,   acc, i, target) { target = n * p; acc = 0
-            for (i = 0; i <= mx; i++) { acc += h[i]; if (acc >= target) return i } return mx }
-        END { printf "PCT p50_us=%d p99_us=%d max_us=%d n=%d\n", pct(0.50), pct(0.99), mx, n }') || true
+        -c 16 -q 500 -t 2 -v 2>&1 | dnsperf_pct) || true
     end_measure "$s"
     echo "== round $2 $s rate $rate" >>"$OUTDIR/dnsperf.log"
     echo "$out" >>"$OUTDIR/dnsperf.log"

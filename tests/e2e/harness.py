@@ -781,6 +781,17 @@ def compare_records(ours, theirs, other="knotd"):
         ["only %s's: " % other + r for r in sorted(set(theirs) - set(ours))[:10]]
 
 
+def wire_signed_at(msg, offset_s):
+    """msg.to_wire() with its TSIG (msg.use_tsig) signed `offset_s` seconds away from now:
+    dnspython takes Time Signed from time.time(), so it is shifted for that one call."""
+    real = time.time
+    time.time = lambda: real() + offset_s
+    try:
+        return msg.to_wire()
+    finally:
+        time.time = real
+
+
 def reply_tsig(wire):
     """(rcode, TSIG rdata or None) of a reply, read without a keyring: the TSIG is the last
     record, and must end the message."""

@@ -135,12 +135,7 @@ def check_dnspython(results, port):
     key = dns.tsig.Key("xfr-key", SECRET, dns.tsig.HMAC_SHA256)
     q = dns.message.make_query("www." + ORIGIN, "A")
     q.use_tsig(key)
-    real = time.time
-    time.time = lambda: real() - 1000
-    try:
-        qwire = q.to_wire()
-    finally:
-        time.time = real
+    qwire = h.wire_signed_at(q, -1000)
     wire = h.udp_exchange(qwire, port)
     errs = []
     if wire is None:

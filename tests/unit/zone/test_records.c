@@ -184,6 +184,15 @@ test_write_round_trip(void **state)
     put_name(own, "x.example.net.");
     zone_records_add(&r, own, 65280, 60, (const uint8_t *)"\xde\xad", 2);
     zone_records_add(&r, own, DNS_TYPE_TXT, 60, (const uint8_t *)"\5a b c", 6);
+    /* Addresses (written without ldns) at an owner whose label needs every kind of escape:
+     * a dot, a space, a quote, ;()@$\ and a byte outside ASCII, in mixed case. */
+    static const uint8_t odd[] = "\x0fWe.ird \";()@$\\\xe9\7example\3net";
+    memcpy(own, odd, sizeof(odd));
+    zone_records_add(&r, own, DNS_TYPE_A, 3600, (const uint8_t *)"\xc0\0\2\x7f", 4);
+    zone_records_add(&r, own, DNS_TYPE_AAAA, 0,
+                     (const uint8_t *)"\x20\1\xd\xb8\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+    zone_records_add(&r, own, DNS_TYPE_AAAA, 2147483647,
+                     (const uint8_t *)"\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\0\2\1", 16);
     snprintf(path, sizeof(path), "%s/secondary/sub/example.net.zone", dir);
     if (zone_records_write(&r, "meridian copy of example.net serial 2024010101", path, err) < 0)
         fail_msg("%s", err);
