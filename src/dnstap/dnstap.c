@@ -19,13 +19,20 @@
 #include "dnstap/dnstap_io.h"
 
 /* fstrm input queue per worker: entries (a power of two). At 2 records per query it holds
- * the log of 256 queries that the I/O thread has not taken yet. */
-#define DNSTAP_QUEUE_SIZE 512
+ * the log of 512 queries that the I/O thread has not taken yet. */
+#define DNSTAP_QUEUE_SIZE 1024
+/* Records queued before a worker wakes the I/O thread (a futex wake, and on a busy core a
+ * context switch): a quarter of the queue, so the wake-ups stay rare and the thread still
+ * has the other three quarters' time to catch up. Below it, the thread writes at its flush
+ * timeout (1 s). fstrm's option counts the free entries left at the wake-up (its default,
+ * 32, wakes the thread when the queue is all but full, and records drop while it wakes). */
+#define DNSTAP_WAKE_AFTER 256
+#define DNSTAP_NOTIFY_THRESHOLD (DNSTAP_QUEUE_SIZE - DNSTAP_WAKE_AFTER)
 /* fstrm's output queue: records written with one writev (dnstap_io.c sends 2 iovecs each). */
 #define DNSTAP_OUTPUT_QUEUE 64
 /* Buffers per worker: every record that can be in flight (its input queue, the output
  * queue, the one being processed), so the queue fills before the ring runs dry. */
-#define DNSTAP_SLOTS 1024
+#define DNSTAP_SLOTS 2048
 /* One record: headers, addresses, identity and version (255 bytes each at most), a query and
  * a UDP response of the default 1232-byte limit. Larger ones are heap-allocated. */
 #define DNSTAP_SLOT_SIZE 2048
@@ -189,6 +196,7 @@ iothr_options(unsigned workers)
     (void)fstrm_iothr_options_set_num_input_queues(opt, workers);
     (void)fstrm_iothr_options_set_input_queue_size(opt, DNSTAP_QUEUE_SIZE);
     (void)fstrm_iothr_options_set_output_queue_size(opt, DNSTAP_OUTPUT_QUEUE);
+    (void)fstrm_iothr_options_set_queue_notify_threshold(opt, DNSTAP_NOTIFY_THRESHOLD);
     /* One producer per queue: its worker. */
     (void)fstrm_iothr_options_set_queue_model(opt, FSTRM_IOTHR_QUEUE_MODEL_SPSC);
     /* A collector started after us is found within a second. */

@@ -9,9 +9,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "dnstap/dnstap.pb-c.h"
 
 /* A name in presentation form: 255 wire bytes, each at most "\\DDD". */
@@ -42,6 +42,18 @@ bytes(const void *p, size_t len)
 {
     /* protobuf-c's struct is not const-correct; it only reads what we point it at. */
     return (ProtobufCBinaryData){.len = len, .data = (uint8_t *)(uintptr_t)p};
+}
+
+/* An upper bound on the packed size of d: the byte fields' lengths plus, for every field
+ * dnstap_encode may set, its largest tag (1 byte: numbers below 16), length prefix (5) and
+ * fixed-size value (a 10-byte varint, 16-byte address). */
+#define RECORD_OVERHEAD_MAX 200
+static size_t
+record_bound(const Dnstap__Dnstap *d)
+{
+    const Dnstap__Message *m = d->message;
+    return RECORD_OVERHEAD_MAX + d->identity.len + d->version.len + d->extra.len +
+           m->query_message.len + m->response_message.len;
 }
 
 size_t
@@ -93,6 +105,15 @@ dnstap_encode(const struct dnstap_origin *origin, enum dnstap_kind kind,
             d.extra = bytes(ev->extra, ev->extra_len);
         }
     }
+    /* protobuf-c walks the descriptors once to size a message and again to pack it; the
+     * first walk costs as much as the second, so a record that surely fits is packed
+     * without it. */
+    if (record_bound(&d) <= out_max) {
+        size_t len = dnstap__dnstap__pack(&d, out);
+        if (needed)
+            *needed = len;
+        return len;
+    }
     size_t size = dnstap__dnstap__get_packed_size(&d);
     if (needed)
         *needed = size;
@@ -101,18 +122,55 @@ dnstap_encode(const struct dnstap_origin *origin, enum dnstap_kind kind,
     return dnstap__dnstap__pack(&d, out);
 }
 
+/* The decision's text is written for every steered response the log records: appends
+ * instead of snprintf, which costs several times more per field. Cut at the end. */
+struct text {
+    char *p, *end; /* end: the last byte, kept for the NUL */
+};
+
+static void
+put(struct text *t, const char *s, size_t n)
+{
+    size_t room = (size_t)(t->end - t->p);
+    n = n < room ? n : room;
+    memcpy(t->p, s, n);
+    t->p += n;
+}
+
+static void
+put_str(struct text *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
+static void
+put_u32(struct text *t, uint32_t v)
+{
+    char digits[10];
+    size_t n = 0;
+    do {
+        digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(t, digits + sizeof(digits) - n, n);
+}
+
 /* A member as the config writes it: its address, or its CNAME target (absolute name). */
 static void
-member_text(const struct policy_member *m, char *out, size_t size)
+put_member(struct text *t, const struct policy_member *m)
 {
-    if (!m)
-        snprintf(out, size, "-");
-    else if (m->family == 4 || m->family == 6)
-        inet_ntop(m->family == 4 ? AF_INET : AF_INET6, m->addr, out, (socklen_t)size);
-    else if (m->target)
-        dname_to_text(m->target, out, size);
-    else
-        snprintf(out, size, "-");
+    char addr[INET6_ADDRSTRLEN], name[NAME_TEXT_MAX];
+    if (m && (m->family == 4 || m->family == 6)) {
+        inet_ntop(m->family == 4 ? AF_INET : AF_INET6, m->addr, addr, sizeof(addr));
+        put_str(t, addr);
+    } else if (m && m->cfg && m->cfg->target) {
+        put_str(t, m->cfg->target);
+    } else if (m && m->target) {
+        dname_to_text(m->target, name, sizeof(name));
+        put_str(t, name);
+    } else {
+        put_str(t, "-");
+    }
 }
 
 size_t
@@ -122,19 +180,34 @@ dnstap_extra_format(const struct policy_set *set, const struct dns_decision *d, 
     if (!set || d->service >= set->count || out_size == 0)
         return 0;
     const struct policy_service *svc = &set->services[d->service];
-    char owner[NAME_TEXT_MAX], member[NAME_TEXT_MAX], scope[8] = "-";
-    dname_to_text(svc->owner, owner, sizeof(owner));
-    member_text(d->member, member, sizeof(member));
-    const char *pool =
-        d->pool >= 0 && (uint32_t)d->pool < svc->pool_count ? svc->pools[d->pool].name : "-";
-    const char *rule = d->order < svc->order_count ? svc->orders[d->order].why : "-";
-    if (ecs)
-        snprintf(scope, sizeof(scope), "/%u", (unsigned)d->scope);
-    int n = snprintf(out, out_size,
-                     "svc=%s pool=%s member=%s members=%u ttl=%u ecs=%s failed_open=%d rule=%s",
-                     owner, pool, member, (unsigned)d->members, (unsigned)d->ttl_s, scope,
-                     d->failed_open ? 1 : 0, rule);
-    if (n < 0)
-        return 0;
-    return (size_t)n < out_size ? (size_t)n : out_size - 1;
+    struct text t = {.p = out, .end = out + out_size - 1};
+    put_str(&t, "svc=");
+    /* The name as the config writes it (absolute), else from the compiled owner. */
+    if (svc->cfg && svc->cfg->name) {
+        put_str(&t, svc->cfg->name);
+    } else {
+        char owner[NAME_TEXT_MAX];
+        dname_to_text(svc->owner, owner, sizeof(owner));
+        put_str(&t, owner);
+    }
+    put_str(&t, " pool=");
+    put_str(&t, d->pool >= 0 && (uint32_t)d->pool < svc->pool_count ? svc->pools[d->pool].name
+                                                                      : "-");
+    put_str(&t, " member=");
+    put_member(&t, d->member);
+    put_str(&t, " members=");
+    put_u32(&t, d->members);
+    put_str(&t, " ttl=");
+    put_u32(&t, d->ttl_s);
+    put_str(&t, " ecs=");
+    if (ecs) {
+        put_str(&t, "/");
+        put_u32(&t, d->scope);
+    } else {
+        put_str(&t, "-");
+    }
+    put_str(&t, d->failed_open ? " failed_open=1 rule=" : " failed_open=0 rule=");
+    put_str(&t, d->order < svc->order_count ? svc->orders[d->order].why : "-");
+    *t.p = '\0';
+    return (size_t)(t.p - out);
 }

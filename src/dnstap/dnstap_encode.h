@@ -53,13 +53,15 @@ size_t dnstap_encode(const struct dnstap_origin *origin, enum dnstap_kind kind,
 
 /* The decision behind a steered answer as one line of space-separated key=value fields, in
  * this order (README "Query logging (dnstap)"):
- *   svc=<owner name> pool=<pool name, - for none> member=<first member answered: address or
- *   CNAME target, - for none> members=<records answered> ttl=<seconds> ecs=</scope, - when
- *   the query had no ECS> failed_open=<0|1> rule=<the location rule that chose the order>
+ *   svc=<service name as configured, absolute> pool=<pool name, - for none>
+ *   member=<first member answered: address or CNAME target, - for none>
+ *   members=<records answered> ttl=<seconds> ecs=</scope, - when the query had no ECS>
+ *   failed_open=<1 when every candidate was down and all_down applied, else 0>
+ *   rule=<the location rule that chose the pool order>
  * rule= comes last and runs to the end of the line, since rules contain spaces ("country
  * DE", "nets rule at meridian.yaml:12", "default"). `ecs` says whether the query carried
  * ECS. Returns the length (out is NUL-terminated; cut at out_size), 0 when the decision
- * names a service `set` does not have. */
+ * names a service `set` does not have. No allocation. */
 size_t dnstap_extra_format(const struct policy_set *set, const struct dns_decision *d, bool ecs,
                            char *out, size_t out_size);
 
