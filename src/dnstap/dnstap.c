@@ -268,6 +268,7 @@ dnstap_close(struct dnstap *dt)
     if (!dt)
         return;
     /* Drains the queues, writes, closes, and releases every buffer: then they may go. */
+    atomic_store(&dt->io.stopping, true);
     if (dt->iothr)
         fstrm_iothr_destroy(&dt->iothr);
     for (unsigned i = 0; i < dt->worker_count; i++)

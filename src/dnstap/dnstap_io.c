@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/log.h"
+
 #define DNSTAP_CONTENT_TYPE "protobuf:dnstap.Dnstap"
 
 static fstrm_res
@@ -27,14 +29,26 @@ io_open(void *obj)
         strncpy(sa.sun_path, io->path, sizeof(sa.sun_path) - 1);
         io->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (io->fd >= 0 && connect(io->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            int err = errno;
             close(io->fd);
             io->fd = -1;
+            errno = err;
         }
     } else {
         io->fd = open(io->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     }
-    if (io->fd < 0)
+    if (io->fd < 0) {
+        /* Logged once per outage, not per retry (every second). */
+        if (!io->failing)
+            log_warning("dnstap: cannot open %s %s: %s; records are lost until it opens "
+                        "(retrying every second)",
+                        io->socket ? "socket" : "file", io->path, strerror(errno));
+        io->failing = true;
         return fstrm_res_failure;
+    }
+    if (io->failing || atomic_load(&io->opens) > 0)
+        log_info("dnstap: %s %s open", io->socket ? "socket" : "file", io->path);
+    io->failing = false;
     atomic_store(&io->open, true);
     atomic_fetch_add(&io->opens, 1);
     return fstrm_res_success;
@@ -44,6 +58,9 @@ static fstrm_res
 io_close(void *obj)
 {
     struct dnstap_io *io = obj;
+    if (atomic_load(&io->open) && io->socket && !atomic_load(&io->stopping))
+        log_warning("dnstap: socket %s closed (reader gone?); reopening every second",
+                    io->path);
     atomic_store(&io->open, false);
     if (io->fd < 0)
         return fstrm_res_failure;

@@ -17,8 +17,10 @@ struct dnstap_io {
     const char *path; /* borrowed: the socket or file path */
     bool socket;      /* a UNIX socket (else a file) */
     int fd;           /* -1 when closed */
+    bool failing;     /* the last open failed (its warning is logged once) */
     atomic_bool open; /* the output is open: frames written now reach it */
     atomic_uint opens; /* successful opens, for `status` (a reconnect shows) */
+    atomic_bool stopping; /* set before the writer is closed for good: no warning then */
 };
 
 /* A Frame Streams writer for "protobuf:dnstap.Dnstap" frames over io (which must outlive

@@ -16,7 +16,7 @@
 2. File: `file:` instead of `socket:`, sample 2: the file, read by `dnstap-ldns -q`, holds
    one query in two (per worker; one worker here), query and response each.
 3. No reader at all: the socket path has no listener; every query is answered, the records
-   show as lost in `status`, and a reload that changes the section logs that it needs a
+   show as lost in `status`, the log warns once (not per retry), and a reload that changes the section logs that it needs a
    restart.
 
 Network safety: only 127.0.0.1; every loop is bounded in count and time. Needs fstrm_capture
@@ -371,6 +371,12 @@ def check_no_reader(results, args, tmp):
         text = status(tmp)
         results.check("no reader: status says not open, records lost",
                       [] if ok and "not open" in text else [text])
+        # Logged once, not once per retry.
+        warnings = 0
+        with open(server.log_path, errors="replace") as f:
+            warnings = sum("dnstap: cannot open socket" in line for line in f)
+        results.check("no reader: one warning for the outage", [] if warnings == 1 else
+                      ["%d warnings:\n%s" % (warnings, server.log_tail())])
         with open(config) as f:
             text = f.read().replace("dnstap: { socket: %s }" % sock,
                                     "dnstap: { socket: %s, sample: 5 }" % sock)
