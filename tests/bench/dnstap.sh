@@ -14,12 +14,12 @@
 # fstrm_capture -w /dev/null on GEN_CPU beside the load generator (a real reader).
 #
 # Usage: tests/bench/dnstap.sh [-r ROUNDS] [-d SECONDS] [-w WARMUP_S] [-o OUTDIR]
-# Environment: PORT_BASE (5490), SERVER_CPU (1), GEN_CPU (0), BLAST_SOCKETS/BLAST_WINDOW
+# Environment: PORT_BASE (5630), SERVER_CPU (1), GEN_CPU (0), BLAST_SOCKETS/BLAST_WINDOW
 # (16/16), BENCH_OUT (/tmp/meridian-bench), MERIDIAND, DNSTAP_OUT (file|socket), FILLER
 # (20000), NQUERIES (50000).
 set -euo pipefail
 
-PORT_BASE=${PORT_BASE:-5490}
+PORT_BASE=${PORT_BASE:-5630}
 # shellcheck source=tests/bench/bench-lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bench-lib.sh"
 
