@@ -244,7 +244,7 @@ struct config_tsig_key {
     int line;          /* of the key's name */
 };
 
-/* server.dnstap: query logging in the dnstap format (ARCHITECTURE.md §14), read at start only.
+/* server.dnstap: query logging in the dnstap format (ARCHITECTURE.md §15), read at start only.
  * Off when neither socket nor file is set. */
 struct config_dnstap {
     char *socket;   /* a Frame Streams UNIX socket (e.g. fstrm_capture -u), or NULL */

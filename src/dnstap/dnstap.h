@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The dnstap query log (ARCHITECTURE.md §14): AUTH_QUERY and AUTH_RESPONSE records
+/* The dnstap query log (ARCHITECTURE.md §15): AUTH_QUERY and AUTH_RESPONSE records
  * (dnstap.proto) for the queries the workers answer, written by fstrm's I/O thread as Frame
  * Streams to a UNIX socket or a file (`server.dnstap`). A worker never blocks on the log and
  * never allocates for it (bar responses too large for a slot, see dnstap_log): each has its

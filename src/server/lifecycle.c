@@ -57,7 +57,7 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
                                 .random = next_random(&rngs[worker]),
                                 .transfers = true};
     struct dns_result result;
-    /* The query log (ARCHITECTURE.md §14): the receive time of a query it samples. */
+    /* The query log (ARCHITECTURE.md §15): the receive time of a query it samples. */
     struct dnstap_event tap = {.tcp = nq->tcp, .client = nq->client, .local = nq->local,
                                .query = nq->data, .query_len = nq->len};
     bool tapped = srv->dnstap && dnstap_sample(srv->dnstap, worker, &tap.query_time);
