@@ -10,12 +10,14 @@
 #include <fstrm.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
 #define DNSTAP_CONTENT_TYPE "protobuf:dnstap.Dnstap"
+#define DNSTAP_IO_TIMEOUT_S 2
 
 static fstrm_res
 io_open(void *obj)
@@ -28,6 +30,16 @@ io_open(void *obj)
         /* config_dnstap.c refused paths that do not fit. */
         strncpy(sa.sun_path, io->path, sizeof(sa.sun_path) - 1);
         io->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* A reader that accepts but stops reading must not hold the I/O thread forever:
+         * a stuck write or handshake fails after this, the records count as lost, and the
+         * server's stop (which waits for the thread) stays bounded. */
+        struct timeval stuck = {.tv_sec = DNSTAP_IO_TIMEOUT_S};
+        if (io->fd >= 0 &&
+            (setsockopt(io->fd, SOL_SOCKET, SO_SNDTIMEO, &stuck, sizeof(stuck)) < 0 ||
+             setsockopt(io->fd, SOL_SOCKET, SO_RCVTIMEO, &stuck, sizeof(stuck)) < 0)) {
+            close(io->fd);
+            io->fd = -1;
+        }
         if (io->fd >= 0 && connect(io->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
             int err = errno;
             close(io->fd);

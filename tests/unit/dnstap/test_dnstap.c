@@ -421,7 +421,8 @@ test_log_socket_absent(void **state)
 
 /* A reader that accepts the connection but never reads: fstrm's I/O thread waits for the
  * handshake, the worker's queue fills, and further records are dropped and counted while
- * dnstap_log returns at once. Closing the listener ends the wait. */
+ * dnstap_log returns at once. The wait is bounded (dnstap_io.c's socket timeouts), so
+ * closing the log, as a server stop does, returns while the reader is still stuck. */
 static void
 test_log_reader_stuck(void **state)
 {
@@ -444,8 +445,18 @@ test_log_reader_stuck(void **state)
     /* At most the queue (1024) and what the I/O thread took before it blocked. */
     assert_true(c.logged <= 1024 + 64 + 2);
     assert_true(c.dropped >= 4000 - 1024 - 64 - 2);
-    close(lfd); /* the pending connection is reset: the handshake fails */
+    /* The listener stays open (never accepting): only the timeouts end the thread's wait.
+     * A regression would hang here: SIGALRM then kills the test process (a failure), after
+     * far longer than the 2 s timeouts take. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    alarm((unsigned)(60 * test_time_scale()));
     dnstap_close(dt);
+    alarm(0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* It did wait for the stuck reader (a handshake timeout at least), then gave up. */
+    assert_true(t1.tv_sec - t0.tv_sec >= 1);
+    close(lfd);
 }
 
 /* A reload compares the new section with the one the log started with. */
