@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
-# knotd (reference server), BIND 9 (transfer interop), dig/kdig, dnspython, clang with
-# libFuzzer, and for the fresh-root test (tests/fresh) mmdebstrap, lintian and git.
+# knotd (reference server), BIND 9 (transfer interop), dig/kdig, dnspython, fstrm_capture and
+# dnstap-ldns (dnstap logs), clang with libFuzzer, and for the fresh-root test (tests/fresh)
+# mmdebstrap, lintian and git.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
-       liburcu-dev libcurl4-openssl-dev libssl-dev)
+       liburcu-dev libcurl4-openssl-dev libssl-dev libfstrm-dev libprotobuf-c-dev
+       protobuf-c-compiler)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
-      python3-cryptography unbound dnsviz bind9 bind9-utils
+      python3-cryptography unbound dnsviz bind9 bind9-utils fstrm-bin dnstap-ldns
       clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")

@@ -23,6 +23,7 @@
 #include "common/sockaddr.h"
 #include "config/config_checks.h"
 #include "config/config_dnssec.h"
+#include "config/config_dnstap.h"
 #include "config/config_secondary.h"
 #include "config/config_transfer.h"
 #include "config/config_services.h"
@@ -307,6 +308,7 @@ static const struct cfg_key server_keys[] = {
     {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},
     {.name = "user", .type = CFG_CUSTOM, .parse = parse_user},
     {.name = "group", .type = CFG_CUSTOM, .parse = parse_group},
+    {.name = "dnstap", .type = CFG_CUSTOM, .parse = cfg_parse_dnstap},
 };
 
 static int
@@ -578,6 +580,7 @@ config_free(struct config *cfg)
     cfg_dnssec_free(cfg);
     cfg_transfer_free(cfg);
     cfg_secondary_free(cfg);
+    cfg_dnstap_free(cfg);
     for (size_t i = 0; i < cfg->listen_count; i++)
         free(cfg->listen[i].text);
     free(cfg->listen);

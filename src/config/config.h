@@ -263,6 +263,19 @@ struct config_tsig_key {
     int line;          /* of the key's name */
 };
 
+/* server.dnstap: query logging in the dnstap format (ARCHITECTURE.md §15), read at start only.
+ * Off when neither socket nor file is set. */
+struct config_dnstap {
+    char *socket;   /* a Frame Streams UNIX socket (e.g. fstrm_capture -u), or NULL */
+    char *file;     /* a Frame Streams file, or NULL; exactly one of the two when on */
+    char *identity; /* Dnstap.identity; NULL = server.identity (none when hidden) */
+    char *version;  /* Dnstap.version; NULL = server.version (none when hidden) */
+    bool queries;   /* log AUTH_QUERY messages; default true */
+    bool responses; /* log AUTH_RESPONSE messages; default true */
+    uint32_t sample; /* log one query in `sample` per worker; 1 (default) = every query */
+    int line;        /* of the section, for messages */
+};
+
 struct config {
     char *path; /* the config file as given */
 
@@ -321,6 +334,7 @@ struct config {
     char *control_socket;         /* meridianctl UNIX socket path; NULL = none */
     uint32_t startup_wait_ms;     /* longest wait for the first round of checks; default 10000 */
     uint32_t exec_max_concurrent; /* exec checks running at once; default 8 */
+    struct config_dnstap dnstap;  /* server.dnstap */
 };
 
 /* Reads and validates `path`. On success returns 0 and a new config in *out; on failure

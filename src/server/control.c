@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Control socket server (see control.h). Commands:
- *   status                         zones, records, reload result, health summary, site state
+ *   status                         zones, records, reload result, health summary, site state,
+ *                                  the query log's counters (dnstap)
  *   states                         every health target: state, real state, forcing, errors
  *   drain|undrain SELECTOR         force down / clear forcing
  *   force up|down SELECTOR
@@ -29,6 +30,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "dnssec/dnssec_report.h"
+#include "dnstap/dnstap.h"
 #include "server/dnssec_ops.h"
 #include "server/secondary.h"
 #include "server/explain.h"
@@ -36,6 +38,13 @@
 #include "server/xfr_serve.h"
 
 static atomic_bool site_drained;
+static _Atomic(struct dnstap *) query_log; /* control_set_dnstap */
+
+void
+control_set_dnstap(struct dnstap *dt)
+{
+    atomic_store(&query_log, dt);
+}
 
 bool
 control_site_drained(void)
@@ -182,6 +191,7 @@ do_status(struct health_monitor *monitor, FILE *out)
     fprintf(out, "geoip: %s\n", snap->geo ? snap->geo->path : "none");
     dnssec_ops_status(snap, now, out);
     rcu_read_unlock();
+    dnstap_status(atomic_load(&query_log), out);
     if (monitor)
         health_monitor_summary(monitor, out);
 }

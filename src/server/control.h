@@ -38,6 +38,11 @@ void control_reload_done(struct control *ctl);
 /* Stops the thread (parked `reload` requests get an error), closes and removes the socket. */
 void control_stop(struct control *ctl);
 
+/* The query log whose counters `status` prints (NULL: off). Main thread, before control_run
+ * and after control_stop. */
+struct dnstap;
+void control_set_dnstap(struct dnstap *dt);
+
 /* True while an operator has drained the whole site (read by `status`, for the sidecar). */
 bool control_site_drained(void);
 

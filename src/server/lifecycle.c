@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/sockaddr.h"
+#include "dnstap/dnstap.h"
 #include "net/net_fd.h"
 #include "server/dnssec_ops.h"
 #include "server/privdrop.h"
@@ -88,12 +89,17 @@ static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
              size_t out_max)
 {
-    struct worker_rng *rngs = ctx;
+    struct server *srv = ctx;
+    struct worker_rng *rngs = srv->rngs;
     struct dns_client client = {.addr = nq->client,
                                 .tcp = nq->tcp,
                                 .random = next_random(&rngs[worker]),
                                 .transfers = true};
     struct dns_result result;
+    /* The query log (ARCHITECTURE.md §15): the receive time of a query it samples. */
+    struct dnstap_event tap = {.tcp = nq->tcp, .client = nq->client, .local = nq->local,
+                               .query = nq->data, .query_len = nq->len};
+    bool tapped = srv->dnstap && dnstap_sample(srv->dnstap, worker, &tap.query_time);
     rcu_read_lock();
     struct snapshot *snap = snapshot_current_get();
     if (snap->policies) {
@@ -127,6 +133,8 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
             n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
         }
     }
+    if (tapped)
+        dnstap_log(srv->dnstap, worker, &tap, out, n, snap->policies, &result);
     rcu_read_unlock();
     return n;
 }
@@ -225,6 +233,9 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
         return false;
     }
     log_set_level((enum log_level)snap->cfg->log_level);
+    if (dnstap_config_changed(srv->dnstap, snap->cfg))
+        log_warning("reload: server.dnstap changed: the query log keeps its settings from the "
+                    "start until meridiand restarts");
     /* The monitor publishes into the new snapshot from now on, states carried over. A monitor
      * that cannot start leaves the new snapshot without health: its members count as up. */
     if (health_attach(srv, snap, err) < 0)
@@ -318,7 +329,8 @@ wait_first_round(struct server *srv, const struct config *cfg, bool *reload_pend
  * the control socket and its clients; the health thread (its loop, libcurl, one socket per
  * probe in flight: at most one per target; three pipes per exec check running); zone
  * transfers (the NOTIFY thread's sockets, the transfer client's connection, file and
- * eventfd; outgoing transfers are TCP connections and count as such). */
+ * eventfd; outgoing transfers are TCP connections and count as such); the query log (its
+ * socket or file and fstrm's thread's wake-up descriptors). */
 static uint64_t
 fd_reserve(const struct snapshot *snap)
 {
@@ -328,6 +340,8 @@ fd_reserve(const struct snapshot *snap)
     if (snap->health_count)
         reserve += 8 + (uint64_t)snap->health_count + 3 * (uint64_t)cfg->exec_max_concurrent;
     reserve += 8 + 8;
+    if (cfg->dnstap.socket || cfg->dnstap.file)
+        reserve += 4;
     return reserve;
 }
 
@@ -382,7 +396,7 @@ open_sockets_and_drop(struct server *srv, const struct snapshot *snap, char err[
         .answer = handle_query,
         .thread_start = worker_start,
         .thread_stop = worker_stop,
-        .ctx = srv->rngs,
+        .ctx = srv,
     };
     bool drop = privdrop_needed(cfg);
     int ret = -1;
@@ -426,6 +440,10 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     srv->rngs = rngs_new(cfg->workers);
     if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
+    /* The query log's file or socket is the server user's, like every file after the drop. */
+    if (dnstap_open(cfg, cfg->workers, &srv->dnstap, err) < 0)
+        goto out;
+    control_set_dnstap(srv->dnstap);
     /* Health: probing starts, then everything answers at once except the steered names of
      * `startup: wait` services, whose answers are dropped (handle_query) until the first round
      * is in, bounded by health.startup_wait. */
@@ -504,6 +522,11 @@ server_stop(struct server *srv)
     srv->net = NULL;
     control_stop(srv->control);
     srv->control = NULL;
+    /* After the workers (it writes out what they queued) and the control thread (`status`
+     * reads its counters). */
+    control_set_dnstap(NULL);
+    dnstap_close(srv->dnstap);
+    srv->dnstap = NULL;
     health_monitor_stop(srv->monitor);
     srv->monitor = NULL;
     xfr_notifier_stop(srv->notifier);

@@ -14,6 +14,7 @@
 #include "xfr/xfr_notify.h"
 
 struct worker_rng;
+struct dnstap;
 
 /* What has been started, so that server_stop undoes exactly that, in reverse order. Fill
  * path and sigs, zero the rest, before server_start. */
@@ -26,6 +27,7 @@ struct server {
     struct control *control;
     struct health_monitor *monitor;
     struct xfr_notifier *notifier; /* NOTIFY's thread, started on first need */
+    struct dnstap *dnstap;         /* the query log (server.dnstap), NULL = off */
     bool stop_requested; /* SIGINT/SIGTERM came during the start */
     /* DNSSEC upkeep (dnssec_ops.h): the timer looks at least every upkeep_interval_s (0:
      * 60 s) plus a jitter of up to a tenth, and at the times re-signing or a rollover step
