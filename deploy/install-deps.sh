@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
-       liburcu-dev libcurl4-openssl-dev libssl-dev)
+       liburcu-dev libcurl4-openssl-dev libssl-dev libsodium-dev)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
       python3-cryptography unbound dnsviz
       clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)

@@ -33,6 +33,11 @@ void control_reload_done(struct control *ctl);
 /* Stops the thread (parked `reload` requests get an error), closes and removes the socket. */
 void control_stop(struct control *ctl);
 
+struct rrl;
+/* The rate limiting table `rrl` reports on (NULL: none). Main thread, while the control
+ * thread is not running or before the table is freed. */
+void control_set_rrl(const struct rrl *rrl);
+
 /* True while an operator has drained the whole site (read by `status`, for the sidecar). */
 bool control_site_drained(void);
 

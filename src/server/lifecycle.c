@@ -12,6 +12,7 @@
  * handler, which answers from the current snapshot under RCU. */
 #include "server/lifecycle.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +45,40 @@ next_random(struct worker_rng *rng)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+/* Response rate limiting of a UDP answer (rrl.h, ARCHITECTURE.md §14): returns the length
+ * to send, the answer's, a TC=1 stub's, or 0 to drop it. */
+static size_t
+rate_limit(struct rrl *rrl, unsigned worker, const struct config_rrl *cfg,
+           const struct net_query *nq, const struct dns_result *result, uint8_t *out, size_t n)
+{
+    if (!cfg->enabled || n == 0 || nq->tcp)
+        return n;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO, no system call */
+    struct rrl_response resp = {.client = nq->client, .cls = result->response_class,
+                                .name = result->class_name, .size = n,
+                                .cookie_valid = result->cookie_valid};
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    switch (rrl_check(rrl, worker, cfg, &resp, now_ms)) {
+    case RRL_SEND:
+        return n;
+    case RRL_SLIP:
+        return dns_truncate_to_question(out, n);
+    case RRL_DROP:
+        break;
+    }
+    return 0;
+}
+
 /* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
 static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
              size_t out_max)
 {
-    struct worker_rng *rngs = ctx;
+    struct server *srv = ctx;
     struct dns_client client = {.addr = nq->client,
                                 .tcp = nq->tcp,
-                                .random = next_random(&rngs[worker]),
+                                .random = next_random(&srv->rngs[worker]),
                                 .transfers = true};
     struct dns_result result;
     rcu_read_lock();
@@ -61,10 +87,10 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         client.health = rcu_dereference(snap->health);
         client.now_s = health_now_s();
     }
-    if (snap->view.tsig) {
-        /* RFC 8945 §5.2.3 compares Time Signed with the wall clock; the coarse clock (vDSO,
-         * no system call) is exact to the second TSIG needs. Without keys no query can pass
-         * the key check, so no time is needed. */
+    if (snap->view.tsig || snap->view.cookies) {
+        /* RFC 8945 §5.2.3 compares Time Signed with the wall clock, RFC 9018 §4.3 stamps
+         * cookies with it; the coarse clock (vDSO, no system call) is exact to the second
+         * both need. */
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME_COARSE, &wall);
         client.wall_s = (uint64_t)wall.tv_sec;
@@ -82,6 +108,8 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
             n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
         }
     }
+    /* Inside the read side: result.class_name may point into the snapshot's zones. */
+    n = rate_limit(srv->rrl, worker, &snap->cfg->rrl, nq, &result, out, n);
     rcu_read_unlock();
     return n;
 }
@@ -278,7 +306,7 @@ open_sockets_and_drop(struct server *srv, const struct config *cfg, char err[CON
         .answer = handle_query,
         .thread_start = worker_start,
         .thread_stop = worker_stop,
-        .ctx = srv->rngs,
+        .ctx = srv,
     };
     bool drop = privdrop_needed(cfg);
     int ret = -1;
@@ -319,6 +347,10 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     (void)snapshot_publish(snap);
     srv->published = true;
     srv->rngs = rngs_new(cfg->workers);
+    uint8_t rrl_key[16];
+    randombytes_buf(rrl_key, sizeof(rrl_key));
+    srv->rrl = rrl_new(cfg->rrl.table_size, cfg->workers, rrl_key);
+    control_set_rrl(srv->rrl);
     if (open_sockets_and_drop(srv, cfg, err) < 0)
         goto out;
     /* Health: probe first, and for `startup: wait` services answer only once the first
@@ -407,4 +439,7 @@ server_stop(struct server *srv)
     secondary_stop();
     free(srv->rngs);
     srv->rngs = NULL;
+    control_set_rrl(NULL);
+    rrl_free(srv->rrl);
+    srv->rrl = NULL;
 }
