@@ -49,7 +49,7 @@ static const struct cfg_key rrl_keys[] = {
      .type = CFG_U32,
      .offset = offsetof(struct config_rrl, rate),
      .min = 1,
-     .max = 65535}, /* rrl.c keeps a bucket's credit in 24 bits of 1/256 response */
+     .max = 16000}, /* rrl.c keeps a bucket's credit in 24 bits of 1/1000 response */
     {.name = "slip", .type = CFG_U32, .offset = offsetof(struct config_rrl, slip), .max = 100},
     {.name = "ipv4_prefix",
      .type = CFG_CUSTOM,

@@ -2,8 +2,9 @@
 /* Response rate limiting (see rrl.h): the shared bucket table and the per-worker counters.
  * A bucket is one 64-bit word: an 8-bit tag (more hash bits than the index, to tell most
  * colliding keys apart), the 32-bit millisecond time of its last refill and a 24-bit credit
- * in 1/256 of a response. A response costs 256; credit comes back at `rate` responses per
- * second up to one second's worth, so a quiet client may burst `rate` responses and a flood
+ * in thousandths of a response. A response costs 1000 and every millisecond brings back
+ * `rate` (exact integers, so no fraction is lost however often a bucket is hit), up to one
+ * second's worth, so a quiet client may burst `rate` responses and a flood
  * gets `rate` per second. A key whose slot holds another key's bucket takes it over, full:
  * with a keyed hash and a table far larger than the busy keys that is rare, and it only ever
  * errs towards answering. Worker threads run rrl_check concurrently; rrl_counters_sum runs
@@ -20,8 +21,8 @@
 #include "common/log.h"
 #include "common/sockaddr.h"
 
-#define CREDIT_UNIT 256u            /* one response */
-#define CREDIT_MAX ((1u << 24) - 1) /* the field's width: rate * 256 must fit (rate <= 65535) */
+#define CREDIT_UNIT 1000u           /* one response; a millisecond at rate r earns r */
+#define CREDIT_MAX ((1u << 24) - 1) /* the field's width: rate * 1000 must fit (rate <= 16000) */
 
 /* One worker's counters and slip state, alone on its cache lines. */
 struct rrl_worker {
@@ -172,13 +173,10 @@ take(struct rrl *rrl, uint64_t hash, uint32_t rate, uint64_t now_ms)
         if ((old >> 56) == tag) {
             last = (uint32_t)(old >> 24);
             credit = old & CREDIT_MAX;
-            /* Credit earned since the last refill; the time is only moved on when some was
-             * earned, so at low rates the fractions add up instead of being lost. */
-            uint64_t earned = (uint64_t)(uint32_t)(now - last) * rate * CREDIT_UNIT / 1000u;
-            if (earned) {
-                credit = credit + earned > cap ? cap : credit + earned;
-                last = now;
-            }
+            /* Credit earned since the last refill: `rate` thousandths per millisecond. */
+            uint64_t earned = (uint64_t)(uint32_t)(now - last) * rate;
+            credit = credit + earned > cap ? cap : credit + earned;
+            last = now;
         }
         bool ok = credit >= CREDIT_UNIT;
         if (ok)
