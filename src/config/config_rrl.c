@@ -62,6 +62,9 @@ static const struct cfg_key rrl_keys[] = {
      .offset = offsetof(struct config_rrl, ipv6_prefix),
      .max = 128},
     {.name = "exempt", .type = CFG_CUSTOM, .parse = parse_exempt},
+    {.name = "exempt_loopback",
+     .type = CFG_BOOL,
+     .offset = offsetof(struct config_rrl, exempt_loopback)},
     {.name = "table_size",
      .type = CFG_U32,
      .offset = offsetof(struct config_rrl, table_size),
@@ -150,6 +153,7 @@ void
 cfg_rrl_defaults(struct config *cfg)
 {
     cfg->rrl.enabled = true;
+    cfg->rrl.exempt_loopback = true;
     cfg->rrl.rate = RRL_DEFAULT_RATE;
     cfg->rrl.slip = RRL_DEFAULT_SLIP;
     cfg->rrl.ipv4_prefix = 24;
@@ -163,5 +167,6 @@ cfg_rrl_free(struct config *cfg)
 {
     free(cfg->rrl.exempt);
     free(cfg->cookies.secret_file);
-    explicit_bzero(&cfg->cookies, sizeof(cfg->cookies));
+    explicit_bzero(cfg->cookies.secret, sizeof(cfg->cookies.secret));
+    explicit_bzero(cfg->cookies.previous, sizeof(cfg->cookies.previous));
 }

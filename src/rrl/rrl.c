@@ -113,12 +113,20 @@ client_prefix(const struct sockaddr *sa, const struct config_rrl *cfg, uint8_t o
     return 1u + len;
 }
 
-/* Whether the address lies in one of the `exempt` prefixes (a handful: a linear scan). */
+/* Whether the address lies in one of the `exempt` prefixes (a handful: a linear scan), or
+ * is a loopback address with exempt_loopback. Loopback sources cannot come from the network
+ * (the kernel drops them as martians on other interfaces), so they are local processes: a
+ * front end such as dnsdist on the same host, whose clients would otherwise all share one
+ * budget, or a local resolver. */
 static bool
 exempt(const struct sockaddr *sa, const struct config_rrl *cfg)
 {
     uint8_t addr[16];
     int family = sockaddr_ip(sa, addr);
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+    if (cfg->exempt_loopback &&
+        ((family == 4 && addr[0] == 127) || (family == 6 && !memcmp(addr, v6_loopback, 16))))
+        return true;
     for (size_t i = 0; i < cfg->exempt_count; i++) {
         const struct config_prefix *p = &cfg->exempt[i];
         if (p->family == family && sockaddr_prefix_match(p->addr, p->prefix_len, addr))
@@ -201,7 +209,7 @@ rrl_check(struct rrl *rrl, unsigned worker, const struct config_rrl *cfg,
         bump(w, COUNTER(exempt_cookie));
         return RRL_SEND;
     }
-    if (cfg->exempt_count && exempt(resp->client, cfg)) {
+    if ((cfg->exempt_count || cfg->exempt_loopback) && exempt(resp->client, cfg)) {
         bump(w, COUNTER(exempt_prefix));
         return RRL_SEND;
     }

@@ -34,7 +34,7 @@ struct rrl_counters {
     uint64_t slipped;                  /* limited and sent as a TC=1 stub */
     uint64_t would_limit;              /* log_only: limited, but sent in full */
     uint64_t exempt_cookie;            /* not limited: a valid server cookie */
-    uint64_t exempt_prefix;            /* not limited: an `exempt` prefix */
+    uint64_t exempt_prefix;            /* not limited: an `exempt` prefix, or loopback */
 };
 
 /* One response to decide on. */

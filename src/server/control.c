@@ -296,9 +296,10 @@ do_rrl(FILE *out)
     rcu_read_lock();
     const struct config_rrl *c = &snapshot_current_get()->cfg->rrl;
     fprintf(out, "ok\nrrl: %s, rate %u/s, slip %u, ipv4_prefix %u, ipv6_prefix %u, "
-                 "exempt %zu prefixes, large_size %u, table %u buckets\n",
+                 "exempt %zu prefixes%s, large_size %u, table %u buckets\n",
             !c->enabled ? "off" : c->log_only ? "log_only" : "on", c->rate, c->slip,
-            c->ipv4_prefix, c->ipv6_prefix, c->exempt_count, c->large_size,
+            c->ipv4_prefix, c->ipv6_prefix, c->exempt_count,
+            c->exempt_loopback ? " and loopback" : "", c->large_size,
             rrl_table ? rrl_table_size(rrl_table) : 0);
     rcu_read_unlock();
     struct rrl_counters n = {0};

@@ -170,16 +170,24 @@ test_exemptions_and_log_only(void **state)
                              .name = (const uint8_t *)WWW, .size = 100, .cookie_valid = true};
     for (int i = 0; i < 10; i++)
         assert_int_equal(rrl_check(rrl, 1, &cfg, &r, 1000), RRL_SEND);
+    /* Loopback is exempt by default (struct config_rrl's exempt_loopback), IPv4 and IPv6. */
+    struct config_rrl loop = settings(1, 0);
+    loop.exempt_loopback = true;
+    assert_int_equal(sent(rrl, &loop, "127.9.9.9", WWW, DNS_RESP_POSITIVE, 5, 1000), 5);
+    assert_int_equal(sent(rrl, &loop, "::1", WWW, DNS_RESP_POSITIVE, 5, 1000), 5);
+    assert_int_equal(sent(rrl, &loop, "::2", WWW, DNS_RESP_POSITIVE, 5, 1000), 1);
+    loop.exempt_loopback = false;
+    assert_int_equal(sent(rrl, &loop, "127.9.9.9", WWW, DNS_RESP_POSITIVE, 5, 1000), 1);
     /* log_only: limited responses are counted but sent. */
     cfg.log_only = true;
     assert_int_equal(sent(rrl, &cfg, "198.52.7.7", WWW, DNS_RESP_POSITIVE, 4, 1000), 4);
     struct rrl_counters c;
     rrl_counters_sum(rrl, &c);
-    assert_int_equal(c.exempt_prefix, 10);
+    assert_int_equal(c.exempt_prefix, 20);
     assert_int_equal(c.exempt_cookie, 10);
     assert_int_equal(c.would_limit, 4);
-    assert_int_equal(c.dropped, 9);
-    assert_int_equal(c.responses, 34);
+    assert_int_equal(c.dropped, 17);
+    assert_int_equal(c.responses, 54);
     rrl_free(rrl);
 }
 
