@@ -195,7 +195,8 @@ query(uint8_t *q, const char *name, int qdcount, const uint8_t *opt, int opt_len
         dnswire_put16(q + pos + 3, 1232);
         memset(q + pos + 5, 0, 4);
         dnswire_put16(q + pos + 9, (uint16_t)opt_len);
-        memcpy(q + pos + 11, opt, (size_t)opt_len);
+        if (opt_len > 0)
+            memcpy(q + pos + 11, opt, (size_t)opt_len);
         pos += 11u + (size_t)opt_len;
     }
     return pos;
