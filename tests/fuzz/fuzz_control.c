@@ -82,6 +82,8 @@ command_words(const struct control_command *cmd)
         return "zone refresh";
     case CONTROL_ZONE_RETRANSFER:
         return "zone retransfer";
+    case CONTROL_RRL:
+        return "rrl";
     case CONTROL_FORCE:
         return cmd->force == HEALTH_FORCE_UP     ? "force up"
                : cmd->force == HEALTH_FORCE_NONE ? "undrain"
