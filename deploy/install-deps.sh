@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
-       liburcu-dev libcurl4-openssl-dev libssl-dev libfstrm-dev libprotobuf-c-dev
+       liburcu-dev libcurl4-openssl-dev libssl-dev libsodium-dev libfstrm-dev libprotobuf-c-dev
        protobuf-c-compiler)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
       python3-cryptography unbound dnsviz bind9 bind9-utils fstrm-bin dnstap-ldns

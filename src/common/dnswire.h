@@ -60,7 +60,8 @@ enum dns_type {
 enum dns_class { DNS_CLASS_IN = 1, DNS_CLASS_CH = 3 };
 
 /* RFC 1035 §4.1.1 (0-5), RFC 2136 §2.2 (6-10, YXDOMAIN also RFC 6672 §2.2), RFC 6891 §6.1.3
- * (BADVERS, an extended rcode: its high bits travel in the OPT TTL). */
+ * (BADVERS, an extended rcode: its high bits travel in the OPT TTL), RFC 7873 §8 (BADCOOKIE,
+ * extended too). */
 enum dns_rcode {
     DNS_RCODE_NOERROR = 0,
     DNS_RCODE_FORMERR = 1,
@@ -74,14 +75,19 @@ enum dns_rcode {
     DNS_RCODE_NOTAUTH = 9,
     DNS_RCODE_NOTZONE = 10,
     DNS_RCODE_BADVERS = 16,
+    DNS_RCODE_BADCOOKIE = 23,
 };
 
 /* RFC 1035 §4.1.1, RFC 1996 §3.1 (NOTIFY); the others (IQUERY, STATUS, UPDATE, ...) we
  * answer with NOTIMP. */
 enum dns_opcode { DNS_OPCODE_QUERY = 0, DNS_OPCODE_NOTIFY = 4 };
 
-/* EDNS option codes (RFC 5001 NSID, RFC 7871 ECS). */
-enum { DNS_OPT_NSID = 3, DNS_OPT_ECS = 8 };
+/* EDNS option codes (RFC 5001 NSID, RFC 7871 ECS, RFC 7873 COOKIE, RFC 8914 Extended DNS
+ * Error). */
+enum { DNS_OPT_NSID = 3, DNS_OPT_ECS = 8, DNS_OPT_COOKIE = 10, DNS_OPT_EDE = 15 };
+
+/* Extended DNS Error INFO-CODEs we send (RFC 8914 §4.19, §4.21). */
+enum { DNS_EDE_PROHIBITED = 18, DNS_EDE_NOT_AUTHORITATIVE = 20 };
 
 /* Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1, RFC 4035 §3.2). */
 enum {

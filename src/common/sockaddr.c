@@ -102,3 +102,35 @@ sockaddr_same(const struct sockaddr *a, const struct sockaddr *b)
     }
     return false;
 }
+
+int
+sockaddr_ip(const struct sockaddr *sa, uint8_t addr[16])
+{
+    memset(addr, 0, 16);
+    if (sa && sa->sa_family == AF_INET) {
+        memcpy(addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            memcpy(addr, a6->s6_addr + 12, 4);
+            return 4;
+        }
+        memcpy(addr, a6->s6_addr, 16);
+        return 6;
+    }
+    return 0;
+}
+
+bool
+sockaddr_prefix_match(const uint8_t *net, unsigned bits, const uint8_t *addr)
+{
+    unsigned full = bits / 8, rest = bits % 8;
+    if (memcmp(net, addr, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff00u >> rest);
+    return (net[full] & mask) == (addr[full] & mask);
+}

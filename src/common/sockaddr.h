@@ -19,4 +19,12 @@ bool sockaddr_same(const struct sockaddr *a, const struct sockaddr *b);
 /* "1.2.3.4:53" or "[::1]:53". */
 void sockaddr_format(const struct sockaddr *sa, char *out, size_t out_size);
 
+/* The address of `sa` as (family 4 or 6, octets zero-padded to 16): an IPv4 address inside an
+ * IPv4-mapped IPv6 one (RFC 4291 §2.5.5.2) counts as IPv4, so "192.0.2.0/24" matches it on
+ * a dual-stack socket. Returns 4, 6, or 0 for another family or NULL. */
+int sockaddr_ip(const struct sockaddr *sa, uint8_t addr[16]);
+
+/* Whether the first `bits` bits of addr and net agree. */
+bool sockaddr_prefix_match(const uint8_t *net, unsigned bits, const uint8_t *addr);
+
 #endif

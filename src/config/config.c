@@ -24,6 +24,7 @@
 #include "config/config_checks.h"
 #include "config/config_dnssec.h"
 #include "config/config_dnstap.h"
+#include "config/config_rrl.h"
 #include "config/config_secondary.h"
 #include "config/config_transfer.h"
 #include "config/config_services.h"
@@ -309,6 +310,8 @@ static const struct cfg_key server_keys[] = {
     {.name = "user", .type = CFG_CUSTOM, .parse = parse_user},
     {.name = "group", .type = CFG_CUSTOM, .parse = parse_group},
     {.name = "dnstap", .type = CFG_CUSTOM, .parse = cfg_parse_dnstap},
+    {.name = "rrl", .type = CFG_CUSTOM, .parse = cfg_parse_rrl},
+    {.name = "cookie_secret_file", .type = CFG_CUSTOM, .parse = cfg_parse_cookie_secret_file},
 };
 
 static int
@@ -534,6 +537,7 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     cfg->tcp_io_timeout_ms = 2000;
     cfg->tcp_max_per_client = 64;
     cfg->tcp_max_pipelined = 16;
+    cfg_rrl_defaults(cfg);
     cfg->log_level = LOG_LEVEL_INFO;
     cfg->startup_wait_ms = CONFIG_DEFAULT_STARTUP_WAIT_MS;
     cfg->exec_max_concurrent = CONFIG_DEFAULT_EXEC_MAX_CONCURRENT;
@@ -593,6 +597,7 @@ config_free(struct config *cfg)
     cfg_services_free(cfg);
     cfg_checks_free(cfg);
     cfg_tsig_free(cfg);
+    cfg_rrl_free(cfg);
     free(cfg->identity);
     free(cfg->version);
     free(cfg->nsid);

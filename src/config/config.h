@@ -276,6 +276,32 @@ struct config_dnstap {
     int line;        /* of the section, for messages */
 };
 
+/* Response rate limiting (`server.rrl`, rrl/, ARCHITECTURE.md §16): UDP responses per
+ * second per (client prefix, response class, name) bucket. */
+struct config_rrl {
+    bool enabled;                 /* default true */
+    uint32_t rate;                /* responses per second per bucket; default 20 */
+    uint32_t slip;                /* every Nth limited response a TC=1 stub; 0 = drop all; 2 */
+    uint8_t ipv4_prefix;          /* client aggregation, default 24 */
+    uint8_t ipv6_prefix;          /* default 56 */
+    struct config_prefix *exempt; /* never limited; NULL = none */
+    bool exempt_loopback;         /* 127.0.0.0/8 and ::1 never limited; default true */
+    size_t exempt_count;
+    uint32_t table_size;          /* buckets (rounded up to a power of two); default 262144 */
+    uint32_t large_size;          /* responses above this many octets are class `large` */
+    bool log_only;                /* count and log what would be limited, send everything */
+};
+
+/* DNS cookies (RFC 7873, RFC 9018): `server.cookie_secret_file`, a file (mode 0600) of one
+ * or two lines of 32 hex digits: the current secret, then the previous one during a rollover. */
+struct config_cookies {
+    char *secret_file; /* resolved path, or NULL: a random secret made at start */
+    uint8_t secret[16];
+    uint8_t previous[16];
+    bool has_previous;
+    int line;
+};
+
 struct config {
     char *path; /* the config file as given */
 
@@ -296,6 +322,8 @@ struct config {
     uint32_t tcp_max_per_client;  /* per worker and client address (/64 for IPv6), 0 = no
                                      limit; default 64 */
     uint32_t tcp_max_pipelined;   /* queries read ahead per connection; default 16 */
+    struct config_rrl rrl;
+    struct config_cookies cookies;
     int log_level;                /* enum log_level; default info */
     /* Privilege drop (runs outside systemd): after binding, switch to this user and group.
      * Resolved at load; NULL = keep the user meridiand was started as. */

@@ -277,3 +277,35 @@ cfg_check_nets(struct cfg_ctx *ctx, const struct config_service *svc)
     free(keys);
     return rc;
 }
+
+int
+cfg_parse_prefix_list(struct cfg_ctx *ctx, const char *what, yaml_node_t *value,
+                      struct config_prefix **out, size_t *count)
+{
+    if (value->type != YAML_SEQUENCE_NODE)
+        return cfg_error(ctx, value, "%s: expected a list", what);
+    size_t n = cfg_seq_len(value);
+    if (n == 0)
+        return cfg_error(ctx, value, "%s: expected at least one entry", what);
+    *out = xcalloc(n, sizeof(**out));
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = cfg_seq_item(ctx, value, i);
+        const char *s = cfg_scalar(item);
+        struct config_prefix *p = &(*out)[*count];
+        int rc = s ? (strchr(s, '/') ? cfg_parse_cidr(s, p) : cfg_parse_address(s, p)) : -1;
+        if (rc == -2) {
+            char net[64];
+            cfg_format_prefix(p, true, net, sizeof(net));
+            return cfg_error(ctx, item,
+                             "%s: %s has bits set beyond its prefix length (did you mean %s?)",
+                             what, s, net);
+        }
+        if (rc < 0)
+            return cfg_error(ctx, item,
+                             "%s: expected an address or network, e.g. 192.0.2.0/24 or "
+                             "2001:db8::53, not '%s'",
+                             what, s ? s : "(not a string)");
+        (*count)++;
+    }
+    return 0;
+}

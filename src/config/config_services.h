@@ -42,6 +42,12 @@ int cfg_parse_address(const char *text, struct config_prefix *out)
 /* "address/len". Returns 0, -1 on a syntax error, or -2 if bits beyond len are set (then
  * *out holds the network with those bits cleared, for the message). */
 int cfg_parse_cidr(const char *text, struct config_prefix *out) __attribute__((warn_unused_result));
+/* A YAML list of "ADDRESS/LEN" or bare addresses (hosts) into a new array *out (which the
+ * caller owns even on failure) and *count; host bits beyond a length are refused. `what`
+ * prefixes messages ("allow"). */
+int cfg_parse_prefix_list(struct cfg_ctx *ctx, const char *what, yaml_node_t *value,
+                          struct config_prefix **out, size_t *count)
+    __attribute__((warn_unused_result));
 /* "192.0.2.0/24", "2001:db8::/32"; an address alone when with_len is false. */
 void cfg_format_prefix(const struct config_prefix *p, bool with_len, char *out, size_t out_size);
 

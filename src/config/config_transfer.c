@@ -33,32 +33,8 @@ static int
 parse_allow(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
     struct config_transfer *t = target;
-    size_t n = 0;
     (void)key;
-    if (nonempty_list(ctx, "allow", value, &n) < 0)
-        return -1;
-    t->allow = xcalloc(n, sizeof(*t->allow));
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = cfg_seq_item(ctx, value, i);
-        const char *s = cfg_scalar(item);
-        struct config_prefix *p = &t->allow[t->allow_count];
-        int rc = s ? (strchr(s, '/') ? cfg_parse_cidr(s, p) : cfg_parse_address(s, p)) : -1;
-        if (rc == -2) {
-            char net[64];
-            cfg_format_prefix(p, true, net, sizeof(net));
-            return cfg_error(ctx, item,
-                             "allow: %s has bits set beyond its prefix length (did "
-                             "you mean %s?)",
-                             s, net);
-        }
-        if (rc < 0)
-            return cfg_error(ctx, item,
-                             "allow: expected an address or network, e.g. "
-                             "192.0.2.0/24 or 2001:db8::53, not '%s'",
-                             s ? s : "(not a string)");
-        t->allow_count++;
-    }
-    return 0;
+    return cfg_parse_prefix_list(ctx, "allow", value, &t->allow, &t->allow_count);
 }
 
 /* `keys`: TSIG key names (RFC 8945 §4.2: a domain name), distinct ignoring case. */

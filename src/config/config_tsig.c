@@ -102,61 +102,6 @@ parse_secret(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
     return rc;
 }
 
-/* Reads the whole file (at most SECRET_TEXT_MAX bytes) after checking what it is and who may
- * read it. The descriptor is checked, not the path, so the file checked is the file read. */
-static int
-read_secret_file(struct cfg_ctx *ctx, struct config_tsig_key *k, yaml_node_t *node,
-                 char text[SECRET_TEXT_MAX + 2])
-{
-    struct stat st;
-    int fd = open(k->secret_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    int rc = -1;
-    size_t got = 0;
-    if (fd < 0)
-        return cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name, k->secret_file,
-                         strerror(errno));
-    if (fstat(fd, &st) < 0) {
-        cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name, k->secret_file,
-                  strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s' is not a regular file", k->name,
-                  k->secret_file);
-        goto out;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        cfg_error(ctx, node,
-                  "tsig_keys: %s: secret_file '%s' has permissions %04o: a secret must not be "
-                  "accessible by group or others (chmod 600, owned by the server's user)",
-                  k->name, k->secret_file, (unsigned)(st.st_mode & 07777));
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = read(fd, text + got, SECRET_TEXT_MAX + 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s': %s", k->name, k->secret_file,
-                      strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-        if (got > SECRET_TEXT_MAX) {
-            cfg_error(ctx, node, "tsig_keys: %s: secret_file '%s' is too long for a secret",
-                      k->name, k->secret_file);
-            goto out;
-        }
-    }
-    text[got] = '\0';
-    rc = 0;
-out:
-    close(fd);
-    return rc;
-}
-
 static int
 parse_secret_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
 {
@@ -170,7 +115,9 @@ parse_secret_file(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *v
         return cfg_error(ctx, value, "tsig_keys: %s: give secret or secret_file, not both",
                          k->name);
     k->secret_file = cfg_resolve_path(ctx, s);
-    int rc = read_secret_file(ctx, k, value, text);
+    char what[CONFIG_ERR_MAX];
+    snprintf(what, sizeof(what), "tsig_keys: %s: secret_file", k->name);
+    int rc = cfg_read_secret_file(ctx, value, k->secret_file, what, text, SECRET_TEXT_MAX);
     if (rc == 0) {
         size_t n = strlen(k->secret_file) + sizeof("secret_file ''");
         char *where = xmalloc(n);

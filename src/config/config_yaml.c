@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/dname.h"
@@ -493,4 +495,55 @@ cfg_parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t 
         return cfg_error(ctx, value, "log_level: expected error, warning, info or debug");
     *(int *)((char *)target + key->offset) = level;
     return 0;
+}
+
+/* Reads the whole file after checking what it is and who may read it: a shared secret
+ * readable by every local user is no secret (as ssh refuses such a private key file). The
+ * descriptor is checked, not the path, so the file checked is the file read. */
+int
+cfg_read_secret_file(struct cfg_ctx *ctx, yaml_node_t *node, const char *path, const char *what,
+                     char *text, size_t max)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int rc = -1;
+    size_t got = 0;
+    if (fd < 0)
+        return cfg_error(ctx, node, "%s '%s': %s", what, path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        cfg_error(ctx, node, "%s '%s': %s", what, path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cfg_error(ctx, node, "%s '%s' is not a regular file", what, path);
+        goto out;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        cfg_error(ctx, node,
+                  "%s '%s' has permissions %04o: a secret must not be accessible by group or "
+                  "others (chmod 600, owned by the server's user)",
+                  what, path, (unsigned)(st.st_mode & 07777));
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, text + got, max + 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            cfg_error(ctx, node, "%s '%s': %s", what, path, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+        if (got > max) {
+            cfg_error(ctx, node, "%s '%s' is too long for a secret", what, path);
+            goto out;
+        }
+    }
+    text[got] = '\0';
+    rc = 0;
+out:
+    close(fd);
+    return rc;
 }

@@ -115,6 +115,12 @@ int cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *node, const char *sectio
 int cfg_parse_log_level(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
                         void *target);
 
+/* Reads the secret file `path` whole into text (max + 2 bytes, NUL-terminated) after
+ * checking that it is a regular file closed to group and others. Errors at `node`, prefixed
+ * with `what` ("tsig_keys: k: secret_file"). 0 or -1. */
+int cfg_read_secret_file(struct cfg_ctx *ctx, yaml_node_t *node, const char *path, const char *what,
+                         char *text, size_t max) __attribute__((warn_unused_result));
+
 /* Strict unsigned decimal: digits only, no sign, no spaces. */
 int cfg_parse_uint(const char *text, uint64_t max, uint64_t *out)
     __attribute__((warn_unused_result));

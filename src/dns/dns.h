@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "common/dnswire.h"
+#include "dns/dns_cookie.h"
 #include "health/health.h"
 #include "policy/policy.h"
 #include "tsig/tsig.h"
@@ -37,6 +38,9 @@ struct dns_view {
     bool (*notify)(const void *ctx, const struct zone *zone, const struct sockaddr *from,
                    const struct tsig_key *key);
     const void *notify_ctx;
+    /* DNS cookies (RFC 7873, RFC 9018 server cookies); NULL = off: the option is ignored
+     * like any unknown one (RFC 6891 §6.1.2). */
+    const struct dns_cookie_secrets *cookies;
 };
 
 struct dns_client {
@@ -46,8 +50,8 @@ struct dns_client {
     uint64_t random;                   /* one random number for this query (weighted choice) */
     const struct health_table *health; /* NULL = every member up unless forced down */
     uint32_t now_s;                    /* CLOCK_MONOTONIC seconds, for TTL caps (health_now_s) */
-    /* CLOCK_REALTIME seconds for TSIG time checks (RFC 8945 §5.2.3). Only read when the view
-     * has keys; 0 otherwise (a signed query then gets BADKEY, which needs no clock). */
+    /* CLOCK_REALTIME seconds for TSIG time checks (RFC 8945 §5.2.3) and cookie timestamps
+     * (RFC 9018 §4.3). Read when the view has keys or cookies. */
     uint64_t wall_s;
     /* The caller answers zone transfers (xfr/, ARCHITECTURE.md §11): a well-formed AXFR or
      * IXFR of class IN is only reported (dns_result.transfer), not answered. false: they
@@ -69,6 +73,18 @@ struct dns_decision {
     bool failed_open;                   /* every candidate was down: all_down applied */
 };
 
+/* What kind of response this is, for response rate limiting (rrl/, ARCHITECTURE.md §16):
+ * responses of one kind about one name share a budget. */
+enum dns_response_class {
+    DNS_RESP_POSITIVE = 0, /* an answer (NOERROR with records in the answer section) */
+    DNS_RESP_NEGATIVE,     /* NXDOMAIN or NODATA */
+    DNS_RESP_ERROR,        /* any other rcode (REFUSED, FORMERR, SERVFAIL, ...) */
+    DNS_RESP_REFERRAL,     /* a delegation to a child zone */
+    DNS_RESP_LARGE,        /* ANY (rrl/ also counts answers above its size threshold here) */
+    DNS_RESP_WILDCARD,     /* synthesized from a wildcard */
+    DNS_RESP_COUNT
+};
+
 /* What happened, for counters. */
 struct dns_result {
     uint16_t qtype;
@@ -82,6 +98,16 @@ struct dns_result {
     uint16_t tsig_error; /* enum tsig_error answered (rcode NOTAUTH), 0 = none */
     bool transfer;       /* an AXFR/IXFR left to the caller (dns_client.transfers): nothing
                             written */
+    bool cookie;         /* the query had a well-formed COOKIE option (answered with ours) */
+    bool cookie_valid;   /* ... with a server cookie of ours, valid (RFC 9018 §4.3) */
+    /* Rate limiting's view of the response: its class and the name whose budget it draws
+     * on, as an uncompressed wire name in any case (the query's name as sent, or a name in
+     * the zone data: valid while the caller holds the query and the snapshot), NULL for
+     * none (errors). NXDOMAIN draws on the zone's name, a wildcard answer on the wildcard's
+     * parent and a referral on the cut, so a flood of random names shares one budget (as
+     * BIND and Knot do). */
+    enum dns_response_class response_class;
+    const uint8_t *class_name;
     /* With `transfer` and `tsig`: the request's TSIG, verified with error 0 (key set), for
      * the caller to sign every message of the transfer with (RFC 8945 §5.3.1). Written only
      * then: other queries do not pay for clearing it. */
@@ -104,5 +130,10 @@ struct dns_result {
 size_t dns_answer(const struct dns_view *view, const struct dns_client *client,
                   const uint8_t *query, size_t len, uint8_t *out, size_t out_max,
                   struct dns_result *result);
+
+/* Cuts the response (msg, len) that dns_answer wrote down to its header and question with TC
+ * set, the "slip" of rate limiting: a client that really asked retries over TCP, where it
+ * is not limited. Returns the new length. */
+size_t dns_truncate_to_question(uint8_t *msg, size_t len);
 
 #endif

@@ -58,6 +58,13 @@ struct answer {
      * own target forever (a DNAME whose target is below its owner), so it ends the chain. */
     const struct zone_node *dnames[MAX_CHAIN_HOPS + 1];
     int dname_count;
+    /* For rate limiting (dns_result.response_class): the zone answering, the closest
+     * encloser of a wildcard answer, the cut of a referral. */
+    const struct zone *zone;
+    const uint8_t *wildcard_parent;
+    const uint8_t *referral_cut;
+    int ede;                                   /* RFC 8914 INFO-CODE to send, -1 = none */
+    uint8_t server_cookie[DNS_COOKIE_SERVER_LEN]; /* sent with the client cookie (q->cookie) */
 };
 
 static void resolve(struct answer *a, const struct zone *zone, const uint8_t *owner,
@@ -318,6 +325,7 @@ add_referral(struct answer *a, const struct zone *zone, const struct zone_node *
     /* After a CNAME from our own data the answer stays authoritative for that part. */
     if (a->w.count[DNS_SECTION_AN] == 0)
         a->flags &= (uint16_t)~DNS_FLAG_AA;
+    a->referral_cut = cut->name;
     add_required(a, DNS_SECTION_NS, cut->name, ns);
     /* RFC 4035 §3.1.4: the signed DS RRset of a secure delegation, or the proof that there
      * is none. */
@@ -619,6 +627,8 @@ resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const u
         memcpy(wild + 2, node->name, node->name_len);
         const struct zone_node *w = zone_lookup(zone, wild, node->name_len + 2);
         if (w) {
+            if (!a->wildcard_parent)
+                a->wildcard_parent = node->name;
             answer_node(a, zone, w, owner, lname, true, hops);
             return;
         }
@@ -725,6 +735,7 @@ answer_query(struct answer *a)
                                   : NULL;
     if (!zone) {
         a->rcode = DNS_RCODE_REFUSED; /* not authoritative for it; we never recurse */
+        a->ede = DNS_EDE_NOT_AUTHORITATIVE; /* RFC 8914 §4.21, as knotd answers */
         return;
     }
     /* RFC 4035 §3.1.4.1: DS for a child apex is the parent's data; if we also serve the
@@ -741,6 +752,7 @@ answer_query(struct answer *a)
         return;
     }
     a->flags |= DNS_FLAG_AA;
+    a->zone = zone;
     a->chain[a->chain_len++] = q->lname;
     resolve(a, zone, q->qname, q->lname, 0);
     finish_sections(a);
@@ -767,6 +779,17 @@ put_ecs(const struct answer *a, uint8_t *p)
     return 8 + bytes;
 }
 
+/* RFC 7873 §5.2.3-§5.2.5: every response to a query with a well-formed COOKIE carries the
+ * client cookie and a server cookie of ours. */
+static bool
+send_cookie(const struct dns_view *v, const struct dns_query *q)
+{
+    return q->cookie && v->cookies;
+}
+
+/* Room for an Extended DNS Error option without EXTRA-TEXT (RFC 8914 §2). */
+#define EDE_OPTION_LEN 6
+
 static size_t
 opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns_client *client,
            bool nsid)
@@ -778,6 +801,8 @@ opt_length(const struct dns_view *v, const struct dns_query *q, const struct dns
         len += 4u + v->nsid_len;
     if (echo_ecs(q, client))
         len += 8u + (q->ecs_source + 7u) / 8u;
+    if (send_cookie(v, q))
+        len += 4u + DNS_COOKIE_CLIENT_LEN + DNS_COOKIE_SERVER_LEN;
     return len;
 }
 
@@ -806,8 +831,74 @@ put_opt(const struct answer *a, uint8_t *out, size_t pos)
         at += 4u + v->nsid_len;
     }
     if (echo_ecs(a->q, a->client))
-        put_ecs(a, p + at);
+        at += put_ecs(a, p + at);
+    if (send_cookie(v, a->q)) {
+        dnswire_put16(p + at, DNS_OPT_COOKIE);
+        dnswire_put16(p + at + 2, DNS_COOKIE_CLIENT_LEN + DNS_COOKIE_SERVER_LEN);
+        memcpy(p + at + 4, a->q->cookie_client, DNS_COOKIE_CLIENT_LEN);
+        memcpy(p + at + 4 + DNS_COOKIE_CLIENT_LEN, a->server_cookie, DNS_COOKIE_SERVER_LEN);
+        at += 4u + DNS_COOKIE_CLIENT_LEN + DNS_COOKIE_SERVER_LEN;
+    }
+    if (a->ede >= 0) {
+        /* RFC 8914 §2: INFO-CODE, no EXTRA-TEXT. Its room was kept back from the sections. */
+        dnswire_put16(p + at, DNS_OPT_EDE);
+        dnswire_put16(p + at + 2, 2);
+        dnswire_put16(p + at + 4, (uint16_t)a->ede);
+        rdlen = (uint16_t)(rdlen + EDE_OPTION_LEN);
+        dnswire_put16(p + 9, rdlen);
+    }
     return pos + 11u + rdlen;
+}
+
+/* RFC 7873 §5.2.3-§5.2.5 with RFC 9018 §4.3: the server cookie to send. A valid one the
+ * client sent back is echoed until it is half an hour old, then replaced; a missing or
+ * invalid one (forged, stale, from another address, made with a secret no longer held) is
+ * replaced by a fresh one and the query answered as usual, which §5.2.4 allows over UDP
+ * ("process the request as if ... only a Client Cookie") and which keeps clients working
+ * while the whole Internet does not do cookies; it only loses the rate-limiting exemption.
+ * Returns true when the client's server cookie was valid. */
+static bool
+answer_cookie(const struct dns_view *view, const struct dns_client *client,
+              const struct dns_query *q, uint8_t out[DNS_COOKIE_SERVER_LEN])
+{
+    uint32_t now = (uint32_t)client->wall_s;
+    enum dns_cookie_check check = DNS_COOKIE_INVALID;
+    if (q->cookie_server)
+        check = dns_cookie_check(view->cookies, q->cookie_client, q->cookie_server,
+                                 q->cookie_server_len, client->addr, now);
+    if (check == DNS_COOKIE_VALID)
+        memcpy(out, q->cookie_server, DNS_COOKIE_SERVER_LEN);
+    else
+        dns_cookie_make(view->cookies->current, q->cookie_client, client->addr, now, out);
+    return check != DNS_COOKIE_INVALID;
+}
+
+/* The response's class and the name whose rate-limiting budget it draws on (dns.h). */
+static void
+classify(const struct answer *a, struct dns_result *r)
+{
+    const struct dns_query *q = a->q;
+    const uint8_t *qname = q->question_ok ? q->qname : NULL;
+    r->class_name = qname;
+    if (a->rcode == DNS_RCODE_NXDOMAIN && a->zone) {
+        r->response_class = DNS_RESP_NEGATIVE;
+        r->class_name = a->zone->origin; /* random names of one zone share a budget */
+    } else if (a->rcode != DNS_RCODE_NOERROR || !qname) {
+        r->response_class = DNS_RESP_ERROR;
+        r->class_name = NULL; /* REFUSED for random names too: one budget per client */
+    } else if (q->qtype == DNS_TYPE_ANY) {
+        r->response_class = DNS_RESP_LARGE;
+    } else if (a->wildcard_parent) {
+        r->response_class = DNS_RESP_WILDCARD;
+        r->class_name = a->wildcard_parent;
+    } else if (a->w.count[DNS_SECTION_AN] == 0 && a->referral_cut) {
+        r->response_class = DNS_RESP_REFERRAL;
+        r->class_name = a->referral_cut;
+    } else if (a->w.count[DNS_SECTION_AN] == 0) {
+        r->response_class = DNS_RESP_NEGATIVE; /* NODATA: the name exists, no random ones */
+    } else {
+        r->response_class = DNS_RESP_POSITIVE;
+    }
 }
 
 /* RFC 8945 §5.2: a query's TSIG is checked before anything is looked up. Returns the rcode
@@ -837,7 +928,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
 {
     struct dns_query q;
     struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp,
-                       .proof_ttl_cap = UINT32_MAX};
+                       .proof_ttl_cap = UINT32_MAX, .ede = -1};
     struct tsig_request tsig;
     size_t tsig_len = 0;
     int rc = dns_parse_query(query, len, client->ecs_ignore, &q);
@@ -892,10 +983,11 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         (void)dns_writer_question(&a.w, q.qname, q.qtype, q.qclass);
     if (!tsig_room)
         a.flags |= DNS_FLAG_TC;
-    else if (rc == DNS_RCODE_NOERROR) {
+    else if (rc == DNS_RCODE_NOERROR && q.question_ok) {
         a.key = q.tsig_pos ? tsig.key : NULL; /* verified: rc would be NOTAUTH otherwise */
         answer_query(&a);
     }
+    /* (NOERROR without a question: RFC 7873 §5.4, a query for a server cookie only.) */
     if (a.transfer) {
         result->qtype = q.qtype;
         result->edns = q.edns;
@@ -908,6 +1000,13 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
         }
         return 0;
     }
+
+    if (send_cookie(view, &q))
+        result->cookie_valid = answer_cookie(view, client, &q, a.server_cookie);
+    result->cookie = q.cookie;
+    /* The EDE option only where it fits beside the records written (they come first). */
+    if (a.ede >= 0 && (!q.edns || a.w.pos + opt_len + EDE_OPTION_LEN + tsig_len > limit))
+        a.ede = -1;
 
     dnswire_put16(out, q.id);
     dnswire_put16(out + 2, (uint16_t)(a.flags | (a.rcode & 0xF)));
@@ -930,5 +1029,27 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
     result->steered = a.steered;
     if (a.steered)
         result->decision = a.decision;
+    classify(&a, result);
+    return end;
+}
+
+size_t
+dns_truncate_to_question(uint8_t *msg, size_t len)
+{
+    size_t end = DNS_HEADER_LEN;
+    if (len < DNS_HEADER_LEN)
+        return len;
+    if (dnswire_get16(msg + DNS_OFF_QDCOUNT) == 1) {
+        /* Our writer puts the question first and uncompressed. */
+        while (end < len && msg[end] != 0)
+            end += 1u + msg[end];
+        end += 1u + 4u;
+        if (end > len)
+            return len; /* not one of ours: leave it */
+    }
+    msg[DNS_OFF_FLAGS] |= (uint8_t)(DNS_FLAG_TC >> 8);
+    dnswire_put16(msg + DNS_OFF_ANCOUNT, 0);
+    dnswire_put16(msg + DNS_OFF_NSCOUNT, 0);
+    dnswire_put16(msg + DNS_OFF_ARCOUNT, 0);
     return end;
 }

@@ -5,6 +5,7 @@
 
 #include "common/dnswire.h"
 #include "dns/dns.h"
+#include "dns/dns_cookie.h"
 #include "dns/dns_writer.h"
 
 struct dns_query {
@@ -27,6 +28,13 @@ struct dns_query {
     uint8_t ecs_source;   /* SOURCE PREFIX-LENGTH */
     uint8_t ecs_addr[16]; /* ADDRESS, zero-padded */
     size_t tsig_pos;      /* offset of a TSIG record ending the message (RFC 8945), 0 = none */
+    /* RFC 7873 COOKIE option: well-formed (cookie) or not (cookie_bad: FORMERR, §5.2.2).
+     * cookie_client and cookie_server point into the query message. */
+    bool cookie;
+    bool cookie_bad;
+    const uint8_t *cookie_client; /* 8 octets */
+    const uint8_t *cookie_server; /* cookie_server_len octets (8..32), NULL = none sent */
+    uint8_t cookie_server_len;
     /* Last, so that the parser clears every field above with one memset and not this one. */
     uint8_t lname[DNAME_MAX_LEN]; /* lowercased */
 };

@@ -86,6 +86,25 @@ parse_ecs(const uint8_t *p, size_t len, struct dns_query *q)
     return true;
 }
 
+/* RFC 7873 §4: an 8-octet client cookie, optionally followed by a server cookie of 8 to 32
+ * octets. §5.2.2: any other length is malformed (FORMERR); so is a second COOKIE option,
+ * which no RFC allows and which would leave two cookies to answer. */
+static bool
+parse_cookie(const uint8_t *p, size_t len, struct dns_query *q)
+{
+    if (q->cookie || len < DNS_COOKIE_CLIENT_LEN ||
+        (len > DNS_COOKIE_CLIENT_LEN && len < DNS_COOKIE_CLIENT_LEN + 8) ||
+        len > DNS_COOKIE_CLIENT_LEN + DNS_COOKIE_SERVER_MAX)
+        return false;
+    q->cookie = true;
+    q->cookie_client = p;
+    if (len > DNS_COOKIE_CLIENT_LEN) {
+        q->cookie_server = p + DNS_COOKIE_CLIENT_LEN;
+        q->cookie_server_len = (uint8_t)(len - DNS_COOKIE_CLIENT_LEN);
+    }
+    return true;
+}
+
 /* RFC 6891 §6.1: the OPT pseudo-record at `pos` (its owner took `name_len` octets). A
  * second OPT, an owner other than the root (§6.1.2: "MUST be 0") or options that overrun
  * the RDATA make the OPT unusable: FORMERR, answered without OPT as knotd does, since none
@@ -121,6 +140,8 @@ parse_opt(const uint8_t *pkt, size_t len, size_t pos, size_t name_len, bool ecs_
          * §6.1.2: ignored), malformed or not: it is not its business to judge it. */
         if (code == DNS_OPT_ECS && !ecs_ignore && !parse_ecs(pkt + opt + 4, olen, q))
             q->ecs_bad = true;
+        if (code == DNS_OPT_COOKIE && !parse_cookie(pkt + opt + 4, olen, q))
+            q->cookie_bad = true;
         opt += 4u + olen;
     }
     return 0;
@@ -230,11 +251,17 @@ dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_quer
         rc = DNS_RCODE_BADVERS; /* RFC 6891 §6.1.3, checked before the opcode as knotd does */
     else if (q->opcode != DNS_OPCODE_QUERY && q->opcode != DNS_OPCODE_NOTIFY)
         rc = DNS_RCODE_NOTIMP; /* QUERY, and NOTIFY (answered in dns_answer); no UPDATE */
+    else if (q->cookie_bad)
+        rc = DNS_RCODE_FORMERR; /* RFC 7873 §5.2.2: a malformed COOKIE option */
+    else if (qdcount == 0 && q->cookie && q->opcode == DNS_OPCODE_QUERY)
+        /* RFC 7873 §5.4: a query with no question and a COOKIE asks for a server cookie;
+         * answered by dns_answer with one. */
+        rc = DNS_RCODE_NOERROR;
     else if (qdcount != 1)
         /* RFC 9619 §4: QDCOUNT > 1 in a QUERY "MUST be treated as an incorrectly formatted
          * message" (FORMERR; knotd 3.2 predates it and drops). QDCOUNT 0 is not covered:
          * §4 even forbids middleboxes to call it malformed (DNS COOKIE queries, RFC 7873
-         * §5.4, have none). Without cookies we have no question to answer: FORMERR, RFC
+         * §5.4, have none: above). Without a cookie we have no question to answer: FORMERR, RFC
          * 1035 §4.1.1 "unable to interpret the query", as knotd answers. */
         rc = DNS_RCODE_FORMERR;
     else if (q->ecs_bad)

@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "dnssec/dnssec_report.h"
 #include "dnstap/dnstap.h"
+#include "rrl/rrl.h"
 #include "server/dnssec_ops.h"
 #include "server/secondary.h"
 #include "server/explain.h"
@@ -255,6 +256,41 @@ queue_dnssec(const struct control_command *cmd, FILE *out)
     return id;
 }
 
+static const struct rrl *rrl_table;
+
+void
+control_set_rrl(const struct rrl *rrl)
+{
+    rrl_table = rrl;
+}
+
+/* `rrl`: the current settings and every worker's counters added up. */
+static void
+do_rrl(FILE *out)
+{
+    rcu_read_lock();
+    const struct config_rrl *c = &snapshot_current_get()->cfg->rrl;
+    fprintf(out, "ok\nrrl: %s, rate %u/s, slip %u, ipv4_prefix %u, ipv6_prefix %u, "
+                 "exempt %zu prefixes%s, large_size %u, table %u buckets\n",
+            !c->enabled ? "off" : c->log_only ? "log_only" : "on", c->rate, c->slip,
+            c->ipv4_prefix, c->ipv6_prefix, c->exempt_count,
+            c->exempt_loopback ? " and loopback" : "", c->large_size,
+            rrl_table ? rrl_table_size(rrl_table) : 0);
+    rcu_read_unlock();
+    struct rrl_counters n = {0};
+    if (rrl_table)
+        rrl_counters_sum(rrl_table, &n);
+    fprintf(out, "responses %llu, dropped %llu, slipped %llu, would_limit %llu, "
+                 "exempt_cookie %llu, exempt_prefix %llu\nlimited:",
+            (unsigned long long)n.responses, (unsigned long long)n.dropped,
+            (unsigned long long)n.slipped, (unsigned long long)n.would_limit,
+            (unsigned long long)n.exempt_cookie, (unsigned long long)n.exempt_prefix);
+    for (int i = 0; i < DNS_RESP_COUNT; i++)
+        fprintf(out, " %s %llu", rrl_class_name((enum dns_response_class)i),
+                (unsigned long long)n.limited[i]);
+    fprintf(out, "\n");
+}
+
 enum control_result
 control_execute(struct health_monitor *monitor, char *line, FILE *out)
 {
@@ -307,6 +343,9 @@ control_execute_op(struct health_monitor *monitor, char *line, FILE *out, uint64
     }
     case CONTROL_RELOAD:
         return CONTROL_RELOAD_PARKED;
+    case CONTROL_RRL:
+        do_rrl(out);
+        break;
     case CONTROL_DNSSEC_DS:
         do_dnssec_ds(cmd.args, cmd.arg_count, out);
         break;

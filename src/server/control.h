@@ -42,6 +42,10 @@ void control_stop(struct control *ctl);
  * and after control_stop. */
 struct dnstap;
 void control_set_dnstap(struct dnstap *dt);
+struct rrl;
+/* The rate limiting table `rrl` reports on (NULL: none). Main thread, while the control
+ * thread is not running or before the table is freed. */
+void control_set_rrl(const struct rrl *rrl);
 
 /* True while an operator has drained the whole site (read by `status`, for the sidecar). */
 bool control_site_drained(void);

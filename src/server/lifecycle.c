@@ -13,6 +13,7 @@
  * handler, which answers from the current snapshot under RCU. */
 #include "server/lifecycle.h"
 
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,16 +85,40 @@ listen_ecs_ignore(const struct config *cfg, const struct sockaddr *local)
     return false;
 }
 
+/* Response rate limiting of a UDP answer (rrl.h, ARCHITECTURE.md §16): returns the length
+ * to send, the answer's, a TC=1 stub's, or 0 to drop it. */
+static size_t
+rate_limit(struct rrl *rrl, unsigned worker, const struct config_rrl *cfg,
+           const struct net_query *nq, const struct dns_result *result, uint8_t *out, size_t n)
+{
+    if (!cfg->enabled || n == 0 || nq->tcp)
+        return n;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO, no system call */
+    struct rrl_response resp = {.client = nq->client, .cls = result->response_class,
+                                .name = result->class_name, .size = n,
+                                .cookie_valid = result->cookie_valid};
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    switch (rrl_check(rrl, worker, cfg, &resp, now_ms)) {
+    case RRL_SEND:
+        return n;
+    case RRL_SLIP:
+        return dns_truncate_to_question(out, n);
+    case RRL_DROP:
+        break;
+    }
+    return 0;
+}
+
 /* Worker thread, for each query (net.h): no allocation, no lock (ARCHITECTURE.md §5). */
 static size_t
 handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *out,
              size_t out_max)
 {
     struct server *srv = ctx;
-    struct worker_rng *rngs = srv->rngs;
     struct dns_client client = {.addr = nq->client,
                                 .tcp = nq->tcp,
-                                .random = next_random(&rngs[worker]),
+                                .random = next_random(&srv->rngs[worker]),
                                 .transfers = true};
     struct dns_result result;
     /* The query log (ARCHITECTURE.md §15): the receive time of a query it samples. */
@@ -106,10 +131,10 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         client.health = rcu_dereference(snap->health);
         client.now_s = health_now_s();
     }
-    if (snap->view.tsig) {
-        /* RFC 8945 §5.2.3 compares Time Signed with the wall clock; the coarse clock (vDSO,
-         * no system call) is exact to the second TSIG needs. Without keys no query can pass
-         * the key check, so no time is needed. */
+    if (snap->view.tsig || snap->view.cookies) {
+        /* RFC 8945 §5.2.3 compares Time Signed with the wall clock, RFC 9018 §4.3 stamps
+         * cookies with it; the coarse clock (vDSO, no system call) is exact to the second
+         * both need. */
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME_COARSE, &wall);
         client.wall_s = (uint64_t)wall.tv_sec;
@@ -133,6 +158,9 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
             n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
         }
     }
+    /* Inside the read side: result.class_name may point into the snapshot's zones. */
+    n = rate_limit(srv->rrl, worker, &snap->cfg->rrl, nq, &result, out, n);
+    /* After rate limiting: the log records what was sent (a stub, or no response). */
     if (tapped)
         dnstap_log(srv->dnstap, worker, &tap, out, n, snap->policies, &result);
     rcu_read_unlock();
@@ -438,6 +466,10 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     (void)snapshot_publish(snap);
     srv->published = true;
     srv->rngs = rngs_new(cfg->workers);
+    uint8_t rrl_key[16];
+    randombytes_buf(rrl_key, sizeof(rrl_key));
+    srv->rrl = rrl_new(cfg->rrl.table_size, cfg->workers, rrl_key);
+    control_set_rrl(srv->rrl);
     if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
     /* The query log's file or socket is the server user's, like every file after the drop. */
@@ -540,4 +572,7 @@ server_stop(struct server *srv)
     secondary_stop();
     free(srv->rngs);
     srv->rngs = NULL;
+    control_set_rrl(NULL);
+    rrl_free(srv->rrl);
+    srv->rrl = NULL;
 }

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "health/monitor.h"
 #include "net/net.h"
+#include "rrl/rrl.h"
 #include "server/control.h"
 #include "server/snapshot.h"
 #include "xfr/xfr_notify.h"
@@ -23,6 +24,7 @@ struct server {
     const sigset_t *sigs; /* SIGHUP, SIGINT, SIGTERM: blocked in every thread, taken here */
     bool published;      /* a snapshot is current (workers and health may read it) */
     struct worker_rng *rngs;
+    struct rrl *rrl; /* response rate limiting's table, sized at start (rrl.table_size) */
     struct net *net; /* listen sockets open; workers running once net_run succeeded */
     struct control *control;
     struct health_monitor *monitor;

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,11 @@ main(int argc, char **argv)
 
     sigset_t sigs;
     block_signals(&sigs);
+    /* libsodium: picks its implementations and opens the random source, before any thread. */
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fatal: libsodium failed to initialise\n");
+        return 1;
+    }
 
     char err[CONFIG_ERR_MAX];
     struct snapshot *snap;

@@ -184,6 +184,14 @@ privdrop_check_key_dirs(const struct config *cfg, char err[CONFIG_ERR_MAX])
             return -1;
         }
     }
+    const struct config_cookies *c = &cfg->cookies;
+    if (c->secret_file && access(c->secret_file, R_OK) < 0) {
+        snprintf(err, CONFIG_ERR_MAX,
+                 "%s:%d: cookie_secret_file %s is not readable by uid %u (%s): reloads read "
+                 "it; give it to the server's user (chmod 600)",
+                 cfg->path, c->line, c->secret_file, (unsigned)getuid(), strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

@@ -34,8 +34,9 @@ int privdrop_hand_over_keys(const struct config *cfg, char err[CONFIG_ERR_MAX])
 int privdrop_check_key_dirs(const struct config *cfg, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 
-/* After the switch: every TSIG secret_file can be read (a reload reads it as the user we run
- * as now; a file only root may read would make every reload fail). 0 or -1 with err. */
+/* After the switch: every TSIG secret_file and the cookie_secret_file can be read (a reload
+ * reads them as the user we run as now; a file only root may read would make every reload
+ * fail). 0 or -1 with err. */
 int privdrop_check_tsig_secrets(const struct config *cfg, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
 

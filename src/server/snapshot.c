@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include <urcu.h>
@@ -344,6 +345,28 @@ load_tsig(const struct config *cfg)
     return ring;
 }
 
+/* DNS cookies (RFC 9018 §5): the secrets of server.cookie_secret_file, shared by the fleet.
+ * Without one, a random secret made once per process, so reloads keep clients' cookies
+ * valid; cookies then hold only at this server, which is why fleets configure a file. */
+static void
+cookie_secrets(const struct config *cfg, struct dns_cookie_secrets *out)
+{
+    static uint8_t random_secret[DNS_COOKIE_SECRET_LEN];
+    static bool have_random;
+    memset(out, 0, sizeof(*out));
+    if (cfg->cookies.secret_file) {
+        memcpy(out->current, cfg->cookies.secret, sizeof(out->current));
+        memcpy(out->previous, cfg->cookies.previous, sizeof(out->previous));
+        out->has_previous = cfg->cookies.has_previous;
+        return;
+    }
+    if (!have_random) { /* main thread only: snapshots are loaded there */
+        randombytes_buf(random_secret, sizeof(random_secret));
+        have_random = true;
+    }
+    memcpy(out->current, random_secret, sizeof(out->current));
+}
+
 int
 snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
 {
@@ -383,6 +406,8 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
     snap->view.tsig = snap->tsig;
     snap->view.notify = secondary_notify;
     snap->view.notify_ctx = snap;
+    cookie_secrets(cfg, &snap->cookies);
+    snap->view.cookies = &snap->cookies;
     /* The loader's scratch space is gone: give it back rather than keep it in the heap. */
     malloc_trim(0);
     *out = snap;
@@ -397,6 +422,7 @@ snapshot_free(struct snapshot *snap)
 {
     if (!snap)
         return;
+    explicit_bzero(&snap->cookies, sizeof(snap->cookies));
     for (size_t i = 0; snap->xfr_zones && snap->zones && i < snap->zones->count; i++)
         xfr_zone_free(snap->xfr_zones[i]);
     free(snap->xfr_zones);

@@ -28,6 +28,7 @@ struct snapshot {
     struct policy_set *policies;       /* NULL without services */
     struct dnssec_zone **signed_zones; /* per config zone: what the signer made, or NULL */
     struct tsig_keyring *tsig;         /* the config's tsig_keys; NULL without any */
+    struct dns_cookie_secrets cookies; /* cookie_secret_file's, or the process's random one */
     struct dns_view view;
     size_t record_count;
     time_t loaded_at;

@@ -7,40 +7,12 @@
 #include <netinet/in.h>
 #include <string.h>
 
-/* The client as (family 4 or 6, 16 bytes): an IPv4 address inside an IPv4-mapped IPv6 one
- * (RFC 4291 §2.5.5.2) counts as IPv4, so "192.0.2.0/24" matches it on a dual-stack socket. */
-static int
-client_address(const struct sockaddr *sa, uint8_t addr[16])
-{
-    memset(addr, 0, 16);
-    if (sa && sa->sa_family == AF_INET) {
-        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        return 4;
-    }
-    if (sa && sa->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            memcpy(addr, a6->s6_addr + 12, 4);
-            return 4;
-        }
-        memcpy(addr, a6->s6_addr, 16);
-        return 6;
-    }
-    return 0;
-}
+#include "common/sockaddr.h"
 
 static bool
 prefix_contains(const struct config_prefix *p, int family, const uint8_t *addr)
 {
-    if (p->family != family)
-        return false;
-    unsigned bits = p->prefix_len, full = bits / 8, rest = bits % 8;
-    if (memcmp(p->addr, addr, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xff00u >> rest);
-    return (p->addr[full] & mask) == (addr[full] & mask);
+    return p->family == family && sockaddr_prefix_match(p->addr, p->prefix_len, addr);
 }
 
 /* Key names compare as domain names (RFC 8945 §4.2): case-insensitive, final dot optional. */
@@ -58,7 +30,7 @@ xfr_acl_allows(const struct config_transfer *t, const struct sockaddr *client, c
         return false;
     if (t->allow_count) {
         uint8_t addr[16];
-        int family = client_address(client, addr);
+        int family = sockaddr_ip(client, addr);
         bool inside = false;
         for (size_t i = 0; i < t->allow_count && !inside; i++)
             inside = prefix_contains(&t->allow[i], family, addr);

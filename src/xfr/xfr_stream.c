@@ -14,6 +14,7 @@
 #include "dns/dns_writer.h"
 
 #define OPT_LEN 11 /* RFC 6891 §6.1.2: root owner, type, class, TTL, RDLENGTH 0 */
+#define EDE_LEN 6  /* RFC 8914 §2: an Extended DNS Error option without EXTRA-TEXT */
 #define UDP_LIMIT_DEFAULT                                                                          \
     512 /* RFC 1035 §4.2.1; RFC 6891 §6.2.5: a smaller EDNS size counts as it */
 
@@ -199,7 +200,9 @@ advance(struct xfr_stream *s)
     }
 }
 
-/* RFC 6891 §6.1.2-§6.1.3: our OPT, DO copied (RFC 3225 §3), no options. */
+/* RFC 6891 §6.1.2-§6.1.3: our OPT, DO copied (RFC 3225 §3); for a transfer the ACL
+ * refused, RFC 8914 §4.19 "Prohibited" (knotd answers NOTAUTH without an EDE; REFUSED with
+ * the reason tells an operator at the secondary what to fix). */
 static size_t
 put_opt(const struct xfr_stream *s, uint8_t *p)
 {
@@ -207,8 +210,13 @@ put_opt(const struct xfr_stream *s, uint8_t *p)
     dnswire_put16(p + 1, DNS_TYPE_OPT);
     dnswire_put16(p + 3, s->udp_max_size);
     dnswire_put32(p + 5, s->edns_do ? 0x8000 : 0);
-    dnswire_put16(p + 9, 0);
-    return OPT_LEN;
+    dnswire_put16(p + 9, s->prohibited ? EDE_LEN : 0);
+    if (!s->prohibited)
+        return OPT_LEN;
+    dnswire_put16(p + OPT_LEN, DNS_OPT_EDE);
+    dnswire_put16(p + OPT_LEN + 2, 2);
+    dnswire_put16(p + OPT_LEN + 4, DNS_EDE_PROHIBITED);
+    return OPT_LEN + EDE_LEN;
 }
 
 /* Header values (RFC 5936 §2.2.1): ID copied, QR, opcode QUERY, AA when the rcode is
@@ -259,7 +267,8 @@ static size_t
 section_limit(const struct xfr_stream *s, size_t out_max)
 {
     size_t limit = out_max < 65535 ? out_max : 65535;
-    size_t reserve = (s->edns ? OPT_LEN : 0) + (s->signer ? s->signer->room : 0);
+    size_t reserve = (s->edns ? OPT_LEN + (s->prohibited ? EDE_LEN : 0) : 0) +
+                     (s->signer ? s->signer->room : 0);
     return limit > reserve ? limit - reserve : 0;
 }
 
@@ -380,8 +389,10 @@ xfr_begin(const struct xfr_view *v, const struct xfr_request *req, const struct 
     if (!xz)
         return error_message(s, DNS_RCODE_NOTAUTH, out, out_max);
     s->xz = xz;
-    if (!xfr_acl_allows(xz->transfer, c->addr, c->key))
+    if (!xfr_acl_allows(xz->transfer, c->addr, c->key)) {
+        s->prohibited = true;
         return error_message(s, DNS_RCODE_REFUSED, out, out_max);
+    }
     /* A secondary zone past its expire (or never transferred) has nothing valid to give
      * (RFC 1035 §3.3.13); SERVFAIL, as for its queries. */
     if (xz->zone->expired)

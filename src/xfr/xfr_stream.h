@@ -125,6 +125,7 @@ struct xfr_stream {
     bool edns, edns_do;
     uint16_t udp_max_size;
     uint8_t qname[DNAME_MAX_LEN];
+    bool prohibited; /* refused by the zone's transfer ACL: EDE 18 to EDNS clients */
     /* Cursor: the walk and the RRset it is in (AXFR), or the difference and the offset in
      * its run (IXFR); rec is the record within the RRset, rec_at its offset in the RDATA. */
     struct xfr_walk walk;

@@ -61,3 +61,24 @@ SEEDS = {
 for name, wire in SEEDS.items():
     with open(os.path.join(HERE, "corpus_answer", "ecs-%s.bin" % name), "wb") as f:
         f.write(wire)
+
+
+def cookie(data):
+    return struct.pack("!HH", 10, len(data)) + data
+
+
+# DNS cookies (RFC 7873): the client cookie of RFC 9018 A.1, then with its server cookie
+# (valid with fuzz_answer's secret at that time only: stale at the fuzzer's clock), a
+# cookie-only query without a question (§5.4), and a malformed length (§5.2.2).
+CLIENT = bytes.fromhex("2464c4abcf10c957")
+COOKIE_SEEDS = {
+    "client": query("geo.example.com", A, cookie(CLIENT)),
+    "server": query("geo.example.com", A,
+                    cookie(CLIENT + bytes.fromhex("010000005cf79f111f8130c3eee29480"))),
+    "no-question": struct.pack("!HHHHHH", 0x5151, 0, 0, 0, 0, 1) + b"\0" +
+    struct.pack("!HHBBHH", 41, 1232, 0, 0, 0, 12) + cookie(CLIENT),
+    "bad-length": query("geo.example.com", A, cookie(CLIENT + b"\1\2\3")),
+}
+for name, wire in COOKIE_SEEDS.items():
+    with open(os.path.join(HERE, "corpus_answer", "cookie-%s.bin" % name), "wb") as f:
+        f.write(wire)

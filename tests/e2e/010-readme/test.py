@@ -5,7 +5,7 @@
 * Every ```yaml block of README.md, merged into one configuration (they are one
   example: the services name the checks of the health block), passes
   `meridiand -n`, with the files they name (zone, GeoIP database, nets and
-  states files, TSIG secret file) beside it; the anycast block passes
+  states files, TSIG and cookie secret files) beside it; the anycast block passes
   `meridian-anycast -n`.
 * The quick-start commands of the README ("Then, for instance") and the hints
   deploy/run-example.sh prints run as printed, from a copy of the repository
@@ -78,6 +78,10 @@ def check_yaml_examples(results, args, tmp):
     with open(secret, "w") as f:
         f.write("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=\n")
     os.chmod(secret, 0o600)  # group or others may not read a secret
+    cookie = os.path.join(conf_dir, "cookie.secret")
+    with open(cookie, "w") as f:
+        f.write("e5e973e5a6b2a43f48e7dc849e37bfcf\n")
+    os.chmod(cookie, 0o600)
     anycast = merged.pop("anycast", None)
     path = os.path.join(conf_dir, "meridian.yaml")
     with open(path, "w") as f:

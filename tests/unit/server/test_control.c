@@ -23,6 +23,9 @@
 #include "server/control.h"
 #include "server/control_parse.h"
 #include "server/snapshot.h"
+#include "rrl/rrl.h"
+
+#include <netinet/in.h>
 
 static char tmpdir[] = "/tmp/meridian-test-control-XXXXXX";
 static char *reply;
@@ -117,7 +120,8 @@ assert_prefix(const char *text, const char *prefix)
 
 static const char commands[] = "; try: status | states | drain SELECTOR | undrain SELECTOR | "
                                "force up|down SELECTOR | explain CLIENT QNAME QTYPE | reload | "
-                               "dnssec ds|roll|ds-seen ZONE | zone status|refresh|retransfer ZONE\n";
+                               "dnssec ds|roll|ds-seen ZONE | zone status|refresh|retransfer ZONE | "
+                               "rrl\n";
 static const char selectors[] = "member ADDRESS | pool SERVICE POOL | service SERVICE | all | site\n";
 
 /* The reply `want` built from parts (the error texts repeat the command and selector lists). */
@@ -229,6 +233,35 @@ test_site_drain(void **state)
     assert_false(control_site_drained());
 }
 
+/* `rrl`: the settings of the current config and every worker's counters added up. */
+static void
+test_rrl(void **state)
+{
+    (void)state;
+    assert_string_equal(run("rrl now"), "error: rrl takes no arguments\n");
+    static const uint8_t key[16] = {1};
+    struct rrl *rrl = rrl_new(1000, 2, key);
+    control_set_rrl(rrl);
+    struct config_rrl cfg = {.enabled = true, .rate = 2, .slip = 2, .ipv4_prefix = 24,
+                             .ipv6_prefix = 56, .large_size = 1024};
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7F010001)};
+    struct rrl_response resp = {.client = (const struct sockaddr *)&sin,
+                                 .cls = DNS_RESP_NEGATIVE, .name = (const uint8_t *)"\0",
+                                 .size = 100};
+    /* Two within the rate, then limited: slip 2 makes every second one a stub. */
+    for (unsigned i = 0; i < 6; i++)
+        (void)rrl_check(rrl, i % 2, &cfg, &resp, 5000);
+    const char *r = run("rrl");
+    assert_prefix(r, "ok\nrrl: on, rate 20/s, slip 2, ipv4_prefix 24, ipv6_prefix 56, exempt 0 "
+                     "prefixes and loopback, large_size 1024, table 1024 buckets\n");
+    if (!strstr(r, "\nresponses 6, dropped 2, slipped 2, would_limit 0, exempt_cookie 0, "
+                   "exempt_prefix 0\nlimited: positive 0 negative 4 error 0 referral 0 large 0 "
+                   "wildcard 0\n"))
+        fail_msg("rrl:\n%s", r);
+    control_set_rrl(NULL);
+    rrl_free(rrl);
+}
+
 /* Without a health monitor, member commands refuse rather than pretend. */
 static void
 test_no_monitor(void **state)
@@ -299,6 +332,7 @@ main(void)
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_explain_bad_arguments),
         cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_rrl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -345,6 +345,21 @@ expect_error(size_t n, unsigned rcode)
     ldns_pkt_free(pkt);
 }
 
+/* The message of length n ends with an OPT carrying only RFC 8914 EDE `code`, or (code -1)
+ * an OPT without options. */
+static void
+expect_ede(size_t n, int code)
+{
+    static const uint8_t prohibited[] = {0, DNS_OPT_EDE, 0, 2, 0, DNS_EDE_PROHIBITED};
+    if (code < 0) {
+        assert_int_equal(dnswire_get16(out + n - 2), 0); /* RDLENGTH */
+        return;
+    }
+    assert_int_equal(code, DNS_EDE_PROHIBITED);
+    assert_int_equal(dnswire_get16(out + n - 8), 6);
+    assert_memory_equal(out + n - 6, prohibited, 6);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -375,9 +390,21 @@ test_refusals(void **state)
     qlen = xt_request(q, DNS_TYPE_AXFR, "x.test", false, 0, true);
     assert_true(xfr_request_parse(q, qlen, &req));
     f->xz[2]->transfer = &only_ten;
-    expect_error(xfr_begin(&f->view, &req, &c, out, sizeof(out), &s), LDNS_RCODE_REFUSED);
+    size_t n = xfr_begin(&f->view, &req, &c, out, sizeof(out), &s);
+    expect_error(n, LDNS_RCODE_REFUSED);
+    expect_ede(n, DNS_EDE_PROHIBITED); /* RFC 8914 §4.19 */
     f->xz[2]->transfer = &none;
-    expect_error(xfr_begin(&f->view, &req, &c, out, sizeof(out), &s), LDNS_RCODE_REFUSED);
+    n = xfr_begin(&f->view, &req, &c, out, sizeof(out), &s);
+    expect_error(n, LDNS_RCODE_REFUSED);
+    expect_ede(n, DNS_EDE_PROHIBITED);
+    /* A zone we do not serve is NOTAUTH, without a reason (knotd answers the same). */
+    qlen = xt_request(q, DNS_TYPE_AXFR, "nope.test", false, 0, true);
+    assert_true(xfr_request_parse(q, qlen, &req));
+    n = xfr_begin(&f->view, &req, &c, out, sizeof(out), &s);
+    expect_error(n, LDNS_RCODE_NOTAUTH);
+    expect_ede(n, -1);
+    qlen = xt_request(q, DNS_TYPE_AXFR, "x.test", false, 0, true);
+    assert_true(xfr_request_parse(q, qlen, &req));
     f->client.sin_addr.s_addr = htonl(0x0a000001);
     f->xz[2]->transfer = &only_ten;
     assert_true(xfr_begin(&f->view, &req, &c, out, sizeof(out), &s) > 0);
