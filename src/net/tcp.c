@@ -174,6 +174,7 @@ conn_close(struct tcp_conn *c, bool abortive)
     }
     close(c->fd);
     c->fd = -1;
+    net_event_report(ts->worker, NET_EVENT_TCP_CLOSED);
     lru_unlink(ts, c);
     c->next = ts->free_list;
     ts->free_list = c;
@@ -288,6 +289,7 @@ conn_process(struct tcp_conn *c)
         /* A zero length or one shorter than a header is not a message; longer than our
          * buffer is not a query we would answer. Either way the stream cannot be trusted. */
         if (len < NET_DNS_HEADER_SIZE || len > TCP_QUERY_MAX) {
+            net_event_report(w, NET_EVENT_TCP_FRAMING);
             ret = -1;
             goto out;
         }
@@ -404,8 +406,10 @@ conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
     /* All slots taken: give up the connection idle the longest rather than refuse the new
      * client (RFC 7766 §6.2.3, §10: servers manage their connection budget by closing idle
      * connections). */
-    if (!ts->free_list)
+    if (!ts->free_list) {
+        net_event_report(ts->worker, NET_EVENT_TCP_EVICTED);
         conn_close(ts->lru_head, conn_stalled(ts->lru_head));
+    }
     c = ts->free_list;
     ts->free_list = c->next;
 
@@ -418,6 +422,7 @@ conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
     c->in_len = 0;
     c->out_start = c->out_end = 0;
     c->last_active = mono_now();
+    net_event_report(ts->worker, NET_EVENT_TCP_ACCEPTED);
     lru_append(ts, c);
     ev_io_init(&c->io, conn_cb, fd, EV_READ);
     c->io.data = c;

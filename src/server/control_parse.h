@@ -22,6 +22,7 @@ enum control_op {
     CONTROL_ZONE_STATUS, /* args: ZONE */
     CONTROL_ZONE_REFRESH,    /* args: ZONE (a secondary) */
     CONTROL_ZONE_RETRANSFER, /* args: ZONE (a secondary): AXFR whatever the serial */
+    CONTROL_STATS,           /* the counters (server/metrics.h) */
 };
 
 struct control_command {

@@ -11,6 +11,7 @@
 #include "net/net.h"
 #include "server/control.h"
 #include "server/snapshot.h"
+#include "stats/stats.h"
 #include "xfr/xfr_notify.h"
 
 struct worker_rng;
@@ -24,6 +25,8 @@ struct server {
     struct worker_rng *rngs;
     struct net *net; /* listen sockets open; workers running once net_run succeeded */
     struct control *control;
+    struct http *http;            /* server.http_listen: metrics and status (server/http.h) */
+    struct stats *stats;          /* the workers' counters (stats/stats.h) */
     struct health_monitor *monitor;
     struct xfr_notifier *notifier; /* NOTIFY's thread, started on first need */
     bool stop_requested; /* SIGINT/SIGTERM came during the start */
