@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
-# knotd (reference server), dig/kdig, dnspython, clang with libFuzzer, and for the fresh-root
-# test (tests/fresh) mmdebstrap, lintian and git.
+# knotd (reference server), dig/kdig, dnspython, clang with libFuzzer, promtool (prometheus)
+# and headless chromium for the metrics and status page tests, and for the fresh-root test
+# (tests/fresh) mmdebstrap, lintian and git.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
-       liburcu-dev libcurl4-openssl-dev libssl-dev)
+       liburcu-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
-      python3-cryptography unbound dnsviz
+      python3-cryptography unbound dnsviz prometheus chromium
       clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")
@@ -31,6 +32,11 @@ export DEBIAN_FRONTEND=noninteractive
 # package's service would fetch the root trust anchor from the internet at start: keep it off.
 if [[ " ${missing[*]} " == *" unbound "* ]] && command -v systemctl >/dev/null; then
     $SUDO systemctl mask unbound.service unbound-resolvconf.service >/dev/null 2>&1 || true
+fi
+# prometheus is installed for promtool only (tests/e2e/025-metrics): its server and the node
+# exporter it recommends would start scraping and listening at once. Keep them off.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+    $SUDO systemctl mask prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true
 fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -48,8 +48,7 @@ http_open(const struct config *cfg, struct http **out, char err[CONFIG_ERR_MAX])
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
         bind(fd, (const struct sockaddr *)&cfg->http_listen, cfg->http_listen_len) < 0 ||
         listen(fd, 64) < 0) {
-        snprintf(err, CONFIG_ERR_MAX, "http_listen %s: %s", cfg->http_listen_text,
-                 strerror(errno));
+        snprintf(err, CONFIG_ERR_MAX, "http_listen %s: %s", cfg->http_listen_text, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -97,8 +96,7 @@ render(struct http *http, const char *url, size_t *len, const char **type)
 static enum MHD_Result
 reply(struct MHD_Connection *conn, unsigned status, char *body, size_t len, const char *type)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
@@ -137,8 +135,7 @@ static void *
 thread_main(void *arg)
 {
     struct http *http = arg;
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     rcu_register_thread();
     while (!atomic_load(&http->stop)) {
         MHD_UNSIGNED_LONG_LONG timeout_ms = 1000;
@@ -164,13 +161,12 @@ http_run(struct http *http, char err[CONFIG_ERR_MAX])
         snprintf(err, CONFIG_ERR_MAX, "http_listen %s: eventfd: %s", http->text, strerror(errno));
         return -1;
     }
-    http->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL, 0, NULL, NULL, on_request, http, MHD_OPTION_LISTEN_SOCKET, http->fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_END);
+    http->daemon =
+        MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, http, MHD_OPTION_LISTEN_SOCKET,
+                         http->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_END);
     if (!http->daemon) {
-        snprintf(err, CONFIG_ERR_MAX, "http_listen %s: libmicrohttpd failed to start",
-                 http->text);
+        snprintf(err, CONFIG_ERR_MAX, "http_listen %s: libmicrohttpd failed to start", http->text);
         return -1;
     }
     http->fd = -1; /* MHD closes it */

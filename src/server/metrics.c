@@ -73,8 +73,8 @@ gauge(FILE *out, const char *name, const char *help, double value)
 
 /* One family of counters over an index: name{label="names(i)"} values[i]. */
 static void
-indexed(FILE *out, const char *name, const char *help, const char *label,
-        enum stats_label kind, const uint64_t *values, unsigned n)
+indexed(FILE *out, const char *name, const char *help, const char *label, enum stats_label kind,
+        const uint64_t *values, unsigned n)
 {
     prom_family(out, name, "counter", help);
     for (unsigned i = 0; i < n; i++)
@@ -151,18 +151,16 @@ steer_counters(FILE *out, const struct snapshot *snap)
                 const struct policy_pool *pool = &svc->pools[p];
                 if (level == 1) {
                     prom_sample(out, names[1],
-                                (prom_labels){"service", svc->cfg->name, "pool", pool->name,
-                                              NULL},
+                                (prom_labels){"service", svc->cfg->name, "pool", pool->name, NULL},
                                 stats_steer_pool(ss, s, p));
                     continue;
                 }
                 for (uint32_t m = 0; m < pool->member_count; m++)
-                    prom_sample(out, names[2],
-                                (prom_labels){"service", svc->cfg->name, "pool", pool->name,
-                                              "member",
-                                              set->health_targets[pool->members[m].health_id].text,
-                                              NULL},
-                                stats_steer_member(ss, s, p, m));
+                    prom_sample(
+                        out, names[2],
+                        (prom_labels){"service", svc->cfg->name, "pool", pool->name, "member",
+                                      set->health_targets[pool->members[m].health_id].text, NULL},
+                        stats_steer_member(ss, s, p, m));
             }
         }
     }
@@ -194,10 +192,9 @@ zone_metrics(FILE *out, const struct snapshot *snap)
         uint64_t v[] = {atomic_load(&x->axfr), atomic_load(&x->ixfr), atomic_load(&x->up_to_date),
                         atomic_load(&x->refused), atomic_load(&x->aborted)};
         for (unsigned k = 0; k < 5; k++)
-            prom_sample(out, "meridian_zone_transfers_total",
-                        (prom_labels){"zone", snap->cfg->zones[i].origin, "outcome", kinds[k],
-                                      NULL},
-                        v[k]);
+            prom_sample(
+                out, "meridian_zone_transfers_total",
+                (prom_labels){"zone", snap->cfg->zones[i].origin, "outcome", kinds[k], NULL}, v[k]);
     }
 }
 
@@ -208,8 +205,7 @@ reload_metrics(FILE *out, const struct snapshot *snap)
     snapshot_reload_history(&h);
     prom_family(out, "meridian_reloads_total", "counter", "Reloads, by result");
     prom_sample(out, "meridian_reloads_total", (prom_labels){"result", "ok", NULL}, h.ok);
-    prom_sample(out, "meridian_reloads_total", (prom_labels){"result", "failed", NULL},
-                h.failed);
+    prom_sample(out, "meridian_reloads_total", (prom_labels){"result", "failed", NULL}, h.failed);
     gauge(out, "meridian_last_reload_success",
           "1 if the last reload succeeded (or none happened yet), 0 if it failed",
           h.count == 0 || h.last[0].ok);
@@ -250,7 +246,8 @@ one_hot(FILE *out, const char *name, const char *help, const struct health_repor
     prom_family(out, name, "gauge", help);
     for (uint32_t i = 0; i < r->count; i++)
         for (unsigned k = 0; k < 3; k++)
-            prom_sample(out, name, (prom_labels){"target", r->targets[i].key, label, names[k], NULL},
+            prom_sample(out, name,
+                        (prom_labels){"target", r->targets[i].key, label, names[k], NULL},
                         which(&r->targets[i]) == k);
 }
 
@@ -285,8 +282,8 @@ health_metrics(FILE *out, const struct health_report *r)
         if (r->targets[i].checked)
             prom_histogram(out, "meridian_health_probe_duration_seconds",
                            (prom_labels){"target", r->targets[i].key, NULL},
-                           health_latency_bounds_s, r->targets[i].latency,
-                           HEALTH_LATENCY_BUCKETS, r->targets[i].latency_sum_s);
+                           health_latency_bounds_s, r->targets[i].latency, HEALTH_LATENCY_BUCKETS,
+                           r->targets[i].latency_sum_s);
 }
 
 void
@@ -313,8 +310,7 @@ metrics_prometheus(FILE *out, struct health_monitor *monitor)
           control_site_drained());
     gauge(out, "meridian_resident_memory_bytes", "Resident memory (VmRSS) of meridiand",
           (double)metrics_rss_bytes());
-    gauge(out, "meridian_workers", "Worker threads answering queries",
-          st ? st->worker_count : 0);
+    gauge(out, "meridian_workers", "Worker threads answering queries", st ? st->worker_count : 0);
 }
 
 void
@@ -327,14 +323,16 @@ metrics_text(FILE *out)
         stats_sum(st, &t);
     for (unsigned tr = 0; tr < STATS_TRANSPORTS; tr++)
         for (unsigned f = 0; f < STATS_FAMILIES; f++)
-            fprintf(out, "queries %s %s %llu\n", stats_label(STATS_LABEL_TRANSPORT, tr), stats_label(STATS_LABEL_FAMILY, f),
-                    (unsigned long long)t.queries[tr][f]);
+            fprintf(out, "queries %s %s %llu\n", stats_label(STATS_LABEL_TRANSPORT, tr),
+                    stats_label(STATS_LABEL_FAMILY, f), (unsigned long long)t.queries[tr][f]);
     for (unsigned i = 0; i < STATS_QTYPES; i++)
         if (t.qtype[i])
-            fprintf(out, "qtype %s %llu\n", stats_label(STATS_LABEL_QTYPE, i), (unsigned long long)t.qtype[i]);
+            fprintf(out, "qtype %s %llu\n", stats_label(STATS_LABEL_QTYPE, i),
+                    (unsigned long long)t.qtype[i]);
     for (unsigned i = 0; i < STATS_RCODES; i++)
         if (t.rcode[i])
-            fprintf(out, "rcode %s %llu\n", stats_label(STATS_LABEL_RCODE, i), (unsigned long long)t.rcode[i]);
+            fprintf(out, "rcode %s %llu\n", stats_label(STATS_LABEL_RCODE, i),
+                    (unsigned long long)t.rcode[i]);
     const struct {
         const char *name;
         uint64_t value;
@@ -355,7 +353,8 @@ metrics_text(FILE *out)
     for (size_t i = 0; i < sizeof(singles) / sizeof(singles[0]); i++)
         fprintf(out, "%s %llu\n", singles[i].name, (unsigned long long)singles[i].value);
     for (unsigned i = 0; i < STATS_DROPS; i++)
-        fprintf(out, "dropped %s %llu\n", stats_label(STATS_LABEL_DROP, i), (unsigned long long)t.dropped[i]);
+        fprintf(out, "dropped %s %llu\n", stats_label(STATS_LABEL_DROP, i),
+                (unsigned long long)t.dropped[i]);
     struct snapshot_reload_history h;
     snapshot_reload_history(&h);
     fprintf(out, "reloads ok %llu\nreloads failed %llu\n", (unsigned long long)h.ok,

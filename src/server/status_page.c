@@ -98,9 +98,8 @@ html_zones(FILE *out, const struct snapshot *snap)
         const struct zone *z = snap->zones->zones[i];
         fprintf(out, "<tr class=\"zone\">");
         html_text_cell(out, snap->cfg->zones[i].origin);
-        fprintf(out, "<td>%u</td><td>%zu</td><td>%s</td><td>%s%s</td>", z->serial,
-                z->record_count, z->dnssec ? "yes" : "no",
-                snap->cfg->zones[i].primaries ? "secondary" : "primary",
+        fprintf(out, "<td>%u</td><td>%zu</td><td>%s</td><td>%s%s</td>", z->serial, z->record_count,
+                z->dnssec ? "yes" : "no", snap->cfg->zones[i].primaries ? "secondary" : "primary",
                 z->expired ? " (expired)" : "");
         html_time_cell(out, snap->loaded_at);
         fputs("</tr>\n", out);
@@ -164,8 +163,7 @@ html_history(FILE *out, const struct health_report *r)
         fputs("</tr>\n", out);
     }
     fputs("</table>\n<h2>Recent health transitions</h2>\n", out);
-    fputs("<table><tr><th>at</th><th>target</th><th>from</th><th>to</th><th>why</th></tr>\n",
-          out);
+    fputs("<table><tr><th>at</th><th>target</th><th>from</th><th>to</th><th>why</th></tr>\n", out);
     for (uint32_t i = 0; i < r->recent_count; i++) {
         const struct health_transition *tr = &r->recent[i];
         fputs("<tr class=\"transition\">", out);
@@ -192,8 +190,9 @@ status_page_html(FILE *out, struct health_monitor *monitor)
     const struct snapshot *snap = snapshot_current_get();
     fputs("<h1>meridiand ", out);
     html_escape(out, snap->view.identity ? snap->view.identity : "");
-    fprintf(out, "</h1><p>%s &middot; site <b id=\"site\">%s</b> &middot; %zu records"
-                 " &middot; memory %llu MiB</p>\n",
+    fprintf(out,
+            "</h1><p>%s &middot; site <b id=\"site\">%s</b> &middot; %zu records"
+            " &middot; memory %llu MiB</p>\n",
             now, control_site_drained() ? "drained" : "active", snap->record_count,
             metrics_rss_bytes() >> 20);
     html_zones(out, snap);
@@ -276,8 +275,9 @@ json_zones(FILE *out, const struct snapshot *snap)
         const struct zone *z = snap->zones->zones[i];
         fprintf(out, "%s{", i ? "," : "");
         json_key_string(out, "name", snap->cfg->zones[i].origin, false);
-        fprintf(out, ",\"serial\":%u,\"records\":%zu,\"signed\":%s,\"role\":\"%s\","
-                     "\"expired\":%s",
+        fprintf(out,
+                ",\"serial\":%u,\"records\":%zu,\"signed\":%s,\"role\":\"%s\","
+                "\"expired\":%s",
                 z->serial, z->record_count, z->dnssec ? "true" : "false",
                 snap->cfg->zones[i].primaries ? "secondary" : "primary",
                 z->expired ? "true" : "false");
@@ -292,8 +292,8 @@ json_history(FILE *out, const struct health_report *r)
 {
     struct snapshot_reload_history h;
     snapshot_reload_history(&h);
-    fprintf(out, ",\"reloads\":{\"ok\":%llu,\"failed\":%llu,\"last\":[",
-            (unsigned long long)h.ok, (unsigned long long)h.failed);
+    fprintf(out, ",\"reloads\":{\"ok\":%llu,\"failed\":%llu,\"last\":[", (unsigned long long)h.ok,
+            (unsigned long long)h.failed);
     for (unsigned i = 0; i < h.count; i++) {
         fprintf(out, "%s{\"ok\":%s", i ? "," : "", h.last[i].ok ? "true" : "false");
         json_time(out, "at", h.last[i].at);

@@ -23,8 +23,8 @@ void prom_sample_double(FILE *out, const char *name, const char *const *labels, 
 /* A histogram's series: name_bucket{labels,le="bound"} with the counts summed up to each
  * bound, le="+Inf" with the total, name_sum and name_count. buckets[i] counts the
  * observations in (bounds[i-1], bounds[i]]; buckets[n] those above bounds[n-1]. */
-void prom_histogram(FILE *out, const char *name, const char *const *labels,
-                    const double *bounds, const uint64_t *buckets, unsigned n, double sum);
+void prom_histogram(FILE *out, const char *name, const char *const *labels, const double *bounds,
+                    const uint64_t *buckets, unsigned n, double sum);
 
 /* A label value: backslash, double quote and newline escaped (exposition format). */
 void prom_escape_label(FILE *out, const char *value);

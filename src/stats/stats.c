@@ -17,17 +17,17 @@ static const struct {
     uint16_t type;
     const char *name;
 } qtypes[STATS_QTYPES - 1] = {
-    {1, "A"},       {2, "NS"},     {5, "CNAME"},   {6, "SOA"},      {12, "PTR"},
-    {15, "MX"},     {16, "TXT"},   {28, "AAAA"},   {33, "SRV"},     {35, "NAPTR"},
-    {43, "DS"},     {48, "DNSKEY"}, {64, "SVCB"},  {65, "HTTPS"},   {99, "SPF"},
-    {251, "IXFR"},  {252, "AXFR"}, {255, "ANY"},   {257, "CAA"},
+    {1, "A"},      {2, "NS"},      {5, "CNAME"}, {6, "SOA"},    {12, "PTR"},
+    {15, "MX"},    {16, "TXT"},    {28, "AAAA"}, {33, "SRV"},   {35, "NAPTR"},
+    {43, "DS"},    {48, "DNSKEY"}, {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"},
+    {251, "IXFR"}, {252, "AXFR"},  {255, "ANY"}, {257, "CAA"},
 };
 
 /* RFC 6895 §2.3 (and RFC 7873 for 23): the names of rcodes 0..23. */
 static const char *const rcode_names[STATS_RCODES] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",   "REFUSED", "YXDOMAIN",
-    "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13",
-    "RCODE14", "RCODE15", "BADVERS",  "BADKEY",   "BADTIME",  "BADMODE", "BADNAME",
+    "NOERROR", "FORMERR",  "SERVFAIL",  "NXDOMAIN", "NOTIMP",    "REFUSED", "YXDOMAIN",
+    "YXRRSET", "NXRRSET",  "NOTAUTH",   "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13",
+    "RCODE14", "RCODE15",  "BADVERS",   "BADKEY",   "BADTIME",   "BADMODE", "BADNAME",
     "BADALG",  "BADTRUNC", "BADCOOKIE", "other",
 };
 
@@ -288,8 +288,8 @@ stats_steer_carry(struct stats_steer *to, const struct stats_steer *from)
         return;
     for (uint32_t s = 0; s < to->set->count; s++) {
         const struct policy_service *tsvc = &to->set->services[s];
-        const struct policy_service *fsvc = policy_set_find(from->set, tsvc->owner,
-                                                            tsvc->owner_len);
+        const struct policy_service *fsvc =
+            policy_set_find(from->set, tsvc->owner, tsvc->owner_len);
         if (!fsvc)
             continue;
         uint32_t fs = (uint32_t)(fsvc - from->set->services);

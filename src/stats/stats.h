@@ -59,12 +59,12 @@ struct stats_worker {
     uint64_t rcode[STATS_RCODES];
     uint64_t response_bytes[STATS_TRANSPORTS];
     uint64_t edns;
-    uint64_t ecs_present; /* the query carried a usable ECS option (RFC 7871) */
-    uint64_t ecs_used;    /* ... and the answer depended on it (steered, scope > 0) */
-    uint64_t truncated;   /* TC sent */
-    uint64_t malformed;   /* answered FORMERR */
-    uint64_t steered;     /* answers a policy chose */
-    uint64_t failed_open; /* ... with every candidate down (all_down applied) */
+    uint64_t ecs_present;  /* the query carried a usable ECS option (RFC 7871) */
+    uint64_t ecs_used;     /* ... and the answer depended on it (steered, scope > 0) */
+    uint64_t truncated;    /* TC sent */
+    uint64_t malformed;    /* answered FORMERR */
+    uint64_t steered;      /* answers a policy chose */
+    uint64_t failed_open;  /* ... with every candidate down (all_down applied) */
     uint64_t transfers[2]; /* AXFR, IXFR requests handed to the transfer code */
     uint64_t dropped[STATS_DROPS];
     uint64_t events[STATS_EVENTS];
@@ -121,8 +121,8 @@ stats_load(const uint64_t *p)
 struct stats_steer {
     const struct policy_set *set; /* borrowed: lives as long as the snapshot */
     unsigned worker_count;
-    size_t slot_count;     /* counters per worker */
-    size_t stride;         /* counters per worker segment, a whole number of cache lines */
+    size_t slot_count;      /* counters per worker */
+    size_t stride;          /* counters per worker segment, a whole number of cache lines */
     uint32_t *service_base; /* per service: its slot; its pools' slots follow (pool_base) */
     uint32_t **pool_base;   /* [service][pool]: the pool's slot; its members' follow */
     uint64_t *counts;       /* worker_count * stride, cache-line aligned */

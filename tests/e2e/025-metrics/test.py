@@ -15,10 +15,13 @@ difference must equal what was sent, no more, no less:
   follows, and the per-service/pool/member counters carry across it.
 * meridianctl stats (the control socket) shows the same counts; /status.json parses.
 * every log line is a JSON object with time, level and msg.
+* every metric deploy/grafana/meridian-dashboard.json and deploy/prometheus/ name is one
+  /metrics has, and promtool check config accepts deploy/prometheus/prometheus.yml.
 """
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -176,6 +179,27 @@ def promtool_check(text, promtool):
     return p.returncode, out
 
 
+def check_deploy(text, promtool):
+    """The dashboard and the alert rules name only metrics we export."""
+    errs = []
+    families = set(re.findall(r"^# TYPE (\w+) ", text, re.M))
+    for rel in ("deploy/grafana/meridian-dashboard.json", "deploy/prometheus/meridian-rules.yml"):
+        with open(os.path.join(ROOT, rel)) as f:
+            used = set(re.findall(r"\bmeridian_\w+", f.read()))
+        for name in sorted(used):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            if name not in families and base not in families:
+                errs.append("%s uses %s, which /metrics does not have" % (rel, name))
+    with open(os.path.join(ROOT, "deploy/grafana/meridian-dashboard.json")) as f:
+        json.load(f)
+    p = subprocess.run([promtool, "check", "config",
+                        os.path.join(ROOT, "deploy/prometheus/prometheus.yml")],
+                       capture_output=True, timeout=60)
+    if p.returncode != 0:
+        errs.append("promtool check config: %s" % (p.stdout + p.stderr).decode()[-1000:])
+    return errs
+
+
 def main():
     args = h.parse_args(__doc__, extra=h.meridianctl_option)
     promtool = shutil.which("promtool")
@@ -215,6 +239,7 @@ def main():
                 failures.append("promtool check metrics: exit %d: %s" % (rc, out[:2000]))
             else:
                 print("promtool check metrics: ok%s" % (" (" + out + ")" if out else ""))
+            failures += check_deploy(text, promtool)
             if h.prom_value(after, "meridian_resident_memory_bytes") < 1 << 20:
                 failures.append("resident memory below 1 MiB: %s"
                                 % h.prom_value(after, "meridian_resident_memory_bytes"))

@@ -90,8 +90,7 @@ ask(struct steer_view *sv, struct stats *st, struct stats_steer *ss, unsigned wo
     struct dns_client client = {.tcp = q.tcp, .random = q.random, .now_s = 1};
     struct dns_result r;
     size_t n = dns_answer(&sv->view, &client, query, len, out, sizeof(out), &r);
-    stats_count(stats_worker_get(st, worker), ss, worker, &r, q.tcp, q.tcp ? AF_INET6 : AF_INET,
-                n);
+    stats_count(stats_worker_get(st, worker), ss, worker, &r, q.tcp, q.tcp ? AF_INET6 : AF_INET, n);
     free(query);
 }
 
@@ -107,8 +106,9 @@ test_sum_over_workers(void **state)
     assert_true(b - a >= sizeof(struct stats_worker));
     for (int i = 0; i < 3; i++)
         ask(&v1, st, NULL, 0, (struct answer_q){.name = "www.example.com", .type = LDNS_RR_TYPE_A});
-    ask(&v1, st, NULL, 1, (struct answer_q){.name = "www.example.com", .type = LDNS_RR_TYPE_AAAA,
-                                            .tcp = true, .edns = true});
+    ask(&v1, st, NULL, 1,
+        (struct answer_q){
+            .name = "www.example.com", .type = LDNS_RR_TYPE_AAAA, .tcp = true, .edns = true});
     ask(&v1, st, NULL, 1, (struct answer_q){.name = "nope.example.com", .type = LDNS_RR_TYPE_A});
     ask(&v1, st, NULL, 1, (struct answer_q){.name = "www.example.com", .type = LDNS_RR_TYPE_MX});
     ask(&v1, st, NULL, 0, (struct answer_q){.name = "www.example.com", .type = 99 /* SPF */});
@@ -299,14 +299,15 @@ test_prom_histogram(void **state)
     static const uint64_t buckets[] = {2, 0, 3, 1}; /* the last: above 2.5 */
     struct capture c;
     capture_begin(&c);
-    prom_histogram(c.f, "meridian_h_seconds", (prom_labels){"target", "t|1", NULL}, bounds,
-                   buckets, 3, 4.75);
-    assert_string_equal(capture_end(&c), "meridian_h_seconds_bucket{target=\"t|1\",le=\"0.005\"} 2\n"
-                                         "meridian_h_seconds_bucket{target=\"t|1\",le=\"0.1\"} 2\n"
-                                         "meridian_h_seconds_bucket{target=\"t|1\",le=\"2.5\"} 5\n"
-                                         "meridian_h_seconds_bucket{target=\"t|1\",le=\"+Inf\"} 6\n"
-                                         "meridian_h_seconds_sum{target=\"t|1\"} 4.75\n"
-                                         "meridian_h_seconds_count{target=\"t|1\"} 6\n");
+    prom_histogram(c.f, "meridian_h_seconds", (prom_labels){"target", "t|1", NULL}, bounds, buckets,
+                   3, 4.75);
+    assert_string_equal(capture_end(&c),
+                        "meridian_h_seconds_bucket{target=\"t|1\",le=\"0.005\"} 2\n"
+                        "meridian_h_seconds_bucket{target=\"t|1\",le=\"0.1\"} 2\n"
+                        "meridian_h_seconds_bucket{target=\"t|1\",le=\"2.5\"} 5\n"
+                        "meridian_h_seconds_bucket{target=\"t|1\",le=\"+Inf\"} 6\n"
+                        "meridian_h_seconds_sum{target=\"t|1\"} 4.75\n"
+                        "meridian_h_seconds_count{target=\"t|1\"} 6\n");
     free(c.text);
     /* Without labels, le is the only one; buckets[n] is the one above the last bound. */
     static const uint64_t two[] = {2, 4};
