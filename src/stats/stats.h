@@ -182,5 +182,7 @@ enum stats_label {
     STATS_LABEL_EVENT,
 };
 const char *stats_label(enum stats_label kind, unsigned index);
+/* The index of a query type among the counted ones (STATS_QTYPES - 1: other). */
+unsigned stats_qtype_index(uint16_t type);
 
 #endif

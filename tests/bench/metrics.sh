@@ -91,7 +91,7 @@ run_one() { # server mix round seconds record(0/1)
 
 WRITE_CONFIG=write_metrics_config
 for s in meridiand meridiand-b; do
-    start_server "$s" "$OUTDIR/$s" geo.test "$BENCH_DATA/geo.test.zone" geo.test "$SERVER_CPU" ||
+    start_server "$s" "$OUTDIR/$s" geo.test "$BENCH_DATA/geo.test.zone" www.geo.test "$SERVER_CPU" ||
         die "$s did not start"
 done
 curl -sf "http://$BENCH_ADDR:$HTTP_PORT/metrics" >/dev/null || die "meridiand's /metrics does not answer"

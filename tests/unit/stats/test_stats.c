@@ -254,6 +254,31 @@ test_steer_counts_and_carry(void **state)
     stats_free(st);
 }
 
+/* Every named type maps to its own label and back; others are "other". */
+static void
+test_qtype_labels(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t type;
+        const char *name;
+    } named[] = {{1, "A"},      {2, "NS"},      {5, "CNAME"}, {6, "SOA"},    {12, "PTR"},
+                 {15, "MX"},    {16, "TXT"},    {28, "AAAA"}, {33, "SRV"},   {35, "NAPTR"},
+                 {43, "DS"},    {48, "DNSKEY"}, {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"},
+                 {251, "IXFR"}, {252, "AXFR"},  {255, "ANY"}, {257, "CAA"}};
+    assert_int_equal(sizeof(named) / sizeof(named[0]), STATS_QTYPES - 1);
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        assert_string_equal(stats_label(STATS_LABEL_QTYPE, stats_qtype_index(named[i].type)),
+                            named[i].name);
+    for (unsigned t = 0; t < 65536; t++) {
+        bool is_named = false;
+        for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+            is_named |= named[i].type == t;
+        if (!is_named)
+            assert_int_equal(stats_qtype_index((uint16_t)t), STATS_QTYPES - 1);
+    }
+}
+
 /* What a writer wrote into a memory stream, for comparison. */
 struct capture {
     char *text;
@@ -340,11 +365,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sum_over_workers),
-        cmocka_unit_test(test_drops_transfers_events),
-        cmocka_unit_test(test_steer_counts_and_carry),
-        cmocka_unit_test(test_prom_escaping),
-        cmocka_unit_test(test_prom_histogram),
+        cmocka_unit_test(test_sum_over_workers),   cmocka_unit_test(test_drops_transfers_events),
+        cmocka_unit_test(test_qtype_labels),       cmocka_unit_test(test_steer_counts_and_carry),
+        cmocka_unit_test(test_prom_escaping),      cmocka_unit_test(test_prom_histogram),
         cmocka_unit_test(test_html_json_escaping),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
