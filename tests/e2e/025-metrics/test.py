@@ -9,7 +9,8 @@ difference must equal what was sent, no more, no less:
 * A over UDP/IPv4 (5), AAAA over UDP/IPv6 (3), A over TCP (3 connections), NXDOMAIN (2),
   a TXT answer too big for 512 bytes without EDNS (TC, 1), steered A with ECS 10.2.0.0/24
   (DE in geoip/sample.csv: pool eu, its one member; 4), a header-only query (QDCOUNT 0:
-  FORMERR, 1), a 5-byte datagram (dropped, short) and a response (QR set: dropped).
+  FORMERR, 1), a 5-byte datagram (dropped, short), a response (QR set: dropped) and a TCP
+  message whose length prefix says 5 (the connection closed: tcp_framing).
 * promtool check metrics (Debian prometheus) accepts the page.
 * A reload that raises the zone's serial: reloads_total{result="ok"} +1, zone_serial
   follows, and the per-service/pool/member counters carry across it.
@@ -111,6 +112,10 @@ def send(port):
     r = h.parse(h.udp_exchange(header_only, port))
     assert r is not None and r.rcode() == dns.rcode.FORMERR, r
     h.udp_send_only(b"\x01\x02\x03\x04\x05", port)
+    # A TCP length prefix shorter than a header: the connection is closed unanswered.
+    with h.tcp_connect(port) as s:
+        s.sendall(b"\x00\x05hello")
+        assert s.recv(10) == b"", "a 5-byte TCP message was answered"
     response = bytes([0x55, 0x66, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     assert h.udp_exchange(response, port, timeout=0.5) is None
 
@@ -140,9 +145,9 @@ EXPECTED = [
     ("meridian_dropped_total", {"reason": "short"}, 1),
     ("meridian_dropped_total", {"reason": "unanswerable"}, 1),
     ("meridian_dropped_total", {"reason": "udp_truncated"}, 0),
-    ("meridian_dropped_total", {"reason": "tcp_framing"}, 0),
-    ("meridian_tcp_connections_accepted_total", {}, 3),
-    ("meridian_tcp_connections_closed_total", {}, 3),
+    ("meridian_dropped_total", {"reason": "tcp_framing"}, 1),
+    ("meridian_tcp_connections_accepted_total", {}, 4),
+    ("meridian_tcp_connections_closed_total", {}, 4),
     ("meridian_tcp_connections_evicted_total", {}, 0),
     ("meridian_service_answers_total", {"service": SERVICE}, 4),
     ("meridian_pool_answers_total", {"service": SERVICE, "pool": "eu"}, 4),
@@ -229,8 +234,8 @@ def main():
             # meridiand closes a TCP connection when it reads the client's EOF.
             wait_for(lambda: h.prom_value(h.prom_samples(scrape(http_port)),
                                           "meridian_tcp_connections_closed_total") -
-                     h.prom_value(before, "meridian_tcp_connections_closed_total") >= 3,
-                     "3 TCP connections closed", h.scaled(10))
+                     h.prom_value(before, "meridian_tcp_connections_closed_total") >= 4,
+                     "4 TCP connections closed", h.scaled(10))
             text = scrape(http_port)
             after = h.prom_samples(text)
             failures += check_deltas(before, after)
