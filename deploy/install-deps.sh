@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
 # knotd (reference server), BIND 9 (transfer interop), dig/kdig, dnspython, fstrm_capture and
-# dnstap-ldns (dnstap logs), clang with libFuzzer, and for the fresh-root test (tests/fresh)
+# dnstap-ldns (dnstap logs), promtool (prometheus) and headless chromium for the metrics and
+# status page tests, clang with libFuzzer, and for the fresh-root test (tests/fresh)
 # mmdebstrap, lintian and git.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
        liburcu-dev libcurl4-openssl-dev libssl-dev libsodium-dev libfstrm-dev libprotobuf-c-dev
-       protobuf-c-compiler)
+       protobuf-c-compiler libmicrohttpd-dev)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
-      python3-cryptography unbound dnsviz bind9 bind9-utils fstrm-bin dnstap-ldns
+      python3-cryptography unbound dnsviz bind9 bind9-utils fstrm-bin dnstap-ldns prometheus
+      chromium
       clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")
@@ -38,6 +40,11 @@ fi
 # recursive resolver that talks to the root servers.
 if [[ " ${missing[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null; then
     $SUDO systemctl mask named.service >/dev/null 2>&1 || true
+fi
+# prometheus is installed for promtool only (tests/e2e/025-metrics): its server and the node
+# exporter it recommends would start scraping and listening at once. Keep them off.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+    $SUDO systemctl mask prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true
 fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

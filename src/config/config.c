@@ -256,6 +256,42 @@ parse_group(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, 
     return 0;
 }
 
+/* server.log_format: text lines (default) or one JSON object a line for log collectors. */
+static int
+parse_log_format(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                 void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (s && strcmp(s, "text") == 0)
+        cfg->log_format = LOG_FORMAT_TEXT;
+    else if (s && strcmp(s, "json") == 0)
+        cfg->log_format = LOG_FORMAT_JSON;
+    else
+        return cfg_error(ctx, value, "log_format: expected text or json");
+    return 0;
+}
+
+/* server.http_listen: "IP:port" of the metrics and status listener (default port 8053). */
+static int
+parse_http_listen(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                  void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (!s || cfg_is_null(value) ||
+        sockaddr_parse(s, 8053, &cfg->http_listen, &cfg->http_listen_len) < 0)
+        return cfg_error(ctx, value,
+                         "http_listen: invalid address '%s' (expected IP, IP:port or "
+                         "[IPv6]:port)",
+                         s ? s : "(not a string)");
+    free(cfg->http_listen_text);
+    cfg->http_listen_text = xstrdup(s);
+    return 0;
+}
+
 static const struct cfg_key server_keys[] = {
     {.name = "listen", .type = CFG_CUSTOM, .parse = parse_listen},
     {.name = "workers", .type = CFG_CUSTOM, .parse = parse_workers},
@@ -304,6 +340,8 @@ static const struct cfg_key server_keys[] = {
      .type = CFG_CUSTOM,
      .offset = offsetof(struct config, log_level),
      .parse = cfg_parse_log_level},
+    {.name = "log_format", .type = CFG_CUSTOM, .parse = parse_log_format},
+    {.name = "http_listen", .type = CFG_CUSTOM, .parse = parse_http_listen},
     {.name = "state_file", .type = CFG_CUSTOM, .parse = cfg_parse_state_file},
     {.name = "key_directory", .type = CFG_CUSTOM, .parse = cfg_parse_key_directory},
     {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},

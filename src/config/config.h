@@ -325,6 +325,12 @@ struct config {
     struct config_rrl rrl;
     struct config_cookies cookies;
     int log_level;                /* enum log_level; default info */
+    int log_format;               /* enum log_format: text (default) or json */
+    /* server.http_listen: /metrics, /status and /status.json (server/http.h); NULL = off.
+     * Bound at start, before the privilege drop; changes only on restart. */
+    char *http_listen_text;
+    struct sockaddr_storage http_listen;
+    socklen_t http_listen_len;
     /* Privilege drop (runs outside systemd): after binding, switch to this user and group.
      * Resolved at load; NULL = keep the user meridiand was started as. */
     char *user;

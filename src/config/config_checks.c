@@ -617,4 +617,5 @@ cfg_checks_free(struct config *cfg)
     free(cfg->checks);
     free(cfg->state_file);
     free(cfg->control_socket);
+    free(cfg->http_listen_text);
 }

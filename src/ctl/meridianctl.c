@@ -27,6 +27,7 @@ usage(FILE *f)
             "commands (meridiand):\n"
             "  status                           zones, reload result, health summary, site\n"
             "  states                           every health target and its state\n"
+            "  stats                            query counters, answers per service, pool, member\n"
             "  drain SELECTOR | undrain SELECTOR\n"
             "  force up|down SELECTOR\n"
             "  explain CLIENT[/PREFIX] QNAME QTYPE\n"

@@ -46,7 +46,14 @@ struct target {
     char last_error[160];
     ev_timer timer;
     double due; /* ev_now() time the timer is due next, to measure lateness */
+    double started; /* ev_time() when the probe in flight started */
+    uint64_t probes; /* results received */
+    uint64_t latency[HEALTH_LATENCY_BUCKETS + 1];
+    double latency_sum_s;
 };
+
+const double health_latency_bounds_s[HEALTH_LATENCY_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0};
 
 /* The state steering sees: the operator's forcing over the probes, and `down: true` in the
  * config over both (policy_select never picks such a member). */
@@ -90,6 +97,9 @@ struct health_monitor {
     struct health_hook hook; /* before each publish (ARCHITECTURE.md §4) */
 
     struct lateness lateness;
+    /* The last transitions, for the status page: a ring, recent_next the next slot. */
+    struct health_transition recent[HEALTH_RECENT_MAX];
+    uint32_t recent_next, recent_count;
     bool dirty;          /* something changed since the last publish */
     bool urgent;         /* a state changed: publish before sleeping */
     bool states_changed; /* save the state file on the next publish */
@@ -101,6 +111,24 @@ struct health_monitor {
     struct call *calls;
     uint32_t unknown_waiting; /* wait_at_startup targets without a first result */
 };
+
+/* Notes a change of t's effective state in the ring of recent transitions. */
+static void
+note_transition(struct health_monitor *m, const struct target *t, uint8_t from, uint8_t to,
+                const char *why)
+{
+    if (from == to)
+        return;
+    struct health_transition *tr = &m->recent[m->recent_next];
+    tr->at = time(NULL);
+    snprintf(tr->key, sizeof(tr->key), "%s", t->spec->key);
+    tr->from = from;
+    tr->to = to;
+    snprintf(tr->why, sizeof(tr->why), "%s", why);
+    m->recent_next = (m->recent_next + 1) % HEALTH_RECENT_MAX;
+    if (m->recent_count < HEALTH_RECENT_MAX)
+        m->recent_count++;
+}
 
 uint32_t
 health_now_s(void)
@@ -263,8 +291,18 @@ probe_done(void *arg, bool up, const char *reason)
     t->in_flight = false;
     if (!up)
         snprintf(t->last_error, sizeof(t->last_error), "%s", reason ? reason : "failed");
+    double took = ev_time() - t->started;
+    unsigned b = 0;
+    while (b < HEALTH_LATENCY_BUCKETS && took > health_latency_bounds_s[b])
+        b++;
+    t->latency[b]++;
+    t->latency_sum_s += took > 0 ? took : 0;
+    t->probes++;
     uint8_t before = t->fsm.state;
+    uint8_t effective_before = effective_state(t);
     if (health_fsm_step(&t->fsm, up, c->rise, c->fall)) {
+        note_transition(m, t, effective_before, effective_state(t),
+                        up ? "probe succeeded" : (reason ? reason : "probe failed"));
         log_info("health: %s %s -> %s (%s)", t->spec->key, state_names[before],
                  state_names[t->fsm.state],
                  up ? "probe succeeded" : (reason ? reason : "probe failed"));
@@ -305,6 +343,7 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (t->in_flight)
         return; /* timeout < interval, so this only happens if the loop fell behind */
     t->in_flight = true;
+    t->started = ev_time();
     /* A probe that cannot start reports at once through probe_done. */
     (void)probe_start(t->m->probes, t->spec->check, &t->spec->target, probe_done, t);
 }
@@ -330,6 +369,9 @@ install_targets(struct health_monitor *m, const struct health_spec *specs, uint3
             t->transitions = old[j].transitions;
             t->since = old[j].since;
             t->first_done = old[j].first_done;
+            t->probes = old[j].probes;
+            memcpy(t->latency, old[j].latency, sizeof(t->latency));
+            t->latency_sum_s = old[j].latency_sum_s;
             memcpy(t->last_error, old[j].last_error, sizeof(t->last_error));
             break;
         }
@@ -527,7 +569,11 @@ do_force(struct health_monitor *m, void *arg)
             if (t->force != f->force)
                 log_info("health: %s forced %s -> %s by %s", t->spec->key, force_names[t->force],
                          force_names[f->force], f->who);
+            uint8_t before = effective_state(t);
             t->force = (uint8_t)f->force;
+            char why[96];
+            snprintf(why, sizeof(why), "forced %s by %s", force_names[f->force], f->who);
+            note_transition(m, t, before, effective_state(t), why);
             f->matched++;
             break;
         }
@@ -569,6 +615,49 @@ void
 health_monitor_states(struct health_monitor *m, FILE *out)
 {
     run_on_loop(m, do_states, out);
+}
+
+static void
+do_report(struct health_monitor *m, void *arg)
+{
+    struct health_report *r = arg;
+    r->targets = xcalloc(m->count ? m->count : 1, sizeof(*r->targets));
+    r->count = m->count;
+    for (uint32_t i = 0; i < m->count; i++) {
+        const struct target *t = &m->targets[i];
+        struct health_target_report *o = &r->targets[i];
+        o->key = xstrdup(t->spec->key);
+        o->state = effective_state(t);
+        o->checked = t->spec->check != NULL;
+        o->real = o->checked ? t->fsm.state : HEALTH_UP;
+        o->force = t->force;
+        o->config_down = t->spec->config_down;
+        o->since = t->since;
+        o->transitions = t->transitions;
+        o->probes = t->probes;
+        memcpy(o->last_error, t->last_error, sizeof(o->last_error));
+        memcpy(o->latency, t->latency, sizeof(o->latency));
+        o->latency_sum_s = t->latency_sum_s;
+    }
+    r->recent_count = m->recent_count;
+    for (uint32_t k = 0; k < m->recent_count; k++)
+        r->recent[k] = m->recent[(m->recent_next + HEALTH_RECENT_MAX - 1 - k) % HEALTH_RECENT_MAX];
+}
+
+void
+health_monitor_report(struct health_monitor *m, struct health_report *out)
+{
+    memset(out, 0, sizeof(*out));
+    run_on_loop(m, do_report, out);
+}
+
+void
+health_report_fini(struct health_report *r)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        free(r->targets[i].key);
+    free(r->targets);
+    memset(r, 0, sizeof(*r));
 }
 
 /* Upper bound (ms) of the bucket holding the q-quantile of probe lateness. */

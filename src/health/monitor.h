@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "health/health.h"
@@ -72,6 +73,48 @@ uint32_t health_monitor_force(struct health_monitor *m, const char *const *keys,
 /* Writes one line per target (key, state, real state, forcing, since, transitions, last
  * error) to out. */
 void health_monitor_states(struct health_monitor *m, FILE *out);
+
+/* Probe durations (start to result, timeouts included) are counted per target in buckets
+ * with these upper bounds in seconds, plus one above the last. */
+#define HEALTH_LATENCY_BUCKETS 12
+extern const double health_latency_bounds_s[HEALTH_LATENCY_BUCKETS];
+
+/* One target as the health thread sees it, copied for readers (metrics, status page). */
+struct health_target_report {
+    char *key;           /* "192.0.2.10|web-http" */
+    uint8_t state;       /* effective: enum health_state after forcing and `down: true` */
+    uint8_t real;        /* from the probes (HEALTH_UP for an unchecked target) */
+    bool checked;        /* has a check */
+    uint8_t force;       /* enum health_force */
+    bool config_down;    /* every member using it is `down: true` */
+    time_t since;        /* wall clock of the last change of the real state (or the start) */
+    uint64_t transitions;
+    uint64_t probes;     /* results received */
+    char last_error[160];
+    uint64_t latency[HEALTH_LATENCY_BUCKETS + 1]; /* probe durations per bucket */
+    double latency_sum_s;
+};
+
+/* A state change of a target: probes (rise/fall) or the operator's forcing. */
+#define HEALTH_RECENT_MAX 16
+struct health_transition {
+    time_t at;
+    char key[128];
+    uint8_t from, to; /* effective states (enum health_state) */
+    char why[96];     /* "probe succeeded", the probe's error, "forced down by meridianctl" */
+};
+
+struct health_report {
+    struct health_target_report *targets;
+    uint32_t count;
+    struct health_transition recent[HEALTH_RECENT_MAX]; /* newest first */
+    uint32_t recent_count;
+};
+
+/* Copies every target's state and counters and the last transitions into *out (free with
+ * health_report_fini). Waits for the health thread. */
+void health_monitor_report(struct health_monitor *m, struct health_report *out);
+void health_report_fini(struct health_report *r);
 
 /* One line: probes started and their start lateness (p50, p99, max). */
 void health_monitor_summary(struct health_monitor *m, FILE *out);

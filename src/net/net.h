@@ -44,6 +44,16 @@ struct net_query {
                                   NULL on entry); NULL over UDP */
 };
 
+/* What net/ handles without the handler, reported for counters (handler->event). */
+enum net_event {
+    NET_EVENT_UDP_TRUNCATED = 0, /* a datagram larger than the receive buffer: dropped */
+    NET_EVENT_SHORT,             /* a datagram shorter than a DNS header: dropped */
+    NET_EVENT_TCP_FRAMING,       /* a TCP length prefix out of bounds: connection closed */
+    NET_EVENT_TCP_ACCEPTED,
+    NET_EVENT_TCP_CLOSED,        /* every close, evictions included */
+    NET_EVENT_TCP_EVICTED,       /* closed to give its slot to a new connection */
+};
+
 struct net_handler {
     /* Called on worker `worker` for each query. Writes the response into out (capacity
      * out_max: 65535 for TCP; for UDP the largest datagram the handler may send) and returns
@@ -57,6 +67,8 @@ struct net_handler {
     /* Called by each worker once per loop iteration after a batch is handled, outside any
      * query (e.g. an RCU quiescent point). May be NULL. */
     void (*idle)(void *ctx, unsigned worker);
+    /* Called on worker `worker` for each net_event. May be NULL. Must not block. */
+    void (*event)(void *ctx, unsigned worker, enum net_event event);
     void *ctx;
 };
 

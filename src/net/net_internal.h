@@ -70,6 +70,15 @@ struct net {
     struct net_worker *workers;
 };
 
+/* Reports an event to the handler's counters, if it counts. Worker thread. */
+static inline void
+net_event_report(struct net_worker *w, enum net_event event)
+{
+    const struct net_handler *h = &w->net->handler;
+    if (h->event)
+        h->event(h->ctx, w->id, event);
+}
+
 /* net.c: writes "listen <addr>: [<what>: ]<strerror>" into err. */
 void net_error(char err[CONFIG_ERR_MAX], const struct net_listen *l, const char *what, int errnum);
 /* net.c: a non-blocking SO_REUSEPORT socket of `type` bound to l (IPv6: V6ONLY). Returns 0 with

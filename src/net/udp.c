@@ -177,8 +177,11 @@ udp_answer_one(struct net_sock *s, struct udp_state *u, unsigned i)
 
     /* A truncated query would be answered as a different message; one shorter than a header
      * has nothing to answer to. */
-    if ((rh->msg_flags & MSG_TRUNC) || len < NET_DNS_HEADER_SIZE)
+    if ((rh->msg_flags & MSG_TRUNC) || len < NET_DNS_HEADER_SIZE) {
+        net_event_report(s->worker, (rh->msg_flags & MSG_TRUNC) ? NET_EVENT_UDP_TRUNCATED
+                                                                 : NET_EVENT_SHORT);
         return;
+    }
     if (UDP_SEND_SPACE - u->sused < NET_MSG_MAX)
         udp_flush(s, u);
 

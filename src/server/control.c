@@ -3,6 +3,7 @@
  *   status                         zones, records, reload result, health summary, site state,
  *                                  the query log's counters (dnstap)
  *   states                         every health target: state, real state, forcing, errors
+ *   stats                          the query counters (server/metrics.h)
  *   drain|undrain SELECTOR         force down / clear forcing
  *   force up|down SELECTOR
  *   explain CLIENT[/PREFIX] QNAME QTYPE
@@ -35,6 +36,7 @@
 #include "server/dnssec_ops.h"
 #include "server/secondary.h"
 #include "server/explain.h"
+#include "server/metrics.h"
 #include "server/snapshot.h"
 #include "server/xfr_serve.h"
 
@@ -345,6 +347,10 @@ control_execute_op(struct health_monitor *monitor, char *line, FILE *out, uint64
         return CONTROL_RELOAD_PARKED;
     case CONTROL_RRL:
         do_rrl(out);
+        break;
+    case CONTROL_STATS:
+        fprintf(out, "ok\n");
+        metrics_text(out);
         break;
     case CONTROL_DNSSEC_DS:
         do_dnssec_ds(cmd.args, cmd.arg_count, out);

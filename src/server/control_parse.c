@@ -73,7 +73,7 @@ control_parse(char *line, struct control_command *cmd, char error[CONTROL_ERROR_
     } else if (n > CONTROL_MAX_WORDS) {
         snprintf(error, CONTROL_ERROR_MAX, "too many words (at most %d)", CONTROL_MAX_WORDS);
     } else if ((is(word, "status") || is(word, "states") || is(word, "reload") ||
-                is(word, "rrl")) &&
+                is(word, "rrl") || is(word, "stats")) &&
                n > 1) {
         snprintf(error, CONTROL_ERROR_MAX, "%s takes no arguments", word);
     } else if (is(word, "status")) {
@@ -84,6 +84,8 @@ control_parse(char *line, struct control_command *cmd, char error[CONTROL_ERROR_
         cmd->op = CONTROL_RELOAD;
     } else if (is(word, "rrl")) {
         cmd->op = CONTROL_RRL;
+    } else if (is(word, "stats")) {
+        cmd->op = CONTROL_STATS;
     } else if ((is(word, "drain") || is(word, "undrain")) && n == 1) {
         snprintf(error, CONTROL_ERROR_MAX, "%s needs a selector: %s", word, selector_help);
     } else if (is(word, "drain") || is(word, "undrain")) {
@@ -117,7 +119,7 @@ control_parse(char *line, struct control_command *cmd, char error[CONTROL_ERROR_
         skip = 2;
     } else {
         snprintf(error, CONTROL_ERROR_MAX,
-                 "unknown command '%.64s'; try: status | states | drain SELECTOR | "
+                 "unknown command '%.64s'; try: status | states | stats | drain SELECTOR | "
                  "undrain SELECTOR | force up|down SELECTOR | explain CLIENT QNAME QTYPE | "
                  "reload | dnssec ds|roll|ds-seen ZONE | zone status|refresh|retransfer ZONE | "
                  "rrl",

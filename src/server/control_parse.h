@@ -23,6 +23,7 @@ enum control_op {
     CONTROL_ZONE_REFRESH,    /* args: ZONE (a secondary) */
     CONTROL_ZONE_RETRANSFER, /* args: ZONE (a secondary): AXFR whatever the serial */
     CONTROL_RRL,             /* response rate limiting: settings and counters */
+    CONTROL_STATS,           /* the counters (server/metrics.h) */
 };
 
 struct control_command {

@@ -28,6 +28,8 @@
 #include "dnstap/dnstap.h"
 #include "net/net_fd.h"
 #include "server/dnssec_ops.h"
+#include "server/http.h"
+#include "server/metrics.h"
 #include "server/privdrop.h"
 #include "server/secondary.h"
 #include "server/steer_sign.h"
@@ -158,6 +160,10 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
             n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
         }
     }
+    /* Counters (ARCHITECTURE.md §17): the worker's own block, plain increments. What the
+     * answer was, before rate limiting, which counts what it held back itself (rrl.h). */
+    stats_count(stats_worker_get(srv->stats, worker), snap->stats_steer, worker, &result, nq->tcp,
+                nq->client->sa_family, n);
     /* Inside the read side: result.class_name may point into the snapshot's zones. */
     n = rate_limit(srv->rrl, worker, &snap->cfg->rrl, nq, &result, out, n);
     /* After rate limiting: the log records what was sent (a stub, or no response). */
@@ -165,6 +171,30 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         dnstap_log(srv->dnstap, worker, &tap, out, n, snap->policies, &result);
     rcu_read_unlock();
     return n;
+}
+
+/* What net/ handled without us (drops, TCP connections), into the worker's counters. */
+static void
+count_net_event(void *ctx, unsigned worker, enum net_event event)
+{
+    static const signed char drops[] = {
+        [NET_EVENT_UDP_TRUNCATED] = STATS_DROP_UDP_TRUNCATED,
+        [NET_EVENT_SHORT] = STATS_DROP_SHORT,
+        [NET_EVENT_TCP_FRAMING] = STATS_DROP_TCP_FRAMING,
+        [NET_EVENT_TCP_ACCEPTED] = -1,
+        [NET_EVENT_TCP_CLOSED] = -1,
+        [NET_EVENT_TCP_EVICTED] = -1,
+    };
+    struct server *srv = ctx;
+    struct stats_worker *ws = stats_worker_get(srv->stats, worker);
+    if (event == NET_EVENT_TCP_ACCEPTED)
+        stats_event(ws, STATS_EVENT_TCP_ACCEPTED);
+    else if (event == NET_EVENT_TCP_CLOSED)
+        stats_event(ws, STATS_EVENT_TCP_CLOSED);
+    else if (event == NET_EVENT_TCP_EVICTED)
+        stats_event(ws, STATS_EVENT_TCP_EVICTED);
+    else if ((unsigned)event < sizeof(drops) && drops[event] >= 0)
+        stats_drop(ws, (enum stats_drop)drops[event]);
 }
 
 static void
@@ -264,13 +294,21 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     if (dnstap_config_changed(srv->dnstap, snap->cfg))
         log_warning("reload: server.dnstap changed: the query log keeps its settings from the "
                     "start until meridiand restarts");
+    log_set_format((enum log_format)snap->cfg->log_format);
+    /* Answers per service, pool and member carry over by name (stats.h): once before the
+     * publish, and again once no worker counts into the old set. */
+    snap->stats_steer = stats_steer_new(snap->policies, srv->stats ? srv->stats->worker_count
+                                                                   : snap->cfg->workers);
+    stats_steer_carry(snap->stats_steer, snapshot_current_get()->stats_steer);
     /* The monitor publishes into the new snapshot from now on, states carried over. A monitor
      * that cannot start leaves the new snapshot without health: its members count as up. */
     if (health_attach(srv, snap, err) < 0)
         log_error("reload: %s", err);
     control_set_monitor(srv->control, srv->monitor);
+    http_set_monitor(srv->http, srv->monitor);
     struct snapshot *old = snapshot_publish(snap);
     synchronize_rcu(); /* every worker has left the old snapshot */
+    stats_steer_carry(snap->stats_steer, old->stats_steer);
     snapshot_release(old); /* freed now, or by the last zone transfer still reading it */
     dnssec_ops_published(snap, snapshot_now());
     xfr_serve_published(snap, &srv->notifier);
@@ -424,6 +462,7 @@ open_sockets_and_drop(struct server *srv, const struct snapshot *snap, char err[
         .answer = handle_query,
         .thread_start = worker_start,
         .thread_stop = worker_stop,
+        .event = count_net_event,
         .ctx = srv,
     };
     bool drop = privdrop_needed(cfg);
@@ -434,6 +473,8 @@ open_sockets_and_drop(struct server *srv, const struct snapshot *snap, char err[
     if (cfg->control_socket &&
         control_open(cfg->control_socket, drop ? cfg->uid : (uid_t)-1,
                      drop ? cfg->gid : (gid_t)-1, &srv->control, err) < 0)
+        goto out;
+    if (cfg->http_listen_text && http_open(cfg, &srv->http, err) < 0)
         goto out;
     if (drop && privdrop_hand_over_keys(cfg, err) < 0)
         goto out;
@@ -456,6 +497,7 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     bool reload_pending = false;
     int ret = -1;
     log_set_level((enum log_level)cfg->log_level);
+    log_set_format((enum log_format)cfg->log_format);
     log_info("loaded %zu zones, %zu records in %.3f s", cfg->zone_count, snap->record_count,
              elapsed_s(load_start));
     /* liburcu starts its call_rcu thread at the first call_rcu (the health thread frees
@@ -463,6 +505,10 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
      * socket or child exists, so that abort leaves nothing behind. */
     if (snap->health_count)
         (void)get_default_call_rcu_data();
+    srv->rngs = rngs_new(cfg->workers);
+    srv->stats = stats_new(cfg->workers);
+    metrics_register(srv->stats);
+    snap->stats_steer = stats_steer_new(snap->policies, cfg->workers);
     (void)snapshot_publish(snap);
     srv->published = true;
     srv->rngs = rngs_new(cfg->workers);
@@ -484,9 +530,13 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
             goto out;
         control_set_monitor(srv->control, srv->monitor);
         atomic_store(&startup_waiting, true);
+        http_set_monitor(srv->http, srv->monitor);
     }
-    if ((srv->control && control_run(srv->control, err) < 0) || net_run(srv->net, err) < 0)
+    if ((srv->control && control_run(srv->control, err) < 0) ||
+        (srv->http && http_run(srv->http, err) < 0) || net_run(srv->net, err) < 0)
         goto out;
+    if (srv->http)
+        log_info("http: /metrics and /status on %s", cfg->http_listen_text);
     for (size_t i = 0; i < cfg->listen_count; i++)
         log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
     if (snap->health_count) {
@@ -559,6 +609,8 @@ server_stop(struct server *srv)
     control_set_dnstap(NULL);
     dnstap_close(srv->dnstap);
     srv->dnstap = NULL;
+    http_stop(srv->http); /* reads the snapshot and asks the monitor, like control */
+    srv->http = NULL;
     health_monitor_stop(srv->monitor);
     srv->monitor = NULL;
     xfr_notifier_stop(srv->notifier);
@@ -575,4 +627,7 @@ server_stop(struct server *srv)
     control_set_rrl(NULL);
     rrl_free(srv->rrl);
     srv->rrl = NULL;
+    metrics_register(NULL);
+    stats_free(srv->stats);
+    srv->stats = NULL;
 }

@@ -12,6 +12,7 @@
 #include "rrl/rrl.h"
 #include "server/control.h"
 #include "server/snapshot.h"
+#include "stats/stats.h"
 #include "xfr/xfr_notify.h"
 
 struct worker_rng;
@@ -27,6 +28,8 @@ struct server {
     struct rrl *rrl; /* response rate limiting's table, sized at start (rrl.table_size) */
     struct net *net; /* listen sockets open; workers running once net_run succeeded */
     struct control *control;
+    struct http *http;            /* server.http_listen: metrics and status (server/http.h) */
+    struct stats *stats;          /* the workers' counters (stats/stats.h) */
     struct health_monitor *monitor;
     struct xfr_notifier *notifier; /* NOTIFY's thread, started on first need */
     struct dnstap *dnstap;         /* the query log (server.dnstap), NULL = off */

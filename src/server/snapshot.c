@@ -39,6 +39,7 @@ snapshot_now(void)
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot_reload last_reload;
 static uint64_t reloads_started; /* under reload_lock */
+static struct snapshot_reload_history history; /* under reload_lock; last[] newest first */
 
 struct snapshot *
 snapshot_current_get(void)
@@ -78,6 +79,23 @@ snapshot_record_reload(bool ok, const char *message)
     last_reload.ok = ok;
     last_reload.seq = reloads_started;
     snprintf(last_reload.message, sizeof(last_reload.message), "%s", message ? message : "");
+    if (ok)
+        history.ok++;
+    else
+        history.failed++;
+    memmove(&history.last[1], &history.last[0],
+            (SNAPSHOT_RELOADS_KEPT - 1) * sizeof(history.last[0]));
+    history.last[0] = last_reload;
+    if (history.count < SNAPSHOT_RELOADS_KEPT)
+        history.count++;
+    pthread_mutex_unlock(&reload_lock);
+}
+
+void
+snapshot_reload_history(struct snapshot_reload_history *out)
+{
+    pthread_mutex_lock(&reload_lock);
+    *out = history;
     pthread_mutex_unlock(&reload_lock);
 }
 
@@ -428,6 +446,7 @@ snapshot_free(struct snapshot *snap)
     free(snap->xfr_zones);
     health_table_free(snap->health);
     free(snap->health_specs);
+    stats_steer_free(snap->stats_steer);
     policy_set_free(snap->policies);
     tsig_keyring_free(snap->tsig);
     zone_set_free(snap->zones);

@@ -16,6 +16,7 @@
 #include "geoip/geoip.h"
 #include "health/monitor.h"
 #include "policy/policy_build.h"
+#include "stats/stats.h"
 #include "tsig/tsig.h"
 #include "xfr/xfr_stream.h"
 
@@ -43,6 +44,9 @@ struct snapshot {
     struct xfr_view xfr;
     /* Secondary zones (server/secondary.h): per config zone its state, NULL for primaries. */
     struct secondary_zone **secondaries;
+    /* Answers per service, pool and member (stats.h), sized from `policies` for the running
+     * workers by the server before publishing; NULL when none (meridiand -n, -q). */
+    struct stats_steer *stats_steer;
     /* References: the publisher's, plus one per zone transfer reading this snapshot across
      * event-loop iterations (ARCHITECTURE.md §4). The last release frees it. */
     atomic_uint refs;
@@ -85,5 +89,15 @@ uint64_t snapshot_reload_begin(void);
 uint64_t snapshot_reloads_started(void);
 void snapshot_record_reload(bool ok, const char *message);
 struct snapshot_reload snapshot_last_reload(void);
+
+/* Every reload's outcome counted, and the last SNAPSHOT_RELOADS_KEPT of them (newest first),
+ * for metrics and the status page. Any thread. */
+#define SNAPSHOT_RELOADS_KEPT 8
+struct snapshot_reload_history {
+    uint64_t ok, failed;
+    struct snapshot_reload last[SNAPSHOT_RELOADS_KEPT];
+    unsigned count;
+};
+void snapshot_reload_history(struct snapshot_reload_history *out);
 
 #endif

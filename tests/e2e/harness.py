@@ -1091,3 +1091,45 @@ def wait_for(predicate, timeout=15.0, step=0.05):
         time.sleep(step)
     return False
 
+
+
+# ----------------------------------------------------------------------------
+# meridiand's HTTP listener (server.http_listen): /metrics, /status, /status.json
+
+def http_get(port, path, addr=V4, timeout=REPLY_TIMEOUT * 5):
+    """(status, body text) of GET http://addr:port/path, or (None, why)."""
+    import http.client
+    try:
+        conn = http.client.HTTPConnection(addr, port, timeout=timeout)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read().decode("utf-8", "replace")
+        conn.close()
+        return resp.status, body
+    except OSError as e:
+        return None, str(e)
+
+
+_PROM_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def prom_samples(text):
+    """{(name, frozenset of (label, value))): value} of a Prometheus text exposition; label
+    values unescaped."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        head, value = line.rsplit(" ", 1)
+        name, _, labels = head.partition("{")
+        pairs = []
+        for k, v in _PROM_LABEL.findall(labels):
+            v = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+            pairs.append((k, v))
+        out[(name, frozenset(pairs))] = float(value)
+    return out
+
+
+def prom_value(samples, name, **labels):
+    """The sample's value, 0 when absent."""
+    return samples.get((name, frozenset(labels.items())), 0.0)

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import socket
 import sys
 
 sys.dont_write_bytecode = True
@@ -139,9 +140,12 @@ def check_quick_start(results, args, tmp, dig):
     # answers from any other's (the quick-start commands do not depend on it).
     nsid = h.new_nsid("readme")
 
+    # The example's metrics listener (http_listen, port 8053) gets a held port as well.
+    http_port = h.free_port((h.V4,), (socket.SOCK_STREAM,))
+
     def make(port):
         with open(config, "w") as f:
-            f.write(shipped.replace("5353", str(port))
+            f.write(shipped.replace("5353", str(port)).replace(":8053", ":%d" % http_port)
                     .replace('nsid: "example-1"', 'nsid: "%s"' % nsid))
         srv = h.Meridiand("./build/src/meridiand", root, port, "zones/meridian.yaml", nsid)
         srv.log_path = os.path.join(tmp.path, "quickstart.log")
@@ -155,7 +159,7 @@ def check_quick_start(results, args, tmp, dig):
         for source, cmd in cmds:
             if cmd.startswith("dig") and not dig:
                 continue
-            real = cmd.replace("5353", str(server.port))
+            real = cmd.replace("5353", str(server.port)).replace(":8053", ":%d" % http_port)
             if cmd.startswith("dig"):
                 real = real.replace("dig", dig, 1)
             rc, out = run(["sh", "-c", real], root)

@@ -22,6 +22,7 @@
 
 #include "server/control.h"
 #include "server/control_parse.h"
+#include "server/metrics.h"
 #include "server/snapshot.h"
 #include "rrl/rrl.h"
 
@@ -118,7 +119,7 @@ assert_prefix(const char *text, const char *prefix)
         fail_msg("reply does not start with \"%s\":\n%s", prefix, text);
 }
 
-static const char commands[] = "; try: status | states | drain SELECTOR | undrain SELECTOR | "
+static const char commands[] = "; try: status | states | stats | drain SELECTOR | undrain SELECTOR | "
                                "force up|down SELECTOR | explain CLIENT QNAME QTYPE | reload | "
                                "dnssec ds|roll|ds-seen ZONE | zone status|refresh|retransfer ZONE | "
                                "rrl\n";
@@ -142,6 +143,7 @@ test_parse_errors(void **state)
     /* Each error names what is wrong: the unknown word, the missing part. */
     assert_string_equal(run("bogus"), joined("error: unknown command 'bogus'", commands));
     assert_string_equal(run("status now"), "error: status takes no arguments\n");
+    assert_string_equal(run("stats now"), "error: stats takes no arguments\n");
     assert_string_equal(run("drain"), joined("error: drain needs a selector: ", selectors));
     assert_string_equal(run("force sideways all"),
                         joined("error: force needs up or down, then a selector: force up|down ",
@@ -218,6 +220,27 @@ test_status(void **state)
     assert_prefix(r, "ok\nsite: active\nzones: 2\nrecords: 6\nloaded: ");
     if (!strstr(r, "\nlast_reload: none\nhealth: 0 up, 0 down, 0 unknown\ngeoip: "))
         fail_msg("status:\n%s", r);
+}
+
+/* `stats`: the registered counters summed over the workers, then per service. */
+static void
+test_stats_command(void **state)
+{
+    (void)state;
+    assert_prefix(run("stats"), "ok\nqueries udp ipv4 0\n");
+    struct stats *st = stats_new(2);
+    stats_inc(&stats_worker_get(st, 0)->queries[STATS_UDP][STATS_IPV4]);
+    stats_inc(&stats_worker_get(st, 1)->queries[STATS_UDP][STATS_IPV4]);
+    stats_inc(&stats_worker_get(st, 1)->queries[STATS_TCP][STATS_IPV6]);
+    stats_event(stats_worker_get(st, 0), STATS_EVENT_TCP_EVICTED);
+    metrics_register(st);
+    const char *r = run("stats");
+    metrics_register(NULL);
+    stats_free(st);
+    assert_prefix(r, "ok\nqueries udp ipv4 2\nqueries udp ipv6 0\nqueries tcp ipv4 0\n"
+                     "queries tcp ipv6 1\n");
+    if (!strstr(r, "\ntcp evicted 1\n") || !strstr(r, "\nreloads ok 0\nreloads failed 0\n"))
+        fail_msg("stats:\n%s", r);
 }
 
 static void
@@ -327,6 +350,7 @@ main(void)
         cmocka_unit_test(test_parse_words),
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_zone_status),
+        cmocka_unit_test(test_stats_command),
         cmocka_unit_test(test_site_drain),
         cmocka_unit_test(test_no_monitor),
         cmocka_unit_test(test_explain),
