@@ -516,12 +516,14 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     randombytes_buf(rrl_key, sizeof(rrl_key));
     srv->rrl = rrl_new(cfg->rrl.table_size, cfg->workers, rrl_key);
     control_set_rrl(srv->rrl);
+    metrics_register_rrl(srv->rrl);
     if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
     /* The query log's file or socket is the server user's, like every file after the drop. */
     if (dnstap_open(cfg, cfg->workers, &srv->dnstap, err) < 0)
         goto out;
     control_set_dnstap(srv->dnstap);
+    metrics_register_dnstap(srv->dnstap);
     /* Health: probing starts, then everything answers at once except the steered names of
      * `startup: wait` services, whose answers are dropped (handle_query) until the first round
      * is in, bounded by health.startup_wait. */
@@ -607,6 +609,7 @@ server_stop(struct server *srv)
     /* After the workers (it writes out what they queued) and the control thread (`status`
      * reads its counters). */
     control_set_dnstap(NULL);
+    metrics_register_dnstap(NULL);
     dnstap_close(srv->dnstap);
     srv->dnstap = NULL;
     http_stop(srv->http); /* reads the snapshot and asks the monitor, like control */
@@ -625,6 +628,7 @@ server_stop(struct server *srv)
     free(srv->rngs);
     srv->rngs = NULL;
     control_set_rrl(NULL);
+    metrics_register_rrl(NULL);
     rrl_free(srv->rrl);
     srv->rrl = NULL;
     metrics_register(NULL);

@@ -10,17 +10,33 @@
 #include <string.h>
 #include <urcu.h>
 
+#include "dnstap/dnstap.h"
 #include "health/state_file.h"
+#include "rrl/rrl.h"
 #include "server/control.h"
 #include "server/xfr_serve.h"
 #include "stats/prom.h"
 
 static _Atomic(struct stats *) registered;
+static _Atomic(const struct rrl *) registered_rrl;
+static _Atomic(const struct dnstap *) registered_dnstap;
 
 void
 metrics_register(struct stats *st)
 {
     atomic_store(&registered, st);
+}
+
+void
+metrics_register_rrl(const struct rrl *rrl)
+{
+    atomic_store(&registered_rrl, rrl);
+}
+
+void
+metrics_register_dnstap(const struct dnstap *dt)
+{
+    atomic_store(&registered_dnstap, dt);
 }
 
 void
@@ -286,6 +302,59 @@ health_metrics(FILE *out, const struct health_report *r)
                            r->targets[i].latency_sum_s);
 }
 
+/* Response rate limiting (rrl.h, ARCHITECTURE.md §16): what it looked at and held back. */
+static void
+rrl_metrics(FILE *out)
+{
+    const struct rrl *rrl = atomic_load(&registered_rrl);
+    struct rrl_counters c;
+    memset(&c, 0, sizeof(c));
+    if (rrl)
+        rrl_counters_sum(rrl, &c);
+    counter(out, "meridian_rrl_responses_total",
+            "UDP responses rate limiting looked at (it is on)", c.responses);
+    prom_family(out, "meridian_rrl_limited_total", "counter",
+                "Responses over the rate, by response class");
+    for (unsigned k = 0; k < DNS_RESP_COUNT; k++)
+        prom_sample(out, "meridian_rrl_limited_total",
+                    (prom_labels){"class", rrl_class_name((enum dns_response_class)k), NULL},
+                    c.limited[k]);
+    prom_family(out, "meridian_rrl_actions_total", "counter",
+                "What became of limited responses: dropped, slipped (sent as a TC=1 stub), "
+                "would_limit (log_only: sent in full)");
+    prom_sample(out, "meridian_rrl_actions_total", (prom_labels){"action", "dropped", NULL},
+                c.dropped);
+    prom_sample(out, "meridian_rrl_actions_total", (prom_labels){"action", "slipped", NULL},
+                c.slipped);
+    prom_sample(out, "meridian_rrl_actions_total", (prom_labels){"action", "would_limit", NULL},
+                c.would_limit);
+    prom_family(out, "meridian_rrl_exempt_total", "counter",
+                "Responses never limited: a valid server cookie, or an exempt prefix");
+    prom_sample(out, "meridian_rrl_exempt_total", (prom_labels){"reason", "cookie", NULL},
+                c.exempt_cookie);
+    prom_sample(out, "meridian_rrl_exempt_total", (prom_labels){"reason", "prefix", NULL},
+                c.exempt_prefix);
+}
+
+/* The query log (dnstap.h, ARCHITECTURE.md §15): records queued, dropped and lost. */
+static void
+dnstap_metrics(FILE *out)
+{
+    const struct dnstap *dt = atomic_load(&registered_dnstap);
+    if (!dt)
+        return;
+    struct dnstap_counters c;
+    dnstap_counters_get(dt, UINT32_MAX, &c);
+    prom_family(out, "meridian_dnstap_records_total", "counter",
+                "dnstap records: logged (queued), dropped (queue full), lost (output not open)");
+    prom_sample(out, "meridian_dnstap_records_total", (prom_labels){"outcome", "logged", NULL},
+                c.logged);
+    prom_sample(out, "meridian_dnstap_records_total", (prom_labels){"outcome", "dropped", NULL},
+                c.dropped);
+    prom_sample(out, "meridian_dnstap_records_total", (prom_labels){"outcome", "lost", NULL},
+                c.lost);
+}
+
 void
 metrics_prometheus(FILE *out, struct health_monitor *monitor)
 {
@@ -295,6 +364,8 @@ metrics_prometheus(FILE *out, struct health_monitor *monitor)
     if (st)
         stats_sum(st, &t);
     query_counters(out, &t);
+    rrl_metrics(out);
+    dnstap_metrics(out);
     rcu_read_lock();
     const struct snapshot *snap = snapshot_current_get();
     steer_counters(out, snap);

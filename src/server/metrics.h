@@ -19,6 +19,13 @@
  * cleared by server_stop after they stopped (NULL: nothing counted yet). */
 void metrics_register(struct stats *st);
 
+/* Likewise the rate limiting table and the query log whose counters /metrics shows (NULL:
+ * none; the rrl families then read 0, the dnstap ones are left out). */
+struct rrl;
+struct dnstap;
+void metrics_register_rrl(const struct rrl *rrl);
+void metrics_register_dnstap(const struct dnstap *dt);
+
 /* Prometheus text exposition format 0.0.4. */
 void metrics_prometheus(FILE *out, struct health_monitor *monitor);
 

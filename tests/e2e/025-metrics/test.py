@@ -58,6 +58,8 @@ def write_config(tmp, port, http_port):
              '  nsid: "%s"' % NSID,
              '  http_listen: "%s:%d"' % (h.V4, http_port),
              "  log_format: json",
+             # Rate limiting counts every UDP response; a rate no test query reaches.
+             "  rrl: { rate: 1000 }",
              "  control_socket: %s" % tmp.join("ctl.sock"),
              "zones:",
              "  - origin: " + ORIGIN,
@@ -154,6 +156,12 @@ EXPECTED = [
     ("meridian_pool_answers_total", {"service": SERVICE, "pool": "us"}, 0),
     ("meridian_member_answers_total", {"service": SERVICE, "pool": "eu", "member": "192.0.2.10"},
      4),
+    # Every UDP response goes past rate limiting (the FORMERR too; the dropped ones never
+    # become responses): 5 + 3 + 2 + 1 + 4 + 1.
+    ("meridian_rrl_responses_total", {}, 16),
+    ("meridian_rrl_limited_total", {"class": "positive"}, 0),
+    ("meridian_rrl_actions_total", {"action": "dropped"}, 0),
+    ("meridian_rrl_exempt_total", {"reason": "cookie"}, 0),
 ]
 
 
