@@ -227,6 +227,7 @@ build_denials(struct dnssec_zone *dz, const struct zone *zone, char err[DNSSEC_E
             d->entry = *e;
             d->entry.rrset.rdata = copy;
             d->entry.rrset.rrsig = NULL;
+            d->entry.wire = NULL; /* written record by record, often with a capped TTL */
         }
     }
     return 0;
@@ -529,6 +530,7 @@ dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct d
     collect_jobs(&s, zone);
     if (sign_jobs(&s, err) < 0)
         goto out;
+    nsec3_chain_render_wire(&dz->chain);
     zone->dnssec = dz;
     rc = 0;
 out:
