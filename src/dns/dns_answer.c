@@ -196,16 +196,18 @@ enum denial {
     DENY_INSECURE_REFERRAL /* §7.2.7: the delegation has no DS */
 };
 
-/* Notes a proof's records for finish_sections, each once. */
+/* Notes a proof's records for finish_sections, each once, and starts fetching their bytes. */
 static void
-note_proof(struct answer *a, const struct nsec3_proof *proof)
+note_proof(struct answer *a, const struct zone *zone, const struct nsec3_proof *proof)
 {
     for (unsigned i = 0; i < proof->count; i++) {
         bool seen = false;
         for (int j = 0; j < a->proof_count && !seen; j++)
             seen = a->proof[j] == proof->entries[i];
-        if (!seen && a->proof_count < MAX_PROOF_RECORDS)
+        if (!seen && a->proof_count < MAX_PROOF_RECORDS) {
             a->proof[a->proof_count++] = proof->entries[i];
+            nsec3_chain_prefetch(&zone->dnssec->chain, proof->entries[i]);
+        }
     }
 }
 
@@ -233,7 +235,7 @@ add_proof(struct answer *a, const struct zone *zone, enum denial kind, const uin
         break;
     }
     if (rc == 0)
-        note_proof(a, &proof);
+        note_proof(a, zone, &proof);
 }
 
 /* RFC 5155 §7.2.2 for a name resolve() did not find: ce is where its walk ended, next_closer
@@ -245,7 +247,7 @@ add_nxdomain_proof(struct answer *a, const struct zone *zone, const struct zone_
     struct nsec3_proof proof;
     if (signing(a, zone) &&
         nsec3_prove_nxdomain_at(&zone->dnssec->chain, zone, ce, next_closer, &proof) == 0)
-        note_proof(a, &proof);
+        note_proof(a, zone, &proof);
 }
 
 /* A steered name's NODATA (its policy has no answer of the asked type here and now): the
@@ -275,20 +277,24 @@ add_steered_proof(struct answer *a, const struct zone *zone, const struct zone_n
 static void
 finish_sections(struct answer *a)
 {
+    const struct nsec3_chain *chain =
+        a->origin_zone && a->origin_zone->dnssec ? &a->origin_zone->dnssec->chain : NULL;
     for (int i = 0; i < a->proof_count && !truncated(a); i++) {
         const struct nsec3_entry *e = a->proof[i];
-        struct zone_rrset set = e->rrset;
-        if (set.ttl > a->proof_ttl_cap) {
-            set.ttl = a->proof_ttl_cap;
-        } else if (e->wire && a->origin_at != SIZE_MAX) {
-            /* The record and its RRSIGs pre-rendered at load: one copy (the TTL as made). */
-            int rc =
-                dns_writer_wire_below(&a->w, DNS_SECTION_NS, e->wire, e->wire_len, a->origin_at);
+        const uint8_t *wire;
+        size_t len;
+        /* The record and its RRSIGs pre-rendered at load: one copy, at the TTL they were made
+         * with (a steered NODATA's capped TTL takes the record path). */
+        if (chain && a->proof_ttl_cap == UINT32_MAX && (wire = nsec3_chain_wire(chain, e, &len))) {
+            int rc = dns_writer_wire_below(&a->w, DNS_SECTION_NS, wire, len, a->origin_at);
             if (rc < 0)
                 a->flags |= DNS_FLAG_TC;
             if (rc <= 0)
                 continue;
         }
+        struct zone_rrset set = e->rrset;
+        if (set.ttl > a->proof_ttl_cap)
+            set.ttl = a->proof_ttl_cap;
         add_required_placed(a, DNS_SECTION_NS, e->owner, &set, SIZE_MAX, a->origin_at);
     }
     for (int i = 0; i < a->additional_count && !truncated(a); i++)

@@ -50,7 +50,7 @@ int dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const
  * SIZE_MAX: as dns_writer_rrset. */
 int dns_writer_rrset_below(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                            const struct zone_rrset *set, size_t suffix_at);
-/* Appends records already in response form (struct nsec3_entry.wire): the first owner is
+/* Appends records already in response form (struct nsec3_chain.wire): the first owner is
  * one label and a 2-byte pointer, set here to suffix_at; every later record's owner is a
  * 2-byte pointer, set to the first owner. One copy, no compression search. 0, -1 (no room:
  * nothing written), or 1 when a pointer could not reach (beyond 14 bits) or suffix_at is

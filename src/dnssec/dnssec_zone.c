@@ -228,7 +228,6 @@ build_denials(struct dnssec_zone *dz, const struct zone *zone, char err[DNSSEC_E
             d->entry = *e;
             d->entry.rrset.rdata = copy;
             d->entry.rrset.rrsig = NULL;
-            d->entry.wire = NULL; /* written record by record, often with a capped TTL */
         }
     }
     return 0;

@@ -67,13 +67,6 @@ struct nsec3_entry {
      * hashed owner (20 octets) and the type bit map (RFC 5155 §3.2); TTL min(SOA TTL, SOA
      * MINIMUM) (RFC 9077 §3.3). A signer signs it as it stands. */
     struct zone_rrset rrset;
-    /* The record and its RRSIGs as response bytes (RFC 1035 §4.1.3), so a proof is one copy
-     * (nsec3_chain_render_wire, after signing; NULL before and for unsigned records): the
-     * owner as its hashed label and a 2-byte compression pointer to be set to where the
-     * origin is, type NSEC3 to RDATA at rrset.ttl, then each RRSIG record with its owner a
-     * 2-byte pointer to be set to the start of the copy. dns_writer_wire_below fills both. */
-    const uint8_t *wire;
-    uint16_t wire_len;
 };
 
 struct nsec3_chain {
@@ -95,6 +88,15 @@ struct nsec3_chain {
      * closest encloser (not in the chain, a delegation, or the wildcard exists). */
     uint32_t *wildcard_cover;
     uint32_t node_count; /* zone->node_count when built */
+    /* Each signed entry and its RRSIGs as response bytes (RFC 1035 §4.1.3), so a proof is
+     * one copy (nsec3_chain_render_wire, after signing; NULL before): entry i's slot is at
+     * wire + i * wire_stride, its length (16 bits, 0 = none), then the owner as its hashed
+     * label and a 2-byte compression pointer to be set to where the origin is, type NSEC3 to
+     * RDATA at rrset.ttl, then each RRSIG record with its owner a 2-byte pointer to be set
+     * to the start of the copy (dns_writer_wire_below sets both). Fixed-size slots, so the
+     * answer path can prefetch an entry's bytes as soon as a proof names it. */
+    uint8_t *wire;
+    size_t wire_stride;
     /* The apex NSEC3PARAM (RFC 5155 §4), one record; TTL as the NSEC3 records. */
     struct zone_rrset param;
     struct arena arena; /* everything above */
@@ -113,9 +115,9 @@ struct nsec3_chain {
 int nsec3_chain_build(const struct zone *z, const struct nsec3_params *p,
                       const uint16_t *extra_apex_types, size_t n, struct nsec3_chain *out,
                       char err[NSEC3_ERR_MAX]) __attribute__((warn_unused_result));
-/* Sets each signed entry's `wire` (into the chain's arena): call once its records carry
- * their RRSIGs (rrset.rrsig), before the chain is shared. Costs about 190 bytes per entry
- * with one ECDSA or Ed25519 signature. */
+/* Fills the chain's `wire` slots (in its arena): call once its records carry their RRSIGs
+ * (rrset.rrsig), before the chain is shared. Costs about 192 bytes per entry with one ECDSA
+ * or Ed25519 signature (the largest entry's size, rounded up to 64, for every entry). */
 void nsec3_chain_render_wire(struct nsec3_chain *c);
 /* Frees what nsec3_chain_build allocated (one arena); safe on a zeroed chain. */
 void nsec3_chain_fini(struct nsec3_chain *c);
@@ -127,6 +129,30 @@ int nsec3_param_rdata(const struct nsec3_params *p, uint8_t *out, size_t size)
     __attribute__((warn_unused_result));
 
 /* --- query path: pure, no allocation, no locks ----------------------------------------- */
+
+/* Entry e's response bytes (struct nsec3_chain.wire) and their length, or NULL: none made,
+ * or e is not one of c's entries (a steered denial's record). */
+static inline const uint8_t *
+nsec3_chain_wire(const struct nsec3_chain *c, const struct nsec3_entry *e, size_t *len)
+{
+    if (!c->wire || e < c->entries || e >= c->entries + c->count)
+        return NULL;
+    const uint8_t *slot = c->wire + (size_t)(e - c->entries) * c->wire_stride;
+    *len = (size_t)slot[0] << 8 | slot[1];
+    return *len ? slot + 2 : NULL;
+}
+
+/* Starts loading entry e's response bytes into the cache: a proof's records are then fetched
+ * from memory at once, not one after the other while the response is written. */
+static inline void
+nsec3_chain_prefetch(const struct nsec3_chain *c, const struct nsec3_entry *e)
+{
+    if (!c->wire || e < c->entries || e >= c->entries + c->count)
+        return;
+    const uint8_t *slot = c->wire + (size_t)(e - c->entries) * c->wire_stride;
+    for (size_t line = 0; line < c->wire_stride; line += 64)
+        __builtin_prefetch(slot + line);
+}
 
 /* The first 8 octets of a hash as a big-endian number (struct nsec3_chain.prefix). */
 static inline uint64_t

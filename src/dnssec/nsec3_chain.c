@@ -282,38 +282,55 @@ put_record(uint8_t *w, uint16_t type, uint32_t ttl, const uint8_t *rd)
     return w + 10 + rdlen;
 }
 
+/* The bytes of entry e with its RRSIGs (struct nsec3_chain.wire, after the length), or just
+ * their length when out is NULL; 0 for an unsigned entry. */
+static size_t
+render_entry(const struct nsec3_entry *e, uint8_t *out)
+{
+    const struct zone_rrset *sig = e->rrset.rrsig;
+    if (!sig)
+        return 0;
+    size_t label = 1u + e->owner[0];
+    size_t len = label + 2 + 10 + dnswire_get16(e->rrset.rdata);
+    const uint8_t *p = sig->rdata;
+    for (uint16_t k = 0; k < sig->count; k++) {
+        len += 2 + 10 + dnswire_get16(p);
+        p += 2u + dnswire_get16(p);
+    }
+    if (!out)
+        return len;
+    uint8_t *w = out;
+    memcpy(w, e->owner, label);
+    w += label;
+    /* The pointers stay zero here; the writer sets them (RFC 1035 §4.1.4). The served RRSIG
+     * TTL is the NSEC3 record's (RFC 4034 §3). */
+    dnswire_put16(w, 0xC000);
+    w = put_record(w + 2, DNS_TYPE_NSEC3, e->rrset.ttl, e->rrset.rdata);
+    p = sig->rdata;
+    for (uint16_t k = 0; k < sig->count; k++) {
+        dnswire_put16(w, 0xC000);
+        w = put_record(w + 2, DNS_TYPE_RRSIG, e->rrset.ttl, p);
+        p += 2u + dnswire_get16(p);
+    }
+    return len;
+}
+
 void
 nsec3_chain_render_wire(struct nsec3_chain *c)
 {
+    size_t most = 0;
     for (uint32_t i = 0; i < c->count; i++) {
-        struct nsec3_entry *e = &c->entries[i];
-        const struct zone_rrset *sig = e->rrset.rrsig;
-        if (!sig)
-            continue;
-        size_t label = 1u + e->owner[0];
-        size_t len = label + 2 + 10 + dnswire_get16(e->rrset.rdata);
-        const uint8_t *p = sig->rdata;
-        for (uint16_t k = 0; k < sig->count; k++) {
-            len += 2 + 10 + dnswire_get16(p);
-            p += 2u + dnswire_get16(p);
-        }
-        if (len > UINT16_MAX)
-            continue; /* cannot be: a few hundred bytes */
-        uint8_t *wire = arena_alloc(&c->arena, len, 1), *w = wire;
-        memcpy(w, e->owner, label);
-        w += label;
-        /* The pointers stay zero here; the writer sets them (RFC 1035 §4.1.4). The served
-         * RRSIG TTL is the NSEC3 record's (RFC 4034 §3). */
-        dnswire_put16(w, 0xC000);
-        w = put_record(w + 2, DNS_TYPE_NSEC3, e->rrset.ttl, e->rrset.rdata);
-        p = sig->rdata;
-        for (uint16_t k = 0; k < sig->count; k++) {
-            dnswire_put16(w, 0xC000);
-            w = put_record(w + 2, DNS_TYPE_RRSIG, e->rrset.ttl, p);
-            p += 2u + dnswire_get16(p);
-        }
-        e->wire = wire;
-        e->wire_len = (uint16_t)len;
+        size_t len = render_entry(&c->entries[i], NULL);
+        most = len > most ? len : most;
+    }
+    /* A few hundred bytes; 16-bit lengths hold any, and a response could not take more. */
+    if (most == 0 || most > UINT16_MAX)
+        return;
+    c->wire_stride = (2 + most + 63) / 64 * 64; /* whole cache lines */
+    c->wire = arena_alloc(&c->arena, c->count * c->wire_stride, 64);
+    for (uint32_t i = 0; i < c->count; i++) {
+        uint8_t *slot = c->wire + (size_t)i * c->wire_stride;
+        dnswire_put16(slot, (uint16_t)render_entry(&c->entries[i], slot + 2));
     }
 }
 

@@ -841,7 +841,7 @@ test_precomputed(void **state)
 
 /* nsec3_chain_render_wire: each signed entry as response records (owner label, a pointer
  * left for the writer, the NSEC3 record, each RRSIG with its owner a pointer, at the NSEC3
- * record's TTL); unsigned entries get none. */
+ * record's TTL) in a slot of whole cache lines; unsigned entries and copies get none. */
 static void
 test_render_wire(void **state)
 {
@@ -855,14 +855,18 @@ test_render_wire(void **state)
     struct zone_rrset sig = {.type = DNS_TYPE_RRSIG, .count = 2, .ttl = 60, .rdata = sig_rdata};
     c.entries[0].rrset.rrsig = &sig;
     nsec3_chain_render_wire(&c);
+    size_t len = 0;
     for (uint32_t i = 1; i < c.count; i++)
-        assert_null(c.entries[i].wire);
+        assert_null(nsec3_chain_wire(&c, &c.entries[i], &len));
     const struct nsec3_entry *e = &c.entries[0];
-    const uint8_t *p = e->wire;
+    const uint8_t *p = nsec3_chain_wire(&c, e, &len), *start = p;
     assert_non_null(p);
     size_t nsec3_rdlen = dnswire_get16(e->rrset.rdata);
     size_t want = 33 + 2 + 10 + nsec3_rdlen + (2 + 10 + 5) + (2 + 10 + 3);
-    assert_int_equal(e->wire_len, want);
+    assert_int_equal(len, want);
+    assert_int_equal(c.wire_stride, (2 + want + 63) / 64 * 64); /* whole cache lines */
+    struct nsec3_entry other = *e; /* a copy (as a steered denial's) is not the chain's */
+    assert_null(nsec3_chain_wire(&c, &other, &len));
     assert_memory_equal(p, e->owner, 33);
     assert_int_equal(dnswire_get16(p + 33), 0xC000);
     assert_int_equal(dnswire_get16(p + 35), DNS_TYPE_NSEC3);
@@ -879,7 +883,7 @@ test_render_wire(void **state)
         assert_memory_equal(p + 10, rd, 2u + dnswire_get16(rd));
         p += 12u + dnswire_get16(rd);
     }
-    assert_ptr_equal(p, e->wire + e->wire_len);
+    assert_ptr_equal(p, start + want);
     nsec3_chain_fini(&c);
     zone_free(z);
 }
