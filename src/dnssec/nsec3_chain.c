@@ -327,7 +327,9 @@ nsec3_chain_render_wire(struct nsec3_chain *c)
     if (most == 0 || most > UINT16_MAX)
         return;
     c->wire_stride = (2 + most + 63) / 64 * 64; /* whole cache lines */
-    c->wire = arena_alloc(&c->arena, c->count * c->wire_stride, 64);
+    /* Aligned to a cache line by hand: the arena aligns within its chunks only. */
+    uint8_t *raw = arena_alloc(&c->arena, c->count * c->wire_stride + 63, 1);
+    c->wire = (uint8_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     for (uint32_t i = 0; i < c->count; i++) {
         uint8_t *slot = c->wire + (size_t)i * c->wire_stride;
         dnswire_put16(slot, (uint16_t)render_entry(&c->entries[i], slot + 2));

@@ -865,6 +865,7 @@ test_render_wire(void **state)
     size_t want = 33 + 2 + 10 + nsec3_rdlen + (2 + 10 + 5) + (2 + 10 + 3);
     assert_int_equal(len, want);
     assert_int_equal(c.wire_stride, (2 + want + 63) / 64 * 64); /* whole cache lines */
+    assert_int_equal((uintptr_t)c.wire % 64, 0);
     struct nsec3_entry other = *e; /* a copy (as a steered denial's) is not the chain's */
     assert_null(nsec3_chain_wire(&c, &other, &len));
     assert_memory_equal(p, e->owner, 33);
