@@ -51,6 +51,11 @@ struct answer {
     const struct nsec3_entry *proof[MAX_PROOF_RECORDS];
     int proof_count;
     uint32_t proof_ttl_cap; /* a steered NODATA's proof lives no longer than its SOA */
+    /* Where the origin of origin_zone, the zone answering, is in the question: the SOA of
+     * a negative answer points there and each NSEC3 owner is one label and a pointer there,
+     * with no compression search (SIZE_MAX: unknown, searched for). */
+    const struct zone *origin_zone;
+    size_t origin_at;
     bool transfer;          /* an AXFR/IXFR for the caller (dns_client.transfers) */
     const struct tsig_key *key; /* the key that signed the query, verified; NULL: unsigned */
     bool nsid;                  /* room was reserved for NSID (put_opt) */
@@ -81,10 +86,12 @@ truncated(const struct answer *a)
  * §3: "The TTL value of an RRSIG RR MUST match the TTL value of the RRset it covers", so the
  * served (possibly capped) TTL, which stays at or below the signature's original TTL. */
 static int
-write_rrset(struct answer *a, enum dns_section section, const uint8_t *owner,
-            const struct zone_rrset *set)
+write_rrset_placed(struct answer *a, enum dns_section section, const uint8_t *owner,
+                   const struct zone_rrset *set, size_t owner_at, size_t suffix_at)
 {
-    if (dns_writer_rrset(&a->w, section, owner, set) < 0)
+    int rc = owner_at != SIZE_MAX ? dns_writer_rrset_after(&a->w, section, owner, set, owner_at)
+                                  : dns_writer_rrset_below(&a->w, section, owner, set, suffix_at);
+    if (rc < 0)
         return -1;
     if (!a->q->edns_do || !set->rrsig)
         return 0;
@@ -93,16 +100,38 @@ write_rrset(struct answer *a, enum dns_section section, const uint8_t *owner,
     return dns_writer_rrset_after(&a->w, section, owner, &sig, a->w.last_owner);
 }
 
+/* An RRset with its owner found by the writer's compression search. */
+static int
+write_rrset(struct answer *a, enum dns_section section, const uint8_t *owner,
+            const struct zone_rrset *set)
+{
+    return write_rrset_placed(a, section, owner, set, SIZE_MAX, SIZE_MAX);
+}
+
 /* A required RRset (and its signatures: RFC 4035 §3.1.1 "the name server MUST set the TC
  * bit" when they do not fit). */
+static void
+add_required_placed(struct answer *a, enum dns_section section, const uint8_t *owner,
+                    const struct zone_rrset *set, size_t owner_at, size_t suffix_at)
+{
+    if (truncated(a))
+        return;
+    if (write_rrset_placed(a, section, owner, set, owner_at, suffix_at) < 0)
+        a->flags |= DNS_FLAG_TC;
+}
+
 static void
 add_required(struct answer *a, enum dns_section section, const uint8_t *owner,
              const struct zone_rrset *set)
 {
-    if (truncated(a))
-        return;
-    if (write_rrset(a, section, owner, set) < 0)
-        a->flags |= DNS_FLAG_TC;
+    add_required_placed(a, section, owner, set, SIZE_MAX, SIZE_MAX);
+}
+
+/* Where zone's origin is already in the response (answer.origin_at), or SIZE_MAX. */
+static size_t
+origin_at(const struct answer *a, const struct zone *zone)
+{
+    return zone == a->origin_zone ? a->origin_at : SIZE_MAX;
 }
 
 /* RFC 2308 §3 and §5: SOA in the authority section with TTL min(SOA TTL, SOA MINIMUM). */
@@ -111,7 +140,7 @@ add_negative_capped(struct answer *a, const struct zone *zone, uint32_t ttl_cap)
 {
     struct zone_rrset soa = *zone->soa;
     soa.ttl = zone->negative_ttl < ttl_cap ? zone->negative_ttl : ttl_cap;
-    add_required(a, DNS_SECTION_NS, zone->origin, &soa);
+    add_required_placed(a, DNS_SECTION_NS, zone->origin, &soa, origin_at(a, zone), SIZE_MAX);
 }
 
 static void
@@ -240,12 +269,26 @@ signing(const struct answer *a, const struct zone *zone)
 }
 
 enum denial {
-    DENY_NXDOMAIN,         /* RFC 5155 §7.2.2 */
-    DENY_NODATA,           /* §7.2.3, §7.2.4 (DS) */
+    DENY_NODATA,           /* RFC 5155 §7.2.3, §7.2.4 (DS); name errors: add_nxdomain_proof */
     DENY_WILDCARD_NODATA,  /* §7.2.5 */
     DENY_WILDCARD_ANSWER,  /* §7.2.6: no closer match than the wildcard */
     DENY_INSECURE_REFERRAL /* §7.2.7: the delegation has no DS */
 };
+
+/* Notes a proof's records for finish_sections, each once, and starts fetching their bytes. */
+static void
+note_proof(struct answer *a, const struct zone *zone, const struct nsec3_proof *proof)
+{
+    for (unsigned i = 0; i < proof->count; i++) {
+        bool seen = false;
+        for (int j = 0; j < a->proof_count && !seen; j++)
+            seen = a->proof[j] == proof->entries[i];
+        if (!seen && a->proof_count < MAX_PROOF_RECORDS) {
+            a->proof[a->proof_count++] = proof->entries[i];
+            nsec3_chain_prefetch(&zone->dnssec->chain, proof->entries[i]);
+        }
+    }
+}
 
 /* Notes the NSEC3 records that prove `kind` for lname (lowercased) in a signed zone. */
 static void
@@ -257,9 +300,6 @@ add_proof(struct answer *a, const struct zone *zone, enum denial kind, const uin
     struct nsec3_proof proof;
     int rc = -1;
     switch (kind) {
-    case DENY_NXDOMAIN:
-        rc = nsec3_prove_nxdomain(c, zone, lname, &proof);
-        break;
     case DENY_NODATA:
         rc = nsec3_prove_nodata(c, zone, lname, a->q->qtype, &proof);
         break;
@@ -273,13 +313,20 @@ add_proof(struct answer *a, const struct zone *zone, enum denial kind, const uin
         rc = nsec3_prove_referral(c, zone, lname, &proof);
         break;
     }
-    for (unsigned i = 0; rc == 0 && i < proof.count; i++) {
-        bool seen = false;
-        for (int j = 0; j < a->proof_count && !seen; j++)
-            seen = a->proof[j] == proof.entries[i];
-        if (!seen && a->proof_count < MAX_PROOF_RECORDS)
-            a->proof[a->proof_count++] = proof.entries[i];
-    }
+    if (rc == 0)
+        note_proof(a, zone, &proof);
+}
+
+/* RFC 5155 §7.2.2 for a name resolve() did not find: ce is where its walk ended, next_closer
+ * the name one label below (no second walk). */
+static void
+add_nxdomain_proof(struct answer *a, const struct zone *zone, const struct zone_node *ce,
+                   const uint8_t *next_closer)
+{
+    struct nsec3_proof proof;
+    if (signing(a, zone) &&
+        nsec3_prove_nxdomain_at(&zone->dnssec->chain, zone, ce, next_closer, &proof) == 0)
+        note_proof(a, zone, &proof);
 }
 
 /* A steered name's NODATA (its policy has no answer of the asked type here and now): the
@@ -303,15 +350,31 @@ add_steered_proof(struct answer *a, const struct zone *zone, const struct zone_n
         a->proof_ttl_cap = ttl_cap;
 }
 
-/* The authority section's proofs, then the additional section. */
+/* The authority section's proofs, then the additional section. Proofs come from the
+ * zone that answers (a chain stays in its zone), so each NSEC3 owner is written as its
+ * hashed label and a pointer to that zone's origin. */
 static void
 finish_sections(struct answer *a)
 {
-    for (int i = 0; i < a->proof_count; i++) {
-        struct zone_rrset set = a->proof[i]->rrset;
+    const struct nsec3_chain *chain =
+        a->origin_zone && a->origin_zone->dnssec ? &a->origin_zone->dnssec->chain : NULL;
+    for (int i = 0; i < a->proof_count && !truncated(a); i++) {
+        const struct nsec3_entry *e = a->proof[i];
+        const uint8_t *wire;
+        size_t len;
+        /* The record and its RRSIGs pre-rendered at load: one copy, at the TTL they were made
+         * with (a steered NODATA's capped TTL takes the record path). */
+        if (chain && a->proof_ttl_cap == UINT32_MAX && (wire = nsec3_chain_wire(chain, e, &len))) {
+            int rc = dns_writer_wire_below(&a->w, DNS_SECTION_NS, wire, len, a->origin_at);
+            if (rc < 0)
+                a->flags |= DNS_FLAG_TC;
+            if (rc <= 0)
+                continue;
+        }
+        struct zone_rrset set = e->rrset;
         if (set.ttl > a->proof_ttl_cap)
             set.ttl = a->proof_ttl_cap;
-        add_required(a, DNS_SECTION_NS, a->proof[i]->owner, &set);
+        add_required_placed(a, DNS_SECTION_NS, e->owner, &set, SIZE_MAX, a->origin_at);
     }
     for (int i = 0; i < a->additional_count && !truncated(a); i++)
         write_additional(a, a->additional[i].zone, a->additional[i].set, a->additional[i].cut);
@@ -635,7 +698,7 @@ resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const u
     }
     a->rcode = DNS_RCODE_NXDOMAIN;
     add_negative(a, zone);
-    add_proof(a, zone, DENY_NXDOMAIN, lname);
+    add_nxdomain_proof(a, zone, node, lname + offsets[labels - depth]);
 }
 
 static bool
@@ -753,6 +816,11 @@ answer_query(struct answer *a)
     }
     a->flags |= DNS_FLAG_AA;
     a->zone = zone;
+    /* The question's name ends in the zone's origin (zone_set_find, or the parent's for DS). */
+    if (a->w.count[DNS_SECTION_QD] == 1) {
+        a->origin_zone = zone;
+        a->origin_at = DNS_HEADER_LEN + (size_t)(q->qname_len - zone->origin_len);
+    }
     a->chain[a->chain_len++] = q->lname;
     resolve(a, zone, q->qname, q->lname, 0);
     finish_sections(a);
@@ -928,7 +996,7 @@ dns_answer(const struct dns_view *view, const struct dns_client *client, const u
 {
     struct dns_query q;
     struct answer a = {.view = view, .q = &q, .client = client, .tcp = client->tcp,
-                       .proof_ttl_cap = UINT32_MAX, .ede = -1};
+                       .proof_ttl_cap = UINT32_MAX, .ede = -1, .origin_at = SIZE_MAX};
     struct tsig_request tsig;
     size_t tsig_len = 0;
     int rc = dns_parse_query(query, len, client->ecs_ignore, &q);

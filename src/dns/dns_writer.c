@@ -262,9 +262,29 @@ dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *
     return dns_writer_rrset_after(w, section, owner, set, SIZE_MAX);
 }
 
-int
-dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
-                       const struct zone_rrset *set, size_t owner_at)
+/* `name` as its first label and a pointer to the rest of it, already in the packet at
+ * suffix_at (RFC 1035 §4.1.4), with no search; put_name where that cannot be (the rest is
+ * the root, or lies beyond what 14 bits reach). The label is not offered for compression:
+ * only hashed NSEC3 owners are written this way, and no other name ends in them. */
+static int
+put_name_below(struct dns_writer *w, const uint8_t *name, size_t suffix_at)
+{
+    if (name[0] == 0 || suffix_at >= 0x4000 || w->buf[suffix_at] == 0)
+        return put_name(w, name);
+    size_t label = 1u + name[0];
+    if (w->pos + label + 2 > w->limit)
+        return -1;
+    memcpy(w->buf + w->pos, name, label);
+    dnswire_put16(w->buf + w->pos + label, (uint16_t)(0xC000 | suffix_at));
+    w->pos += label + 2;
+    return 0;
+}
+
+/* The records of `set`: the first owner written as owner_at has it (put_owner_again), or
+ * below suffix_at (put_name_below), or searched for (put_name); the others point at it. */
+static int
+put_rrset(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+          const struct zone_rrset *set, size_t owner_at, size_t suffix_at)
 {
     size_t pos = w->pos;
     int comp = w->comp_count;
@@ -272,8 +292,13 @@ dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uin
     for (uint16_t i = 0; i < set->count; i++) {
         uint16_t rdlen = dnswire_get16(p);
         size_t start = w->pos;
-        /* Only the first owner is searched for; the others point where it is. */
-        int rc = owner_at == SIZE_MAX ? put_name(w, owner) : put_owner_again(w, owner_at, owner);
+        int rc;
+        if (owner_at != SIZE_MAX)
+            rc = put_owner_again(w, owner_at, owner);
+        else if (suffix_at != SIZE_MAX)
+            rc = put_name_below(w, owner, suffix_at);
+        else
+            rc = put_name(w, owner);
         if (rc < 0 || put_rest(w, set->type, DNS_CLASS_IN, set->ttl, p + 2, rdlen) < 0) {
             w->pos = pos;
             w->comp_count = comp;
@@ -285,6 +310,48 @@ dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uin
     }
     w->count[section] = (uint16_t)(w->count[section] + set->count);
     w->last_owner = owner_at;
+    return 0;
+}
+
+int
+dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                       const struct zone_rrset *set, size_t owner_at)
+{
+    return put_rrset(w, section, owner, set, owner_at, SIZE_MAX);
+}
+
+int
+dns_writer_rrset_below(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                       const struct zone_rrset *set, size_t suffix_at)
+{
+    return put_rrset(w, section, owner, set, SIZE_MAX, suffix_at);
+}
+
+int
+dns_writer_wire_below(struct dns_writer *w, enum dns_section section, const uint8_t *wire,
+                      size_t len, size_t suffix_at)
+{
+    size_t at = w->pos, label = 1u + wire[0];
+    /* Both pointers need 14 bits (RFC 1035 §4.1.4); a root suffix is not worth one. */
+    if (at + len > 0x4000 || suffix_at >= 0x4000 || w->buf[suffix_at] == 0 || wire[0] == 0)
+        return 1;
+    if (at + len > w->limit)
+        return -1;
+    uint8_t *out = w->buf + at;
+    memcpy(out, wire, len);
+    dnswire_put16(out + label, (uint16_t)(0xC000 | suffix_at));
+    /* The first record's RDLENGTH, then each later record: pointer, type, class, TTL,
+     * RDLENGTH, RDATA. */
+    size_t off = label + 2 + 10 + dnswire_get16(out + label + 2 + 8);
+    uint16_t records = 1;
+    while (off + 12 <= len) {
+        dnswire_put16(out + off, (uint16_t)(0xC000 | at));
+        off += 12u + dnswire_get16(out + off + 10);
+        records++;
+    }
+    w->pos += len;
+    w->count[section] = (uint16_t)(w->count[section] + records);
+    w->last_owner = at;
     return 0;
 }
 

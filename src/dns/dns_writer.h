@@ -46,6 +46,19 @@ int dns_writer_rrset(struct dns_writer *w, enum dns_section section, const uint8
  * owner_at SIZE_MAX: as dns_writer_rrset. */
 int dns_writer_rrset_after(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                            const struct zone_rrset *set, size_t owner_at);
+/* The same, with everything of `owner` after its first label already written at offset
+ * suffix_at (the zone's origin in the question): each owner is written as that label and a
+ * pointer, with no compression search (a hashed NSEC3 owner, RFC 5155 §3). suffix_at
+ * SIZE_MAX: as dns_writer_rrset. */
+int dns_writer_rrset_below(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
+                           const struct zone_rrset *set, size_t suffix_at);
+/* Appends records already in response form (struct nsec3_chain.wire): the first owner is
+ * one label and a 2-byte pointer, set here to suffix_at; every later record's owner is a
+ * 2-byte pointer, set to the first owner. One copy, no compression search. 0, -1 (no room:
+ * nothing written), or 1 when a pointer could not reach (beyond 14 bits) or suffix_at is
+ * the root: nothing written, write the records with dns_writer_rrset_below instead. */
+int dns_writer_wire_below(struct dns_writer *w, enum dns_section section, const uint8_t *wire,
+                          size_t len, size_t suffix_at);
 /* Appends one record with caller RDATA (names inside compressed as for zone data). 0 or -1. */
 int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                   uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,

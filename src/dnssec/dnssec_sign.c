@@ -2,8 +2,10 @@
 /* RRSIG signing and verification (dnssec_sign.h): the signed data of RFC 4034 §3.1.8.1 (the
  * RRSIG RDATA without its signature, then every RR of the RRset in canonical form and order,
  * §6.2-6.3), signed with ECDSA P-256/SHA-256 (RFC 6605, the signature as r|s: §4) or Ed25519
- * (RFC 8080 §4). Each call allocates its own scratch memory and digest context, so threads
- * may sign with one key at once. Loader threads only. */
+ * (RFC 8080 §4). A struct dnssec_signer keeps one thread's OpenSSL contexts and scratch
+ * memory from one signature to the next: OpenSSL 3 looks the algorithm up in its provider
+ * tables (under locks) whenever a context is set up, which made two signing threads contend
+ * when each signature had its own. Loader threads only. */
 #include <errno.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -19,6 +21,7 @@
 #include "dnssec/dnssec_sign.h"
 
 #define P256_HALF 32     /* r and s are 32 octets each (RFC 6605 §4) */
+#define SHA256_LEN 32    /* RFC 6605 §2: ECDSAP256SHA256 signs a SHA-256 digest */
 #define ECDSA_DER_MAX 80 /* SEQUENCE of two INTEGERs of up to 33 octets: 72 */
 
 /* Types in RFC 4034 §6.2 item 3 that dnswire.h does not name (RFC 1035 §3.3, RFC 1183,
@@ -134,33 +137,57 @@ canon_order(const void *a, const void *b)
     return c ? c : (int)x->len - (int)y->len;
 }
 
-/* The signed data of RFC 4034 §3.1.8.1 into a new buffer: head (the 18 fixed RRSIG octets)
- * and the lowercased signer, then each distinct record as owner | type | class | TTL |
- * RDATA length | RDATA, sorted. owner is already canonical (lowercased, or the wildcard
+/* Memory reused from one signed data to the next (grown, never shrunk). */
+struct scratch {
+    struct canon_rr *rrs;
+    uint8_t *rdata, *data;
+    size_t rrs_cap, rdata_cap, data_cap;
+};
+
+static void *
+grow(void *p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return p;
+    *cap = need > 2 * *cap ? need : 2 * *cap;
+    return xrealloc(p, *cap);
+}
+
+static void
+scratch_fini(struct scratch *m)
+{
+    free(m->rrs);
+    free(m->rdata);
+    free(m->data);
+}
+
+/* The signed data of RFC 4034 §3.1.8.1 into m->data (*out_len bytes): head (the 18 fixed
+ * RRSIG octets) and the lowercased signer, then each distinct record as owner | type | class |
+ * TTL | RDATA length | RDATA, sorted. owner is already canonical (lowercased, or the wildcard
  * form of RFC 4035 §5.3.2). -1 for malformed RDATA. */
 static int
-signed_data(const uint8_t *head, const uint8_t *signer, const uint8_t *owner, uint16_t type,
-            uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t count, uint8_t **out,
+signed_data(struct scratch *m, const uint8_t *head, const uint8_t *signer, const uint8_t *owner,
+            uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t count,
             size_t *out_len)
 {
-    struct canon_rr *rrs = xmalloc(count * sizeof(*rrs));
     size_t total = 0, unique = 0;
     int owner_len = dname_wire_length(owner, DNAME_MAX_LEN);
     int signer_len = dname_wire_length(signer, DNAME_MAX_LEN);
-    uint8_t *scratch = NULL, *data = NULL;
-    int ret = -1;
+    m->rrs = grow(m->rrs, &m->rrs_cap, (count ? count : 1) * sizeof(*m->rrs));
+    struct canon_rr *rrs = m->rrs;
     const uint8_t *p = rdata;
     for (uint16_t i = 0; i < count; i++) {
         rrs[i].len = dnswire_get16(p);
         total += rrs[i].len;
         p += 2 + rrs[i].len;
     }
-    scratch = xmalloc(total ? total : 1);
+    m->rdata = grow(m->rdata, &m->rdata_cap, total ? total : 1);
+    uint8_t *scratch = m->rdata;
     p = rdata;
     total = 0;
     for (uint16_t i = 0; i < count; i++) {
         if (canonical_rdata(type, p + 2, rrs[i].len, scratch + total) < 0)
-            goto out;
+            return -1;
         rrs[i].rdata = scratch + total;
         total += rrs[i].len;
         p += 2 + rrs[i].len;
@@ -173,7 +200,8 @@ signed_data(const uint8_t *head, const uint8_t *signer, const uint8_t *owner, ui
     size_t len = DNSSEC_RRSIG_FIXED + (size_t)signer_len;
     for (size_t i = 0; i < unique; i++)
         len += (size_t)owner_len + 10 + rrs[i].len;
-    data = xmalloc(len);
+    m->data = grow(m->data, &m->data_cap, len);
+    uint8_t *data = m->data;
     memcpy(data, head, DNSSEC_RRSIG_FIXED);
     uint8_t *w = data + DNSSEC_RRSIG_FIXED;
     w += dname_lower_copy(w, signer);
@@ -187,48 +215,145 @@ signed_data(const uint8_t *head, const uint8_t *signer, const uint8_t *owner, ui
         memcpy(w + 10, rrs[i].rdata, rrs[i].len);
         w += 10 + rrs[i].len;
     }
-    *out = data;
     *out_len = len;
-    data = NULL;
-    ret = 0;
-out:
-    free(data);
-    free(scratch);
-    free(rrs);
-    return ret;
+    return 0;
 }
 
-/* Signs data; sig gets DNSSEC_SIGNATURE_LEN octets. 0 or -1. */
-static int
-sign_data(const struct dnssec_key *key, const uint8_t *data, size_t len, uint8_t *sig)
+/* One key's contexts in a signer, set up on its first signature. */
+struct signer_key {
+    const struct dnssec_key *key;
+    EVP_PKEY_CTX *ecdsa; /* ECDSA: initialised for signing digests (EVP_PKEY_sign) */
+    EVP_MD_CTX *eddsa;   /* Ed25519: initialised for one-shot signing (EVP_DigestSign) */
+};
+
+#define SIGNER_KEYS 16 /* a zone has at most DNSSEC_MAX_KEYS signing keys */
+
+struct dnssec_signer {
+    struct signer_key keys[SIGNER_KEYS];
+    unsigned key_count;
+    EVP_MD *sha256;     /* fetched once: EVP_sha256() would be looked up on each use */
+    EVP_MD_CTX *digest; /* reused for every ECDSA digest */
+    struct scratch mem;
+};
+
+struct dnssec_signer *
+dnssec_signer_new(void)
 {
-    uint8_t der[ECDSA_DER_MAX];
-    size_t sig_len = key->algorithm == DNSSEC_ALG_ED25519 ? DNSSEC_SIGNATURE_LEN : sizeof(der);
-    ECDSA_SIG *ecdsa = NULL;
-    int ret = -1;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    /* Ed25519 hashes inside (RFC 8032 PureEdDSA): no digest, one-shot only. */
-    const EVP_MD *md = key->algorithm == DNSSEC_ALG_ED25519 ? NULL : EVP_sha256();
-    if (!ctx || EVP_DigestSignInit(ctx, NULL, md, NULL, key->pkey) != 1 ||
-        EVP_DigestSign(ctx, md ? der : sig, &sig_len, data, len) != 1)
-        goto out;
-    if (!md) {
-        ret = sig_len == DNSSEC_SIGNATURE_LEN ? 0 : -1;
-        goto out;
+    return xcalloc(1, sizeof(struct dnssec_signer));
+}
+
+static void
+signer_key_fini(struct signer_key *k)
+{
+    EVP_PKEY_CTX_free(k->ecdsa);
+    EVP_MD_CTX_free(k->eddsa);
+    memset(k, 0, sizeof(*k));
+}
+
+void
+dnssec_signer_free(struct dnssec_signer *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->key_count; i++)
+        signer_key_fini(&s->keys[i]);
+    EVP_MD_CTX_free(s->digest);
+    EVP_MD_free(s->sha256);
+    scratch_fini(&s->mem);
+    free(s);
+}
+
+/* Sets up (or re-initialises) the Ed25519 context of k. 0 or -1. */
+static int
+eddsa_init(struct signer_key *k)
+{
+    if (!k->eddsa && !(k->eddsa = EVP_MD_CTX_new()))
+        return -1;
+    return EVP_DigestSignInit(k->eddsa, NULL, NULL, NULL, k->key->pkey) == 1 ? 0 : -1;
+}
+
+/* key's contexts in s, made on first use; NULL if OpenSSL fails. The key must outlive s's
+ * use of it (a signer lives for one signing run of one key set). */
+static struct signer_key *
+signer_key(struct dnssec_signer *s, const struct dnssec_key *key)
+{
+    for (unsigned i = 0; i < s->key_count; i++)
+        if (s->keys[i].key == key)
+            return &s->keys[i];
+    if (s->key_count == SIGNER_KEYS) /* cannot happen with one zone's keys: start again */
+        while (s->key_count > 0)
+            signer_key_fini(&s->keys[--s->key_count]);
+    struct signer_key *k = &s->keys[s->key_count];
+    k->key = key;
+    bool ok;
+    if (key->algorithm == DNSSEC_ALG_ED25519) {
+        ok = eddsa_init(k) == 0;
+    } else {
+        k->ecdsa = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+        ok = k->ecdsa && EVP_PKEY_sign_init(k->ecdsa) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(k->ecdsa, EVP_sha256()) == 1;
     }
-    /* RFC 6605 §4: the signature is r | s, each 32 octets, not OpenSSL's DER. */
+    if (!ok) {
+        signer_key_fini(k);
+        return NULL;
+    }
+    s->key_count++;
+    return k;
+}
+
+/* RFC 6605 §4: the signature is r | s, each 32 octets, not OpenSSL's DER. */
+static int
+ecdsa_raw(const uint8_t *der, size_t der_len, uint8_t *sig)
+{
     const uint8_t *p = der;
     const BIGNUM *r, *s;
-    ecdsa = d2i_ECDSA_SIG(NULL, &p, (long)sig_len);
+    int ret = -1;
+    ECDSA_SIG *ecdsa = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
     if (!ecdsa)
-        goto out;
+        return -1;
     ECDSA_SIG_get0(ecdsa, &r, &s);
     if (BN_bn2binpad(r, sig, P256_HALF) == P256_HALF &&
         BN_bn2binpad(s, sig + P256_HALF, P256_HALF) == P256_HALF)
         ret = 0;
-out:
     ECDSA_SIG_free(ecdsa);
-    EVP_MD_CTX_free(ctx);
+    return ret;
+}
+
+/* Signs data with the contexts of s; sig gets DNSSEC_SIGNATURE_LEN octets. 0 or -1. */
+static int
+sign_data(struct dnssec_signer *s, const struct dnssec_key *key, const uint8_t *data, size_t len,
+          uint8_t *sig)
+{
+    int ret = -1;
+    struct signer_key *k = signer_key(s, key);
+    if (!k)
+        goto out;
+    if (k->eddsa) {
+        /* Ed25519 hashes inside (RFC 8032 PureEdDSA): one-shot only. The context signs
+         * again as initialised; should an OpenSSL refuse that, it is initialised anew. */
+        size_t sig_len = DNSSEC_SIGNATURE_LEN;
+        if (EVP_DigestSign(k->eddsa, sig, &sig_len, data, len) != 1) {
+            sig_len = DNSSEC_SIGNATURE_LEN;
+            if (eddsa_init(k) < 0 || EVP_DigestSign(k->eddsa, sig, &sig_len, data, len) != 1)
+                goto out;
+        }
+        ret = sig_len == DNSSEC_SIGNATURE_LEN ? 0 : -1;
+        goto out;
+    }
+    uint8_t md[SHA256_LEN], der[ECDSA_DER_MAX];
+    unsigned md_len = 0;
+    size_t der_len = sizeof(der);
+    if (!s->sha256 && !(s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
+        goto out;
+    if (!s->digest && !(s->digest = EVP_MD_CTX_new()))
+        goto out;
+    if (EVP_DigestInit_ex2(s->digest, s->sha256, NULL) != 1 ||
+        EVP_DigestUpdate(s->digest, data, len) != 1 ||
+        EVP_DigestFinal_ex(s->digest, md, &md_len) != 1 || md_len != SHA256_LEN ||
+        EVP_PKEY_sign(k->ecdsa, der, &der_len, md, md_len) != 1)
+        goto out;
+    ret = ecdsa_raw(der, der_len, sig);
+out:
     ERR_clear_error();
     return ret;
 }
@@ -281,12 +406,12 @@ rrsig_labels(const uint8_t *owner)
 }
 
 int
-dnssec_sign_rrset(const struct dnssec_key *key, const uint8_t *owner, uint16_t type,
-                  uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t count,
-                  uint32_t inception, uint32_t expiration, const uint8_t *signer, uint8_t *out,
-                  size_t out_max)
+dnssec_signer_sign_rrset(struct dnssec_signer *s, const struct dnssec_key *key,
+                         const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                         const uint8_t *rdata, uint16_t count, uint32_t inception,
+                         uint32_t expiration, const uint8_t *signer, uint8_t *out, size_t out_max)
 {
-    uint8_t lowered[DNAME_MAX_LEN], *data = NULL;
+    uint8_t lowered[DNAME_MAX_LEN];
     size_t data_len = 0;
     if (!signer)
         signer = key->owner;
@@ -310,12 +435,24 @@ dnssec_sign_rrset(const struct dnssec_key *key, const uint8_t *owner, uint16_t t
     /* RFC 4034 §6.2 item 3 (RRSIG) and RFC 6840 §5.1: the signer is lowercased. */
     dname_lower_copy(out + DNSSEC_RRSIG_FIXED, signer);
     dname_lower_copy(lowered, owner);
-    if (signed_data(out, out + DNSSEC_RRSIG_FIXED, lowered, type, rclass, ttl, rdata, count, &data,
-                    &data_len) < 0)
+    if (signed_data(&s->mem, out, out + DNSSEC_RRSIG_FIXED, lowered, type, rclass, ttl, rdata,
+                    count, &data_len) < 0)
         return -EINVAL;
-    int ret =
-        sign_data(key, data, data_len, out + len - DNSSEC_SIGNATURE_LEN) < 0 ? -EIO : (int)len;
-    free(data);
+    return sign_data(s, key, s->mem.data, data_len, out + len - DNSSEC_SIGNATURE_LEN) < 0
+               ? -EIO
+               : (int)len;
+}
+
+int
+dnssec_sign_rrset(const struct dnssec_key *key, const uint8_t *owner, uint16_t type,
+                  uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t count,
+                  uint32_t inception, uint32_t expiration, const uint8_t *signer, uint8_t *out,
+                  size_t out_max)
+{
+    struct dnssec_signer *s = dnssec_signer_new();
+    int ret = dnssec_signer_sign_rrset(s, key, owner, type, rclass, ttl, rdata, count, inception,
+                                       expiration, signer, out, out_max);
+    dnssec_signer_free(s);
     return ret;
 }
 
@@ -340,7 +477,8 @@ dnssec_verify_rrset(const uint8_t *dnskey, size_t dnskey_len, const uint8_t *own
                     uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t count,
                     const uint8_t *rrsig, size_t rrsig_len, const char **why)
 {
-    uint8_t canonical[DNAME_MAX_LEN], *data = NULL;
+    uint8_t canonical[DNAME_MAX_LEN];
+    struct scratch mem = {0};
     size_t data_len = 0;
     const char *reason = NULL;
     EVP_PKEY *pkey = NULL;
@@ -372,14 +510,14 @@ dnssec_verify_rrset(const uint8_t *dnskey, size_t dnskey_len, const uint8_t *own
     if (reason)
         goto out;
     signed_owner(owner, owner_labels, rrsig[3], canonical);
-    if (signed_data(rrsig, rrsig + DNSSEC_RRSIG_FIXED, canonical, type, rclass, ttl, rdata, count,
-                    &data, &data_len) < 0)
+    if (signed_data(&mem, rrsig, rrsig + DNSSEC_RRSIG_FIXED, canonical, type, rclass, ttl, rdata,
+                    count, &data_len) < 0)
         reason = "malformed RDATA";
-    else if (!verify_data(pkey, dnskey[3], data, data_len,
+    else if (!verify_data(pkey, dnskey[3], mem.data, data_len,
                           rrsig + rrsig_len - DNSSEC_SIGNATURE_LEN))
         reason = "the signature does not verify";
 out:
-    free(data);
+    scratch_fini(&mem);
     EVP_PKEY_free(pkey);
     if (why)
         *why = reason;

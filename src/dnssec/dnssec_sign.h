@@ -9,7 +9,8 @@
  * may pass records in any order and case.
  *
  * Off the query path, on loader threads; any number of threads may sign with the same key at
- * once (each call has its own digest context and scratch memory, allocated per call). */
+ * once, each with its own struct dnssec_signer (or dnssec_sign_rrset, which makes one per
+ * call). */
 #ifndef MERIDIAN_DNSSEC_DNSSEC_SIGN_H
 #define MERIDIAN_DNSSEC_DNSSEC_SIGN_H
 
@@ -35,6 +36,20 @@ int dnssec_sign_rrset(const struct dnssec_key *key, const uint8_t *owner, uint16
                       uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t count,
                       uint32_t inception, uint32_t expiration, const uint8_t *signer, uint8_t *out,
                       size_t out_max) __attribute__((warn_unused_result));
+
+/* One thread's reusable signing state: per key an OpenSSL context set up on its first
+ * signature and kept (ECDSA: a signing context fed SHA-256 digests; Ed25519: a one-shot
+ * signing context), a fetched SHA-256 and scratch memory for the signed data. Owned by one
+ * thread; the keys it signs with must outlive it. */
+struct dnssec_signer;
+struct dnssec_signer *dnssec_signer_new(void);
+void dnssec_signer_free(struct dnssec_signer *s); /* NULL is fine */
+/* dnssec_sign_rrset with s's contexts and memory. */
+int dnssec_signer_sign_rrset(struct dnssec_signer *s, const struct dnssec_key *key,
+                             const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                             const uint8_t *rdata, uint16_t count, uint32_t inception,
+                             uint32_t expiration, const uint8_t *signer, uint8_t *out,
+                             size_t out_max) __attribute__((warn_unused_result));
 
 /* Verifies an RRSIG RDATA over the RRset with a DNSKEY RDATA (RFC 4035 §5.3): the RRSIG's
  * type covered, algorithm and key tag match the RRset and key; the key has the ZONE flag and

@@ -124,8 +124,9 @@ dnssec_variants_sign(struct dnssec_variants *v, const struct dnssec_zone *dz,
     const struct zone_rrset *sig;
     uint32_t exp;
     char err[DNSSEC_ERR_MAX];
-    if (dnssec_zone_sign_rrset(dz, owner, type, ttl, rdata, count, false, now, &v->arena, &sig,
-                               &exp, err) < 0) {
+    /* A one-off signer: a few signatures per health change, under the writers' lock. */
+    if (dnssec_zone_sign_rrset(dz, NULL, owner, type, ttl, rdata, count, false, now, &v->arena,
+                               &sig, &exp, err) < 0) {
         log_error("dnssec: steered answer: %s", err);
         rc = -1;
         goto out;

@@ -37,6 +37,7 @@ struct signer {
 
 struct worker {
     struct signer *s;
+    struct dnssec_signer *signer; /* this thread's OpenSSL contexts, reused per signature */
     unsigned index, stride;
     struct arena *arena;
     uint32_t earliest, signed_sets, reused_sets, signatures;
@@ -325,11 +326,14 @@ signing_keys(const struct dnssec_zone *dz, bool sep, unsigned *n)
 }
 
 int
-dnssec_zone_sign_rrset(const struct dnssec_zone *dz, const uint8_t *owner, uint16_t type,
-                       uint32_t ttl, const uint8_t *rdata, uint16_t count, bool sep, time_t now,
-                       struct arena *arena, const struct zone_rrset **out, uint32_t *expiration,
+dnssec_zone_sign_rrset(const struct dnssec_zone *dz, struct dnssec_signer *signer,
+                       const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+                       uint16_t count, bool sep, time_t now, struct arena *arena,
+                       const struct zone_rrset **out, uint32_t *expiration,
                        char err[DNSSEC_ERR_MAX])
 {
+    struct dnssec_signer *own = signer ? NULL : dnssec_signer_new();
+    int ret = -1;
     unsigned nkeys;
     const struct dnssec_key *const *keys = signing_keys(dz, sep, &nkeys);
     /* Signed on the stack, kept at its size: an ECDSA RRSIG is ~100 bytes of the 339 room
@@ -339,15 +343,15 @@ dnssec_zone_sign_rrset(const struct dnssec_zone *dz, const uint8_t *owner, uint1
     uint32_t inception = (uint32_t)(now - INCEPTION_BACKDATE_S);
     size_t pos = 0;
     for (unsigned k = 0; k < nkeys; k++) {
-        int len = dnssec_sign_rrset(keys[k], owner, type, DNS_CLASS_IN, ttl, rdata, count,
-                                    inception, exp, dz->origin, rd + pos + 2,
-                                    DNSSEC_RRSIG_RDATA_MAX);
+        int len = dnssec_signer_sign_rrset(signer ? signer : own, keys[k], owner, type,
+                                           DNS_CLASS_IN, ttl, rdata, count, inception, exp,
+                                           dz->origin, rd + pos + 2, DNSSEC_RRSIG_RDATA_MAX);
         if (len < 0) {
             char name[DNAME_TEXT_MAX], tname[DNSWIRE_TYPE_TEXT_MAX];
             dname_to_text(owner, name, sizeof(name));
             snprintf(err, DNSSEC_ERR_MAX, "cannot sign %.300s %s with key %u (error %d)", name,
                      dnswire_type_text(type, tname), keys[k]->tag, len);
-            return -1;
+            goto out;
         }
         dnswire_put16(rd + pos, (uint16_t)len);
         pos += 2u + (size_t)len;
@@ -357,7 +361,10 @@ dnssec_zone_sign_rrset(const struct dnssec_zone *dz, const uint8_t *owner, uint1
                                .rdata = arena_memdup(arena, rd, pos)};
     *out = sig;
     *expiration = exp;
-    return 0;
+    ret = 0;
+out:
+    dnssec_signer_free(own);
+    return ret;
 }
 
 /* The previous version's signatures, if they are by exactly our keys and not due for
@@ -416,9 +423,9 @@ sign_one(struct worker *w, const struct sign_job *job)
     }
     uint32_t exp;
     char err[DNSSEC_ERR_MAX];
-    if (dnssec_zone_sign_rrset(s->dz, job->owner, job->set->type, job->set->ttl, job->set->rdata,
-                               job->set->count, job->sep, s->p->now, w->arena, &job->set->rrsig,
-                               &exp, err) < 0) {
+    if (dnssec_zone_sign_rrset(s->dz, w->signer, job->owner, job->set->type, job->set->ttl,
+                               job->set->rdata, job->set->count, job->sep, s->p->now, w->arena,
+                               &job->set->rrsig, &exp, err) < 0) {
         snprintf(w->err, sizeof(w->err), "%.100s: %.400s", s->zone->file, err);
         return -1;
     }
@@ -433,8 +440,11 @@ static void *
 sign_worker(void *arg)
 {
     struct worker *w = arg;
+    w->signer = dnssec_signer_new();
     for (size_t i = w->index; i < w->s->job_count && w->rc == 0; i += w->stride)
         w->rc = sign_one(w, &w->s->jobs[i]);
+    dnssec_signer_free(w->signer);
+    w->signer = NULL;
     return NULL;
 }
 
@@ -529,6 +539,7 @@ dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct d
     collect_jobs(&s, zone);
     if (sign_jobs(&s, err) < 0)
         goto out;
+    nsec3_chain_render_wire(&dz->chain);
     zone->dnssec = dz;
     rc = 0;
 out:

@@ -104,11 +104,13 @@ const struct nsec3_entry *dnssec_zone_steered_denial(const struct dnssec_zone *d
 /* Signs one RRset (owner lowercased wire, zone RDATA layout) with the zone-signing keys,
  * valid from an hour ago for validity_s (less a jitter fixed per owner and type): the RRSIG
  * RRset is allocated in `arena`, *expiration set to its earliest expiration. 0 or -1 with
- * err. Any thread (the keys are only read). */
-int dnssec_zone_sign_rrset(const struct dnssec_zone *dz, const uint8_t *owner, uint16_t type,
-                           uint32_t ttl, const uint8_t *rdata, uint16_t count, bool sep,
-                           time_t now, struct arena *arena, const struct zone_rrset **out,
-                           uint32_t *expiration, char err[DNSSEC_ERR_MAX])
-    __attribute__((warn_unused_result));
+ * err. Any thread (the keys are only read), with the calling thread's signer (its OpenSSL
+ * contexts, dnssec_sign.h) or NULL for a one-off. */
+struct dnssec_signer;
+int dnssec_zone_sign_rrset(const struct dnssec_zone *dz, struct dnssec_signer *signer,
+                           const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+                           uint16_t count, bool sep, time_t now, struct arena *arena,
+                           const struct zone_rrset **out, uint32_t *expiration,
+                           char err[DNSSEC_ERR_MAX]) __attribute__((warn_unused_result));
 
 #endif

@@ -13,8 +13,10 @@
  * and salt (a few hundred ns with the RFC 9276 defaults). Names that exist in the zone find
  * their NSEC3 through the node map without hashing, so a NODATA or referral proof hashes
  * nothing, a wildcard answer or wildcard NODATA hashes one name (the next closer name), an
- * NXDOMAIN two (next closer and the wildcard at the closest encloser). Each proof also walks
- * the query name from the apex with one zone_lookup per label, as dns_answer does. */
+ * NXDOMAIN one (the next closer name: the record covering the wildcard at the closest
+ * encloser is found when the chain is built, per node, RFC 5155 §7.2.2). Each proof also walks
+ * the query name from the apex with one zone_lookup per label, as dns_answer does, unless the
+ * caller already did (nsec3_prove_nxdomain_at). */
 #ifndef MERIDIAN_DNSSEC_NSEC3_H
 #define MERIDIAN_DNSSEC_NSEC3_H
 
@@ -70,9 +72,31 @@ struct nsec3_entry {
 struct nsec3_chain {
     struct nsec3_params params;
     struct nsec3_entry *entries; /* sorted by hash: the chain's order (RFC 5155 §3.1.7) */
+    /* The first 8 octets of each entry's hash as a big-endian number: what the binary
+     * search reads, 8 bytes apart instead of one entry (a cache line or two) apart. */
+    uint64_t *prefix;
+    /* An index by the top `bucket_bits` bits of the prefix (about log2(count)): the entries
+     * whose prefix starts with b are bucket[b] .. bucket[b + 1] - 1, so a search looks at one
+     * or two entries on average instead of log2(count). 2^bucket_bits + 1 elements. */
+    uint32_t *bucket;
+    unsigned bucket_bits;
     uint32_t count;
     uint32_t *node_entry; /* per zone node: index into entries, or ZONE_NONE */
-    uint32_t node_count;  /* zone->node_count when built */
+    /* Per zone node: index of the entry covering the hash of "*.<node>" (RFC 5155 §7.2.2:
+     * the wildcard at a closest encloser does not exist), found at build time so a name error
+     * hashes one name instead of two; ZONE_NONE where no name error can have the node as
+     * closest encloser (not in the chain, a delegation, or the wildcard exists). */
+    uint32_t *wildcard_cover;
+    uint32_t node_count; /* zone->node_count when built */
+    /* Each signed entry and its RRSIGs as response bytes (RFC 1035 §4.1.3), so a proof is
+     * one copy (nsec3_chain_render_wire, after signing; NULL before): entry i's slot is at
+     * wire + i * wire_stride, its length (16 bits, 0 = none), then the owner as its hashed
+     * label and a 2-byte compression pointer to be set to where the origin is, type NSEC3 to
+     * RDATA at rrset.ttl, then each RRSIG record with its owner a 2-byte pointer to be set
+     * to the start of the copy (dns_writer_wire_below sets both). Fixed-size slots, so the
+     * answer path can prefetch an entry's bytes as soon as a proof names it. */
+    uint8_t *wire;
+    size_t wire_stride;
     /* The apex NSEC3PARAM (RFC 5155 §4), one record; TTL as the NSEC3 records. */
     struct zone_rrset param;
     struct arena arena; /* everything above */
@@ -91,6 +115,10 @@ struct nsec3_chain {
 int nsec3_chain_build(const struct zone *z, const struct nsec3_params *p,
                       const uint16_t *extra_apex_types, size_t n, struct nsec3_chain *out,
                       char err[NSEC3_ERR_MAX]) __attribute__((warn_unused_result));
+/* Fills the chain's `wire` slots (in its arena): call once its records carry their RRSIGs
+ * (rrset.rrsig), before the chain is shared. Costs about 192 bytes per entry with one ECDSA
+ * or Ed25519 signature (the largest entry's size, rounded up to 64, for every entry). */
+void nsec3_chain_render_wire(struct nsec3_chain *c);
 /* Frees what nsec3_chain_build allocated (one arena); safe on a zeroed chain. */
 void nsec3_chain_fini(struct nsec3_chain *c);
 
@@ -102,6 +130,40 @@ int nsec3_param_rdata(const struct nsec3_params *p, uint8_t *out, size_t size)
 
 /* --- query path: pure, no allocation, no locks ----------------------------------------- */
 
+/* Entry e's response bytes (struct nsec3_chain.wire) and their length, or NULL: none made,
+ * or e is not one of c's entries (a steered denial's record). */
+static inline const uint8_t *
+nsec3_chain_wire(const struct nsec3_chain *c, const struct nsec3_entry *e, size_t *len)
+{
+    if (!c->wire || e < c->entries || e >= c->entries + c->count)
+        return NULL;
+    const uint8_t *slot = c->wire + (size_t)(e - c->entries) * c->wire_stride;
+    *len = (size_t)slot[0] << 8 | slot[1];
+    return *len ? slot + 2 : NULL;
+}
+
+/* Starts loading entry e's response bytes into the cache: a proof's records are then fetched
+ * from memory at once, not one after the other while the response is written. */
+static inline void
+nsec3_chain_prefetch(const struct nsec3_chain *c, const struct nsec3_entry *e)
+{
+    if (!c->wire || e < c->entries || e >= c->entries + c->count)
+        return;
+    const uint8_t *slot = c->wire + (size_t)(e - c->entries) * c->wire_stride;
+    for (size_t line = 0; line < c->wire_stride; line += 64)
+        __builtin_prefetch(slot + line);
+}
+
+/* The first 8 octets of a hash as a big-endian number (struct nsec3_chain.prefix). */
+static inline uint64_t
+nsec3_hash_prefix(const uint8_t hash[NSEC3_HASH_LEN])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | hash[i];
+    return v;
+}
+
 /* The entry whose hash equals `hash` (binary search), or NULL. */
 const struct nsec3_entry *nsec3_chain_match(const struct nsec3_chain *c,
                                             const uint8_t hash[NSEC3_HASH_LEN]);
@@ -112,6 +174,10 @@ const struct nsec3_entry *nsec3_chain_cover(const struct nsec3_chain *c,
 /* The entry of a node of the chain's zone, or NULL (non-authoritative node). */
 const struct nsec3_entry *nsec3_chain_node(const struct nsec3_chain *c, const struct zone *z,
                                            const struct zone_node *node);
+/* The entry covering the hash of "*.<node>" (struct nsec3_chain.wildcard_cover), or NULL. */
+const struct nsec3_entry *nsec3_chain_wildcard_cover(const struct nsec3_chain *c,
+                                                     const struct zone *z,
+                                                     const struct zone_node *node);
 
 /* The NSEC3 records a response needs: up to 3 distinct entries, in the order the RFC
  * lists them. */
@@ -130,6 +196,12 @@ struct nsec3_proof {
  * next closer name, the one covering the wildcard at the closest encloser. */
 int nsec3_prove_nxdomain(const struct nsec3_chain *c, const struct zone *z, const uint8_t *lname,
                          struct nsec3_proof *out) __attribute__((warn_unused_result));
+/* The same for a caller that has walked the name already (dns_answer's resolve): ce is the
+ * closest encloser (a node of z, not a delegation, no wildcard child) and next_closer the
+ * query name's suffix one label longer than ce's name. Hashes next_closer only. */
+int nsec3_prove_nxdomain_at(const struct nsec3_chain *c, const struct zone *z,
+                            const struct zone_node *ce, const uint8_t *next_closer,
+                            struct nsec3_proof *out) __attribute__((warn_unused_result));
 /* RFC 5155 §7.2.3 No Data (qtype not DS): the NSEC3 matching lname. §7.2.4 (qtype DS): the
  * matching NSEC3 as well (every delegation has one: no opt-out); if none matches, the
  * closest provable encloser proof (the closest encloser's match and the next closer's

@@ -108,6 +108,53 @@ make_owner(struct nsec3_chain *c, const struct zone *z, struct nsec3_entry *e)
     e->owner_len = (uint8_t)(1 + NSEC3_B32_LEN + z->origin_len);
 }
 
+/* struct nsec3_chain.prefix and .bucket, for the sorted entries. */
+static void
+index_hashes(struct nsec3_chain *c)
+{
+    unsigned bits = 0;
+    while (bits < 24 && (1u << bits) < c->count)
+        bits++;
+    size_t buckets = (size_t)1 << bits;
+    c->bucket_bits = bits;
+    c->prefix = arena_alloc(&c->arena, (c->count ? c->count : 1) * sizeof(*c->prefix), 8);
+    c->bucket = arena_alloc(&c->arena, (buckets + 1) * sizeof(*c->bucket), 4);
+    uint32_t i = 0;
+    for (uint32_t e = 0; e < c->count; e++)
+        c->prefix[e] = nsec3_hash_prefix(c->entries[e].hash);
+    /* bucket[b]: the first entry whose top bits are b or more. */
+    for (size_t b = 0; b < buckets; b++) {
+        while (i < c->count && (bits ? c->prefix[i] >> (64 - bits) : 0) < b)
+            i++;
+        c->bucket[b] = i;
+    }
+    c->bucket[buckets] = c->count;
+}
+
+/* struct nsec3_chain.wildcard_cover: for each node that can be the closest encloser of a
+ * name error (authoritative, not a cut), the entry covering "*.<node>"; ZONE_NONE where the
+ * wildcard exists (the hash matches) or its name would be too long. One hash and one binary
+ * search per node here instead of per negative answer. */
+static void
+find_wildcard_covers(struct nsec3_chain *c, const struct zone *z)
+{
+    uint8_t wild[DNAME_MAX_LEN], hash[NSEC3_HASH_LEN];
+    wild[0] = 1;
+    wild[1] = '*';
+    for (uint32_t i = 0; i < z->node_count; i++) {
+        const struct zone_node *node = &z->nodes[i];
+        c->wildcard_cover[i] = ZONE_NONE;
+        if ((node->flags & (ZONE_NODE_NONAUTH | ZONE_NODE_DELEGATION)) ||
+            node->name_len + 2 > DNAME_MAX_LEN)
+            continue;
+        memcpy(wild + 2, node->name, node->name_len);
+        nsec3_hash(wild, &c->params, hash);
+        const struct nsec3_entry *e = nsec3_chain_cover(c, hash);
+        if (e)
+            c->wildcard_cover[i] = (uint32_t)(e - c->entries);
+    }
+}
+
 static int
 check_zone(const struct zone *z, const struct nsec3_params *p, char err[NSEC3_ERR_MAX])
 {
@@ -163,6 +210,7 @@ nsec3_chain_build(const struct zone *z, const struct nsec3_params *p,
     }
     out->entries = arena_alloc(&out->arena, count * sizeof(*out->entries), 8);
     out->node_entry = arena_alloc(&out->arena, z->node_count * sizeof(*out->node_entry), 4);
+    out->wildcard_cover = arena_alloc(&out->arena, z->node_count * sizeof(*out->wildcard_cover), 4);
     out->node_count = z->node_count;
     uint32_t k = 0;
     for (uint32_t i = 0; i < z->node_count; i++) {
@@ -177,6 +225,7 @@ nsec3_chain_build(const struct zone *z, const struct nsec3_params *p,
     out->count = count;
     qsort(out->entries, count, sizeof(*out->entries), entry_cmp);
 
+    index_hashes(out);
     for (uint32_t i = 0; i + 1 < count; i++) {
         if (memcmp(out->entries[i].hash, out->entries[i + 1].hash, NSEC3_HASH_LEN) == 0) {
             char a[DNAME_TEXT_MAX], b[DNAME_TEXT_MAX];
@@ -204,6 +253,8 @@ nsec3_chain_build(const struct zone *z, const struct nsec3_params *p,
         render(out, e, out->entries[(i + 1) % count].hash, map, (size_t)map_len, ttl);
     }
 
+    find_wildcard_covers(out, z);
+
     uint8_t *param = arena_alloc(&out->arena, NSEC3PARAM_RDATA_MAX, 1);
     if (nsec3_param_rdata(p, param, NSEC3PARAM_RDATA_MAX) < 0)
         abort(); /* NSEC3PARAM_RDATA_MAX holds any salt */
@@ -216,6 +267,73 @@ out:
     if (ret < 0)
         nsec3_chain_fini(out);
     return ret;
+}
+
+/* One record after its owner: type, class IN, TTL, RDLENGTH and RDATA (the zone's RDATA form
+ * is RDLENGTH then RDATA already). */
+static uint8_t *
+put_record(uint8_t *w, uint16_t type, uint32_t ttl, const uint8_t *rd)
+{
+    size_t rdlen = dnswire_get16(rd);
+    dnswire_put16(w, type);
+    dnswire_put16(w + 2, DNS_CLASS_IN);
+    dnswire_put32(w + 4, ttl);
+    memcpy(w + 8, rd, 2 + rdlen);
+    return w + 10 + rdlen;
+}
+
+/* The bytes of entry e with its RRSIGs (struct nsec3_chain.wire, after the length), or just
+ * their length when out is NULL; 0 for an unsigned entry. */
+static size_t
+render_entry(const struct nsec3_entry *e, uint8_t *out)
+{
+    const struct zone_rrset *sig = e->rrset.rrsig;
+    if (!sig)
+        return 0;
+    size_t label = 1u + e->owner[0];
+    size_t len = label + 2 + 10 + dnswire_get16(e->rrset.rdata);
+    const uint8_t *p = sig->rdata;
+    for (uint16_t k = 0; k < sig->count; k++) {
+        len += 2 + 10 + dnswire_get16(p);
+        p += 2u + dnswire_get16(p);
+    }
+    if (!out)
+        return len;
+    uint8_t *w = out;
+    memcpy(w, e->owner, label);
+    w += label;
+    /* The pointers stay zero here; the writer sets them (RFC 1035 §4.1.4). The served RRSIG
+     * TTL is the NSEC3 record's (RFC 4034 §3). */
+    dnswire_put16(w, 0xC000);
+    w = put_record(w + 2, DNS_TYPE_NSEC3, e->rrset.ttl, e->rrset.rdata);
+    p = sig->rdata;
+    for (uint16_t k = 0; k < sig->count; k++) {
+        dnswire_put16(w, 0xC000);
+        w = put_record(w + 2, DNS_TYPE_RRSIG, e->rrset.ttl, p);
+        p += 2u + dnswire_get16(p);
+    }
+    return len;
+}
+
+void
+nsec3_chain_render_wire(struct nsec3_chain *c)
+{
+    size_t most = 0;
+    for (uint32_t i = 0; i < c->count; i++) {
+        size_t len = render_entry(&c->entries[i], NULL);
+        most = len > most ? len : most;
+    }
+    /* A few hundred bytes; 16-bit lengths hold any, and a response could not take more. */
+    if (most == 0 || most > UINT16_MAX)
+        return;
+    c->wire_stride = (2 + most + 63) / 64 * 64; /* whole cache lines */
+    /* Aligned to a cache line by hand: the arena aligns within its chunks only. */
+    uint8_t *raw = arena_alloc(&c->arena, c->count * c->wire_stride + 63, 1);
+    c->wire = (uint8_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    for (uint32_t i = 0; i < c->count; i++) {
+        uint8_t *slot = c->wire + (size_t)i * c->wire_stride;
+        dnswire_put16(slot, (uint16_t)render_entry(&c->entries[i], slot + 2));
+    }
 }
 
 void

@@ -19,16 +19,32 @@ nsec3_chain_node(const struct nsec3_chain *c, const struct zone *z, const struct
     return &c->entries[c->node_entry[i]];
 }
 
-/* Binary search: the number of entries whose hash sorts before `hash`, and whether the next
- * one equals it. */
+const struct nsec3_entry *
+nsec3_chain_wildcard_cover(const struct nsec3_chain *c, const struct zone *z,
+                           const struct zone_node *node)
+{
+    size_t i = (size_t)(node - z->nodes);
+    if (i >= c->node_count || c->wildcard_cover[i] == ZONE_NONE)
+        return NULL;
+    return &c->entries[c->wildcard_cover[i]];
+}
+
+/* Binary search inside the hash's bucket: the number of entries whose hash sorts before
+ * `hash`, and whether the next one equals it. Big-endian prefixes order as the hashes do;
+ * only equal ones need memcmp. */
 static uint32_t
 search(const struct nsec3_chain *c, const uint8_t *hash, bool *equal)
 {
-    uint32_t lo = 0, hi = c->count;
     *equal = false;
+    if (c->count == 0)
+        return 0; /* an empty (or finished) chain has no index */
+    uint64_t key = nsec3_hash_prefix(hash);
+    uint64_t b = c->bucket_bits ? key >> (64 - c->bucket_bits) : 0;
+    uint32_t lo = c->bucket[b], hi = c->bucket[b + 1];
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int cmp = memcmp(c->entries[mid].hash, hash, NSEC3_HASH_LEN);
+        uint64_t at = c->prefix[mid];
+        int cmp = at < key ? -1 : at > key ? 1 : memcmp(c->entries[mid].hash, hash, NSEC3_HASH_LEN);
         if (cmp < 0) {
             lo = mid + 1;
         } else if (cmp > 0) {
@@ -156,19 +172,28 @@ finish(struct nsec3_proof *out, bool ok)
 }
 
 int
+nsec3_prove_nxdomain_at(const struct nsec3_chain *c, const struct zone *z,
+                        const struct zone_node *ce, const uint8_t *next_closer,
+                        struct nsec3_proof *out)
+{
+    out->count = 0;
+    /* §7.2.2: the closest encloser proof, and the wildcard that would have matched at the
+     * closest encloser does not exist either (a match there means a wildcard answer, not a
+     * name error): its covering record was found when the chain was built. */
+    bool ok = add(out, nsec3_chain_node(c, z, ce)) && add(out, cover_name(c, next_closer)) &&
+              add(out, nsec3_chain_wildcard_cover(c, z, ce));
+    return finish(out, ok);
+}
+
+int
 nsec3_prove_nxdomain(const struct nsec3_chain *c, const struct zone *z, const uint8_t *lname,
                      struct nsec3_proof *out)
 {
     struct walk w;
-    uint8_t wild[DNAME_MAX_LEN];
     out->count = 0;
     if (walk(z, lname, &w) < 0 || w.exists || w.cut)
         return -1;
-    /* §7.2.2: and the wildcard that would have matched at the closest encloser does not
-     * exist either (a match there means a wildcard answer, not a name error). */
-    bool ok = closest_encloser_proof(c, z, &w, out) && wildcard_of(w.ce, wild) > 0 &&
-              add(out, cover_name(c, wild));
-    return finish(out, ok);
+    return nsec3_prove_nxdomain_at(c, z, w.ce, w.next_closer, out);
 }
 
 int

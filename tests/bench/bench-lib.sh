@@ -41,17 +41,19 @@ port_of() {
     knot-signed) echo $((PORT_BASE + 6)) ;;
     meridiand-sec) echo $((PORT_BASE + 7)) ;; # xfr.sh: the secondaries
     knot-sec) echo $((PORT_BASE + 8)) ;;
-    *) die "unknown server '$1' (known: $ALL_SERVERS meridiand-b meridiand-signed knot-signed)" ;;
+    meridiand-b-signed) echo $((PORT_BASE + 9)) ;;
+    *) die "unknown server '$1' (known: $ALL_SERVERS meridiand-b meridiand-signed meridiand-b-signed knot-signed)" ;;
     esac
 }
 
 # Path of the meridiand binary: $MERIDIAND, else the first executable build output.
 # `find_meridiand meridiand-b`: $MERIDIAND_B, a second build measured in the same run as
 # the first (before/after a change: same rounds, same load, ratios between them).
-# meridiand-signed is the same binary as meridiand, its zones configured with `dnssec`.
+# meridiand-signed is the same binary as meridiand, its zones configured with `dnssec`;
+# meridiand-b-signed is meridiand-b's binary signing the same way.
 find_meridiand() {
-    if [[ ${1:-} == meridiand-b ]]; then
-        [[ -n ${MERIDIAND_B:-} ]] || die "server meridiand-b needs MERIDIAND_B (a meridiand binary)"
+    if [[ ${1:-} == meridiand-b || ${1:-} == meridiand-b-signed ]]; then
+        [[ -n ${MERIDIAND_B:-} ]] || die "server $1 needs MERIDIAND_B (a meridiand binary)"
         echo "$MERIDIAND_B"
         return
     fi
@@ -169,7 +171,7 @@ zones: [ { origin: $origin, file: $zfile } ]
 EOF
         SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
         ;;
-    meridiand-signed)
+    meridiand-signed | meridiand-b-signed)
         cat >"$wd/meridian.yaml" <<EOF
 server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: info, control_socket: "$wd/control.sock" }
 zones: [ { origin: $origin, file: $zfile, dnssec: $(meridiand_dnssec "$wd") } ]
@@ -268,11 +270,11 @@ www.geo.test A NOERROR addr:192.0.2.3"
 write_geo_config() { # name wd port origin zonefile
     local name=$1 wd=$2 port=$3 gz=$BENCH_DATA/geo.test.zone bz=$BENCH_DATA/bench.test.zone
     case $name in
-    meridiand | meridiand-b | meridiand-signed)
+    meridiand | meridiand-b | meridiand-signed | meridiand-b-signed)
         # www is not in the zone file: the service creates it.  Default lookup paths
         # (country.iso_code, with the flat country_code as fallback).
         local dn="" level=warning
-        [[ $name == meridiand-signed ]] && dn=", dnssec: $(meridiand_dnssec "$wd")" level=info
+        [[ $name == *-signed ]] && dn=", dnssec: $(meridiand_dnssec "$wd")" level=info
         cat >"$wd/meridian.yaml" <<EOF
 server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: $level }
 geoip: { database: "$GEO_DB" }

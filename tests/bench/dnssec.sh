@@ -12,7 +12,8 @@
 # nsec3_iterations: 0, nsec3_salt: "-"}`, Knot `dnssec-signing: on` with a policy of the
 # same (bench-lib.sh knot_dnssec_policy), ldns-signzone -n -t 0 with an ldns-keygen -k key.
 #
-# Phase cap (capacity; SERVER...: meridiand meridiand-signed knot knot-signed, default all):
+# Phase cap (capacity; SERVER...: meridiand meridiand-signed knot knot-signed, default all;
+#   also meridiand-b meridiand-b-signed, $MERIDIAND_B, to compare two builds):
 #   every server serves bench.test and geo.test (the steered www.geo.test of geo.sh, with the
 #   synthetic GeoIP2 database); the *-signed ones sign both zones at load.  One worker, all
 #   threads on CPU $SERVER_CPU; blast (16x16 in flight) from CPU $GEN_CPU.  MIXES (-M, default
@@ -47,7 +48,8 @@
 # Output: Markdown on stdout and OUTDIR/table.md; raw data OUTDIR/cap.tsv, checks.tsv,
 # big.tsv, blast.log, each server's config and log.
 # Env: MERIDIAND, MERIDIANCTL (beside meridiand), BENCH_OUT (/tmp/meridian-bench), PORT_BASE
-# (5480: meridiand +0, knot +2, meridiand-signed +5, knot-signed +6), SERVER_CPU (1),
+# (5480: meridiand +0, knot +2, meridiand-signed +5, knot-signed +6, meridiand-b +4, meridiand-b-signed +7),
+# SERVER_CPU (1),
 # GEN_CPU (0), BLAST_SOCKETS/BLAST_WINDOW (16/16), FILLER (20000), NQUERIES (50000).
 set -euo pipefail
 PORT_BASE=${PORT_BASE:-5480}
@@ -58,6 +60,8 @@ BIG_REPS=1 SIGNERS="meridiand knot ldns" SETTLE_S=2 OUTDIR="" REPORT_ONLY=""
 BLAST_SOCKETS=${BLAST_SOCKETS:-16} BLAST_WINDOW=${BLAST_WINDOW:-16}
 FILLER=${FILLER:-20000} NQUERIES=${NQUERIES:-50000}
 CAP_SERVERS="meridiand meridiand-signed knot knot-signed"
+# Before/after a change: meridiand-b and meridiand-b-signed run $MERIDIAND_B (bench-lib.sh).
+CAP_KNOWN="$CAP_SERVERS meridiand-b meridiand-b-signed"
 BIG_READY_TIMEOUT=900
 while getopts "P:r:d:w:M:n:b:B:s:o:R:h" opt; do
     case $opt in
@@ -110,6 +114,10 @@ cap_report() { # cap.tsv
         if (n == 0) return "-"
         return sprintf("%.2f (%.2f-%.2f)", med(a, n, "med"), med(a, n, "min"), med(a, n, "max")) }
     function pmed(mix, sa, sb, c,   s) { s = paired(mix, sa, sb, c); return s == "-" ? "" : substr(s, 1, index(s, " ") - 1) + 0 }
+    # "qps / us" pair of a signed server and its unsigned twin: the ratios and the verdicts.
+    function twin(mix, signed, plain,   q, u) { q = pmed(mix, signed, plain, "answered_qps"); u = pmed(mix, signed, plain, "us_per_query")
+        return sprintf("%s | %s | %s / %s", paired(mix, signed, plain, "answered_qps"), paired(mix, signed, plain, "us_per_query"),
+          (q == "" ? "-" : (q >= 0.9 ? "yes" : "**no**")), (u == "" ? "-" : (u <= 1 / 0.9 ? "yes" : "**no**"))) }
     function bytes(srv, mix) { return cnt(srv, mix) ? sprintf("%.0f", st(srv, mix, "resp_bytes", "med")) : "-" }
     FNR == 1 { file++; for (i = 1; i <= NF; i++) H[file, i] = $i; next }
     file == 1 { nr++
@@ -146,17 +154,24 @@ cap_report() { # cap.tsv
       printf "| query mix | meridiand-signed / meridiand: qps | us/query | target met: by qps / by CPU | response bytes, meridiand -> signed | knot-signed / knot: qps | us/query | response bytes, knot -> signed | meridiand-signed / knot-signed: qps | us/query |\n"
       printf "|---|---|---|---|---|---|---|---|---|---|\n"
       for (x = 1; x <= nx; x++) { m = xorder[x]
-        q = pmed(m, "meridiand-signed", "meridiand", "answered_qps")
-        u = pmed(m, "meridiand-signed", "meridiand", "us_per_query")
-        printf "| %s | %s | %s | %s / %s | %s -> %s | %s | %s | %s -> %s | %s | %s |\n", (m in desc ? desc[m] : m),
-          paired(m, "meridiand-signed", "meridiand", "answered_qps"),
-          paired(m, "meridiand-signed", "meridiand", "us_per_query"),
-          (q == "" ? "-" : (q >= 0.9 ? "yes" : "**no**")), (u == "" ? "-" : (u <= 1 / 0.9 ? "yes" : "**no**")),
-          bytes("meridiand", m), bytes("meridiand-signed", m),
+        printf "| %s | %s | %s -> %s | %s | %s | %s -> %s | %s | %s |\n", (m in desc ? desc[m] : m),
+          twin(m, "meridiand-signed", "meridiand"), bytes("meridiand", m), bytes("meridiand-signed", m),
           paired(m, "knot-signed", "knot", "answered_qps"), paired(m, "knot-signed", "knot", "us_per_query"),
           bytes("knot", m), bytes("knot-signed", m),
           paired(m, "meridiand-signed", "knot-signed", "answered_qps"),
           paired(m, "meridiand-signed", "knot-signed", "us_per_query") }
+      printf "\n"
+      if (!("meridiand-b-signed" in ss)) exit
+      printf "#### Before / after: meridiand-b (MERIDIAND_B) vs meridiand, per-round pairs: median (min-max)\n\n"
+      printf "| query mix | b-signed / b: qps | us/query | target met (b): by qps / by CPU | signed / unsigned (this build): qps | us/query | target met: by qps / by CPU | signed / b-signed: qps | us/query | unsigned / b: qps | us/query |\n"
+      printf "|---|---|---|---|---|---|---|---|---|---|---|\n"
+      for (x = 1; x <= nx; x++) { m = xorder[x]
+        printf "| %s | %s | %s | %s | %s | %s | %s |\n", (m in desc ? desc[m] : m),
+          twin(m, "meridiand-b-signed", "meridiand-b"), twin(m, "meridiand-signed", "meridiand"),
+          paired(m, "meridiand-signed", "meridiand-b-signed", "answered_qps"),
+          paired(m, "meridiand-signed", "meridiand-b-signed", "us_per_query"),
+          paired(m, "meridiand", "meridiand-b", "answered_qps"),
+          paired(m, "meridiand", "meridiand-b", "us_per_query") }
       printf "\n"
     }' "$tsv" "$checks"
 }
@@ -264,7 +279,7 @@ for g in $SIGNERS; do [[ " meridiand knot ldns " == *" $g "* ]] || die "-B: meri
 SERVERS=("$@")
 ((${#SERVERS[@]})) || read -r -a SERVERS <<<"$CAP_SERVERS"
 for s in "${SERVERS[@]}"; do
-    [[ " $CAP_SERVERS " == *" $s "* ]] || die "unknown server '$s' (known: $CAP_SERVERS)"
+    [[ " $CAP_KNOWN " == *" $s "* ]] || die "unknown server '$s' (known: $CAP_KNOWN)"
 done
 BOTH_CPUS=$(printf '%s\n' "$GEN_CPU" "$SERVER_CPU" | sort -n | paste -sd,)
 MERIDIAND_BIN=$(find_meridiand)

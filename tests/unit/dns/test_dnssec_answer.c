@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "answer_test.h"
+#include "dns/dns_writer.h"
 #include "dnssec/dnssec_zone.h"
 #include "dnssec/nsec3.h"
 #include "dnssec_check.h"
@@ -731,6 +732,99 @@ test_truncation(void **state)
     }
 }
 
+/* The NSEC3 records of proofs are copied from their pre-rendered form (nsec3_chain.wire):
+ * every response must be the very bytes the record-by-record writer makes from the same
+ * records (the wires cleared), mixed case, a root-adjacent and a deep name, over UDP and TCP;
+ * under a 512-byte limit that truncates, the same records up to the one that did not fit. */
+static void
+test_proof_wire(void **state)
+{
+    static const struct answer_q cases[] = {
+        {.name = "nope.example.com.", .type = LDNS_RR_TYPE_A},
+        {.name = "NoPe.ExAmple.COM.", .type = LDNS_RR_TYPE_AAAA},
+        {.name = "q.a.b.ent.example.com.", .type = LDNS_RR_TYPE_A, .tcp = true},
+        {.name = "Deep.Er.Host.Wild.example.com.", .type = LDNS_RR_TYPE_A},
+        {.name = "x.y.wild.example.com.", .type = LDNS_RR_TYPE_MX},
+        {.name = "a.B.wild.example.com.", .type = LDNS_RR_TYPE_A},
+        {.name = "www.example.com.", .type = LDNS_RR_TYPE_TXT},
+        {.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .udp_size = 512},
+        {.name = "x.nowhere.example.com.", .type = LDNS_RR_TYPE_A, .udp_size = 512},
+    };
+    static uint8_t fast[65535], slow[65535];
+    struct nsec3_chain *c = &dz->chain;
+    uint8_t *wire = c->wire;
+    unsigned truncated_cases = 0;
+    assert_non_null(wire);
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct answer_q q = cases[i];
+        q.dnssec_ok = true;
+        size_t qlen;
+        uint8_t *query = answer_build(&q, &qlen);
+        struct dns_client client = {.tcp = q.tcp};
+        struct dns_result res;
+        size_t max = q.tcp ? sizeof(fast) : 1232;
+        size_t fast_len = dns_answer(&view, &client, query, qlen, fast, max, &res);
+        c->wire = NULL;
+        size_t slow_len = dns_answer(&view, &client, query, qlen, slow, max, &res);
+        c->wire = wire;
+        assert_true(fast_len > 0);
+        if (!(fast[2] & 0x02)) {
+            assert_int_equal(fast_len, slow_len);
+            assert_memory_equal(fast, slow, fast_len);
+        } else {
+            /* Truncated (RFC 2181 §9): the copy drops a record with its RRSIGs where the
+             * writer kept the record and dropped its RRSIG; the rest is the same records. */
+            ldns_pkt *f = NULL, *sl = NULL;
+            assert_int_equal(ldns_wire2pkt(&f, fast, fast_len), LDNS_STATUS_OK);
+            assert_int_equal(ldns_wire2pkt(&sl, slow, slow_len), LDNS_STATUS_OK);
+            assert_true(ldns_pkt_tc(sl));
+            ldns_rr_list *fa = ldns_pkt_authority(f), *sa = ldns_pkt_authority(sl);
+            assert_int_equal(ldns_rr_list_rr_count(fa) + 1, ldns_rr_list_rr_count(sa));
+            for (size_t k = 0; k < ldns_rr_list_rr_count(fa); k++)
+                assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(fa, k), ldns_rr_list_rr(sa, k)),
+                                 0);
+            truncated_cases++;
+            ldns_pkt_free(f);
+            ldns_pkt_free(sl);
+        }
+        free(query);
+        /* And it reads as a valid, verified response (answer_ask checks the framing). */
+        ldns_pkt_free(ask(q));
+    }
+    assert_int_equal(truncated_cases, 2);
+    size_t len;
+    for (uint32_t e = 0; e < c->count; e++) /* every record of the chain is signed */
+        assert_non_null(nsec3_chain_wire(c, &c->entries[e], &len));
+
+    /* The writer: pointers must reach (14 bits, RFC 1035 §4.1.4), else 1 and nothing written;
+     * no room: -1; otherwise the records counted and both pointers set. */
+    const struct nsec3_entry *e = &c->entries[0];
+    size_t bytes_len;
+    const uint8_t *bytes = nsec3_chain_wire(c, e, &bytes_len);
+    static uint8_t buf[0x5000];
+    struct dns_writer w;
+    dns_writer_init(&w, buf, sizeof(buf));
+    assert_int_equal(dns_writer_question(&w, dz->origin, DNS_TYPE_A, DNS_CLASS_IN), 0);
+    size_t pos = w.pos;
+    assert_int_equal(dns_writer_wire_below(&w, DNS_SECTION_NS, bytes, bytes_len, 0x4000), 1);
+    w.pos = 0x4000 - bytes_len + 1;
+    assert_int_equal(dns_writer_wire_below(&w, DNS_SECTION_NS, bytes, bytes_len, 12), 1);
+    w.pos = pos;
+    w.limit = pos + bytes_len - 1;
+    assert_int_equal(dns_writer_wire_below(&w, DNS_SECTION_NS, bytes, bytes_len, 12), -1);
+    assert_int_equal(w.pos, pos);
+    assert_int_equal(w.count[DNS_SECTION_NS], 0);
+    w.limit = sizeof(buf);
+    assert_int_equal(dns_writer_wire_below(&w, DNS_SECTION_NS, bytes, bytes_len, 12), 0);
+    assert_int_equal(w.pos, pos + bytes_len);
+    assert_int_equal(w.count[DNS_SECTION_NS], 1 + e->rrset.rrsig->count);
+    size_t label = 1u + bytes[0];
+    assert_int_equal(dnswire_get16(buf + pos + label), 0xC000 | 12);
+    size_t sig_at = pos + label + 2 + 10 + dnswire_get16(e->rrset.rdata);
+    assert_int_equal(dnswire_get16(buf + sig_at), 0xC000 | pos);
+}
+
 /* RFC 3225 §3, RFC 4035 §3.1: without DO (or without EDNS) no RRSIG, NSEC3 or referral DS,
  * and otherwise the same response as with DO. */
 static void
@@ -817,6 +911,7 @@ main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_no_do),
         cmocka_unit_test(test_cd_cleared),
+        cmocka_unit_test(test_proof_wire),
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {

@@ -711,6 +711,184 @@ test_nodes_and_steering(void **state)
     zone_free(z);
 }
 
+/* --- what the build precomputes for the query path ------------------------------------- */
+
+/* The reference: the entry covering h by a scan of the whole chain (RFC 5155 §1.3: owner hash
+ * < h < next hash, the last wrapping to the first), NULL if one matches. */
+static const struct nsec3_entry *
+cover_by_scan(const struct nsec3_chain *c, const uint8_t h[NSEC3_HASH_LEN])
+{
+    const struct nsec3_entry *best = NULL;
+    for (uint32_t i = 0; i < c->count; i++) {
+        int cmp = memcmp(c->entries[i].hash, h, NSEC3_HASH_LEN);
+        if (cmp == 0)
+            return NULL;
+        if (cmp < 0 && (!best || memcmp(c->entries[i].hash, best->hash, NSEC3_HASH_LEN) > 0))
+            best = &c->entries[i];
+    }
+    return best ? best : &c->entries[c->count - 1];
+}
+
+/* A zone of 700 hosts, 100 of them with a name two labels below (an empty non-terminal
+ * between), a wildcard, a delegation with glue: 906 entries, a 10-bit bucket index. */
+static struct zone *
+load_big(void)
+{
+    size_t size = 64 * 1024, len = 0;
+    char *text = malloc(size);
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, size - len,
+                            "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 host 1 3600 600 86400 60\n"
+                            "@ NS ns1\nns1 A 192.0.2.1\n*.wild TXT any\n"
+                            "sub NS ns.sub\nns.sub A 192.0.2.2\n");
+    for (int i = 0; i < 700; i++)
+        len += (size_t)snprintf(text + len, size - len, "%s%d A 192.0.2.3\n", i % 7 ? "h" : "x.y.h",
+                                i);
+    assert_true(len < size);
+    struct zone *z = load_text(text, NULL, 0);
+    free(text);
+    return z;
+}
+
+/* The wildcard cover found at build time is the one a search finds, for every node; the
+ * bucket index finds what a scan finds, for every entry and for pseudo-random hashes; the
+ * name error proof from a caller's walk is the closest encloser's match, the next closer's
+ * cover and the wildcard's cover. */
+static void
+test_precomputed(void **state)
+{
+    char err[NSEC3_ERR_MAX] = "";
+    struct nsec3_chain c;
+    uint8_t w[DNAME_MAX_LEN], h[NSEC3_HASH_LEN];
+    (void)state;
+    struct zone *z = load_big();
+    static const struct nsec3_params salted = {.iterations = 2, .salt_len = 2, .salt = {1, 2}};
+    const struct nsec3_params *params[] = {&(struct nsec3_params){0}, &salted};
+    for (size_t pi = 0; pi < 2; pi++) {
+        assert_int_equal(nsec3_chain_build(z, params[pi], NULL, 0, &c, err), 0);
+        assert_true(c.count > 700);
+        /* About one entry per bucket: 2^bits is the first power of two >= count (1,024). */
+        assert_int_equal(c.bucket_bits, 10);
+        assert_true(c.count > 512 && c.count <= 1024);
+        unsigned checked = 0;
+        for (uint32_t i = 0; i < z->node_count; i++) {
+            const struct zone_node *node = &z->nodes[i];
+            const struct nsec3_entry *got = nsec3_chain_wildcard_cover(&c, z, node);
+            if (node->flags & (ZONE_NODE_NONAUTH | ZONE_NODE_DELEGATION)) {
+                assert_null(got);
+                continue;
+            }
+            w[0] = 1;
+            w[1] = '*';
+            memcpy(w + 2, node->name, node->name_len);
+            nsec3_hash(w, &c.params, h);
+            assert_ptr_equal(got, cover_by_scan(&c, h)); /* NULL where *.wild exists */
+            assert_ptr_equal(got, nsec3_chain_cover(&c, h));
+            checked++;
+        }
+        assert_true(checked >= c.count - 1); /* every entry's node but the cut's */
+        for (uint32_t i = 0; i < c.count; i++)
+            assert_ptr_equal(nsec3_chain_match(&c, c.entries[i].hash), &c.entries[i]);
+        uint32_t x = 12345;
+        for (int k = 0; k < 5000; k++) {
+            for (int b = 0; b < NSEC3_HASH_LEN; b++) {
+                x = x * 1103515245u + 12345u;
+                h[b] = (uint8_t)(x >> 16);
+            }
+            if (k % 2) /* share a long prefix with an entry: the memcmp tie-break */
+                memcpy(h, c.entries[(uint32_t)k % c.count].hash, 12);
+            assert_ptr_equal(nsec3_chain_cover(&c, h), cover_by_scan(&c, h));
+            assert_null(nsec3_chain_match(&c, h));
+        }
+        /* Name errors: x.h1 (ce h1), a.b.h7 (ce h7, next closer b.h7), q.nowhere (apex). */
+        static const char *const names[][3] = {
+            {"x.h1.example.com", "h1.example.com", "x.h1.example.com"},
+            {"a.b.h7.example.com", "h7.example.com", "b.h7.example.com"},
+            {"q.nowhere.example.com", "example.com", "nowhere.example.com"},
+            {"n.y.h14.example.com", "y.h14.example.com", "n.y.h14.example.com"}};
+        for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+            struct nsec3_proof p;
+            uint8_t lname[DNAME_MAX_LEN], ce[DNAME_MAX_LEN], nc[DNAME_MAX_LEN];
+            wire(names[n][0], lname);
+            int ce_len = wire(names[n][1], ce);
+            int nc_len = wire(names[n][2], nc);
+            const struct zone_node *node = zone_lookup(z, ce, ce_len);
+            assert_non_null(node);
+            assert_int_equal(nsec3_prove_nxdomain(&c, z, lname, &p), 0);
+            assert_int_equal(p.count, 3);
+            assert_ptr_equal(p.entries[0], nsec3_chain_node(&c, z, node));
+            nsec3_hash(nc, &c.params, h);
+            assert_ptr_equal(p.entries[1], cover_by_scan(&c, h));
+            w[0] = 1;
+            w[1] = '*';
+            memcpy(w + 2, ce, (size_t)ce_len);
+            nsec3_hash(w, &c.params, h);
+            assert_ptr_equal(p.entries[2], cover_by_scan(&c, h));
+            struct nsec3_proof at;
+            const uint8_t *next_closer = lname + (dname_wire_length(lname, DNAME_MAX_LEN) - nc_len);
+            assert_int_equal(nsec3_prove_nxdomain_at(&c, z, node, next_closer, &at), 0);
+            assert_int_equal(at.count, p.count);
+            assert_memory_equal(at.entries, p.entries, sizeof(p.entries[0]) * p.count);
+        }
+        /* Below the wildcard's parent a name is answered by the wildcard: no name error. */
+        struct nsec3_proof p;
+        wire("x.wild.example.com", w);
+        assert_int_equal(nsec3_prove_nxdomain(&c, z, w, &p), -1);
+        nsec3_chain_fini(&c);
+    }
+    zone_free(z);
+}
+
+/* nsec3_chain_render_wire: each signed entry as response records (owner label, a pointer
+ * left for the writer, the NSEC3 record, each RRSIG with its owner a pointer, at the NSEC3
+ * record's TTL) in a slot of whole cache lines; unsigned entries and copies get none. */
+static void
+test_render_wire(void **state)
+{
+    char err[NSEC3_ERR_MAX] = "";
+    struct nsec3_chain c;
+    (void)state;
+    struct zone *z = load_big();
+    assert_int_equal(nsec3_chain_build(z, &(struct nsec3_params){0}, NULL, 0, &c, err), 0);
+    /* Two made-up signatures of 5 and 3 octets for entry 0, none for the others. */
+    static const uint8_t sig_rdata[] = {0, 5, 1, 2, 3, 4, 5, 0, 3, 7, 8, 9};
+    struct zone_rrset sig = {.type = DNS_TYPE_RRSIG, .count = 2, .ttl = 60, .rdata = sig_rdata};
+    c.entries[0].rrset.rrsig = &sig;
+    nsec3_chain_render_wire(&c);
+    size_t len = 0;
+    for (uint32_t i = 1; i < c.count; i++)
+        assert_null(nsec3_chain_wire(&c, &c.entries[i], &len));
+    const struct nsec3_entry *e = &c.entries[0];
+    const uint8_t *p = nsec3_chain_wire(&c, e, &len), *start = p;
+    assert_non_null(p);
+    size_t nsec3_rdlen = dnswire_get16(e->rrset.rdata);
+    size_t want = 33 + 2 + 10 + nsec3_rdlen + (2 + 10 + 5) + (2 + 10 + 3);
+    assert_int_equal(len, want);
+    assert_int_equal(c.wire_stride, (2 + want + 63) / 64 * 64); /* whole cache lines */
+    assert_int_equal((uintptr_t)c.wire % 64, 0);
+    struct nsec3_entry other = *e; /* a copy (as a steered denial's) is not the chain's */
+    assert_null(nsec3_chain_wire(&c, &other, &len));
+    assert_memory_equal(p, e->owner, 33);
+    assert_int_equal(dnswire_get16(p + 33), 0xC000);
+    assert_int_equal(dnswire_get16(p + 35), DNS_TYPE_NSEC3);
+    assert_int_equal(dnswire_get16(p + 37), DNS_CLASS_IN);
+    assert_int_equal(dnswire_get32(p + 39), e->rrset.ttl);
+    assert_memory_equal(p + 43, e->rrset.rdata, 2 + nsec3_rdlen);
+    p += 45 + nsec3_rdlen;
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *rd = k ? sig_rdata + 7 : sig_rdata;
+        assert_int_equal(dnswire_get16(p), 0xC000);
+        assert_int_equal(dnswire_get16(p + 2), DNS_TYPE_RRSIG);
+        assert_int_equal(dnswire_get16(p + 4), DNS_CLASS_IN);
+        assert_int_equal(dnswire_get32(p + 6), e->rrset.ttl);
+        assert_memory_equal(p + 10, rd, 2u + dnswire_get16(rd));
+        p += 12u + dnswire_get16(rd);
+    }
+    assert_ptr_equal(p, start + want);
+    nsec3_chain_fini(&c);
+    zone_free(z);
+}
+
 static void
 test_build_errors(void **state)
 {
@@ -782,6 +960,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_no_crypto_allocation, setup_rfc, teardown_rfc),
         cmocka_unit_test(test_nodes_and_steering),
         cmocka_unit_test(test_build_errors),
+        cmocka_unit_test(test_precomputed),
+        cmocka_unit_test(test_render_wire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

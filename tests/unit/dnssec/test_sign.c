@@ -562,9 +562,10 @@ test_sign_errors(void **state)
 #define SIGNATURES 40
 
 struct worker {
-    const struct dnssec_key *key;
-    const struct t_rrset *set;
-    const uint8_t *expect; /* Ed25519: the bytes every signature must have */
+    struct dnssec_key *const *keys;                  /* ECDSA, Ed25519 */
+    const struct t_rrset *sets;                      /* two RRsets of different sizes */
+    const uint8_t (*expect)[DNSSEC_RRSIG_RDATA_MAX]; /* Ed25519's bytes for each set */
+    bool reuse;                                      /* one dnssec_signer for every signature */
     int bad;
 };
 
@@ -573,40 +574,56 @@ worker_run(void *arg)
 {
     struct worker *w = arg;
     uint8_t sig[DNSSEC_RRSIG_RDATA_MAX];
+    struct dnssec_signer *signer = w->reuse ? dnssec_signer_new() : NULL;
     for (int i = 0; i < SIGNATURES; i++) {
-        int n = dnssec_sign_rrset(w->key, w->set->owner, w->set->type, w->set->rclass, w->set->ttl,
-                                  w->set->rdata, w->set->count, 1, 2, NULL, sig, sizeof(sig));
+        /* Keys and RRsets alternate, so the signer's contexts and scratch memory serve
+         * both keys and grow and shrink between signatures. */
+        const struct dnssec_key *key = w->keys[i % 2];
+        const struct t_rrset *set = &w->sets[(i / 2) % 2];
+        int n = signer ? dnssec_signer_sign_rrset(signer, key, set->owner, set->type, set->rclass,
+                                                  set->ttl, set->rdata, set->count, 1, 2, NULL, sig,
+                                                  sizeof(sig))
+                       : dnssec_sign_rrset(key, set->owner, set->type, set->rclass, set->ttl,
+                                           set->rdata, set->count, 1, 2, NULL, sig, sizeof(sig));
         const char *why = NULL;
         if (n != 95 ||
-            dnssec_verify_rrset(w->key->rdata, w->key->rdata_len, w->set->owner, w->set->type,
-                                w->set->rclass, w->set->ttl, w->set->rdata, w->set->count, sig,
-                                (size_t)n, &why) != 0 ||
-            (w->expect && memcmp(sig, w->expect, 95) != 0))
+            dnssec_verify_rrset(key->rdata, key->rdata_len, set->owner, set->type, set->rclass,
+                                set->ttl, set->rdata, set->count, sig, (size_t)n, &why) != 0 ||
+            (i % 2 && memcmp(sig, w->expect[(i / 2) % 2], 95) != 0))
             w->bad++;
     }
+    dnssec_signer_free(signer);
     return NULL;
 }
 
+/* Threads sign with the same keys at once, each with its own reused signer (as the zone
+ * signer's threads do) or a new one per signature; every signature verifies, and Ed25519's
+ * (deterministic, RFC 8032) are the very bytes a one-off signature has. */
 static void
 test_threads(void **state)
 {
     static const char *const mx[] = {"example.com. 60 IN MX 10 a.example.com.",
                                      "example.com. 60 IN MX 20 B.example.com.", NULL};
-    struct t_rrset set;
-    uint8_t expect[DNSSEC_RRSIG_RDATA_MAX];
+    static const char *const txt[] = {
+        "example.com. 60 IN TXT \"a longer record, so that the signed data grows\"",
+        "example.com. 60 IN TXT \"and a second one, as long or longer than the first\"",
+        "example.com. 60 IN TXT \"and a third\"", NULL};
+    struct t_rrset sets[2];
+    uint8_t expect[2][DNSSEC_RRSIG_RDATA_MAX];
     pthread_t threads[THREADS];
     struct worker workers[THREADS];
     (void)state;
-    rrset(&set, mx);
+    rrset(&sets[0], mx);
+    rrset(&sets[1], txt);
     struct dnssec_key *keys[2] = {new_key(DNSSEC_ALG_ECDSAP256SHA256, "example.com."),
                                   new_key(DNSSEC_ALG_ED25519, "example.com.")};
-    assert_int_equal(dnssec_sign_rrset(keys[1], set.owner, set.type, set.rclass, set.ttl, set.rdata,
-                                       set.count, 1, 2, NULL, expect, sizeof(expect)),
-                     95);
-    /* Both keys at once, each shared by half of the threads. */
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(dnssec_sign_rrset(keys[1], sets[k].owner, sets[k].type, sets[k].rclass,
+                                           sets[k].ttl, sets[k].rdata, sets[k].count, 1, 2, NULL,
+                                           expect[k], sizeof(expect[k])),
+                         95);
     for (int i = 0; i < THREADS; i++) {
-        workers[i] =
-            (struct worker){.key = keys[i % 2], .set = &set, .expect = i % 2 ? expect : NULL};
+        workers[i] = (struct worker){.keys = keys, .sets = sets, .expect = expect, .reuse = i > 0};
         assert_int_equal(pthread_create(&threads[i], NULL, worker_run, &workers[i]), 0);
     }
     for (int i = 0; i < THREADS; i++) {
