@@ -511,7 +511,6 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     snap->stats_steer = stats_steer_new(snap->policies, cfg->workers);
     (void)snapshot_publish(snap);
     srv->published = true;
-    srv->rngs = rngs_new(cfg->workers);
     uint8_t rrl_key[16];
     randombytes_buf(rrl_key, sizeof(rrl_key));
     srv->rrl = rrl_new(cfg->rrl.table_size, cfg->workers, rrl_key);
