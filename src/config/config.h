@@ -285,7 +285,7 @@ struct config_rrl {
     uint8_t ipv4_prefix;          /* client aggregation, default 24 */
     uint8_t ipv6_prefix;          /* default 56 */
     struct config_prefix *exempt; /* never limited; NULL = none */
-    bool exempt_loopback;         /* 127.0.0.0/8 and ::1 never limited; default true */
+    bool exempt_loopback;         /* 127.0.0.0/8 and ::1 never limited; default false */
     size_t exempt_count;
     uint32_t table_size;          /* buckets (rounded up to a power of two); default 262144 */
     uint32_t large_size;          /* responses above this many octets are class `large` */

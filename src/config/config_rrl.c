@@ -153,7 +153,9 @@ void
 cfg_rrl_defaults(struct config *cfg)
 {
     cfg->rrl.enabled = true;
-    cfg->rrl.exempt_loopback = true;
+    /* Off, as BIND and Knot exempt nothing by default: a flood from loopback (an operator's
+     * or an outside check's) must see the limit work. A local front end sets it true. */
+    cfg->rrl.exempt_loopback = false;
     cfg->rrl.rate = RRL_DEFAULT_RATE;
     cfg->rrl.slip = RRL_DEFAULT_SLIP;
     cfg->rrl.ipv4_prefix = 24;

@@ -92,6 +92,11 @@ V4 = "127.0.0.1"
 V6 = "::1"
 E2E_DIR = os.path.dirname(os.path.abspath(__file__))
 
+# A `server:` line for a test that sends many UDP queries from loopback for another purpose:
+# rate limiting is on and limits loopback by default (tested in e2e 020), which would drop
+# some of its answers.
+RRL_EXEMPT_LOOPBACK = "rrl: {exempt_loopback: true}"
+
 # ----------------------------------------------------------------------------
 # Command line, tools, temp dirs
 

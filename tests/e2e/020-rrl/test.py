@@ -5,7 +5,7 @@ udp_max_size 4096, for any spoofed source).
 
 One source (127.2.0.1) floods queries for a 1 KB TXT at up to 20,000 q/s for 5 s (a
 bounded python sender on loopback), first with `rrl: {enabled: false}`, then with the
-default-like settings (rate 20, slip 2):
+default settings (rate 20, slip 2, loopback not exempt):
 
 * off: nearly every query is answered in full: the amplification factor before;
 * on: the full answers it gets are at most rate x (elapsed + 2) (one second's burst, one of
@@ -51,9 +51,8 @@ def zone():
 
 
 def write_config(tmp, port, rrl_on):
-    # Loopback sources are exempt by default (local front ends); this test is one.
-    rrl = ("rrl: {rate: %d, slip: %d, exempt_loopback: false}" % (RATE, SLIP)) if rrl_on \
-        else "rrl: {enabled: false}"
+    # No exempt_loopback: its default (false) must let a flood from loopback be limited.
+    rrl = ("rrl: {rate: %d, slip: %d}" % (RATE, SLIP)) if rrl_on else "rrl: {enabled: false}"
     lines = ["server:",
              '  listen: ["%s:%d"]' % (h.V4, port),
              "  workers: 2",

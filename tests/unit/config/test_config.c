@@ -182,6 +182,17 @@ test_defaults(void **state)
     assert_int_equal(cfg->zone_count, 1);
     assert_true(cfg->zones[0].max_records == CONFIG_ZONE_MAX_RECORDS);
     assert_true(cfg->zones[0].max_bytes == CONFIG_ZONE_MAX_BYTES);
+    /* RRL on as README's table says; loopback is limited like any source (BIND, Knot). */
+    assert_true(cfg->rrl.enabled);
+    assert_false(cfg->rrl.log_only);
+    assert_false(cfg->rrl.exempt_loopback);
+    assert_int_equal(cfg->rrl.exempt_count, 0);
+    assert_int_equal(cfg->rrl.rate, 20);
+    assert_int_equal(cfg->rrl.slip, 2);
+    assert_int_equal(cfg->rrl.ipv4_prefix, 24);
+    assert_int_equal(cfg->rrl.ipv6_prefix, 56);
+    assert_int_equal(cfg->rrl.table_size, 262144);
+    assert_int_equal(cfg->rrl.large_size, 1024);
     config_free(cfg);
 }
 

@@ -170,7 +170,7 @@ test_exemptions_and_log_only(void **state)
                              .name = (const uint8_t *)WWW, .size = 100, .cookie_valid = true};
     for (int i = 0; i < 10; i++)
         assert_int_equal(rrl_check(rrl, 1, &cfg, &r, 1000), RRL_SEND);
-    /* Loopback is exempt by default (struct config_rrl's exempt_loopback), IPv4 and IPv6. */
+    /* Loopback is exempt only with exempt_loopback (off by default), IPv4 and IPv6. */
     struct config_rrl loop = settings(1, 0);
     loop.exempt_loopback = true;
     assert_int_equal(sent(rrl, &loop, "127.9.9.9", WWW, DNS_RESP_POSITIVE, 5, 1000), 5);

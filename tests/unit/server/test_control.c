@@ -276,7 +276,7 @@ test_rrl(void **state)
         (void)rrl_check(rrl, i % 2, &cfg, &resp, 5000);
     const char *r = run("rrl");
     assert_prefix(r, "ok\nrrl: on, rate 20/s, slip 2, ipv4_prefix 24, ipv6_prefix 56, exempt 0 "
-                     "prefixes and loopback, large_size 1024, table 1024 buckets\n");
+                     "prefixes, large_size 1024, table 1024 buckets\n");
     if (!strstr(r, "\nresponses 6, dropped 2, slipped 2, would_limit 0, exempt_cookie 0, "
                    "exempt_prefix 0\nlimited: positive 0 negative 4 error 0 referral 0 large 0 "
                    "wildcard 0\n"))
