@@ -302,6 +302,21 @@ health_metrics(FILE *out, const struct health_report *r)
                            r->targets[i].latency_sum_s);
 }
 
+/* One counter family with one label, a sample per (value, count). */
+struct labelled {
+    const char *value;
+    uint64_t count;
+};
+
+static void
+labelled_family(FILE *out, const char *name, const char *help, const char *label,
+                const struct labelled *samples, size_t n)
+{
+    prom_family(out, name, "counter", help);
+    for (size_t i = 0; i < n; i++)
+        prom_sample(out, name, (prom_labels){label, samples[i].value, NULL}, samples[i].count);
+}
+
 /* Response rate limiting (rrl.h, ARCHITECTURE.md §16): what it looked at and held back. */
 static void
 rrl_metrics(FILE *out)
@@ -313,27 +328,22 @@ rrl_metrics(FILE *out)
         rrl_counters_sum(rrl, &c);
     counter(out, "meridian_rrl_responses_total",
             "UDP responses rate limiting looked at (it is on)", c.responses);
-    prom_family(out, "meridian_rrl_limited_total", "counter",
-                "Responses over the rate, by response class");
+    struct labelled limited[DNS_RESP_COUNT];
     for (unsigned k = 0; k < DNS_RESP_COUNT; k++)
-        prom_sample(out, "meridian_rrl_limited_total",
-                    (prom_labels){"class", rrl_class_name((enum dns_response_class)k), NULL},
-                    c.limited[k]);
-    prom_family(out, "meridian_rrl_actions_total", "counter",
-                "What became of limited responses: dropped, slipped (sent as a TC=1 stub), "
-                "would_limit (log_only: sent in full)");
-    prom_sample(out, "meridian_rrl_actions_total", (prom_labels){"action", "dropped", NULL},
-                c.dropped);
-    prom_sample(out, "meridian_rrl_actions_total", (prom_labels){"action", "slipped", NULL},
-                c.slipped);
-    prom_sample(out, "meridian_rrl_actions_total", (prom_labels){"action", "would_limit", NULL},
-                c.would_limit);
-    prom_family(out, "meridian_rrl_exempt_total", "counter",
-                "Responses never limited: a valid server cookie, or an exempt prefix");
-    prom_sample(out, "meridian_rrl_exempt_total", (prom_labels){"reason", "cookie", NULL},
-                c.exempt_cookie);
-    prom_sample(out, "meridian_rrl_exempt_total", (prom_labels){"reason", "prefix", NULL},
-                c.exempt_prefix);
+        limited[k] = (struct labelled){rrl_class_name((enum dns_response_class)k), c.limited[k]};
+    labelled_family(out, "meridian_rrl_limited_total",
+                    "Responses over the rate, by response class", "class", limited,
+                    DNS_RESP_COUNT);
+    const struct labelled actions[] = {
+        {"dropped", c.dropped}, {"slipped", c.slipped}, {"would_limit", c.would_limit}};
+    labelled_family(out, "meridian_rrl_actions_total",
+                    "What became of limited responses: dropped, slipped (sent as a TC=1 stub), "
+                    "would_limit (log_only: sent in full)",
+                    "action", actions, 3);
+    const struct labelled exempt[] = {{"cookie", c.exempt_cookie}, {"prefix", c.exempt_prefix}};
+    labelled_family(out, "meridian_rrl_exempt_total",
+                    "Responses never limited: a valid server cookie, or an exempt prefix",
+                    "reason", exempt, 2);
 }
 
 /* The query log (dnstap.h, ARCHITECTURE.md §15): records queued, dropped and lost. */
@@ -345,14 +355,11 @@ dnstap_metrics(FILE *out)
         return;
     struct dnstap_counters c;
     dnstap_counters_get(dt, UINT32_MAX, &c);
-    prom_family(out, "meridian_dnstap_records_total", "counter",
-                "dnstap records: logged (queued), dropped (queue full), lost (output not open)");
-    prom_sample(out, "meridian_dnstap_records_total", (prom_labels){"outcome", "logged", NULL},
-                c.logged);
-    prom_sample(out, "meridian_dnstap_records_total", (prom_labels){"outcome", "dropped", NULL},
-                c.dropped);
-    prom_sample(out, "meridian_dnstap_records_total", (prom_labels){"outcome", "lost", NULL},
-                c.lost);
+    const struct labelled outcomes[] = {
+        {"logged", c.logged}, {"dropped", c.dropped}, {"lost", c.lost}};
+    labelled_family(out, "meridian_dnstap_records_total",
+                    "dnstap records: logged (queued), dropped (queue full), lost (output not open)",
+                    "outcome", outcomes, 3);
 }
 
 void

@@ -74,6 +74,7 @@ import socket  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 
 import dns.edns  # noqa: E402
@@ -391,6 +392,33 @@ def nsid_of(msg):
     """The NSID payload of a reply, or None."""
     opt = opt_value(msg, NSID) if msg is not None else None
     return opt.to_wire() if opt is not None else None
+
+
+class TcpAcceptor:
+    """A TCP health check's target on `addr` (loopback), a port the kernel picks: accepts
+    and closes each connection on its own thread until close()."""
+
+    def __init__(self, addr=V4, backlog=64):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((addr, 0))
+        self.sock.listen(backlog)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                self.sock.accept()[0].close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join(timeout=2)
+        self.sock.close()
 
 
 class Server:

@@ -30,7 +30,6 @@ import resource
 import socket
 import struct
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -175,33 +174,6 @@ def is_closed(s):
         return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] != TCP_ESTABLISHED
     except OSError:
         return True
-
-
-class Listener:
-    """The TCP check's target: accepts and closes, on its own thread, until stopped."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((HEALTH_ADDR_TCP, 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-                c.close()
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join(timeout=2)
-        self.sock.close()
 
 
 def phase_flood(results, port, ctl_sock):
@@ -378,7 +350,7 @@ def main():
     with h.TempDir(keep=args.keep) as tmp:
         with open(tmp.join("zone"), "w") as f:
             f.write(ZONE)
-        listener = Listener()
+        listener = h.TcpAcceptor(HEALTH_ADDR_TCP)
         conf = tmp.join("meridian.yaml")
 
         def make(port):

@@ -20,7 +20,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -55,32 +54,6 @@ def write_config(path, port, tmp, sock, check_port):
              "          - { address: 127.0.0.1, check: listener }"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-
-
-class Listener:
-    """The tcp check's target (127.0.0.1, a port of our own): accepts and closes."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((h.V4, 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop:
-            try:
-                self.sock.accept()[0].close()
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join(timeout=2)
-        self.sock.close()
 
 
 def timed_status(ctl):
@@ -189,7 +162,7 @@ def main():
     with h.TempDir(keep=args.keep) as tmp:
         with open(tmp.join("zone"), "w") as f:
             f.write(ZONE)
-        listener = Listener()
+        listener = h.TcpAcceptor(h.V4)
         try:
             stale = check_path_guard(results, args.meridiand, tmp, listener.port)
             conf = tmp.join("meridian.yaml")
