@@ -502,7 +502,7 @@ write_big_config() { # name wd port origin zonefile
         [[ $name == meridiand-signed ]] && dn=", dnssec: $(meridiand_dnssec "$wd")"
         cp "$zfile" "$wd/$origin.zone"
         cat >"$wd/meridian.yaml" <<EOF
-server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: info, control_socket: "$wd/control.sock" }
+server: { listen: ["$BENCH_ADDR:$port"], workers: 1, log_level: info, control_socket: "$wd/control.sock"$(meridiand_rrl "$name") }
 zones: [ { origin: $origin, file: "$wd/$origin.zone"$dn } ]
 EOF
         SRV_CMD=("$MERIDIAND_BIN" -c "$wd/meridian.yaml")

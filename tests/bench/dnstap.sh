@@ -60,7 +60,7 @@ write_dnstap_config() { # name wd port origin zonefile
     [[ $1 == meridiand-b ]] || return 0
     local target="file: /dev/null"
     [[ $DNSTAP_OUT == socket ]] && target="socket: \"$2/tap.sock\""
-    sed -i "s|log_level: warning }|log_level: warning, control_socket: \"$2/ctl.sock\", dnstap: { $target } }|" \
+    sed -i "s|log_level: warning|log_level: warning, control_socket: \"$2/ctl.sock\", dnstap: { $target }|" \
         "$2/meridian.yaml"
     grep -q "dnstap:" "$2/meridian.yaml" || die "could not add dnstap to $2/meridian.yaml"
 }

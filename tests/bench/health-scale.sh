@@ -156,6 +156,7 @@ write_scale_config() { # file with_checks(0/1) wd
         print "server:"
         printf "  listen: [\"127.0.0.1:%d\"]\n  workers: 1\n  log_level: warning\n", dport
         printf "  control_socket: \"%s/ctl.sock\"\n", wd
+        print "  rrl: { enabled: false }"
         print "health: { startup_wait: 30s }"
         printf "zones: [ { origin: scale.test, file: \"%s\" } ]\n", zone
         print "checks:"

@@ -126,14 +126,14 @@ xfr_write_config() { # name wd port origin zonefile
     case $name in
     meridiand | meridiand-b)
         cat >"$wd/meridian.yaml" <<EOF
-server: { listen: ["$BENCH_ADDR:$port"], workers: $WORKERS, log_level: info }
+server: { listen: ["$BENCH_ADDR:$port"], workers: $WORKERS, log_level: info$(meridiand_rrl "$name") }
 zones: [ { origin: $origin, file: $zfile, transfer: { allow: ["127.0.0.1"] } } ]
 EOF
         SRV_CMD=("$(find_meridiand "$name")" -c "$wd/meridian.yaml")
         ;;
     meridiand-sec)
         cat >"$wd/meridian.yaml" <<EOF
-server: { listen: ["$BENCH_ADDR:$port"], workers: $WORKERS, log_level: info, state_file: "$wd/state" }
+server: { listen: ["$BENCH_ADDR:$port"], workers: $WORKERS, log_level: info, state_file: "$wd/state"$(meridiand_rrl meridiand) }
 zones: [ { origin: $origin, primaries: [ { address: "$BENCH_ADDR:$PRIMARY_PORT" } ] } ]
 EOF
         SRV_CMD=("$(find_meridiand meridiand)" -c "$wd/meridian.yaml")
