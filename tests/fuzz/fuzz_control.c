@@ -84,6 +84,8 @@ command_words(const struct control_command *cmd)
         return "zone retransfer";
     case CONTROL_RRL:
         return "rrl";
+    case CONTROL_STATS:
+        return "stats";
     case CONTROL_FORCE:
         return cmd->force == HEALTH_FORCE_UP     ? "force up"
                : cmd->force == HEALTH_FORCE_NONE ? "undrain"
@@ -107,7 +109,8 @@ check_command(const struct control_command *cmd)
                                    [CONTROL_ZONE_STATUS] = 1,
                                    [CONTROL_ZONE_REFRESH] = 1,
                                    [CONTROL_ZONE_RETRANSFER] = 1,
-                                   [CONTROL_RRL] = 0};
+                                   [CONTROL_RRL] = 0,
+                                   [CONTROL_STATS] = 0};
     /* A selector has up to 3 words; `dnssec ds` and `roll` take an optional word. */
     static const int max_args[] = {[CONTROL_STATUS] = 0,
                                    [CONTROL_STATES] = 0,
@@ -120,7 +123,8 @@ check_command(const struct control_command *cmd)
                                    [CONTROL_ZONE_STATUS] = 1,
                                    [CONTROL_ZONE_REFRESH] = 1,
                                    [CONTROL_ZONE_RETRANSFER] = 1,
-                                   [CONTROL_RRL] = 0};
+                                   [CONTROL_RRL] = 0,
+                                   [CONTROL_STATS] = 0};
     if (cmd->arg_count < min_args[cmd->op] || cmd->arg_count >= CONTROL_MAX_WORDS ||
         cmd->arg_count > max_args[cmd->op])
         abort();
