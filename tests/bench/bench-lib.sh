@@ -100,9 +100,15 @@ port_free() { [[ -z $(ss -Hlun "sport = :$1" 2>/dev/null) ]]; }
 # meridiand's rate limiting (server.rrl, on by default) is turned off in every bench config:
 # the load comes from one address, and the other servers run without theirs (NSD's is set
 # to 0 below; Knot and gdnsd have none configured). MERIDIAND_B_NO_RRL=1: meridiand-b is a
-# build from before rate limiting, which would refuse the key.
+# build from before rate limiting, which would refuse the key. MERIDIAND_B_RRL="rrl: {...}":
+# meridiand-b's own setting instead (e.g. the same binary with `log_only: true`, to measure
+# what rate limiting costs per response without holding any back).
 meridiand_rrl() { # name -> ", rrl: ..." for a flow-style server mapping, or nothing
-    [[ $1 == meridiand-b* && ${MERIDIAND_B_NO_RRL:-0} == 1 ]] || echo ", rrl: { enabled: false }"
+    if [[ $1 == meridiand-b* && -n ${MERIDIAND_B_RRL:-} ]]; then
+        echo ", $MERIDIAND_B_RRL"
+    elif [[ $1 != meridiand-b* || ${MERIDIAND_B_NO_RRL:-0} != 1 ]]; then
+        echo ", rrl: { enabled: false }"
+    fi
 }
 
 # DNSSEC signing settings of the *-signed servers, the same for each: one ECDSAP256SHA256
