@@ -15,7 +15,9 @@ meridiand in the server namespace three times:
   2. without server.xdp: the same query set must give byte-identical answers, and the UDP
      counter must move (the control: the counter does see socket traffic);
   3. with server.xdp on an interface that does not exist: a clear error in the log, and the
-     sockets answer.
+     sockets answer;
+  4. with server.xdp again: a reload without the section warns and keeps XDP, and SIGTERM
+     detaches the program.
 Root only (namespaces, XDP); SKIP (77) otherwise. Network safety: only addresses inside the
 namespaces this test creates; every wait is bounded.
 """
@@ -316,6 +318,16 @@ def run_all(tmp):
         # A clean stop detaches too.
         proc, log = start(tmp.path, "xdp2", xdp_section)
         check(xdp_attached(), "attached again after the kill")
+        # server.xdp is read at start only: a reload without it says so and keeps XDP.
+        conf = os.path.join(tmp.path, "xdp2.yaml")
+        h.write_file(conf, open(conf).read().replace(xdp_section, ""))
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + h.scaled(15)
+        while "server.xdp changed" not in open(log).read() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check("reload: server.xdp changed: the AF_XDP fast path keeps its settings from the "
+              "start until meridiand restarts" in open(log).read(), "reload warns of server.xdp")
+        check(xdp_attached(), "XDP stays after a reload")
         stop(proc)
         proc = None
         check(not xdp_attached(), "SIGTERM detaches the program")
