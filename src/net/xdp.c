@@ -223,6 +223,12 @@ drain_batch(struct xdp_queue *q)
     uint32_t idx_rx, idx_tx, sent = 0;
     uint32_t n = xsk_ring_cons__peek(&q->rx, XDP_BATCH, &idx_rx);
 
+    /* The kernel wrote these frames on another CPU (on veth, the sender's): the first read
+     * of each is a cache miss, measured at an eighth of the worker's time when taken one by
+     * one. Ask for all of the batch's headers at once so the misses overlap. */
+    for (uint32_t i = 0; i < n; i++)
+        __builtin_prefetch(
+            xsk_umem__get_data(q->area, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr));
     for (uint32_t i = 0; i < n; i++) {
         const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx_rx + i);
         uint64_t addr = d->addr;

@@ -12,13 +12,14 @@
 #
 # Usage: tests/bench/xdp.sh [-d SECONDS] [-r "RATE ..."] [-o OUTDIR]
 # Environment: MERIDIAND (default: build-bench, else build), KNOTD, SERVER_CPU (1), GEN_CPU
-# (0), BENCH_OUT (/tmp/meridian-bench). Root only.
+# (0), BENCH_OUT (/tmp/meridian-bench), SERVERS (a subset of the four names). Root only.
 set -euo pipefail
 
 # shellcheck source=tests/bench/bench-lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bench-lib.sh"
 
 DURATION=5 RATES="20000 50000 100000" OUTDIR=""
+SERVERS=${SERVERS:-meridiand-xdp knot-xdp meridiand-sockets knot-sockets}
 while getopts "d:r:o:" opt; do
     case $opt in
     d) DURATION=$OPTARG ;;
@@ -165,7 +166,7 @@ server_ticks() {
 }
 
 printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\n' | tee "$OUTDIR/results.tsv"
-for name in meridiand-xdp knot-xdp meridiand-sockets knot-sockets; do
+for name in $SERVERS; do
     case $name in
     meridiand-*) write_meridiand "$name" "$([[ $name == *-xdp ]] && echo yes || echo no)" ;;
     knot-*) write_knot "$name" "$([[ $name == *-xdp ]] && echo yes || echo no)" ;;
