@@ -17,13 +17,16 @@ meridiand in the server namespace three times:
   3. with server.xdp on an interface that does not exist: a clear error in the log, and the
      sockets answer;
   4. with server.xdp again: a reload without the section warns and keeps XDP, and SIGTERM
-     detaches the program.
+     detaches the program;
+  5. with server.xdp and server.user nobody: XDP answers after the privilege drop, and
+     kill -9 detaches the program.
 Root only (namespaces, XDP); SKIP (77) otherwise. Network safety: only addresses inside the
 namespaces this test creates; every wait is bounded.
 """
 
 import ctypes
 import os
+import pwd
 import signal
 import socket
 import struct
@@ -331,6 +334,22 @@ def run_all(tmp):
         stop(proc)
         proc = None
         check(not xdp_attached(), "SIGTERM detaches the program")
+
+        # 5. After the privilege drop (server.user) the sockets keep answering, and the
+        # program still goes with the process.
+        os.chmod(tmp.path, 0o755)
+        proc, log = start(tmp.path, "privdrop", xdp_section + "\n  user: nobody")
+        check("running as user nobody" in open(log).read(), "privileges dropped")
+        before = udp_in_datagrams()
+        r = h.udp_exchange(query("www.xdp.test", "A"), 53, SRV6)
+        check(r is not None and r == via_xdp[SRV6]["A static"] and udp_in_datagrams() == before,
+              "XDP answers after the privilege drop")
+        stop(proc, signal.SIGKILL)
+        proc = None
+        deadline = time.monotonic() + h.scaled(10)
+        while xdp_attached() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(not xdp_attached(), "kill -9 of an unprivileged meridiand detaches the program")
     finally:
         if proc:
             stop(proc, signal.SIGKILL)
@@ -343,6 +362,10 @@ def preflight():
     for tool in ("ip",):
         if not h.find_tool(tool):
             h.skip("%s not found" % tool)
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        h.skip("no user 'nobody' (for the privilege-drop case)")
 
 
 ARGS = h.parse_args(__doc__.splitlines()[0])
