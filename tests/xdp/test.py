@@ -108,6 +108,15 @@ def xdp_attached():
         "prog/xdp" in run("ip", "-n", NS_SRV, "link", "show", "dev", VETH_SRV)
 
 
+def kill_and_check_detached(proc, what):
+    """kill -9, then the kernel must drop the program with the process's link."""
+    stop(proc, signal.SIGKILL)
+    deadline = time.monotonic() + h.scaled(10)
+    while xdp_attached() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check(not xdp_attached(), what)
+
+
 def udp_in_datagrams():
     """The server namespace's kernel UDP receive counters (RFC 4113 udpInDatagrams), IPv4
     (/proc/net/snmp) plus IPv6 (/proc/net/snmp6)."""
@@ -285,12 +294,8 @@ def run_all(tmp):
             check(refused, "UDP to %s:9 passes to the kernel (port unreachable)" % a)
         for a in (SRV4, SRV6):
             check(echo(a), "ICMP echo to %s passes through XDP" % a)
-        stop(proc, signal.SIGKILL)
+        kill_and_check_detached(proc, "kill -9 left no XDP program on the interface")
         proc = None
-        deadline = time.monotonic() + h.scaled(10)
-        while xdp_attached() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        check(not xdp_attached(), "kill -9 left no XDP program on the interface")
 
         # 2. Sockets: the same answers, and the counter sees them.
         proc, log = start(tmp.path, "sockets", "")
@@ -344,12 +349,8 @@ def run_all(tmp):
         r = h.udp_exchange(query("www.xdp.test", "A"), 53, SRV6)
         check(r is not None and r == via_xdp[SRV6]["A static"] and udp_in_datagrams() == before,
               "XDP answers after the privilege drop")
-        stop(proc, signal.SIGKILL)
+        kill_and_check_detached(proc, "kill -9 of an unprivileged meridiand detaches the program")
         proc = None
-        deadline = time.monotonic() + h.scaled(10)
-        while xdp_attached() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        check(not xdp_attached(), "kill -9 of an unprivileged meridiand detaches the program")
     finally:
         if proc:
             stop(proc, signal.SIGKILL)
