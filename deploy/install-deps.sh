@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the Debian 12 packages Meridian needs. `--test` adds what the test suite uses:
+# Installs the Debian 12 packages Meridian needs (clang builds the XDP program, libxdp and
+# libbpf load it and run the AF_XDP sockets). `--test` adds what the test suite uses:
 # knotd (reference server), BIND 9 (transfer interop), dig/kdig, dnspython, fstrm_capture and
 # dnstap-ldns (dnstap logs), promtool (prometheus) and headless chromium for the metrics and
-# status page tests, clang with libFuzzer, and for the fresh-root test (tests/fresh)
+# status page tests, libFuzzer's runtime, and for the fresh-root test (tests/fresh)
 # mmdebstrap, lintian and git.
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libev-dev libldns-dev libmaxminddb-dev libyaml-dev
        liburcu-dev libcurl4-openssl-dev libssl-dev libsodium-dev libfstrm-dev libprotobuf-c-dev
-       protobuf-c-compiler libmicrohttpd-dev)
+       protobuf-c-compiler libmicrohttpd-dev libxdp-dev libbpf-dev clang)
 test=(libcmocka-dev knot knot-dnsutils dnsutils ldnsutils python3 python3-dnspython python3-yaml
       python3-cryptography unbound dnsviz bind9 bind9-utils fstrm-bin dnstap-ldns prometheus
       chromium
-      clang libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
+      libclang-rt-14-dev llvm bird2 iproute2 openssl mmdebstrap lintian git)
 
 pkgs=("${build[@]}")
 if [ "${1:-}" = "--test" ]; then

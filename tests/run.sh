@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Installs build and test dependencies, then builds and runs every test: unit and e2e tests
 # twice, in a normal (Release, hardened) build and an ASan+UBSan build; the BGP lab tests
-# (network namespaces, real BIRD) and the fresh-root test (mmdebstrap, the Debian package) in
-# the normal build; and a bounded libFuzzer run of each fuzz target (clang). This is exactly
-# what CI runs (.ci/run).
+# (network namespaces, real BIRD), the AF_XDP test (namespaces, veth) and the fresh-root
+# test (mmdebstrap, the Debian package) in the normal build; and a bounded libFuzzer run of
+# each fuzz target (clang). This is exactly what CI runs (.ci/run).
 #   FUZZ_SECONDS          seconds per fuzz target (default 30)
 #   MERIDIAN_ALLOW_SKIPS  1: a skipped test (exit 77: a missing tool, privilege or data file)
 #                         is reported but does not fail the run. Ignored when CI=true: CI
@@ -42,6 +42,9 @@ ctest_run build -L 'unit|e2e' --output-on-failure -j"$jobs"
 # BGP lab tests: real BIRD and the real programs in network namespaces (needs root; they
 # say SKIP without it). One at a time: they time failovers.
 ctest_run build -L bgp --output-on-failure
+# AF_XDP: meridiand's answers through XDP against its socket answers over a veth pair between
+# namespaces (needs root; SKIP without it). On its own: it attaches XDP programs.
+ctest_run build -L xdp --output-on-failure
 # A fresh minimal Debian 12 root: the README's run command and the Debian package (needs root
 # and the Debian mirror; SKIP without root or mmdebstrap).
 ctest_run build -L fresh --output-on-failure

@@ -292,6 +292,47 @@ parse_http_listen(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *v
     return 0;
 }
 
+/* server.xdp.mode: auto, native or generic. */
+static int
+parse_xdp_mode(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config_xdp *x = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (s && strcmp(s, "auto") == 0)
+        x->mode = CONFIG_XDP_AUTO;
+    else if (s && strcmp(s, "native") == 0)
+        x->mode = CONFIG_XDP_NATIVE;
+    else if (s && strcmp(s, "generic") == 0)
+        x->mode = CONFIG_XDP_GENERIC;
+    else
+        return cfg_error(ctx, value, "xdp: mode: expected auto, native or generic");
+    return 0;
+}
+
+static const struct cfg_key xdp_keys[] = {
+    /* IFNAMSIZ holds the name and its NUL. */
+    {.name = "interface",
+     .type = CFG_STRING,
+     .offset = offsetof(struct config_xdp, interface),
+     .max = 15,
+     .required = true},
+    {.name = "mode", .type = CFG_CUSTOM, .parse = parse_xdp_mode},
+    {.name = "zero_copy", .type = CFG_BOOL, .offset = offsetof(struct config_xdp, zero_copy)},
+};
+
+/* server.xdp: the AF_XDP fast path for UDP on one interface (net/xdp.h). */
+static int
+parse_xdp(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value, void *target)
+{
+    struct config *cfg = target;
+    (void)key;
+    cfg->xdp.zero_copy = true;
+    cfg->xdp.line = cfg_line(value);
+    return cfg_parse_mapping(ctx, value, "xdp", xdp_keys, sizeof(xdp_keys) / sizeof(xdp_keys[0]),
+                             &cfg->xdp);
+}
+
 static const struct cfg_key server_keys[] = {
     {.name = "listen", .type = CFG_CUSTOM, .parse = parse_listen},
     {.name = "workers", .type = CFG_CUSTOM, .parse = parse_workers},
@@ -348,6 +389,7 @@ static const struct cfg_key server_keys[] = {
     {.name = "user", .type = CFG_CUSTOM, .parse = parse_user},
     {.name = "group", .type = CFG_CUSTOM, .parse = parse_group},
     {.name = "dnstap", .type = CFG_CUSTOM, .parse = cfg_parse_dnstap},
+    {.name = "xdp", .type = CFG_CUSTOM, .parse = parse_xdp},
     {.name = "rrl", .type = CFG_CUSTOM, .parse = cfg_parse_rrl},
     {.name = "cookie_secret_file", .type = CFG_CUSTOM, .parse = cfg_parse_cookie_secret_file},
 };
@@ -623,6 +665,7 @@ config_free(struct config *cfg)
     cfg_transfer_free(cfg);
     cfg_secondary_free(cfg);
     cfg_dnstap_free(cfg);
+    free(cfg->xdp.interface);
     for (size_t i = 0; i < cfg->listen_count; i++)
         free(cfg->listen[i].text);
     free(cfg->listen);

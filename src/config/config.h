@@ -276,6 +276,20 @@ struct config_dnstap {
     int line;        /* of the section, for messages */
 };
 
+/* server.xdp: UDP queries arriving on one interface are read from AF_XDP sockets
+ * (net/xdp.c, ARCHITECTURE.md §18), read at start only. Off when interface is NULL. */
+enum config_xdp_mode {
+    CONFIG_XDP_AUTO = 0, /* the driver's native mode where it has one, generic otherwise */
+    CONFIG_XDP_NATIVE,
+    CONFIG_XDP_GENERIC,
+};
+struct config_xdp {
+    char *interface; /* e.g. "eth0"; NULL = off */
+    enum config_xdp_mode mode;
+    bool zero_copy;  /* try zero-copy sockets (default true; copy mode where unsupported) */
+    int line;        /* of the section, for messages */
+};
+
 /* Response rate limiting (`server.rrl`, rrl/, ARCHITECTURE.md §16): UDP responses per
  * second per (client prefix, response class, name) bucket. */
 struct config_rrl {
@@ -369,6 +383,7 @@ struct config {
     uint32_t startup_wait_ms;     /* longest wait for the first round of checks; default 10000 */
     uint32_t exec_max_concurrent; /* exec checks running at once; default 8 */
     struct config_dnstap dnstap;  /* server.dnstap */
+    struct config_xdp xdp;        /* server.xdp */
 };
 
 /* Reads and validates `path`. On success returns 0 and a new config in *out; on failure

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/log.h"
 #include "common/sockaddr.h"
+#include "net/xdp.h"
 
 void
 net_error(char err[CONFIG_ERR_MAX], const struct net_listen *l, const char *what, int errnum)
@@ -169,6 +171,7 @@ worker_init(struct net_worker *w, char err[CONFIG_ERR_MAX])
     }
     net_udp_worker_init(w);
     net_tcp_worker_init(w);
+    net_xdp_worker_init(w->net->xdp, w);
     return 0;
 }
 
@@ -265,6 +268,14 @@ net_open(const struct config *cfg, const struct net_handler *handler,
                 goto out;
         }
     }
+    /* server.xdp (ARCHITECTURE.md §18): where XDP cannot be had (no such interface, no
+     * privilege, another program attached, an old kernel), the interface's UDP queries keep
+     * going to the sockets just bound, so the error is logged rather than fatal. */
+    if (cfg->xdp.interface) {
+        char xerr[CONFIG_ERR_MAX];
+        if (net_xdp_open(net, &cfg->xdp, &net->xdp, xerr) < 0)
+            log_error("%s; UDP on %s is served by sockets", xerr, cfg->xdp.interface);
+    }
     for (unsigned i = 0; i < net->worker_count; i++)
         if (worker_init(&net->workers[i], err) < 0)
             goto out;
@@ -329,6 +340,7 @@ net_stop(struct net *net)
             pthread_join(net->workers[i].thread, NULL);
     for (unsigned i = 0; i < net->worker_count; i++)
         worker_fini(&net->workers[i]);
+    net_xdp_free(net->xdp);
     free(net->workers);
     free(net->listen);
     free(net);

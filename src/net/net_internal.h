@@ -68,6 +68,7 @@ struct net {
     uint32_t tcp_max_per_client;  /* per worker and client address, 0 = no limit */
     uint32_t tcp_max_pipelined;   /* answers per connection per wakeup, at least 1 */
     struct net_worker *workers;
+    struct net_xdp *xdp; /* the AF_XDP fast path (xdp.h), or NULL */
 };
 
 /* Reports an event to the handler's counters, if it counts. Worker thread. */

@@ -269,6 +269,16 @@ health_attach(struct server *srv, struct snapshot *snap, char err[CONFIG_ERR_MAX
  * runs the queued `dnssec roll`/`ds-seen` requests, then builds a new snapshot while the
  * workers keep answering from the old one; any error keeps the old one. True if published;
  * err (may be NULL) gets the error. */
+/* server.xdp is read at start only (net/xdp.h): did a reload change it? */
+static bool
+xdp_config_changed(const struct config_xdp *old, const struct config_xdp *new)
+{
+    if (!old->interface != !new->interface)
+        return true;
+    return old->interface && (strcmp(old->interface, new->interface) != 0 ||
+                              old->mode != new->mode || old->zero_copy != new->zero_copy);
+}
+
 static bool
 reload(struct server *srv, const char *why, char *error, size_t error_size)
 {
@@ -294,6 +304,9 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     if (dnstap_config_changed(srv->dnstap, snap->cfg))
         log_warning("reload: server.dnstap changed: the query log keeps its settings from the "
                     "start until meridiand restarts");
+    if (xdp_config_changed(&snapshot_current_get()->cfg->xdp, &snap->cfg->xdp))
+        log_warning("reload: server.xdp changed: the AF_XDP fast path keeps its settings from "
+                    "the start until meridiand restarts");
     log_set_format((enum log_format)snap->cfg->log_format);
     /* Answers per service, pool and member carry over by name (stats.h): once before the
      * publish, and again once no worker counts into the old set. */

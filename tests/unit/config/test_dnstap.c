@@ -10,6 +10,7 @@
 /* cmocka.h needs the four headers above first. */
 #include <cmocka.h>
 
+#include "test_section.h"
 #include "test_tmpdir.h"
 
 #include <limits.h>
@@ -21,34 +22,13 @@
 
 static char dir[] = "/tmp/meridian-test-dnstap-XXXXXX";
 
-/* Loads "server:\n  dnstap: <section>" and a zone from dir/meridian.yaml. */
-static int
-load(const char *section, struct config **cfg, char err[CONFIG_ERR_MAX])
-{
-    char text[4096];
-    snprintf(text, sizeof(text),
-             "server:\n  dnstap: %s\nzones:\n  - {origin: example.com, file: x.zone}\n", section);
-    return config_load(test_tmpdir_write(dir, "meridian.yaml", text), cfg, err);
-}
-
-static void
-expect_error(const char *section, const char *message)
-{
-    struct config *cfg = NULL;
-    char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX + PATH_MAX];
-    assert_int_equal(load(section, &cfg, err), -1);
-    assert_null(cfg);
-    snprintf(want, sizeof(want), "%s/meridian.yaml:%s", dir, message);
-    assert_string_equal(err, want);
-}
-
 static void
 test_defaults(void **state)
 {
     (void)state;
     struct config *cfg = NULL;
     char err[CONFIG_ERR_MAX], want[PATH_MAX];
-    assert_int_equal(load("{ socket: tap.sock }", &cfg, err), 0);
+    assert_int_equal(test_section_load(dir, "dnstap", "{ socket: tap.sock }", &cfg, err), 0);
     snprintf(want, sizeof(want), "%s/tap.sock", dir); /* from the config's directory */
     assert_string_equal(cfg->dnstap.socket, want);
     assert_null(cfg->dnstap.file);
@@ -60,10 +40,10 @@ test_defaults(void **state)
     assert_int_equal(cfg->dnstap.line, 2);
     config_free(cfg);
     /* No section: off. */
-    assert_int_equal(config_load(test_tmpdir_write(dir, "off.yaml",
-                                                   "zones:\n  - {origin: a.test, file: x}\n"),
-                                 &cfg, err),
-                     0);
+    assert_int_equal(
+        config_load(test_tmpdir_write(dir, "off.yaml", "zones:\n  - {origin: a.test, file: x}\n"),
+                    &cfg, err),
+        0);
     assert_null(cfg->dnstap.socket);
     assert_null(cfg->dnstap.file);
     config_free(cfg);
@@ -75,10 +55,12 @@ test_every_key(void **state)
     (void)state;
     struct config *cfg = NULL;
     char err[CONFIG_ERR_MAX];
-    assert_int_equal(load("{ file: /var/log/tap.fstrm, identity: ns1, version: v9, queries: "
+    assert_int_equal(
+        test_section_load(dir, "dnstap",
+                          "{ file: /var/log/tap.fstrm, identity: ns1, version: v9, queries: "
                           "false, responses: true, sample: 1000 }",
                           &cfg, err),
-                     0);
+        0);
     assert_null(cfg->dnstap.socket);
     assert_string_equal(cfg->dnstap.file, "/var/log/tap.fstrm");
     assert_string_equal(cfg->dnstap.identity, "ns1");
@@ -93,21 +75,26 @@ static void
 test_errors(void **state)
 {
     (void)state;
-    expect_error("{ socket: a.sock, file: b.fstrm }",
-                 "2: dnstap: expected exactly one of 'socket' or 'file'");
-    expect_error("{ identity: x }", "2: dnstap: expected exactly one of 'socket' or 'file'");
-    expect_error("{ file: f, queries: false, responses: false }",
-                 "2: dnstap: queries and responses are both off: remove the section to turn "
-                 "the log off");
-    expect_error("{ file: f, sample: 0 }", "2: sample: expected an integer 1..1000000");
-    expect_error("{ file: f, colour: blue }", "2: unknown key 'colour' in dnstap");
-    expect_error("{ file: \"\" }", "2: dnstap: file: expected a path");
+    test_section_expect_error(dir, "dnstap", "{ socket: a.sock, file: b.fstrm }",
+                              "2: dnstap: expected exactly one of 'socket' or 'file'");
+    test_section_expect_error(dir, "dnstap", "{ identity: x }",
+                              "2: dnstap: expected exactly one of 'socket' or 'file'");
+    test_section_expect_error(
+        dir, "dnstap", "{ file: f, queries: false, responses: false }",
+        "2: dnstap: queries and responses are both off: remove the section to turn "
+        "the log off");
+    test_section_expect_error(dir, "dnstap", "{ file: f, sample: 0 }",
+                              "2: sample: expected an integer 1..1000000");
+    test_section_expect_error(dir, "dnstap", "{ file: f, colour: blue }",
+                              "2: unknown key 'colour' in dnstap");
+    test_section_expect_error(dir, "dnstap", "{ file: \"\" }", "2: dnstap: file: expected a path");
     char section[512];
     snprintf(section, sizeof(section), "{ socket: /%0200d }", 0);
-    expect_error(section, "2: dnstap: socket: '/000000000000000000000000000000000000000000000"
-                          "00000000000000000000000000000000000000000000000000000000000000000000"
-                          "00000000000000000000000000000000000000000000000000000000000000000000"
-                          "0000000000000000000' is too long for a UNIX socket");
+    test_section_expect_error(dir, "dnstap", section,
+                              "2: dnstap: socket: '/000000000000000000000000000000000000000000000"
+                              "00000000000000000000000000000000000000000000000000000000000000000000"
+                              "00000000000000000000000000000000000000000000000000000000000000000000"
+                              "0000000000000000000' is too long for a UNIX socket");
 }
 
 int

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/* Frames of the AF_XDP fast path (ARCHITECTURE.md §18): the UDP query read out of a received
+ * Ethernet frame, and the same frame rewritten as the reply, so a reply needs no frame of its
+ * own. Checksums of received frames are not verified: the hardware or the sender's kernel
+ * did, as for the kernel's own UDP sockets behind a NIC with receive offload; a corrupted
+ * query at worst gets a FORMERR or a wrong-question answer the client discards (RFC 5452 §9.1
+ * checks). The reply's checksums are computed in full: IPv6 requires the UDP one (RFC 8200
+ * §8.1), and a veth peer's stack verifies it. Pure functions, any thread. */
+#include "net/xdp_frame.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#define ETH_HEADER 14
+#define ETH_ADDR 6
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define IPV4_HEADER 20
+#define IPV6_HEADER 40
+#define UDP_HEADER 8
+#define PROTO_UDP 17
+/* RFC 1700 / RFC 8200 §3: a common default TTL / hop limit for our replies. */
+#define REPLY_TTL 64
+
+static uint16_t
+get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* RFC 1071: the one's complement sum of 16-bit words, not yet folded. */
+static uint32_t
+sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (; len > 1; p += 2, len -= 2)
+        sum += get16(p);
+    if (len)
+        sum += (uint32_t)p[0] << 8;
+    return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* The client (source) and local (destination) addresses and ports of the query. */
+static void
+set_addresses(struct xdp_frame_query *q, int family, const uint8_t *src, const uint8_t *dst,
+              const uint8_t *udp)
+{
+    if (family == AF_INET) {
+        struct sockaddr_in *c = (struct sockaddr_in *)&q->client;
+        struct sockaddr_in *l = (struct sockaddr_in *)&q->local;
+        c->sin_family = l->sin_family = AF_INET;
+        memcpy(&c->sin_addr, src, 4);
+        memcpy(&l->sin_addr, dst, 4);
+        memcpy(&c->sin_port, udp, 2);
+        memcpy(&l->sin_port, udp + 2, 2);
+        q->client_len = sizeof(*c);
+    } else {
+        struct sockaddr_in6 *c = (struct sockaddr_in6 *)&q->client;
+        struct sockaddr_in6 *l = (struct sockaddr_in6 *)&q->local;
+        c->sin6_family = l->sin6_family = AF_INET6;
+        memcpy(&c->sin6_addr, src, 16);
+        memcpy(&l->sin6_addr, dst, 16);
+        memcpy(&c->sin6_port, udp, 2);
+        memcpy(&l->sin6_port, udp + 2, 2);
+        q->client_len = sizeof(*c);
+    }
+}
+
+bool
+xdp_frame_parse(const uint8_t *frame, size_t len, struct xdp_frame_query *q)
+{
+    const uint8_t *udp;
+    size_t ip_room;
+
+    if (len < ETH_HEADER)
+        return false;
+    uint16_t type = get16(frame + 12);
+    const uint8_t *ip = frame + ETH_HEADER;
+    memset(&q->client, 0, sizeof(q->client));
+    memset(&q->local, 0, sizeof(q->local));
+    if (type == ETHERTYPE_IPV4) {
+        if (len < ETH_HEADER + IPV4_HEADER + UDP_HEADER || ip[0] != 0x45 || ip[9] != PROTO_UDP)
+            return false;
+        /* MF or a fragment offset: only the kernel can reassemble. */
+        if (get16(ip + 6) & 0x3fff)
+            return false;
+        size_t total = get16(ip + 2);
+        if (total < IPV4_HEADER + UDP_HEADER || total > len - ETH_HEADER)
+            return false;
+        ip_room = total - IPV4_HEADER;
+        udp = ip + IPV4_HEADER;
+        set_addresses(q, AF_INET, ip + 12, ip + 16, udp);
+        q->header_len = ETH_HEADER + IPV4_HEADER + UDP_HEADER;
+    } else if (type == ETHERTYPE_IPV6) {
+        if (len < ETH_HEADER + IPV6_HEADER + UDP_HEADER || (ip[0] >> 4) != 6 || ip[6] != PROTO_UDP)
+            return false;
+        size_t payload = get16(ip + 4);
+        if (payload < UDP_HEADER || payload > len - ETH_HEADER - IPV6_HEADER)
+            return false;
+        ip_room = payload;
+        udp = ip + IPV6_HEADER;
+        set_addresses(q, AF_INET6, ip + 8, ip + 24, udp);
+        q->header_len = ETH_HEADER + IPV6_HEADER + UDP_HEADER;
+    } else {
+        return false;
+    }
+    size_t udp_len = get16(udp + 4);
+    if (udp_len < UDP_HEADER || udp_len > ip_room)
+        return false;
+    q->dns = udp + UDP_HEADER;
+    q->dns_len = udp_len - UDP_HEADER;
+    return true;
+}
+
+/* Swaps n bytes at a and b. */
+static void
+swap_bytes(uint8_t *a, uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
+size_t
+xdp_frame_reply(uint8_t *frame, const struct xdp_frame_query *q, const uint8_t *answer, size_t n)
+{
+    uint8_t *ip = frame + ETH_HEADER;
+    bool v4 = q->client.ss_family == AF_INET;
+    uint8_t *udp = ip + (v4 ? IPV4_HEADER : IPV6_HEADER);
+    size_t udp_len = UDP_HEADER + n;
+    uint32_t sum;
+
+    swap_bytes(frame, frame + ETH_ADDR, ETH_ADDR);
+    memcpy(udp + UDP_HEADER, answer, n);
+    swap_bytes(udp, udp + 2, 2);
+    put16(udp + 4, (uint16_t)udp_len);
+    put16(udp + 6, 0);
+    if (v4) {
+        swap_bytes(ip + 12, ip + 16, 4);
+        ip[1] = 0; /* DSCP/ECN: none */
+        put16(ip + 2, (uint16_t)(IPV4_HEADER + udp_len));
+        put16(ip + 6, 0); /* no DF: as the sockets (IP_PMTUDISC_OMIT, net/udp.c) */
+        ip[8] = REPLY_TTL;
+        put16(ip + 10, 0);
+        put16(ip + 10, fold(sum16(ip, IPV4_HEADER, 0)));
+        /* RFC 768: pseudo-header of source, destination, protocol and UDP length. */
+        sum = sum16(ip + 12, 8, PROTO_UDP + (uint32_t)udp_len);
+    } else {
+        swap_bytes(ip + 8, ip + 24, 16);
+        /* Version 6, traffic class and flow label 0 (RFC 8200 §3). */
+        ip[0] = 0x60;
+        ip[1] = ip[2] = ip[3] = 0;
+        put16(ip + 4, (uint16_t)udp_len);
+        ip[7] = REPLY_TTL;
+        /* RFC 8200 §8.1: the pseudo-header of addresses, upper-layer length and next header. */
+        sum = sum16(ip + 8, 32, PROTO_UDP + (uint32_t)udp_len);
+    }
+    uint16_t check = fold(sum16(udp, udp_len, sum));
+    /* RFC 768: a computed zero is sent as all ones (zero means "none", forbidden for IPv6). */
+    put16(udp + 6, check ? check : 0xffff);
+    return ETH_HEADER + (size_t)(udp - ip) + udp_len;
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The AF_XDP fast path (server.xdp, ARCHITECTURE.md §18) against Knot DNS's XDP mode and both
+# servers on sockets. Builds two network namespaces joined by a veth pair (one queue, IPv4
+# 10.78.0.1 / .2, nothing outside the namespaces), and for each of meridiand-xdp, knot-xdp,
+# meridiand-sockets and knot-sockets (one worker each, pinned to SERVER_CPU) sends a static
+# query mix with kxdpgun (Debian knot-dnsutils, pinned to GEN_CPU) at each fixed offered rate
+# for DURATION seconds. Reports the share of queries answered and the server process's CPU
+# (utime + stime of all its threads) per answer in microseconds. On veth the receive side of
+# both paths (the XDP program or the kernel's UDP input) runs in the sender's softirq, on
+# GEN_CPU, for every server alike, so the per-answer figure is what the server itself costs.
+#
+# Usage: tests/bench/xdp.sh [-d SECONDS] [-r "RATE ..."] [-o OUTDIR]
+# Environment: MERIDIAND (default: build-bench, else build), KNOTD, SERVER_CPU (1), GEN_CPU
+# (0), BENCH_OUT (/tmp/meridian-bench), SERVERS (a subset of the four names). Root only.
+set -euo pipefail
+
+# shellcheck source=tests/bench/bench-lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bench-lib.sh"
+
+DURATION=5 RATES="20000 50000 100000" OUTDIR=""
+SERVERS=${SERVERS:-meridiand-xdp knot-xdp meridiand-sockets knot-sockets}
+while getopts "d:r:o:" opt; do
+    case $opt in
+    d) DURATION=$OPTARG ;;
+    r) RATES=$OPTARG ;;
+    o) OUTDIR=$OPTARG ;;
+    *) die "usage: $0 [-d SECONDS] [-r \"RATE ...\"] [-o OUTDIR]" ;;
+    esac
+done
+[[ $(id -u) == 0 ]] || die "needs root (namespaces, XDP)"
+KXDPGUN=$(command -v kxdpgun || echo /usr/sbin/kxdpgun)
+KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
+[[ -x $KXDPGUN ]] || die "kxdpgun not found (Debian knot-dnsutils)"
+[[ -x $KNOTD ]] || die "knotd not found (Debian knot)"
+MERIDIAND=$(find_meridiand meridiand)
+OUTDIR=${OUTDIR:-$BENCH_OUT/runs/xdp-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUTDIR"
+WD=$OUTDIR/work
+mkdir -p "$WD"
+
+TAG=$$
+NS_S=mxb-s-$TAG NS_C=mxb-c-$TAG
+IF_S=mbs$TAG IF_C=mbc$TAG
+SRV=10.78.0.1 CLI=10.78.0.2
+SERVER_PID=""
+
+cleanup() {
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    ip netns del "$NS_S" 2>/dev/null || true
+    ip netns del "$NS_C" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+ip netns add "$NS_S"
+ip netns add "$NS_C"
+ip link add "$IF_S" netns "$NS_S" type veth peer name "$IF_C" netns "$NS_C"
+ip -n "$NS_S" addr add $SRV/24 dev "$IF_S"
+ip -n "$NS_C" addr add $CLI/24 dev "$IF_C"
+for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
+ip -n "$NS_S" link set "$IF_S" up
+ip -n "$NS_C" link set "$IF_C" up
+# kxdpgun needs the server's MAC: a permanent neighbour entry spares the ARP.
+MAC_S=$(ip -n "$NS_S" -br link show dev "$IF_S" | awk '{print $3}')
+ip -n "$NS_C" neigh replace $SRV lladdr "$MAC_S" dev "$IF_C" nud permanent
+
+cat >"$WD/bench.xdp.zone" <<ZONE
+\$ORIGIN bench.xdp.
+\$TTL 3600
+@    IN SOA ns1 hostmaster 1 7200 3600 1209600 300
+     IN NS  ns1
+ns1  IN A   192.0.2.1
+www  IN A   192.0.2.80
+     IN AAAA 2001:db8::80
+mail IN MX  10 www
+ZONE
+# kxdpgun's templates: "name type", one a line, sent in turn.
+printf '%s\n' "www.bench.xdp A" "www.bench.xdp AAAA" "bench.xdp SOA" "mail.bench.xdp MX" \
+    "nope.bench.xdp A" >"$WD/queries.txt"
+
+write_meridiand() { # name with_xdp
+    cat >"$WD/$1.yaml" <<CONF
+server:
+  listen: ["$SRV:53"]
+  workers: 1
+  log_level: warning
+  rrl: { enabled: false }  # one source address: rate limiting would answer half with TC
+$([[ $2 == yes ]] && echo "  xdp: { interface: $IF_S }")
+zones:
+  - origin: bench.xdp
+    file: "$WD/bench.xdp.zone"
+CONF
+}
+
+write_knot() { # name with_xdp
+    mkdir -p "$WD/$1"
+    cat >"$WD/$1.conf" <<CONF
+server:
+    rundir: "$WD/$1"
+    listen: $SRV@53
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+$([[ $2 == yes ]] && printf 'xdp:\n    listen: %s@53\n    udp: on\n' "$IF_S")
+database:
+    storage: "$WD/$1"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: bench.xdp
+    file: "$WD/bench.xdp.zone"
+    zonefile-sync: -1
+    journal-content: none
+CONF
+}
+
+start() { # name
+    local cmd
+    case $1 in
+    meridiand-*) cmd=("$MERIDIAND" -c "$WD/$1.yaml") ;;
+    knot-*) cmd=("$KNOTD" -c "$WD/$1.conf") ;;
+    esac
+    ip netns exec "$NS_S" taskset -c "$SERVER_CPU" timeout 600 "${cmd[@]}" \
+        >"$OUTDIR/$1.log" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if ip netns exec "$NS_C" dig +short +tries=1 +time=1 @$SRV www.bench.xdp A 2>/dev/null |
+            grep -q 192.0.2.80; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    die "$1 did not answer (see $OUTDIR/$1.log)"
+}
+
+stop() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    # knotd leaves its XDP program attached when it exits (redirecting into sockets nobody
+    # reads); meridiand's goes with the process. Clear the interface for the next server.
+    if ip -n "$NS_S" link show dev "$IF_S" | grep -q xdp; then
+        note "an XDP program is still attached after stopping the server: removing it"
+        ip -n "$NS_S" link set dev "$IF_S" xdp off 2>/dev/null || true
+        ip -n "$NS_S" link set dev "$IF_S" xdpgeneric off 2>/dev/null || true
+    fi
+}
+
+# utime + stime of the server (the timeout wrapper's child and its threads), in ticks.
+server_ticks() {
+    local p sum=0 f
+    for p in $(pgrep -P "$SERVER_PID"); do
+        for t in /proc/"$p"/task/*/stat; do
+            f=$(cat "$t" 2>/dev/null) || continue
+            f=${f##*) }
+            read -r -a a <<<"$f"
+            sum=$((sum + a[11] + a[12]))
+        done
+    done
+    echo "$sum"
+}
+
+printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\n' | tee "$OUTDIR/results.tsv"
+for name in $SERVERS; do
+    case $name in
+    meridiand-*) write_meridiand "$name" "$([[ $name == *-xdp ]] && echo yes || echo no)" ;;
+    knot-*) write_knot "$name" "$([[ $name == *-xdp ]] && echo yes || echo no)" ;;
+    esac
+    start "$name"
+    if [[ $name == *-xdp ]] && ! ip -n "$NS_S" link show dev "$IF_S" | grep -q xdp; then
+        note "$name: no XDP program on $IF_S (see $OUTDIR/$name.log)"
+    fi
+    for rate in $RATES; do
+        t0=$(server_ticks)
+        out=$(ip netns exec "$NS_C" "$KXDPGUN" -t "$DURATION" -Q "$rate" -F "$GEN_CPU" \
+            -I "$IF_C" -i "$WD/queries.txt" $SRV 2>&1) || true
+        t1=$(server_ticks)
+        echo "$out" >"$OUTDIR/$name-$rate.kxdpgun"
+        sent=$(sed -n 's/^total queries: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
+        answered=$(sed -n 's/^total replies: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
+        sent=${sent:-0} answered=${answered:-0}
+        awk -v n="$name" -v r="$rate" -v s="$sent" -v a="$answered" -v t=$((t1 - t0)) \
+            -v hz="$CLK_TCK" 'BEGIN {
+                printf "%s\t%d\t%d\t%d\t%.3f\t%s\n", n, r, s, a, s ? a / s : 0,
+                    a ? sprintf("%.2f", t / hz * 1e6 / a) : "-" }' |
+            tee -a "$OUTDIR/results.tsv"
+    done
+    stop
+done
+note "results: $OUTDIR/results.tsv (kxdpgun outputs and server logs beside it)"
