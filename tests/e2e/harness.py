@@ -283,6 +283,19 @@ def udp_exchange(wire, port, addr=V4, timeout=REPLY_TIMEOUT, bufsize=65535):
             return None
 
 
+def rcode_of(port, name, rtype="A"):
+    """The rcode of a UDP query for name/rtype to our server on `port`, as text (NOERROR,
+    SERVFAIL, ...), or None when nothing answers within a second."""
+    r = parse(udp_exchange(dns.message.make_query(name, rtype).to_wire(), port, timeout=1.0))
+    return None if r is None else dns.rcode.to_text(r.rcode())
+
+
+def a_of(port, name):
+    """The addresses in the answer to name/A over UDP, sorted ([] without a reply)."""
+    r = parse(udp_exchange(dns.message.make_query(name, "A").to_wire(), port, timeout=1.0))
+    return sorted(rd.to_text() for rrset in (r.answer if r else []) for rd in rrset)
+
+
 def udp_send_only(wire, port, addr=V4):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:

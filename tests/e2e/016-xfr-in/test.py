@@ -169,16 +169,6 @@ class FakePrimary:
 soa_serial = h.soa_serial
 
 
-def rcode_of(port, name, rtype="A"):
-    r = h.parse(h.udp_exchange(dns.message.make_query(name, rtype).to_wire(), port, timeout=1.0))
-    return None if r is None else dns.rcode.to_text(r.rcode())
-
-
-def a_of(port, name):
-    r = h.parse(h.udp_exchange(dns.message.make_query(name, "A").to_wire(), port, timeout=1.0))
-    return sorted(rd.to_text() for rrset in (r.answer if r else []) for rd in rrset)
-
-
 def status_field(sock, zone, field):
     _, text = h.control(sock, "zone", "status", zone)
     for line in text.splitlines():
@@ -205,8 +195,8 @@ def check_knot_zones(results, m, knotd, tmp):
     results.check("%s here equals knotd's, record by record" % SEC,
                   h.compare_records(ours_without_service(mport, SEC), h.axfr_records(kport, SEC, keyring=KEYRING)))
     results.check("the steered name inside the secondary zone is answered by its service",
-                  [] if a_of(mport, "svc." + SEC) == ["192.0.2.77"] else
-                  [a_of(mport, "svc." + SEC)])
+                  [] if h.a_of(mport, "svc." + SEC) == ["192.0.2.77"] else
+                  [h.a_of(mport, "svc." + SEC)])
     copy = tmp.join("state", "secondary", SEC + ".zone")
     results.check("the copy is on disk beside the state file",
                   [] if os.path.exists(copy) else ["no " + copy])
@@ -228,8 +218,8 @@ def check_knot_zones(results, m, knotd, tmp):
     results.check("our log: IXFR (not AXFR) from knotd, serial 2",
                   [] if h.log_has(m, r"zone %s\.: IXFR from 127\.0\.0\.1:%d: new version, "
                                      r"serial 2" % (SEC, kport)) else [m.log_tail()])
-    results.check("the changed record is served", [] if a_of(mport, "www." + SEC) ==
-                  ["192.0.2.11"] else [a_of(mport, "www." + SEC)])
+    results.check("the changed record is served", [] if h.a_of(mport, "www." + SEC) ==
+                  ["192.0.2.11"] else [h.a_of(mport, "www." + SEC)])
     results.check("%s here equals knotd's after the IXFR" % SEC,
                   h.compare_records(ours_without_service(mport, SEC), h.axfr_records(kport, SEC, keyring=KEYRING)))
     results.check("zone status: secondary, last transfer IXFR",
@@ -245,7 +235,7 @@ def check_knot_zones(results, m, knotd, tmp):
 
 def check_fake(results, m, fake, sock):
     mport = m.port
-    ok = h.wait_for(lambda: a_of(mport, "www." + FAKE) == ["192.0.2.101"], timeout=h.scaled(15))
+    ok = h.wait_for(lambda: h.a_of(mport, "www." + FAKE) == ["192.0.2.101"], timeout=h.scaled(15))
     results.check("the fake primary's good AXFR is served", [] if ok else [m.log_tail()])
     expect = {"truncated": "connection closed or timed out mid-answer",
               "wrong_soa": "closing SOA serial 3 differs from the opening 2",
@@ -262,16 +252,16 @@ def check_fake(results, m, fake, sock):
                       [] if ok and result.startswith("failed") and why in result else
                       [result, m.log_tail()])
         results.check("after the %s stream the old version serves" % mode,
-                      [] if a_of(mport, "www." + FAKE) == ["192.0.2.101"] and
-                      soa_serial(mport, FAKE) == 1 else [a_of(mport, "www." + FAKE)])
+                      [] if h.a_of(mport, "www." + FAKE) == ["192.0.2.101"] and
+                      soa_serial(mport, FAKE) == 1 else [h.a_of(mport, "www." + FAKE)])
     # The zone whose primary must sign: the unsigned answers never become data.
     ok = h.wait_for(lambda: "TSIG" in (status_field(sock, FAKESIG, "last_transfer_result") or ""),
                     timeout=h.scaled(10))
     results.check("unsigned answers to a TSIG-signed request are refused",
                   [] if ok else [h.control(sock, "zone", "status", FAKESIG)[1]])
     results.check("a zone never transferred answers SERVFAIL",
-                  [] if rcode_of(mport, "www." + FAKESIG) == "SERVFAIL" else
-                  [rcode_of(mport, "www." + FAKESIG)])
+                  [] if h.rcode_of(mport, "www." + FAKESIG) == "SERVFAIL" else
+                  [h.rcode_of(mport, "www." + FAKESIG)])
     fake.mode = "good"
     h.control(sock, "zone", "refresh", FAKE)
     ok = h.wait_for(lambda: soa_serial(mport, FAKE) == 2, timeout=h.scaled(10))
@@ -304,7 +294,7 @@ def main():
             check_fake(results, m, fake, tmp.join("control.sock"))
             # The primary goes away: the zone with a 4 s expire stops being served.
             knotd.stop()
-            ok = h.wait_for(lambda: rcode_of(mport, "www." + SHORT) == "SERVFAIL",
+            ok = h.wait_for(lambda: h.rcode_of(mport, "www." + SHORT) == "SERVFAIL",
                             timeout=h.scaled(15))
             results.check("%s answers SERVFAIL once its expire has passed" % SHORT,
                           [] if ok else [m.log_tail()])
@@ -319,7 +309,7 @@ def main():
             m.wait_ready(SEC, timeout=h.scaled(30))
             results.check("after a restart with the primary down, the disk copy serves",
                           [] if soa_serial(mport, SEC) == 2 and
-                          a_of(mport, "www." + SEC) == ["192.0.2.11"] else [m.log_tail()])
+                          h.a_of(mport, "www." + SEC) == ["192.0.2.11"] else [m.log_tail()])
         except RuntimeError as e:
             results.check("servers start", [str(e)])
         finally:

@@ -30,8 +30,6 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness as h  # noqa: E402
 
-import dns.message  # noqa: E402
-import dns.rcode  # noqa: E402
 import dns.tsigkeyring  # noqa: E402
 
 CAT, BADCAT = "catalog.test", "filecat.test"
@@ -109,17 +107,6 @@ def meridian_config(tmp, mport, kport, stuck_port, own=OWN):
     return tmp.join("meridian.yaml")
 
 
-def rcode_of(port, name, qtype="SOA"):
-    r = h.parse(h.udp_exchange(dns.message.make_query(name, qtype).to_wire(), port,
-                               timeout=1.0))
-    return dns.rcode.to_text(r.rcode()) if r is not None else "no reply"
-
-
-def a_of(port, name):
-    r = h.parse(h.udp_exchange(dns.message.make_query(name, "A").to_wire(), port, timeout=1.0))
-    return sorted(rd.to_text() for rrset in (r.answer if r else []) for rd in rrset)
-
-
 def knotc(tmp, *words):
     p = subprocess.run(["knotc", "-s", tmp.join("knot-run", "knot.sock")] + list(words),
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=h.scaled(30))
@@ -157,8 +144,8 @@ def check_initial(results, m, knotd, tmp):
                   [] if h.log_has(m, r"catalog %s\.: member %s\. ignored: a configured zone"
                                   % (re.escape(CAT), re.escape(CLASH))) else [m.log_tail()])
     results.check("our own %s keeps serving (not knotd's)" % CLASH,
-                  [] if a_of(port, "www." + CLASH) == ["192.0.2.99"] else
-                  [str(a_of(port, "www." + CLASH))])
+                  [] if h.a_of(port, "www." + CLASH) == ["192.0.2.99"] else
+                  [str(h.a_of(port, "www." + CLASH))])
     rc, out = h.control(tmp.join("control.sock"), "zone", "status", "m07.test")
     results.check("zone status of a member names its catalog",
                   [] if rc == 0 and re.search(r"^catalog_member_of: %s\.$" % re.escape(CAT), out,
@@ -187,7 +174,7 @@ def check_changes(results, m, knotd, tmp, mport, kport):
     results.check("knotd's NOTIFY of the catalog brought it (our log: IXFR or AXFR of %s)" % CAT,
                   [] if h.log_has(m, r"zone %s\.: [AI]XFR.* from 127\.0\.0\.1:%d: new version"
                                   % (re.escape(CAT), kport)) else [m.log_tail()])
-    ok = h.wait_for(lambda: rcode_of(mport, REMOVED) == "REFUSED", h.scaled(30), step=0.2)
+    ok = h.wait_for(lambda: h.rcode_of(mport, REMOVED, "SOA") == "REFUSED", h.scaled(30), step=0.2)
     results.check("%s, removed at knotd, is REFUSED" % REMOVED, [] if ok else [m.log_tail()])
     ok = h.wait_for(lambda: not os.path.exists(member_copy(tmp, REMOVED)), h.scaled(15))
     results.check("its copy on disk is deleted", [] if ok else [m.log_tail()])
@@ -292,7 +279,7 @@ def main():
                                           other="before the restart")
             results.check("their data equals what was served before", errs)
             results.check("%s is still REFUSED after the restart" % REMOVED,
-                          [] if rcode_of(mport, REMOVED) == "REFUSED" else [m.log_tail()])
+                          [] if h.rcode_of(mport, REMOVED, "SOA") == "REFUSED" else [m.log_tail()])
         except RuntimeError as e:
             results.check("servers start", [str(e)])
         finally:

@@ -161,16 +161,6 @@ class Named(h.Server):
         return [self.binary, "-g", "-n", "1", "-c", self.config_path]
 
 
-def a_of(port, name):
-    r = h.parse(h.udp_exchange(dns.message.make_query(name, "A").to_wire(), port, timeout=1.0))
-    return sorted(rd.to_text() for rrset in (r.answer if r else []) for rd in rrset)
-
-
-def rcode_of(port, name, rtype="A"):
-    r = h.parse(h.udp_exchange(dns.message.make_query(name, rtype).to_wire(), port, timeout=1.0))
-    return None if r is None else dns.rcode.to_text(r.rcode())
-
-
 def status_field(sock, zone, field):
     _, text = h.control(sock, "zone", "status", zone)
     m = re.search(r"^%s: (.*)$" % re.escape(field), text, re.M)
@@ -211,8 +201,8 @@ def check_to_bind(results, m, named, tmp):
                   [] if h.log_has(m, r"IXFR \(incremental\) of %s\. serial 2 to 127\.0\.0\.1:"
                                      r"\d+ \(key xfr-key\.\)" % TOBIND) else [m.log_tail()])
     results.check("named serves the changed record",
-                  [] if a_of(bport, "www." + TOBIND) == ["192.0.2.11"] else
-                  [a_of(bport, "www." + TOBIND)])
+                  [] if h.a_of(bport, "www." + TOBIND) == ["192.0.2.11"] else
+                  [h.a_of(bport, "www." + TOBIND)])
     results.check("%s at named equals ours after the IXFR" % TOBIND,
                   h.compare_records(h.axfr_records(mport, TOBIND, keyring=KEYRING),
                                     h.axfr_records(bport, TOBIND), "named"))
@@ -261,10 +251,10 @@ def check_from_bind(results, m, named, tmp):
                   [] if h.log_has(m, r"zone %s\.: IXFR from 127\.0\.0\.1:%d: new version, "
                                      r"serial 2" % (FROMBIND, bport)) else [m.log_tail()])
     results.check("the change is served: www changed, h0007 gone, h%04d new" % HOSTS,
-                  [] if a_of(mport, "www." + FROMBIND) == ["192.0.2.12"] and
-                  rcode_of(mport, "h0007." + FROMBIND) == "NXDOMAIN" and
-                  a_of(mport, "h%04d.%s" % (HOSTS, FROMBIND)) != [] else
-                  [a_of(mport, "www." + FROMBIND), rcode_of(mport, "h0007." + FROMBIND)])
+                  [] if h.a_of(mport, "www." + FROMBIND) == ["192.0.2.12"] and
+                  h.rcode_of(mport, "h0007." + FROMBIND) == "NXDOMAIN" and
+                  h.a_of(mport, "h%04d.%s" % (HOSTS, FROMBIND)) != [] else
+                  [h.a_of(mport, "www." + FROMBIND), h.rcode_of(mport, "h0007." + FROMBIND)])
     results.check("%s here equals named's after the IXFR" % FROMBIND,
                   h.compare_records(h.axfr_records(mport, FROMBIND),
                                     h.axfr_records(bport, FROMBIND, keyring=KEYRING), "named"))
@@ -310,7 +300,7 @@ def check_primary_gone(results, m, named, args, mconf, tmp):
     status = named.stop()
     results.check("named stops on SIGTERM (%s)" % status, [] if status == 0 else
                   [named.log_tail()])
-    ok = h.wait_for(lambda: rcode_of(mport, "www." + SHORT) == "SERVFAIL", timeout=h.scaled(20))
+    ok = h.wait_for(lambda: h.rcode_of(mport, "www." + SHORT) == "SERVFAIL", timeout=h.scaled(20))
     results.check("%s answers SERVFAIL once its 4 s expire has passed" % SHORT,
                   [] if ok else [m.log_tail()])
     results.check("%s still served (expire two weeks)" % FROMBIND,
@@ -325,12 +315,12 @@ def check_primary_gone(results, m, named, args, mconf, tmp):
         m2.wait_ready(TOBIND, timeout=h.scaled(30))
         results.check("restarted with named down: %s served from the copy on disk" % FROMBIND,
                       [] if h.soa_serial(mport, FROMBIND) == 2 and
-                      a_of(mport, "www." + FROMBIND) == ["192.0.2.12"] and
+                      h.a_of(mport, "www." + FROMBIND) == ["192.0.2.12"] and
                       h.log_has(m2, r"zone %s: serial 2 from the copy on disk" % FROMBIND)
                       else [m2.log_tail()])
         results.check("restarted: the expired %s still answers SERVFAIL" % SHORT,
-                      [] if rcode_of(mport, "www." + SHORT) == "SERVFAIL" else
-                      [rcode_of(mport, "www." + SHORT), m2.log_tail()])
+                      [] if h.rcode_of(mport, "www." + SHORT) == "SERVFAIL" else
+                      [h.rcode_of(mport, "www." + SHORT), m2.log_tail()])
     finally:
         status = m2.stop()
     results.check("restarted meridiand exits cleanly (%s)" % status,
