@@ -6,10 +6,10 @@
  * nobody reads); then creates one AF_XDP socket with its own UMEM per receive queue,
  * zero-copy where the driver has it, and fills the program's maps. Each queue belongs to one
  * worker (queue mod workers), which reads its RX ring from its libev loop, asks the same
- * handler as udp.c, rewrites the query's frame into the reply in place and sends it on the
- * TX ring. A frame is in the fill ring, the kernel, the RX ring, the TX or completion ring,
- * or on the queue's free stack: nothing is allocated per packet. Queries the handler drops,
- * or that do not parse, give their frame back at once. */
+ * handler as udp.c to write the answer straight into a reply frame and sends that on the TX
+ * ring. Each UMEM has two kinds of frame: receive frames (fill ring -> kernel -> RX ring ->
+ * back to the fill ring once the batch is answered) and reply frames (the queue's reply
+ * stack -> TX ring -> completion ring -> the stack). Nothing is allocated per packet. */
 #include "net/xdp.h"
 
 #include <bpf/bpf.h>
@@ -36,17 +36,25 @@
 extern const unsigned char xdp_filter_obj[];
 extern const unsigned int xdp_filter_obj_len;
 
-/* 2 KiB frames hold any Ethernet frame of a 1500-byte MTU; UDP replies are written into the
- * query's frame, so an answer is limited to what fits after the headers (the handler then
- * sets TC, RFC 1035 §4.2.1, exactly as for a small EDNS buffer). */
+/* 2 KiB frames hold any Ethernet frame of a 1500-byte MTU; an answer is limited to what fits
+ * in one after the headers (the handler then sets TC, RFC 1035 §4.2.1, exactly as for a
+ * small EDNS buffer). */
 #define XDP_FRAME_SIZE 2048u
-#define XDP_RING_SIZE 2048u
-/* Frames per queue: a full fill ring plus a full TX ring in flight. */
-#define XDP_FRAMES (2u * XDP_RING_SIZE)
-/* RX descriptors per peek, and peeks per wakeup (bounded like net/udp.c's batches so one
- * queue does not starve the worker's sockets; the fd stays readable for the rest). */
-#define XDP_BATCH 64u
-#define XDP_MAX_BATCHES 8
+/* Receive frames: as many as the fill and RX rings hold, so a batch's frames always fit back
+ * in. 4096 is 40 ms of queries at 100k qps: on a shared 2-core VM the worker was seen to be
+ * off its core long enough to empty a fill ring of 2048 (the kernel then drops queries).
+ * Reply frames: as many as the TX and completion rings hold, so neither can overflow. */
+#define XDP_RX_FRAMES 4096u
+#define XDP_TX_FRAMES 2048u
+#define XDP_FRAMES (XDP_RX_FRAMES + XDP_TX_FRAMES)
+/* RX descriptors per peek: the kernel's copy-mode transmit sends at most 32 descriptors per
+ * system call (TX_BATCH_SIZE in net/xdp/xsk.c), so a batch's replies go in one sendto.
+ * Peeks per wakeup are bounded like net/udp.c's batches, so one queue does not starve the
+ * worker's sockets; the fd stays readable for the rest. */
+#define XDP_BATCH 32u
+#define XDP_MAX_BATCHES 16
+/* sendto calls per batch when the kernel says it has more to send (EAGAIN). */
+#define XDP_MAX_KICKS 4
 
 struct xdp_queue {
     ev_io io; /* io.data points back here */
@@ -59,10 +67,17 @@ struct xdp_queue {
     struct xsk_ring_cons comp;
     struct xsk_ring_cons rx;
     struct xsk_ring_prod tx;
-    uint8_t *area;  /* XDP_FRAMES * XDP_FRAME_SIZE, page aligned */
-    uint64_t *free; /* free stack of frame addresses */
-    uint32_t free_count;
-    uint8_t out[XDP_FRAME_SIZE]; /* the handler's answer before it goes into the frame */
+    uint8_t *area; /* XDP_FRAMES * XDP_FRAME_SIZE, page aligned */
+    /* Receive frames answered in this batch, on their way back to the fill ring. */
+    uint64_t *rx_free;
+    uint32_t rx_free_count;
+    /* Reply frames not in the kernel. A stack: the frame used next is the one the kernel
+     * gave back last, so replies are built in (and the kernel's copy-mode transmit reads
+     * from) a handful of cache- and TLB-warm frames instead of cycling through the UMEM. */
+    uint64_t *tx_free;
+    uint32_t tx_free_count;
+    /* need_wakeup was granted (zero-copy): kick the kernel only when a ring says so. */
+    bool need_wakeup;
 };
 
 struct net_xdp {
@@ -121,34 +136,51 @@ fill_listen_map(struct net_xdp *x, const struct net *net, char err[CONFIG_ERR_MA
     return 0;
 }
 
-/* Gives free frames to the kernel's fill ring, as many as it takes. */
+static uint64_t
+frame_start(uint64_t addr)
+{
+    return addr & ~(uint64_t)(XDP_FRAME_SIZE - 1);
+}
+
+/* Gives answered receive frames back to the kernel's fill ring (it has room for all). */
 static void
 refill(struct xdp_queue *q)
 {
     uint32_t idx;
-    uint32_t room = xsk_prod_nb_free(&q->fill, q->free_count);
-    uint32_t n = room < q->free_count ? room : q->free_count;
+    uint32_t room = xsk_prod_nb_free(&q->fill, q->rx_free_count);
+    uint32_t n = room < q->rx_free_count ? room : q->rx_free_count;
     if (n == 0 || xsk_ring_prod__reserve(&q->fill, n, &idx) != n)
         return;
     for (uint32_t i = 0; i < n; i++)
-        *xsk_ring_prod__fill_addr(&q->fill, idx + i) = q->free[--q->free_count];
+        *xsk_ring_prod__fill_addr(&q->fill, idx + i) = q->rx_free[--q->rx_free_count];
     xsk_ring_prod__submit(&q->fill, n);
-    /* The kernel waits for a wake-up once it found the fill ring empty (need_wakeup). */
-    if (xsk_ring_prod__needs_wakeup(&q->fill))
+    /* A zero-copy driver waits for a wake-up once it found the fill ring empty. */
+    if (q->need_wakeup && xsk_ring_prod__needs_wakeup(&q->fill))
         (void)recvfrom(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
-/* Frames whose reply the kernel has sent go back to the free stack. */
+/* Reply frames the kernel has sent go back on the stack. */
 static void
 complete(struct xdp_queue *q)
 {
     uint32_t idx;
-    uint32_t n = xsk_ring_cons__peek(&q->comp, XDP_RING_SIZE, &idx);
+    uint32_t n = xsk_ring_cons__peek(&q->comp, XDP_TX_FRAMES, &idx);
     for (uint32_t i = 0; i < n; i++)
-        q->free[q->free_count++] =
-            *xsk_ring_cons__comp_addr(&q->comp, idx + i) & ~(uint64_t)(XDP_FRAME_SIZE - 1);
+        q->tx_free[q->tx_free_count++] = frame_start(*xsk_ring_cons__comp_addr(&q->comp, idx + i));
     if (n)
         xsk_ring_cons__release(&q->comp, n);
+}
+
+/* Makes the kernel send what the TX ring holds. In copy mode (no need_wakeup) only a system
+ * call transmits, at most 32 descriptors per call: EAGAIN means more are waiting. */
+static void
+kick(struct xdp_queue *q)
+{
+    if (q->need_wakeup && !xsk_ring_prod__needs_wakeup(&q->tx))
+        return;
+    for (int i = 0; i < XDP_MAX_KICKS; i++)
+        if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 || errno != EAGAIN)
+            return;
 }
 
 /* The listen address a datagram was sent to: exact first, then the family's wildcard. */
@@ -181,12 +213,14 @@ find_listen(const struct net *net, const struct sockaddr_storage *local)
     return wild;
 }
 
-/* Answers the query in the frame at addr (len bytes); the reply's length, or 0 to drop. */
+/* Answers the query in the frame at addr (len bytes) into the reply frame at reply; the
+ * reply's length, or 0 to drop. */
 static uint32_t
-answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len)
+answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len, uint64_t reply)
 {
     const struct net_handler *h = &q->net->handler;
-    uint8_t *frame = xsk_umem__get_data(q->area, addr);
+    const uint8_t *frame = xsk_umem__get_data(q->area, addr);
+    uint8_t *out = xsk_umem__get_data(q->area, reply);
     struct xdp_frame_query fq;
 
     if (!xdp_frame_parse(frame, len, &fq))
@@ -207,20 +241,40 @@ answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len)
         .data = fq.dns,
         .len = fq.dns_len,
     };
-    /* The frame's addr may sit past the frame start (headroom); what is left of it after
-     * the reply's headers is all the answer may take. */
-    size_t room = XDP_FRAME_SIZE - (addr & (XDP_FRAME_SIZE - 1)) - fq.header_len;
-    size_t n = h->answer(h->ctx, q->worker->id, &nq, q->out, room);
+    /* The answer goes straight to its place in the reply frame, after the headers. */
+    size_t room = XDP_FRAME_SIZE - fq.header_len;
+    size_t n = h->answer(h->ctx, q->worker->id, &nq, out + fq.header_len, room);
     if (n == 0 || n > room)
         return 0;
-    return (uint32_t)xdp_frame_reply(frame, &fq, q->out, n);
+    return (uint32_t)xdp_frame_reply(out, frame, &fq, n);
+}
+
+/* Answers one query into a reply frame from the stack and queues it on the TX ring; without
+ * a free reply frame, or when the handler drops the query, nothing is sent (clients retry,
+ * RFC 1035 §4.2.1). Returns whether a reply was queued. */
+static bool
+answer_one(struct xdp_queue *q, const struct xdp_desc *d)
+{
+    uint32_t idx;
+    if (q->tx_free_count == 0)
+        return false;
+    uint64_t reply = q->tx_free[--q->tx_free_count];
+    uint32_t rlen = answer_frame(q, d->addr, d->len, reply);
+    if (rlen == 0 || xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1) {
+        q->tx_free[q->tx_free_count++] = reply;
+        return false;
+    }
+    struct xdp_desc *t = xsk_ring_prod__tx_desc(&q->tx, idx);
+    t->addr = reply;
+    t->len = rlen;
+    return true;
 }
 
 /* Reads up to XDP_BATCH queries and queues their replies. Returns the number read. */
 static uint32_t
 drain_batch(struct xdp_queue *q)
 {
-    uint32_t idx_rx, idx_tx, sent = 0;
+    uint32_t idx_rx, sent = 0;
     uint32_t n = xsk_ring_cons__peek(&q->rx, XDP_BATCH, &idx_rx);
 
     /* The kernel wrote these frames on another CPU (on veth, the sender's): the first read
@@ -231,25 +285,14 @@ drain_batch(struct xdp_queue *q)
             xsk_umem__get_data(q->area, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr));
     for (uint32_t i = 0; i < n; i++) {
         const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx_rx + i);
-        uint64_t addr = d->addr;
-        uint32_t rlen = answer_frame(q, addr, d->len);
-        /* A full TX ring drops the reply (clients retry, RFC 1035 §4.2.1). */
-        if (rlen && xsk_ring_prod__reserve(&q->tx, 1, &idx_tx) == 1) {
-            struct xdp_desc *t = xsk_ring_prod__tx_desc(&q->tx, idx_tx);
-            t->addr = addr;
-            t->len = rlen;
-            sent++;
-        } else {
-            q->free[q->free_count++] = addr & ~(uint64_t)(XDP_FRAME_SIZE - 1);
-        }
+        sent += answer_one(q, d);
+        q->rx_free[q->rx_free_count++] = frame_start(d->addr);
     }
     if (n)
         xsk_ring_cons__release(&q->rx, n);
     if (sent) {
         xsk_ring_prod__submit(&q->tx, sent);
-        /* Copy mode and drivers without need_wakeup transmit only on a system call. */
-        if (xsk_ring_prod__needs_wakeup(&q->tx))
-            (void)sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+        kick(q);
     }
     return n;
 }
@@ -270,30 +313,63 @@ xdp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
     complete(q);
 }
 
-/* The UMEM and socket of queue q; every frame starts on the free stack and goes to the fill
- * ring. */
+/* The UMEM (its rings) and the socket of queue q, bound with flags; a negative errno. */
 static int
-queue_open(struct net_xdp *x, struct xdp_queue *q, const struct config_xdp *cfg,
-           char err[CONFIG_ERR_MAX])
+queue_socket(struct net_xdp *x, struct xdp_queue *q, __u16 bind_flags)
 {
     const struct xsk_umem_config ucfg = {
-        .fill_size = XDP_RING_SIZE,
-        .comp_size = XDP_RING_SIZE,
+        .fill_size = XDP_RX_FRAMES,
+        .comp_size = XDP_TX_FRAMES,
         .frame_size = XDP_FRAME_SIZE,
         .frame_headroom = 0,
         .flags = 0,
     };
-    /* Our own program is attached; libxdp must not load its default one. Without XDP_COPY
-     * the kernel uses zero-copy where the driver supports it and copy mode otherwise;
-     * XDP_ZEROCOPY would turn "unsupported" into an error. */
+    /* Our own program is attached; libxdp must not load its default one. */
     const struct xsk_socket_config scfg = {
-        .rx_size = XDP_RING_SIZE,
-        .tx_size = XDP_RING_SIZE,
+        .rx_size = XDP_RX_FRAMES,
+        .tx_size = XDP_TX_FRAMES,
         .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-        .bind_flags = (__u16)(XDP_USE_NEED_WAKEUP | (cfg->zero_copy ? 0 : XDP_COPY)),
+        .bind_flags = bind_flags,
     };
+    int rc = xsk_umem__create(&q->umem, q->area, (size_t)XDP_FRAMES * XDP_FRAME_SIZE, &q->fill,
+                              &q->comp, &ucfg);
+    if (rc < 0) {
+        q->umem = NULL;
+        return rc;
+    }
+    rc = xsk_socket__create(&q->xsk, x->ifname, q->id, q->umem, &q->rx, &q->tx, &scfg);
+    if (rc < 0) {
+        q->xsk = NULL;
+        (void)xsk_umem__delete(q->umem);
+        q->umem = NULL;
+    }
+    return rc;
+}
+
+/* Binds queue q's socket: zero-copy with need_wakeup where the driver has it (the driver
+ * then says when it needs a system call), else copy mode without need_wakeup. Copy mode
+ * transmits only on a system call, so its TX ring always "needs" a wake-up, and with the
+ * flag set every poll of the socket (each epoll_wait that reports it) runs a transmit pass
+ * too (xsk_poll in net/xdp/xsk.c): measured at 2% of the worker's time on veth. A failed
+ * zero-copy bind leaves nothing behind: the UMEM is registered anew for copy mode. */
+static int
+queue_bind(struct net_xdp *x, struct xdp_queue *q, const struct config_xdp *cfg)
+{
+    if (cfg->zero_copy && queue_socket(x, q, XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP) == 0) {
+        q->need_wakeup = true;
+        return 0;
+    }
+    q->need_wakeup = false;
+    return queue_socket(x, q, XDP_COPY);
+}
+
+/* The UMEM and socket of queue q: its receive frames go to the fill ring, its reply frames
+ * onto the stack. */
+static int
+queue_open(struct net_xdp *x, struct xdp_queue *q, const struct config_xdp *cfg,
+           char err[CONFIG_ERR_MAX])
+{
     size_t size = (size_t)XDP_FRAMES * XDP_FRAME_SIZE;
-    int rc;
 
     q->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (q->area == MAP_FAILED) {
@@ -301,20 +377,18 @@ queue_open(struct net_xdp *x, struct xdp_queue *q, const struct config_xdp *cfg,
         snprintf(err, CONFIG_ERR_MAX, "xdp %s: umem: %s", x->ifname, strerror(errno));
         return -1;
     }
-    rc = xsk_umem__create(&q->umem, q->area, size, &q->fill, &q->comp, &ucfg);
-    if (rc < 0) {
-        snprintf(err, CONFIG_ERR_MAX, "xdp %s queue %u: umem: %s", x->ifname, q->id, strerror(-rc));
-        return -1;
-    }
-    rc = xsk_socket__create(&q->xsk, x->ifname, q->id, q->umem, &q->rx, &q->tx, &scfg);
+    int rc = queue_bind(x, q, cfg);
     if (rc < 0) {
         snprintf(err, CONFIG_ERR_MAX, "xdp %s queue %u: AF_XDP socket: %s", x->ifname, q->id,
                  strerror(-rc));
         return -1;
     }
-    q->free = xcalloc(XDP_FRAMES, sizeof(*q->free));
-    for (uint32_t i = 0; i < XDP_FRAMES; i++)
-        q->free[q->free_count++] = (uint64_t)i * XDP_FRAME_SIZE;
+    q->rx_free = xcalloc(XDP_RX_FRAMES, sizeof(*q->rx_free));
+    q->tx_free = xcalloc(XDP_TX_FRAMES, sizeof(*q->tx_free));
+    for (uint32_t i = 0; i < XDP_RX_FRAMES; i++)
+        q->rx_free[q->rx_free_count++] = (uint64_t)i * XDP_FRAME_SIZE;
+    for (uint32_t i = XDP_FRAMES; i > XDP_RX_FRAMES; i--)
+        q->tx_free[q->tx_free_count++] = (uint64_t)(i - 1) * XDP_FRAME_SIZE;
     refill(q);
     int map_fd = bpf_object__find_map_fd_by_name(x->obj, "xsks_map");
     int fd = xsk_socket__fd(q->xsk);
@@ -438,6 +512,23 @@ net_xdp_worker_init(struct net_xdp *x, struct net_worker *w)
     }
 }
 
+/* What the kernel dropped on queue q's socket, logged at stop when it dropped anything. */
+static void
+log_drops(const struct net_xdp *x, const struct xdp_queue *q)
+{
+    struct xdp_statistics st = {0};
+    socklen_t len = sizeof(st);
+    if (getsockopt(xsk_socket__fd(q->xsk), SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
+        return;
+    /* rx_dropped counts a copy-mode receive that found no frame in the fill ring. */
+    if (st.rx_ring_full || st.rx_dropped)
+        log_info("xdp %s queue %u: the kernel dropped %llu queries (%llu with the RX ring full, "
+                 "%llu with no frame in the fill ring): the worker fell behind",
+                 x->ifname, q->id, (unsigned long long)(st.rx_ring_full + st.rx_dropped),
+                 (unsigned long long)st.rx_ring_full,
+                 (unsigned long long)st.rx_fill_ring_empty_descs);
+}
+
 void
 net_xdp_free(struct net_xdp *x)
 {
@@ -448,13 +539,16 @@ net_xdp_free(struct net_xdp *x)
         close(x->link_fd);
     for (unsigned i = 0; x->queues && i < x->queue_count; i++) {
         struct xdp_queue *q = &x->queues[i];
-        if (q->xsk)
+        if (q->xsk) {
+            log_drops(x, q);
             xsk_socket__delete(q->xsk);
+        }
         if (q->umem)
             (void)xsk_umem__delete(q->umem);
         if (q->area)
             munmap(q->area, (size_t)XDP_FRAMES * XDP_FRAME_SIZE);
-        free(q->free);
+        free(q->rx_free);
+        free(q->tx_free);
     }
     free(x->queues);
     if (x->obj)

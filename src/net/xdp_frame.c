@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Frames of the AF_XDP fast path (ARCHITECTURE.md §18): the UDP query read out of a received
- * Ethernet frame, and the same frame rewritten as the reply, so a reply needs no frame of its
- * own. Checksums of received frames are not verified: the hardware or the sender's kernel
- * did, as for the kernel's own UDP sockets behind a NIC with receive offload; a corrupted
- * query at worst gets a FORMERR or a wrong-question answer the client discards (RFC 5452 §9.1
- * checks). The reply's checksums are computed in full: IPv6 requires the UDP one (RFC 8200
- * §8.1), and a veth peer's stack verifies it. Pure functions, any thread. */
+ * Ethernet frame, and the headers of the reply, written in front of the answer in a frame of
+ * its own, from the query's headers. Checksums of received frames are not verified: the
+ * hardware or the sender's kernel did, as for the kernel's own UDP sockets behind a NIC with
+ * receive offload; a corrupted query at worst gets a FORMERR or a wrong-question answer the
+ * client discards (RFC 5452 §9.1 checks). The reply's checksums are computed in full: IPv6
+ * requires the UDP one (RFC 8200 §8.1), and a veth peer's stack verifies it. Pure
+ * functions, any thread. */
 #include "net/xdp_frame.h"
 
 #include <arpa/inet.h>
@@ -127,53 +128,54 @@ xdp_frame_parse(const uint8_t *frame, size_t len, struct xdp_frame_query *q)
     return true;
 }
 
-/* Swaps n bytes at a and b. */
-static void
-swap_bytes(uint8_t *a, uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t t = a[i];
-        a[i] = b[i];
-        b[i] = t;
-    }
-}
-
 size_t
-xdp_frame_reply(uint8_t *frame, const struct xdp_frame_query *q, const uint8_t *answer, size_t n)
+xdp_frame_reply(uint8_t *reply, const uint8_t *query, const struct xdp_frame_query *q, size_t n)
 {
-    uint8_t *ip = frame + ETH_HEADER;
     bool v4 = q->client.ss_family == AF_INET;
-    uint8_t *udp = ip + (v4 ? IPV4_HEADER : IPV6_HEADER);
+    size_t ip_len = v4 ? IPV4_HEADER : IPV6_HEADER;
+    const uint8_t *qip = query + ETH_HEADER;
+    const uint8_t *qudp = qip + ip_len;
+    uint8_t *ip = reply + ETH_HEADER;
+    uint8_t *udp = ip + ip_len;
     size_t udp_len = UDP_HEADER + n;
     uint32_t sum;
 
-    swap_bytes(frame, frame + ETH_ADDR, ETH_ADDR);
-    memcpy(udp + UDP_HEADER, answer, n);
-    swap_bytes(udp, udp + 2, 2);
+    /* Back to where the query came from: MACs, addresses and ports swapped. */
+    memcpy(reply, query + ETH_ADDR, ETH_ADDR);
+    memcpy(reply + ETH_ADDR, query, ETH_ADDR);
+    memcpy(reply + 2 * ETH_ADDR, query + 2 * ETH_ADDR, 2);
+    memcpy(udp, qudp + 2, 2);
+    memcpy(udp + 2, qudp, 2);
     put16(udp + 4, (uint16_t)udp_len);
     put16(udp + 6, 0);
     if (v4) {
-        swap_bytes(ip + 12, ip + 16, 4);
+        ip[0] = 0x45;
         ip[1] = 0; /* DSCP/ECN: none */
         put16(ip + 2, (uint16_t)(IPV4_HEADER + udp_len));
-        put16(ip + 6, 0); /* no DF: as the sockets (IP_PMTUDISC_OMIT, net/udp.c) */
+        memcpy(ip + 4, qip + 4, 2); /* the query's identification, as before */
+        put16(ip + 6, 0);           /* no DF: as the sockets (IP_PMTUDISC_OMIT, net/udp.c) */
         ip[8] = REPLY_TTL;
+        ip[9] = PROTO_UDP;
+        memcpy(ip + 12, qip + 16, 4);
+        memcpy(ip + 16, qip + 12, 4);
         put16(ip + 10, 0);
         put16(ip + 10, fold(sum16(ip, IPV4_HEADER, 0)));
         /* RFC 768: pseudo-header of source, destination, protocol and UDP length. */
         sum = sum16(ip + 12, 8, PROTO_UDP + (uint32_t)udp_len);
     } else {
-        swap_bytes(ip + 8, ip + 24, 16);
         /* Version 6, traffic class and flow label 0 (RFC 8200 §3). */
         ip[0] = 0x60;
         ip[1] = ip[2] = ip[3] = 0;
         put16(ip + 4, (uint16_t)udp_len);
+        ip[6] = PROTO_UDP;
         ip[7] = REPLY_TTL;
+        memcpy(ip + 8, qip + 24, 16);
+        memcpy(ip + 24, qip + 8, 16);
         /* RFC 8200 §8.1: the pseudo-header of addresses, upper-layer length and next header. */
         sum = sum16(ip + 8, 32, PROTO_UDP + (uint32_t)udp_len);
     }
     uint16_t check = fold(sum16(udp, udp_len, sum));
     /* RFC 768: a computed zero is sent as all ones (zero means "none", forbidden for IPv6). */
     put16(udp + 6, check ? check : 0xffff);
-    return ETH_HEADER + (size_t)(udp - ip) + udp_len;
+    return q->header_len + n;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to net/: reading a UDP query out of an Ethernet frame and turning that frame into
- * the reply in place (xdp_frame.c). Pure: bytes in, bytes out, any thread. */
+/* Private to net/: reading a UDP query out of an Ethernet frame and writing the reply's
+ * headers from it (xdp_frame.c). Pure: bytes in, bytes out, any thread. */
 #ifndef MERIDIAN_NET_XDP_FRAME_H
 #define MERIDIAN_NET_XDP_FRAME_H
 
@@ -26,11 +26,11 @@ struct xdp_frame_query {
  * with q filled in. Anything else (the XDP program passes most of it to the kernel): false. */
 bool xdp_frame_parse(const uint8_t *frame, size_t len, struct xdp_frame_query *q);
 
-/* Rewrites the parsed frame into the reply carrying answer (n bytes, which the caller has
- * checked fit after q->header_len): addresses and ports swapped, lengths, IPv4 header
- * checksum and UDP checksum set. answer must not overlap the frame's headers. Returns the
- * reply frame's length. */
-size_t xdp_frame_reply(uint8_t *frame, const struct xdp_frame_query *q, const uint8_t *answer,
+/* Makes reply, whose answer (n bytes) is already at reply + q->header_len, the reply to the
+ * parsed query frame: its headers, the query's with MACs, addresses and ports swapped, lengths,
+ * IPv4 header checksum and UDP checksum set. The query frame is only read; reply must be
+ * another frame. Returns the reply frame's length. */
+size_t xdp_frame_reply(uint8_t *reply, const uint8_t *query, const struct xdp_frame_query *q,
                        size_t n);
 
 #endif

@@ -2,17 +2,22 @@
 # SPDX-License-Identifier: MIT
 # The AF_XDP fast path (server.xdp, ARCHITECTURE.md §18) against Knot DNS's XDP mode and both
 # servers on sockets. Builds two network namespaces joined by a veth pair (one queue, IPv4
-# 10.78.0.1 / .2, nothing outside the namespaces), and for each of meridiand-xdp, knot-xdp,
+# XDP_NET.1 / .2, nothing outside the namespaces), and for each of meridiand-xdp, knot-xdp,
 # meridiand-sockets and knot-sockets (one worker each, pinned to SERVER_CPU) sends a static
 # query mix with kxdpgun (Debian knot-dnsutils, pinned to GEN_CPU) at each fixed offered rate
 # for DURATION seconds. Reports the share of queries answered and the server process's CPU
-# (utime + stime of all its threads) per answer in microseconds. On veth the receive side of
-# both paths (the XDP program or the kernel's UDP input) runs in the sender's softirq, on
-# GEN_CPU, for every server alike, so the per-answer figure is what the server itself costs.
+# (utime + stime of all its threads, user and system apart) per answer in microseconds. On
+# veth a frame's receive side runs in its sender's softirq: the queries' (the XDP program, the
+# copy into the server's UMEM or the kernel's UDP input) on GEN_CPU, charged to kxdpgun, and
+# the replies' (kxdpgun's XDP program and AF_XDP copy) on SERVER_CPU inside the server's
+# sendto, charged to the server: about 40% of an XDP server's time here, the same for both.
 #
 # Usage: tests/bench/xdp.sh [-d SECONDS] [-r "RATE ..."] [-o OUTDIR]
 # Environment: MERIDIAND (default: build-bench, else build), KNOTD, SERVER_CPU (1), GEN_CPU
-# (0), BENCH_OUT (/tmp/meridian-bench), SERVERS (a subset of the four names). Root only.
+# (0), BENCH_OUT (/tmp/meridian-bench), SERVERS (a subset of the four names, or
+# meridiand-b-xdp: the binary MERIDIAND_B through XDP, for before/after runs), XDP_NET (the
+# veth's /24, default 10.78.0) and XDP_NS (namespace name prefix, default mxb), so that two
+# runs on one machine do not collide. Root only.
 set -euo pipefail
 
 # shellcheck source=tests/bench/bench-lib.sh
@@ -34,15 +39,17 @@ KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
 [[ -x $KXDPGUN ]] || die "kxdpgun not found (Debian knot-dnsutils)"
 [[ -x $KNOTD ]] || die "knotd not found (Debian knot)"
 MERIDIAND=$(find_meridiand meridiand)
+[[ " $SERVERS " == *" meridiand-b-xdp "* ]] && MERIDIAND_B=$(find_meridiand meridiand-b)
 OUTDIR=${OUTDIR:-$BENCH_OUT/runs/xdp-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUTDIR"
 WD=$OUTDIR/work
 mkdir -p "$WD"
 
 TAG=$$
-NS_S=mxb-s-$TAG NS_C=mxb-c-$TAG
+XDP_NET=${XDP_NET:-10.78.0} XDP_NS=${XDP_NS:-mxb}
+NS_S=$XDP_NS-s-$TAG NS_C=$XDP_NS-c-$TAG
 IF_S=mbs$TAG IF_C=mbc$TAG
-SRV=10.78.0.1 CLI=10.78.0.2
+SRV=$XDP_NET.1 CLI=$XDP_NET.2
 SERVER_PID=""
 
 cleanup() {
@@ -121,6 +128,7 @@ CONF
 start() { # name
     local cmd
     case $1 in
+    meridiand-b-*) cmd=("$MERIDIAND_B" -c "$WD/$1.yaml") ;;
     meridiand-*) cmd=("$MERIDIAND" -c "$WD/$1.yaml") ;;
     knot-*) cmd=("$KNOTD" -c "$WD/$1.conf") ;;
     esac
@@ -131,6 +139,7 @@ start() { # name
     for i in $(seq 1 100); do
         if ip netns exec "$NS_C" dig +short +tries=1 +time=1 @$SRV www.bench.xdp A 2>/dev/null |
             grep -q 192.0.2.80; then
+            pin_threads
             return 0
         fi
         sleep 0.2
@@ -138,34 +147,57 @@ start() { # name
     die "$1 did not answer (see $OUTDIR/$1.log)"
 }
 
+# knotd pins each UDP/XDP worker thread to CPU (thread number mod CPUs) itself, over the
+# taskset it was started with: on 2 cores its XDP worker landed on GEN_CPU, beside kxdpgun,
+# where the frames the generator's softirq just wrote are in its own cache. Put every thread
+# of the server back on SERVER_CPU (the threads exist once it answers) and check.
+pin_threads() {
+    local p t
+    for p in $(pgrep -P "$SERVER_PID"); do
+        taskset -a -p -c "$SERVER_CPU" "$p" >/dev/null
+        for t in /proc/"$p"/task/*; do
+            [[ $(awk '/^Cpus_allowed_list/ {print $2}' "$t/status") == "$SERVER_CPU" ]] ||
+                die "thread ${t##*/} of $p is not on CPU $SERVER_CPU"
+        done
+    done
+}
+
 stop() {
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
     # knotd leaves its XDP program attached when it exits (redirecting into sockets nobody
-    # reads); meridiand's goes with the process. Clear the interface for the next server.
+    # reads); meridiand's goes with the process, once the kernel's deferred release of the
+    # link ran (allow it a second). Clear the interface for the next server.
+    local i
+    for i in 1 2 3 4 5; do
+        ip -n "$NS_S" link show dev "$IF_S" | grep -q xdp || break
+        sleep 0.2
+    done
     if ip -n "$NS_S" link show dev "$IF_S" | grep -q xdp; then
-        note "an XDP program is still attached after stopping the server: removing it"
+        note "$1: an XDP program is still attached after stopping the server: removing it"
         ip -n "$NS_S" link set dev "$IF_S" xdp off 2>/dev/null || true
         ip -n "$NS_S" link set dev "$IF_S" xdpgeneric off 2>/dev/null || true
     fi
 }
 
-# utime + stime of the server (the timeout wrapper's child and its threads), in ticks.
+# utime and stime of the server (the timeout wrapper's child and its threads), in ticks:
+# "user system". Without CONFIG_IRQ_TIME_ACCOUNTING the softirqs a system call runs on its
+# way out (on veth: the peer's receive of our replies) count as the server's system time.
 server_ticks() {
-    local p sum=0 f
+    local p u=0 s=0 f
     for p in $(pgrep -P "$SERVER_PID"); do
         for t in /proc/"$p"/task/*/stat; do
             f=$(cat "$t" 2>/dev/null) || continue
             f=${f##*) }
             read -r -a a <<<"$f"
-            sum=$((sum + a[11] + a[12]))
+            u=$((u + a[11])) s=$((s + a[12]))
         done
     done
-    echo "$sum"
+    echo "$u $s"
 }
 
-printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\n' | tee "$OUTDIR/results.tsv"
+printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\tuser_ticks\tsys_ticks\n' | tee "$OUTDIR/results.tsv"
 for name in $SERVERS; do
     case $name in
     meridiand-*) write_meridiand "$name" "$([[ $name == *-xdp ]] && echo yes || echo no)" ;;
@@ -176,20 +208,20 @@ for name in $SERVERS; do
         note "$name: no XDP program on $IF_S (see $OUTDIR/$name.log)"
     fi
     for rate in $RATES; do
-        t0=$(server_ticks)
+        read -r u0 s0 <<<"$(server_ticks)"
         out=$(ip netns exec "$NS_C" "$KXDPGUN" -t "$DURATION" -Q "$rate" -F "$GEN_CPU" \
             -I "$IF_C" -i "$WD/queries.txt" $SRV 2>&1) || true
-        t1=$(server_ticks)
+        read -r u1 s1 <<<"$(server_ticks)"
         echo "$out" >"$OUTDIR/$name-$rate.kxdpgun"
         sent=$(sed -n 's/^total queries: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
         answered=$(sed -n 's/^total replies: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
         sent=${sent:-0} answered=${answered:-0}
-        awk -v n="$name" -v r="$rate" -v s="$sent" -v a="$answered" -v t=$((t1 - t0)) \
-            -v hz="$CLK_TCK" 'BEGIN {
-                printf "%s\t%d\t%d\t%d\t%.3f\t%s\n", n, r, s, a, s ? a / s : 0,
-                    a ? sprintf("%.2f", t / hz * 1e6 / a) : "-" }' |
+        awk -v n="$name" -v r="$rate" -v s="$sent" -v a="$answered" -v u=$((u1 - u0)) \
+            -v y=$((s1 - s0)) -v hz="$CLK_TCK" 'BEGIN {
+                printf "%s\t%d\t%d\t%d\t%.3f\t%s\t%d\t%d\n", n, r, s, a, s ? a / s : 0,
+                    a ? sprintf("%.2f", (u + y) / hz * 1e6 / a) : "-", u, y }' |
             tee -a "$OUTDIR/results.tsv"
     done
-    stop
+    stop "$name"
 done
 note "results: $OUTDIR/results.tsv (kxdpgun outputs and server logs beside it)"

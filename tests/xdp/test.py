@@ -16,8 +16,9 @@ meridiand in the server namespace three times:
      counter must move (the control: the counter does see socket traffic);
   3. with server.xdp on an interface that does not exist: a clear error in the log, and the
      sockets answer;
-  4. with server.xdp again: a reload without the section warns and keeps XDP, and SIGTERM
-     detaches the program;
+  4. with server.xdp again: a reload without the section warns and keeps XDP; with meridiand
+     stopped (SIGSTOP), 10000 queries overflow the receive frames, and the SIGTERM stop logs
+     what the kernel dropped; SIGTERM detaches the program;
   5. with server.xdp and server.user nobody: XDP answers after the privilege drop, and
      kill -9 detaches the program.
 Root only (namespaces, XDP); SKIP (77) otherwise. Network safety: only addresses inside the
@@ -336,9 +337,21 @@ def run_all(tmp):
         check("reload: server.xdp changed: the AF_XDP fast path keeps its settings from the "
               "start until meridiand restarts" in open(log).read(), "reload warns of server.xdp")
         check(xdp_attached(), "XDP stays after a reload")
+        # A worker that cannot keep up: with meridiand stopped, more queries than a queue has
+        # receive frames (4096); the kernel drops the rest, and the stop logs how many.
+        check(" dropped " not in open(log).read(), "no drops logged before the flood")
+        proc.send_signal(signal.SIGSTOP)
+        flood = query("www.xdp.test", "A")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(10000):
+                s.sendto(flood, (SRV4, 53))
+        proc.send_signal(signal.SIGCONT)
         stop(proc)
         proc = None
         check(not xdp_attached(), "SIGTERM detaches the program")
+        dropped = [ln for ln in open(log).read().splitlines() if "the kernel dropped" in ln]
+        check(len(dropped) >= 1 and "with no frame in the fill ring): the worker fell behind"
+              in dropped[0], "the stop logs the queries the kernel dropped: %s" % dropped)
 
         # 5. After the privilege drop (server.user) the sockets keep answering, and the
         # program still goes with the process.

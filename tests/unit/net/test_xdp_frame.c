@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* net/xdp_frame.c: what a received frame must look like to be read as a query (IPv4 without
  * options or fragments, IPv6 with UDP as the first header, lengths within the frame), and
- * the reply written in place: addresses and ports swapped, lengths, and checksums that a
- * receiver verifying them (RFC 1071 sums over the IPv4 header, RFC 768 / RFC 8200 §8.1
- * pseudo-headers) accepts. */
+ * the reply's headers written in front of an answer in another frame: addresses and ports
+ * swapped, lengths, and checksums that a receiver verifying them (RFC 1071 sums over the
+ * IPv4 header, RFC 768 / RFC 8200 §8.1 pseudo-headers) accepts, the query frame unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,16 +141,28 @@ test_parse_rejects(void **state)
 static void
 test_reply_v4(void **state)
 {
-    uint8_t f[256];
+    uint8_t query[256], copy[256], f[256];
     struct xdp_frame_query q;
     const uint8_t answer[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0,
                               0,    0,    1,    'a',  0, 0, 1, 0, 1};
     (void)state;
-    assert_true(xdp_frame_parse(f, frame_v4(f), &q));
-    size_t n = xdp_frame_reply(f, &q, answer, sizeof(answer));
+    size_t qlen = frame_v4(query);
+    memcpy(copy, query, sizeof(query));
+    assert_true(xdp_frame_parse(query, qlen, &q));
+    /* The reply frame holds leftovers of an earlier reply: every header byte is written. */
+    memset(f, 0xa5, sizeof(f));
+    memcpy(f + q.header_len, answer, sizeof(answer));
+    size_t n = xdp_frame_reply(f, query, &q, sizeof(answer));
     assert_int_equal(n, 14 + 20 + 8 + sizeof(answer));
+    assert_memory_equal(query, copy, sizeof(query));
+    assert_int_equal(f[12] << 8 | f[13], 0x0800);
     assert_memory_equal(f, "\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x01", 12);
     const uint8_t *ip = f + 14;
+    assert_int_equal(ip[0], 0x45);
+    assert_int_equal(ip[1], 0);
+    assert_int_equal(ip[6] << 8 | ip[7], 0); /* no DF, not a fragment */
+    assert_int_equal(ip[8], 64);
+    assert_int_equal(ip[9], 17);
     assert_memory_equal(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
     assert_int_equal(ip[2] << 8 | ip[3], 20 + 8 + sizeof(answer));
     assert_int_equal(folded_sum(ip, 20, 0), 0xffff);
@@ -168,20 +180,32 @@ test_reply_v4(void **state)
 static void
 test_reply_v6(void **state)
 {
-    uint8_t f[256];
+    uint8_t query[256], copy[256], f[256];
     struct xdp_frame_query q;
     uint8_t answer[101]; /* odd: the checksum's last byte pads with zero */
     (void)state;
     for (size_t i = 0; i < sizeof(answer); i++)
         answer[i] = (uint8_t)(i * 7 + 3);
-    assert_true(xdp_frame_parse(f, frame_v6(f), &q));
+    size_t qlen = frame_v6(query);
+    memcpy(copy, query, sizeof(query));
+    assert_true(xdp_frame_parse(query, qlen, &q));
     const struct sockaddr_in6 *c = (const struct sockaddr_in6 *)&q.client;
     assert_int_equal(c->sin6_family, AF_INET6);
     assert_int_equal(c->sin6_addr.s6_addr[15], 2);
     assert_int_equal(q.header_len, 62);
-    size_t n = xdp_frame_reply(f, &q, answer, sizeof(answer));
+    memset(f, 0xa5, sizeof(f));
+    memcpy(f + q.header_len, answer, sizeof(answer));
+    size_t n = xdp_frame_reply(f, query, &q, sizeof(answer));
     assert_int_equal(n, 14 + 40 + 8 + sizeof(answer));
+    assert_memory_equal(query, copy, sizeof(query));
+    assert_memory_equal(f, "\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x01\x86\xdd", 14);
     const uint8_t *ip = f + 14;
+    assert_int_equal(ip[0], 0x60);
+    assert_int_equal(ip[1] | ip[2] | ip[3], 0);
+    assert_int_equal(ip[6], 17);
+    assert_int_equal(ip[7], 64);
+    assert_memory_equal(ip + 8, query + 14 + 24, 16);
+    assert_memory_equal(ip + 24, query + 14 + 8, 16);
     assert_int_equal(ip[8 + 15], 1);  /* source fd00::1 */
     assert_int_equal(ip[24 + 15], 2); /* destination fd00::2 */
     size_t udp_len = 8 + sizeof(answer);
