@@ -5,7 +5,9 @@
 meridiand serves three zones with `transfer:`: jnl.test (journal on, the default), off.test
 (`journal: false`) and signed.test (signed). Reloads take each through serials 1, 2 and 3;
 then meridiand restarts. An IXFR from serial 1 (and from 2) of jnl.test must be incremental,
-its SOAs and removed and added records exactly the two differences; knotd, which held
+its SOAs and removed and added records exactly the two differences. A second meridiand,
+our secondary for jnl.test (NOTIFY, IXFR) that transfers it out too, keeps its own journal:
+after its restart an IXFR from it is incremental as well. knotd, which held
 serial 1 and is told of serial 3 only by the NOTIFY of the restarted server, must fetch it
 by IXFR and then hold what we serve. off.test, with the same changes but no journal, gives
 the whole zone (so the journal is what makes the difference), and so does signed.test,
@@ -61,8 +63,9 @@ DIFFS = {
 }
 
 
-def meridian_config(tmp, port, nsid, notify_port=None):
-    notify = ['    notify: ["127.0.0.1:%d"]' % notify_port] if notify_port else []
+def meridian_config(tmp, port, nsid, notify_ports=()):
+    targets = ", ".join('"127.0.0.1:%d"' % p for p in notify_ports)
+    notify = ["    notify: [%s]" % targets] if notify_ports else []
     lines = ["server:",
              '  listen: ["%s:%d"]' % (h.V4, port),
              "  workers: 1",
@@ -87,6 +90,41 @@ def meridian_config(tmp, port, nsid, notify_port=None):
     return path
 
 
+def secondary_config(tmp, port, nsid, primary_port):
+    """A second meridiand, the secondary of jnl.test from the first, transferring it out:
+    its copy and its journal in sec/."""
+    lines = ["server:",
+             '  listen: ["%s:%d"]' % (h.V4, port),
+             "  workers: 1",
+             '  nsid: "%s"' % nsid,
+             "  " + h.RRL_EXEMPT_LOOPBACK,
+             "zones:",
+             "  - origin: %s" % PLAIN,
+             '    primaries: [ { address: "%s:%d" } ]' % (h.V4, primary_port),
+             '    transfer: { allow: ["127.0.0.1/32"] }']
+    os.makedirs(tmp.join("sec"), exist_ok=True)
+    path = tmp.join("sec", "meridian.yaml")
+    h.write_file(path, "\n".join(lines) + "\n")
+    return path
+
+
+def check_secondary(results, sec, tmp):
+    """The secondary followed 1 > 2 > 3 by NOTIFY and IXFR; its history, kept in its own
+    journal, survives its restart too (the copy on disk read back has the same data)."""
+    ok = h.wait_for(lambda: h.soa_serial(sec.port, PLAIN) == 3, h.scaled(20))
+    results.check("the secondary meridiand has serial 3", [] if ok else [sec.log_tail()])
+    check_incremental(results, sec.port, PLAIN, 1, 3, "the secondary, before its restart")
+    status = restart(sec, "restarted")
+    results.check("the secondary exits cleanly (%s)" % status, [] if status == 0 else [])
+    results.check("the secondary reads its history back from %s"
+                  % tmp.join("sec", "journal", PLAIN + ".jnl"),
+                  [] if h.log_has(sec, r"zone %s: IXFR history read from .*sec/journal/%s: 2 "
+                                     r"versions" % (re.escape(PLAIN + "."),
+                                                    re.escape(PLAIN + ".jnl")))
+                  else [sec.log_tail()])
+    check_incremental(results, sec.port, PLAIN, 1, 3, "the secondary, after its restart")
+
+
 def write_zones(tmp, serial, www=None):
     for z in (PLAIN, OFF, SIGNED):
         h.write_file(tmp.join(z + ".zone"), zone_text(z, serial, www))
@@ -108,12 +146,12 @@ def ixfr(port, zone, serial):
              rd) for rrset in r.answer for rd in rrset]
 
 
-def check_incremental(results, port, zone, start, current):
+def check_incremental(results, port, zone, start, current, who="after the restart"):
     """RFC 1995 §4: SOA current, then per difference the old SOA, what it removed, the new
     SOA, what it added; then SOA current. Checked record by record against DIFFS."""
     got = ixfr(port, zone, start)
-    label = "IXFR of %s from serial %d after the restart: incremental, exactly the " \
-            "differences %s" % (zone, start, ", ".join("%d>%d" % (a, b) for a, b in
+    label = "IXFR of %s from serial %d (%s): incremental, exactly the " \
+            "differences %s" % (zone, start, who, ", ".join("%d>%d" % (a, b) for a, b in
                                                         sorted(DIFFS) if a >= start))
     if isinstance(got, str):
         results.check(label, [got])
@@ -244,8 +282,10 @@ def main():
     with h.TempDir(args.keep) as tmp:
         write_zones(tmp, 1)
         port, kport = h.free_port(addrs=(h.V4,)), h.free_port(addrs=(h.V4,))
-        nsid, knsid = h.new_nsid("m028"), h.new_nsid("k028")
-        config = meridian_config(tmp, port, nsid)
+        sport = h.free_port(addrs=(h.V4,))
+        nsid, knsid, snsid = h.new_nsid("m028"), h.new_nsid("k028"), h.new_nsid("s028")
+        config = meridian_config(tmp, port, nsid, notify_ports=(sport,))
+        sconf = secondary_config(tmp, sport, snsid, port)
         kconf = h.write_knot_secondary(tmp.join("knot.conf"), tmp.path, kport, port, [PLAIN],
                                        knsid)
         meridiand = h.Meridiand(args.meridiand, tmp.path, port, config, nsid, addrs=(h.V4,))
@@ -257,10 +297,19 @@ def main():
             knotd = h.start_knotd(others, knot, tmp, kport, kconf, knsid, PLAIN)
             ok = h.wait_for(lambda: h.soa_serial(kport, PLAIN) == 1, h.scaled(30))
             results.check("knotd holds serial 1", [] if ok else [knotd.log_tail()])
-            # No notify: knotd (refresh an hour) stays at 1 while we go to 3.
+            sec = h.Meridiand(args.meridiand, tmp.join("sec"), sport, sconf, snsid,
+                              addrs=(h.V4,))
+            others.append(sec.start())
+            sec.wait_ready(PLAIN, timeout=h.scaled(60))
+            ok = h.wait_for(lambda: h.soa_serial(sport, PLAIN) == 1, h.scaled(30))
+            results.check("the secondary meridiand holds serial 1", [] if ok else
+                          [sec.log_tail()])
+            # knotd is not notified (its refresh is an hour): it stays at 1 while we go to 3;
+            # the secondary meridiand is, and follows.
             reload_to(results, tmp, port, 2)
             reload_to(results, tmp, port, 3)
-            check_incremental(results, port, PLAIN, 1, 3)
+            check_incremental(results, port, PLAIN, 1, 3, "before the restart")
+            check_secondary(results, sec, tmp)
             mode = stat.S_IMODE(os.stat(jpath).st_mode) if os.path.exists(jpath) else None
             results.check("the journal %s exists, mode 0640" % jpath,
                           [] if mode == 0o640 else ["mode %r" % mode])
@@ -268,7 +317,7 @@ def main():
                           [] if not os.path.exists(tmp.join("journal", OFF + ".jnl")) else
                           ["off.test.jnl exists"])
             # The restart, now notifying knotd (RFC 1996: every zone is announced at start).
-            meridian_config(tmp, port, nsid, notify_port=kport)
+            meridian_config(tmp, port, nsid, notify_ports=(kport,))
             status = restart(meridiand, "restarted")
             results.check("first run exits cleanly (%s)" % status, [] if status == 0 else [])
             results.check("the history is read back at start",
