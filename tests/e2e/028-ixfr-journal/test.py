@@ -7,7 +7,9 @@ meridiand serves three zones with `transfer:`: jnl.test (journal on, the default
 then meridiand restarts. An IXFR from serial 1 (and from 2) of jnl.test must be incremental,
 its SOAs and removed and added records exactly the two differences. A second meridiand,
 our secondary for jnl.test (NOTIFY, IXFR) that transfers it out too, keeps its own journal:
-after its restart an IXFR from it is incremental as well. knotd, which held
+after its restart an IXFR from it is incremental as well. trim.test, whose history holds
+only the last few of its 14 versions (RFC 1995 §5), has its journal trimmed and compacted
+with it and reads the same history back after a restart. knotd, which held
 serial 1 and is told of serial 3 only by the NOTIFY of the restarted server, must fetch it
 by IXFR and then hold what we serve. off.test, with the same changes but no journal, gives
 the whole zone (so the journal is what makes the difference), and so does signed.test,
@@ -35,7 +37,8 @@ import dns.query  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.rrset  # noqa: E402
 
-PLAIN, OFF, SIGNED = "jnl.test", "off.test", "signed.test"
+PLAIN, OFF, SIGNED, TRIM = "jnl.test", "off.test", "signed.test", "trim.test"
+TRIM_VERSIONS = 14
 
 
 def zone_text(origin, serial, www=None):
@@ -84,6 +87,9 @@ def meridian_config(tmp, port, nsid, notify_ports=()):
              "  - origin: %s" % SIGNED,
              "    file: %s.zone" % SIGNED,
              "    dnssec: true",
+             '    transfer: { allow: ["127.0.0.1/32"] }',
+             "  - origin: %s" % TRIM,
+             "    file: %s.zone" % TRIM,
              '    transfer: { allow: ["127.0.0.1/32"] }']
     path = tmp.join("meridian.yaml")
     h.write_file(path, "\n".join(lines) + "\n")
@@ -125,9 +131,21 @@ def check_secondary(results, sec, tmp):
     check_incremental(results, sec.port, PLAIN, 1, 3, "the secondary, after its restart")
 
 
+def trim_text(serial):
+    """A small zone whose every version replaces a 240-octet TXT: RFC 1995 §5 (never more
+    bytes than the zone) keeps only the last few differences."""
+    lines = ["$ORIGIN %s." % TRIM, "$TTL 300",
+             "@ SOA ns1 hostmaster %d 3600 600 1209600 300" % serial, "@ NS ns1",
+             "ns1 A 192.0.2.1", 'big TXT "%s"' % ("%03d" % serial * 80)]
+    lines += ["p%d A 198.51.100.%d" % (i, i + 1) for i in range(40)]
+    return "\n".join(lines) + "\n"
+
+
 def write_zones(tmp, serial, www=None):
     for z in (PLAIN, OFF, SIGNED):
         h.write_file(tmp.join(z + ".zone"), zone_text(z, serial, www))
+    if not os.path.exists(tmp.join(TRIM + ".zone")):
+        h.write_file(tmp.join(TRIM + ".zone"), trim_text(1))
 
 
 def ixfr(port, zone, serial):
@@ -228,6 +246,49 @@ def check_knot(results, meridiand, knotd, port):
                   h.compare_records(h.axfr_records(port, PLAIN), h.axfr_records(kport, PLAIN)))
 
 
+def history_line(sock, zone):
+    rc, out = h.control(sock, "zone", "status", zone)
+    m = re.search(r"^history: .*$", out, re.M)
+    return m.group(0) if rc == 0 and m else out
+
+
+def check_trimmed(results, tmp, port, meridiand):
+    """Many versions of a zone whose history holds few: the journal is trimmed with it (its
+    dead records compacted away), and a restart reads back exactly the history served."""
+    sock = tmp.join("control.sock")
+    for serial in range(2, TRIM_VERSIONS + 1):
+        h.write_file(tmp.join(TRIM + ".zone"), trim_text(serial))
+        rc, out = h.control(sock, "reload")
+        if rc != 0:
+            results.check("reload trim.test to serial %d" % serial, [out])
+            return
+    before = history_line(sock, TRIM)
+    m = re.match(r"history: (\d+) versions \(serials (\d+)\.\.(\d+)\), (\d+) bytes", before)
+    results.check("trim.test after %d versions: a history of a few, ending at %d"
+                  % (TRIM_VERSIONS, TRIM_VERSIONS),
+                  [] if m and 1 <= int(m.group(1)) <= 4 and int(m.group(3)) == TRIM_VERSIONS
+                  else [before])
+    size = os.path.getsize(tmp.join("journal", TRIM + ".jnl"))
+    # Header and framing aside, the file holds what the history does, and at most as much
+    # again in trimmed records not yet compacted: without trimming it would hold all 13.
+    limit = 2 * int(m.group(4)) + 600 if m else 0
+    results.check("its journal is trimmed with it: %d bytes, at most %d" % (size, limit),
+                  [] if size <= limit else ["%d bytes" % size])
+    restart(meridiand, "trimmed")
+    after = history_line(sock, TRIM)
+    results.check("after a restart the same history: %s" % after,
+                  [] if after == before else ["before: %s" % before])
+    first = int(m.group(2)) if m else 1
+    got = ixfr(port, TRIM, first)
+    soas = [rd.serial for t, _, rd in got if t == dns.rdatatype.SOA] \
+        if isinstance(got, list) else got
+    want = [TRIM_VERSIONS] + [v for s in range(first, TRIM_VERSIONS) for v in (s, s + 1)] + \
+        [TRIM_VERSIONS]
+    results.check("IXFR of trim.test from serial %d after the restart: SOAs %s" % (first, want),
+                  [] if soas == want else ["SOAs %s" % (soas,)])
+    check_full(results, port, TRIM, first - 1, "(trimmed away) after the restart")
+
+
 def faults(results, tmp, port, nsid, meridiand, saved):
     """Restarts with the first run's journal put back, under faults."""
     jpath = tmp.join("journal", PLAIN + ".jnl")
@@ -273,6 +334,7 @@ def faults(results, tmp, port, nsid, meridiand, saved):
     shutil.copy(saved, jpath)
     restart(meridiand, "good-again")
     check_incremental(results, port, PLAIN, 1, 3)
+    check_trimmed(results, tmp, port, meridiand)
 
 
 def main():
