@@ -7,6 +7,7 @@
  * thread. */
 #include "server/journal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ struct jstate {
     struct jrec *recs;
     uint32_t count;
     size_t file_bytes;
+    /* The fingerprint sums of the version served last (have_sums), so that a new one's
+     * follow from its difference instead of a pass over the whole zone. */
+    bool have_sums;
+    uint32_t sums_serial;
+    struct xfr_fingerprint sums;
 };
 
 static struct jstate *states; /* main thread only */
@@ -58,6 +64,15 @@ state_set(struct jstate *s, bool known, bool present)
     s->present = present;
     s->count = 0;
     s->file_bytes = 0;
+    s->have_sums = false;
+}
+
+static void
+sums_set(struct jstate *s, const struct xfr_fingerprint *sums, uint32_t serial)
+{
+    s->sums = *sums;
+    s->sums_serial = serial;
+    s->have_sums = true;
 }
 
 static void
@@ -78,8 +93,8 @@ journal_free(void)
     }
 }
 
-/* <journal_directory>/<origin>.jnl, the origin as written without its final dot ('/' in a
- * label becomes '_', the root "root"). */
+/* <journal_directory>/<origin>.jnl, the origin as written, lowercased (one file whatever the
+ * spelling, RFC 4343), without its final dot ('/' in a label becomes '_', the root "root"). */
 static char *
 journal_path(const struct config *cfg, const struct config_zone *cz)
 {
@@ -89,8 +104,7 @@ journal_path(const struct config *cfg, const struct config_zone *cz)
         len--;
     snprintf(name, sizeof(name), "%.*s", (int)len, strcmp(cz->origin, ".") ? cz->origin : "root");
     for (char *c = name; *c; c++)
-        if (*c == '/')
-            *c = '_';
+        *c = *c == '/' ? '_' : (char)tolower((unsigned char)*c);
     size_t n = strlen(cfg->journal_directory) + strlen(name) + sizeof("/.jnl");
     char *path = xmalloc(n);
     snprintf(path, n, "%s/%s.jnl", cfg->journal_directory, name);
@@ -103,10 +117,11 @@ keeps_journal(const struct config_zone *cz, const struct xfr_zone *xz)
     return cz->journal && xz && xz->transfer && xz->transfer->enabled;
 }
 
-/* Whether the journal j ends where xz is; if not, says why in the log. */
+/* Whether the journal j ends where xz is (sums: xz's fingerprint sums); if not, says why in
+ * the log. */
 static bool
-journal_fits(const struct xfr_zone *xz, const struct xfr_journal *j, const char *path,
-             const char *name)
+journal_fits(const struct xfr_zone *xz, const struct xfr_journal *j,
+             const struct xfr_fingerprint *sums, const char *path, const char *name)
 {
     uint32_t last = j->diffs[j->count - 1]->to_serial, serial = xz->zone->serial;
     if (last != serial) {
@@ -118,7 +133,7 @@ journal_fits(const struct xfr_zone *xz, const struct xfr_journal *j, const char 
         return false;
     }
     uint8_t fp[XFR_FINGERPRINT_LEN];
-    xfr_zone_fingerprint(xz, fp);
+    xfr_fingerprint_final(sums, fp);
     if (memcmp(fp, j->fingerprint, sizeof(fp)) != 0) {
         /* The data changed under the same serial (an edit without a serial increase, or a
          * signed zone re-signed at start): the history does not lead to what is served. */
@@ -134,6 +149,21 @@ journal_fits(const struct xfr_zone *xz, const struct xfr_journal *j, const char 
         return false;
     }
     return true;
+}
+
+/* The journal j becomes xz's history, and s what the file holds. */
+static void
+adopt(struct jstate *s, struct xfr_zone *xz, const struct xfr_journal *j,
+      const struct xfr_fingerprint *sums, const char *path, const char *name)
+{
+    uint32_t n = xfr_zone_adopt(xz, j->diffs, j->count, XFR_HISTORY_VERSIONS, XFR_HISTORY_BYTES);
+    log_info("zone %s: IXFR history read from %s: %u versions (serials %u..%u), %zu bytes", name,
+             path, n, n ? xz->history.diffs[0]->from_serial : 0, xz->zone->serial,
+             xz->history.bytes);
+    for (uint32_t k = 0; k < j->count; k++)
+        state_add(s, j->diffs[k], j->record_bytes[k]);
+    s->file_bytes = j->file_bytes;
+    sums_set(s, sums, xz->zone->serial);
 }
 
 void
@@ -154,17 +184,13 @@ journal_load(const struct snapshot *snap, size_t i, struct xfr_zone *xz)
                     "zone; the file is replaced at the next change)",
                     name, err);
         state_set(s, true, true);
-    } else if (!journal_fits(xz, &j, path, name)) {
-        state_set(s, true, true);
     } else {
-        uint32_t n = xfr_zone_adopt(xz, j.diffs, j.count, XFR_HISTORY_VERSIONS, XFR_HISTORY_BYTES);
-        log_info("zone %s: IXFR history read from %s: %u versions (serials %u..%u), %zu bytes",
-                 name, path, n, n ? xz->history.diffs[0]->from_serial : 0, xz->zone->serial,
-                 xz->history.bytes);
+        struct xfr_fingerprint sums;
+        xfr_zone_fingerprint_sum(xz, &sums);
+        bool fits = journal_fits(xz, &j, &sums, path, name);
         state_set(s, true, true);
-        for (uint32_t k = 0; k < j.count; k++)
-            state_add(s, j.diffs[k], j.record_bytes[k]);
-        s->file_bytes = j.file_bytes;
+        if (fits)
+            adopt(s, xz, &j, &sums, path, name);
     }
     if (rc == 0)
         xfr_journal_fini(&j);
@@ -209,7 +235,9 @@ rewrite(struct jstate *s, const struct xfr_zone *xz, const char *path)
     uint8_t fp[XFR_FINGERPRINT_LEN];
     char err[XFR_JOURNAL_ERR_MAX];
     size_t *bytes = xcalloc(h->count, sizeof(*bytes)), file_bytes = 0;
-    xfr_zone_fingerprint(xz, fp);
+    struct xfr_fingerprint sums;
+    xfr_zone_fingerprint_sum(xz, &sums);
+    xfr_fingerprint_final(&sums, fp);
     if (xfr_journal_write(path, s->origin, h->diffs, h->count, fp, bytes, &file_bytes, err) < 0) {
         log_warning("journal not written (a restart will answer IXFR with the whole zone): %s",
                     err);
@@ -219,8 +247,25 @@ rewrite(struct jstate *s, const struct xfr_zone *xz, const char *path)
         for (uint32_t i = 0; i < h->count; i++)
             state_add(s, h->diffs[i], bytes[i]);
         s->file_bytes = file_bytes;
+        sums_set(s, &sums, xz->zone->serial);
     }
     free(bytes);
+}
+
+/* The fingerprint sums of xz, whose history's differences from `from` on are new: from the
+ * last version's sums moved by them (O(difference)), else a pass over the whole zone. */
+static void
+next_sums(const struct jstate *s, const struct xfr_zone *xz, uint32_t from,
+          struct xfr_fingerprint *out)
+{
+    const struct xfr_history *h = &xz->history;
+    if (!s->have_sums || s->sums_serial != h->diffs[from]->from_serial) {
+        xfr_zone_fingerprint_sum(xz, out);
+        return;
+    }
+    *out = s->sums;
+    for (uint32_t i = from; i < h->count; i++)
+        xfr_fingerprint_apply(out, xz->zone->origin, h->diffs[i]);
 }
 
 /* The new differences h->diffs[from..) at the end of the file. */
@@ -232,7 +277,9 @@ append(struct jstate *s, const struct xfr_zone *xz, const char *path, uint32_t f
     uint8_t fp[XFR_FINGERPRINT_LEN];
     char err[XFR_JOURNAL_ERR_MAX];
     size_t *bytes = xcalloc(n, sizeof(*bytes)), file_bytes = 0;
-    xfr_zone_fingerprint(xz, fp);
+    struct xfr_fingerprint sums;
+    next_sums(s, xz, from, &sums);
+    xfr_fingerprint_final(&sums, fp);
     if (xfr_journal_append(path, s->file_bytes, h->diffs + from, n, fp, bytes, &file_bytes, err) <
         0) {
         log_warning("journal append failed, rewriting it: %s", err);
@@ -243,6 +290,7 @@ append(struct jstate *s, const struct xfr_zone *xz, const char *path, uint32_t f
     for (uint32_t i = 0; i < n; i++)
         state_add(s, h->diffs[from + i], bytes[i]);
     s->file_bytes = file_bytes;
+    sums_set(s, &sums, xz->zone->serial);
     free(bytes);
 }
 

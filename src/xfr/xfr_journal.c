@@ -41,15 +41,11 @@
 
 /* Order-independent: each record's 128-bit digest is added into two 64-bit lanes, so a
  * version compiled in another node order (a secondary's copy read back from disk) has the
- * same fingerprint. */
-struct fp_acc {
-    uint64_t lane[2];
-    uint64_t count;
-};
-
+ * same fingerprint, and a difference moves it by what it removes and adds. `sign` is 1 to add
+ * a record, -1 to take it away. */
 static void
-fp_add(struct fp_acc *acc, const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd,
-       uint16_t rdlen)
+fp_add(struct xfr_fingerprint *acc, int sign, const uint8_t *owner, uint16_t type, uint32_t ttl,
+       const uint8_t *rd, uint16_t rdlen)
 {
     crypto_generichash_state st;
     uint8_t fixed[8], digest[16];
@@ -65,38 +61,73 @@ fp_add(struct fp_acc *acc, const uint8_t *owner, uint16_t type, uint32_t ttl, co
     uint64_t a, b;
     memcpy(&a, digest, 8);
     memcpy(&b, digest + 8, 8);
-    acc->lane[0] += a;
-    acc->lane[1] += b;
-    acc->count++;
+    /* Unsigned arithmetic wraps: adding then taking away a record leaves no trace. */
+    acc->lane[0] += sign > 0 ? a : -a;
+    acc->lane[1] += sign > 0 ? b : -b;
+    acc->count += sign > 0 ? 1u : (uint64_t)-1;
 }
 
 static void
-fp_add_set(struct fp_acc *acc, const uint8_t *owner, const struct zone_rrset *set)
+fp_add_set(struct xfr_fingerprint *acc, int sign, const uint8_t *owner,
+           const struct zone_rrset *set)
 {
     size_t pos = 0;
     for (uint16_t i = 0; i < set->count; i++) {
         uint16_t len = dnswire_get16(set->rdata + pos);
-        fp_add(acc, owner, set->type, set->ttl, set->rdata + pos + 2, len);
+        fp_add(acc, sign, owner, set->type, set->ttl, set->rdata + pos + 2, len);
         pos += 2u + len;
     }
+}
+
+static void
+fp_add_run(struct xfr_fingerprint *acc, int sign, const uint8_t *run, size_t len)
+{
+    size_t pos = 0;
+    struct xfr_rr rr;
+    while (xfr_rr_next(run, len, &pos, &rr))
+        fp_add(acc, sign, rr.owner, rr.type, rr.ttl, rr.rdata, rr.rdlen);
+}
+
+void
+xfr_zone_fingerprint_sum(const struct xfr_zone *xz, struct xfr_fingerprint *out)
+{
+    const struct zone *z = xz->zone;
+    uint8_t lowered[DNAME_MAX_LEN];
+    memset(out, 0, sizeof(*out));
+    dname_lower_copy(lowered, z->origin);
+    fp_add_set(out, 1, lowered, z->soa);
+    struct xfr_walk w = {0};
+    struct xfr_rrset r;
+    while (xfr_walk_next(xz, &w, &r))
+        fp_add_set(out, 1, r.owner, r.set);
+}
+
+void
+xfr_fingerprint_apply(struct xfr_fingerprint *fp, const uint8_t *origin, const struct xfr_diff *d)
+{
+    uint8_t lowered[DNAME_MAX_LEN];
+    dname_lower_copy(lowered, origin);
+    fp_add_set(fp, -1, lowered, &d->old_soa);
+    fp_add_run(fp, -1, d->removed, d->removed_len);
+    fp_add_set(fp, 1, lowered, &d->new_soa);
+    fp_add_run(fp, 1, d->added, d->added_len);
+}
+
+void
+xfr_fingerprint_final(const struct xfr_fingerprint *fp, uint8_t out[XFR_FINGERPRINT_LEN])
+{
+    uint8_t sums[24];
+    memcpy(sums, fp->lane, 16);
+    memcpy(sums + 16, &fp->count, 8);
+    crypto_generichash(out, XFR_FINGERPRINT_LEN, sums, sizeof(sums), NULL, 0);
 }
 
 void
 xfr_zone_fingerprint(const struct xfr_zone *xz, uint8_t out[XFR_FINGERPRINT_LEN])
 {
-    struct fp_acc acc = {0};
-    const struct zone *z = xz->zone;
-    uint8_t lowered[DNAME_MAX_LEN];
-    dname_lower_copy(lowered, z->origin);
-    fp_add_set(&acc, lowered, z->soa);
-    struct xfr_walk w = {0};
-    struct xfr_rrset r;
-    while (xfr_walk_next(xz, &w, &r))
-        fp_add_set(&acc, r.owner, r.set);
-    uint8_t sums[24];
-    memcpy(sums, acc.lane, 16);
-    memcpy(sums + 16, &acc.count, 8);
-    crypto_generichash(out, XFR_FINGERPRINT_LEN, sums, sizeof(sums), NULL, 0);
+    struct xfr_fingerprint fp;
+    xfr_zone_fingerprint_sum(xz, &fp);
+    xfr_fingerprint_final(&fp, out);
 }
 
 /* --- encoding ----------------------------------------------------------------------------- */

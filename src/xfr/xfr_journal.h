@@ -29,6 +29,19 @@
  * another only when their fingerprints agree. Costs one BLAKE2b per record. */
 void xfr_zone_fingerprint(const struct xfr_zone *xz, uint8_t out[XFR_FINGERPRINT_LEN]);
 
+/* The same in steps, so that a reload need not read the whole zone: the running sums of a
+ * version (one digest per record), moved by a difference from that version to the next (its
+ * SOAs and removed records taken away, the added ones added: the sums of the next version
+ * when the difference is exact), and the fingerprint they give. */
+struct xfr_fingerprint {
+    uint64_t lane[2];
+    uint64_t count;
+};
+void xfr_zone_fingerprint_sum(const struct xfr_zone *xz, struct xfr_fingerprint *out);
+void xfr_fingerprint_apply(struct xfr_fingerprint *fp, const uint8_t *origin,
+                           const struct xfr_diff *d);
+void xfr_fingerprint_final(const struct xfr_fingerprint *fp, uint8_t out[XFR_FINGERPRINT_LEN]);
+
 /* A journal as read: every difference of the file, oldest first (each holds one reference,
  * dropped by xfr_journal_fini), chained (diffs[i]->to_serial == diffs[i + 1]->from_serial),
  * the fingerprint stored with the last (all zero when the writer did not know it), and each

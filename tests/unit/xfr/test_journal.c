@@ -4,7 +4,8 @@
  * adopting a history read back, trimmed by count and to the zone's size (RFC 1995 §5);
  * every kind of damage (each byte flipped, every truncation, another zone's file, records
  * that do not chain) refused as a whole; fingerprints equal for the same data in another
- * order and different for a changed TTL or record. Single-threaded. */
+ * order and different for a changed TTL or record, and moved by differences to the same
+ * sums as a pass over the later version. Single-threaded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,6 +366,37 @@ test_fingerprint(void **state)
     assert_memory_not_equal(fp[0], fp[3], XFR_FINGERPRINT_LEN);
 }
 
+/* A version's sums moved by the differences to a later one are that version's own sums:
+ * addresses replaced, a TTL changed (the whole RRset removed and added), names gone and new,
+ * the SOA; so a reload may move them instead of reading the whole zone. */
+static void
+test_fingerprint_steps(void **state)
+{
+    (void)state;
+    struct chain c;
+    chain_make(&c, 4);
+    struct zone *ttl = xt_zone("j.test", version_text(5, 600, "v4 CNAME www\nnew TXT \"n\"\n"));
+    struct xfr_zone *xttl = xt_xfr(ttl, chain_last(&c));
+    assert_int_equal(xttl->history.count, 4);
+    struct xfr_fingerprint sums, want;
+    xfr_zone_fingerprint_sum(c.views[0], &sums);
+    for (uint32_t i = 0; i < xttl->history.count; i++)
+        xfr_fingerprint_apply(&sums, ttl->origin, xttl->history.diffs[i]);
+    xfr_zone_fingerprint_sum(xttl, &want);
+    assert_memory_equal(&sums, &want, sizeof(sums));
+    uint8_t a[XFR_FINGERPRINT_LEN], b[XFR_FINGERPRINT_LEN];
+    xfr_fingerprint_final(&sums, a);
+    xfr_zone_fingerprint(xttl, b);
+    assert_memory_equal(a, b, sizeof(a));
+    /* Moved from the wrong version: not the same. */
+    xfr_zone_fingerprint_sum(c.views[1], &sums);
+    xfr_fingerprint_apply(&sums, ttl->origin, xttl->history.diffs[3]);
+    assert_memory_not_equal(&sums, &want, sizeof(sums));
+    xfr_zone_free(xttl);
+    zone_free(ttl);
+    chain_free(&c);
+}
+
 int
 main(void)
 {
@@ -373,6 +405,7 @@ main(void)
         cmocka_unit_test(test_append_and_trim),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_fingerprint_steps),
     };
     test_tmpdir_template = tmpl;
     return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
