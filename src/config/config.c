@@ -385,6 +385,8 @@ static const struct cfg_key server_keys[] = {
     {.name = "http_listen", .type = CFG_CUSTOM, .parse = parse_http_listen},
     {.name = "state_file", .type = CFG_CUSTOM, .parse = cfg_parse_state_file},
     {.name = "key_directory", .type = CFG_CUSTOM, .parse = cfg_parse_key_directory},
+    {.name = "journal", .type = CFG_BOOL, .offset = offsetof(struct config, journal)},
+    {.name = "journal_directory", .type = CFG_CUSTOM, .parse = cfg_parse_journal_directory},
     {.name = "control_socket", .type = CFG_CUSTOM, .parse = cfg_parse_control_socket},
     {.name = "user", .type = CFG_CUSTOM, .parse = parse_user},
     {.name = "group", .type = CFG_CUSTOM, .parse = parse_group},
@@ -489,6 +491,7 @@ static const struct cfg_key zone_keys[] = {
     {.name = "catalog", .type = CFG_CUSTOM, .parse = cfg_parse_zone_catalog},
     {.name = "max_records", .type = CFG_CUSTOM, .parse = parse_zone_max_records},
     {.name = "max_size", .type = CFG_CUSTOM, .parse = parse_zone_max_size},
+    {.name = "journal", .type = CFG_CUSTOM, .parse = cfg_parse_zone_journal},
 };
 
 /* The error goes to the earliest entry that repeats an origin seen before it. */
@@ -617,6 +620,7 @@ config_load(const char *path, struct config **out, char err[CONFIG_ERR_MAX])
     cfg->tcp_io_timeout_ms = 2000;
     cfg->tcp_max_per_client = 64;
     cfg->tcp_max_pipelined = 16;
+    cfg->journal = true;
     cfg_rrl_defaults(cfg);
     cfg->log_level = LOG_LEVEL_INFO;
     cfg->startup_wait_ms = CONFIG_DEFAULT_STARTUP_WAIT_MS;

@@ -242,6 +242,11 @@ struct config_zone {
      * struct zone_limits): records, and wire octets (a size may end in K, M or G). */
     uint64_t max_records; /* default CONFIG_ZONE_MAX_RECORDS */
     uint64_t max_bytes;   /* default CONFIG_ZONE_MAX_BYTES */
+    /* The IXFR history kept on disk (`journal:`, ARCHITECTURE.md §11): resolved after the
+     * walk to the entry's own setting, else server.journal; only zones with `transfer:`
+     * have a history to keep. */
+    bool journal;
+    bool journal_given; /* the entry said `journal:` */
 };
 #define CONFIG_ZONE_MAX_RECORDS ((uint64_t)16 << 20)
 #define CONFIG_ZONE_MAX_BYTES ((uint64_t)2 << 30)
@@ -379,6 +384,9 @@ struct config {
     size_t check_count;
     char *state_file;             /* health states saved here and read at start; NULL = none */
     char *key_directory;          /* server.key_directory: DNSSEC keys; NULL = the default */
+    bool journal;                 /* server.journal: IXFR history on disk; default true */
+    char *journal_directory;      /* resolved; default `journal` beside the state file, else
+                                     beside the config */
     char *control_socket;         /* meridianctl UNIX socket path; NULL = none */
     uint32_t startup_wait_ms;     /* longest wait for the first round of checks; default 10000 */
     uint32_t exec_max_concurrent; /* exec checks running at once; default 8 */

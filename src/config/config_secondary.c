@@ -204,6 +204,8 @@ config_zone_add_member(struct config *cfg, size_t catalog, const char *origin, c
         .member_of = c->origin,
         .max_records = c->max_records, /* the catalog's size bounds hold for its members */
         .max_bytes = c->max_bytes,
+        .journal = c->journal, /* the catalog's setting (resolved) holds for its members */
+        .journal_given = true,
     };
     /* Deep copies: config_free frees every entry alike. */
     z->primaries = copy_bytes(c->primaries, c->primary_count * sizeof(*c->primaries));

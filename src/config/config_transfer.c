@@ -6,6 +6,7 @@
  * (RFC 8945). Runs on whichever thread calls config_load(). */
 #include "config/config_transfer.h"
 
+#include <libgen.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,11 +166,63 @@ cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_
 }
 
 int
-cfg_check_transfer(struct cfg_ctx *ctx)
+cfg_parse_zone_journal(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                       void *target)
+{
+    struct config_zone *zone = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+        zone->journal = true;
+    else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
+        zone->journal = false;
+    else
+        return cfg_error(ctx, value, "journal: expected true or false, not '%s'",
+                         s ? s : "(not a string)");
+    zone->journal_given = true;
+    return 0;
+}
+
+int
+cfg_parse_journal_directory(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                            void *target)
+{
+    struct config *cfg = target;
+    const char *s = cfg_scalar(value);
+    (void)key;
+    if (!s || s[0] == '\0')
+        return cfg_error(ctx, value, "journal_directory: expected a path");
+    free(cfg->journal_directory);
+    cfg->journal_directory = cfg_resolve_path(ctx, s);
+    return 0;
+}
+
+/* `journal` beside the state file (the server's writable place), else beside the config. */
+static char *
+default_journal_directory(struct cfg_ctx *ctx)
 {
     const struct config *cfg = ctx->cfg;
+    if (!cfg->state_file)
+        return cfg_resolve_path(ctx, "journal");
+    char *copy = xstrdup(cfg->state_file);
+    const char *dir = dirname(copy);
+    size_t n = strlen(dir) + sizeof("/journal");
+    char *path = xmalloc(n);
+    snprintf(path, n, "%s/journal", dir);
+    free(copy);
+    return path;
+}
+
+int
+cfg_check_transfer(struct cfg_ctx *ctx)
+{
+    struct config *cfg = ctx->cfg;
+    if (!cfg->journal_directory)
+        cfg->journal_directory = default_journal_directory(ctx);
     for (size_t i = 0; i < cfg->zone_count; i++) {
         struct config_zone *z = &cfg->zones[i];
+        if (!z->journal_given)
+            z->journal = cfg->journal;
         if (z->notify_count && !z->transfer.enabled)
             return cfg_error_at(ctx, NULL, z->notify[0].line,
                                 "notify: zone %s has no `transfer:`, so the secondaries it "
@@ -194,6 +247,7 @@ cfg_check_transfer(struct cfg_ctx *ctx)
 void
 cfg_transfer_free(struct config *cfg)
 {
+    free(cfg->journal_directory);
     for (size_t i = 0; i < cfg->zone_count; i++) {
         struct config_zone *z = &cfg->zones[i];
         free(z->transfer.allow);

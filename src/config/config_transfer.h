@@ -22,9 +22,16 @@ int cfg_parse_zone_transfer(struct cfg_ctx *ctx, const struct cfg_key *key, yaml
 int cfg_parse_zone_notify(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
                           void *target) __attribute__((warn_unused_result));
 /* After the walk: a zone that notifies must allow transfers (its secondaries could not fetch
- * what they are told of), and every key named by `transfer.keys` or a notify target must be
+ * what they are told of); each zone's `journal` is resolved and the journal directory
+ * defaulted; and every key named by `transfer.keys` or a notify target must be
  * in tsig_keys (the notify target's entry is resolved into its tsig_key). */
 int cfg_check_transfer(struct cfg_ctx *ctx) __attribute__((warn_unused_result));
+/* A zone entry's `journal: true|false` (target: struct config_zone). */
+int cfg_parse_zone_journal(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                           void *target) __attribute__((warn_unused_result));
+/* server.journal_directory (target: struct config), resolved against the config's directory. */
+int cfg_parse_journal_directory(struct cfg_ctx *ctx, const struct cfg_key *key, yaml_node_t *value,
+                                void *target) __attribute__((warn_unused_result));
 void cfg_transfer_free(struct config *cfg);
 
 #endif

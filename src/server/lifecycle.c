@@ -29,6 +29,7 @@
 #include "net/net_fd.h"
 #include "server/dnssec_ops.h"
 #include "server/http.h"
+#include "server/journal.h"
 #include "server/metrics.h"
 #include "server/privdrop.h"
 #include "server/secondary.h"
@@ -325,6 +326,7 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     snapshot_release(old); /* freed now, or by the last zone transfer still reading it */
     dnssec_ops_published(snap, snapshot_now());
     xfr_serve_published(snap, &srv->notifier);
+    journal_published(snap); /* the IXFR history on disk, off the query path */
     secondary_published(snap);
     char summary[CONFIG_ERR_MAX];
     snprintf(summary, sizeof(summary), "%s%.300s%s%zu zones, %zu records in %.3f s",
@@ -569,6 +571,7 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     dnssec_ops_published(snap, snapshot_now());
     /* NOTIFY (RFC 1996) once we answer transfers: secondaries may have missed changes. */
     xfr_serve_published(snap, &srv->notifier);
+    journal_published(snap); /* the IXFR history on disk, off the query path */
     /* Secondary zones: the transfer thread starts once we answer (its SIGUSR1 asks for a
      * reload, which the start's own signal wait would take as a stop). */
     secondary_published(snap);
@@ -636,6 +639,7 @@ server_stop(struct server *srv)
         srv->published = false;
     }
     xfr_serve_stats_free();
+    journal_free();
     secondary_stop();
     free(srv->rngs);
     srv->rngs = NULL;

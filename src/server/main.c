@@ -17,6 +17,7 @@
 #include "dnssec/dnssec_report.h"
 #include "server/dnssec_ops.h"
 #include "server/explain.h"
+#include "server/journal.h"
 #include "server/lifecycle.h"
 #include "server/secondary.h"
 #include "server/snapshot.h"
@@ -171,6 +172,7 @@ run_offline(const struct options *o, char **argv, struct snapshot *snap)
     }
     snapshot_free(snap);
     secondary_stop(); /* the secondary zones' state the load made */
+    journal_free();
     return rc;
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/sockaddr.h"
+#include "server/journal.h"
 #include "server/secondary.h"
 
 /* --- counters per origin ---------------------------------------------------------------- */
@@ -132,6 +133,10 @@ xfr_serve_load(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         log_change(
             snap->xfr_zones[i], prev,
             xfr_zone_follow(snap->xfr_zones[i], prev, XFR_HISTORY_VERSIONS, XFR_HISTORY_BYTES));
+        /* Nothing served before this version to follow (the start, or transfers just turned
+         * on): the history from before, if the zone's journal ends here. */
+        if (!prev || !prev->transfer || !prev->transfer->enabled)
+            journal_load(snap, i, snap->xfr_zones[i]);
     }
     snap->xfr = (struct xfr_view){
         .zones = snap->zones, .xzones = snap->xfr_zones, .udp_max_size = cfg->udp_max_size};

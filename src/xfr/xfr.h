@@ -142,6 +142,14 @@ enum xfr_change {
 enum xfr_change xfr_zone_follow(struct xfr_zone *xz, const struct xfr_zone *previous,
                                 uint32_t max_versions, size_t max_bytes);
 
+/* Sets xz's history to the differences diffs[0..count) (oldest first, chained, the last
+ * ending at xz's serial: a journal read back at start), trimmed from the oldest as
+ * xfr_zone_follow trims. Takes its own references. Returns the versions kept (0: none; the
+ * last does not end at xz's serial, transfers are off, or the newest alone is too big).
+ * Loader thread. */
+uint32_t xfr_zone_adopt(struct xfr_zone *xz, struct xfr_diff *const *diffs, uint32_t count,
+                        uint32_t max_versions, size_t max_bytes);
+
 /* The difference between two versions (new diff with one reference). */
 struct xfr_diff *xfr_diff_new(const struct xfr_zone *from, const struct xfr_zone *to);
 void xfr_diff_ref(struct xfr_diff *d);

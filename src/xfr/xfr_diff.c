@@ -325,6 +325,46 @@ enabled(const struct xfr_zone *xz)
     return xz && xz->transfer && xz->transfer->enabled;
 }
 
+/* RFC 1995 §5: "Information about older versions should be purged if the total length of
+ * an IXFR response would be longer than that of an AXFR response": the differences plus the
+ * two SOAs around them against the AXFR's records. */
+static size_t
+history_limit(const struct xfr_zone *xz, size_t max_bytes)
+{
+    size_t soa = (size_t)xz->zone->origin_len + 10 + dnswire_get16(xz->zone->soa->rdata);
+    size_t room = xz->wire_bytes > 2 * soa ? xz->wire_bytes - 2 * soa : 0;
+    return max_bytes < room ? max_bytes : room;
+}
+
+uint32_t
+xfr_zone_adopt(struct xfr_zone *xz, struct xfr_diff *const *diffs, uint32_t count,
+               uint32_t max_versions, size_t max_bytes)
+{
+    size_t limit = history_limit(xz, max_bytes), bytes = 0;
+    uint32_t first = 0;
+    if (!enabled(xz) || count == 0 || diffs[count - 1]->to_serial != xz->zone->serial)
+        return 0;
+    for (uint32_t i = 0; i < count; i++)
+        bytes += diffs[i]->bytes;
+    /* The oldest go first, as xfr_zone_follow trims. */
+    while (first < count && (count - first > max_versions || bytes > limit))
+        bytes -= diffs[first++]->bytes;
+    if (first == count)
+        return 0;
+    uint32_t n = count - first;
+    for (uint32_t i = 0; i < xz->history.count; i++)
+        xfr_diff_unref(xz->history.diffs[i]);
+    free(xz->history.diffs);
+    xz->history.diffs = xcalloc(n, sizeof(*xz->history.diffs));
+    for (uint32_t i = 0; i < n; i++) {
+        xfr_diff_ref(diffs[first + i]);
+        xz->history.diffs[i] = diffs[first + i];
+    }
+    xz->history.count = n;
+    xz->history.bytes = bytes;
+    return n;
+}
+
 enum xfr_change
 xfr_zone_follow(struct xfr_zone *xz, const struct xfr_zone *previous, uint32_t max_versions,
                 size_t max_bytes)
@@ -352,12 +392,7 @@ xfr_zone_follow(struct xfr_zone *xz, const struct xfr_zone *previous, uint32_t m
         xz->history.bytes = h->bytes;
         return XFR_CHANGE_SAME;
     }
-    /* RFC 1995 §5: "Information about older versions should be purged if the total length
-     * of an IXFR response would be longer than that of an AXFR response": the differences
-     * plus the two SOAs around them against the AXFR's records. */
-    size_t soa = (size_t)xz->zone->origin_len + 10 + dnswire_get16(xz->zone->soa->rdata);
-    size_t room = xz->wire_bytes > 2 * soa ? xz->wire_bytes - 2 * soa : 0;
-    size_t limit = max_bytes < room ? max_bytes : room;
+    size_t limit = history_limit(xz, max_bytes);
     const struct xfr_history *h = &previous->history;
     uint32_t first = 0;
     size_t bytes = h->bytes + d->bytes;

@@ -140,6 +140,24 @@ def skip(reason):
     sys.exit(SKIP)
 
 
+def require_tool(name, explicit=None, package=None):
+    """find_tool(), or SKIP naming the Debian package that has it."""
+    found = find_tool(name, explicit)
+    if not found:
+        skip("%s not found (Debian %s)" % (name, package or name))
+    return found
+
+
+def start_knotd(others, knot, tmp, port, config, nsid, zone):
+    """knotd on V4@port with `config`, appended to `others` (run_servers stops it), ready
+    to answer for `zone`."""
+    knotd = Knotd(knot, tmp.path, port, config, nsid)
+    knotd.addrs = (V4,)
+    others.append(knotd.start())
+    knotd.wait_ready(zone, timeout=scaled(30))
+    return knotd
+
+
 class TempDir:
     """A temp dir removed on exit unless --keep."""
 
@@ -535,12 +553,40 @@ class Server:
         self._log.close()
         return self.proc.returncode
 
+    def restart(self, tag):
+        """Stops the server and starts it again on the same port, logging to a new file
+        (<name>-<tag>.log) so that log_has() sees the new run only. Returns the first run's
+        exit status."""
+        status = self.stop()
+        self.log_path = os.path.join(self.workdir, "%s-%s.log" % (self.name, tag))
+        self.start()
+        return status
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def run_servers(results, meridiand, body):
+    """Runs body(others) with meridiand started: body appends to `others` each other server
+    it starts. Then meridiand must still run; a RuntimeError (a server that would not start)
+    is a failed check. The others are stopped, then meridiand, which must exit cleanly."""
+    others = []
+    try:
+        body(others)
+        results.check("meridiand still running", [] if meridiand.alive() else
+                      [meridiand.log_tail()])
+    except RuntimeError as e:
+        results.check("servers start", [str(e)])
+    finally:
+        for server in others:
+            server.stop()
+        status = meridiand.stop()
+    results.check("meridiand exits cleanly on SIGTERM (%s)" % status,
+                  [] if status == 0 else [meridiand.log_tail()])
 
 
 class Meridiand(Server):

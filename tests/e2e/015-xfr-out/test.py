@@ -360,9 +360,7 @@ def check_status(results, sock):
 
 def main():
     args = h.parse_args(__doc__.splitlines()[0])
-    knot = h.find_tool("knotd", args.knotd)
-    if not knot:
-        h.skip("knotd not found (Debian knot)")
+    knot = h.require_tool("knotd", args.knotd, "knot")
     results = h.Results(args.verbose)
     with h.TempDir(args.keep) as tmp:
         h.write_file(tmp.join(PLAIN + ".zone"), zone_text(PLAIN, 1, "192.0.2.10"))
@@ -378,29 +376,18 @@ def main():
         kconf = h.write_knot_secondary(tmp.join("knot.conf"), tmp.path, kport, mport,
                                        KNOT_ZONES, knsid)
         meridiand = h.Meridiand(args.meridiand, tmp.path, mport, mconf, mnsid).start()
-        knotd = None
-        try:
+
+        def body(others):
             meridiand.wait_ready(PLAIN, timeout=h.scaled(60))
-            knotd = h.Knotd(knot, tmp.path, kport, kconf, knsid)
-            knotd.addrs = (h.V4,)
-            knotd.start()
-            knotd.wait_ready(PLAIN, timeout=h.scaled(30))
+            knotd = h.start_knotd(others, knot, tmp, kport, kconf, knsid, PLAIN)
             check_knot(results, meridiand, knotd, tmp)
             check_signed(results, mport, tmp)
             check_refusals(results, mport)
             check_ixfr(results, mport)
             check_not_blocking(results, mport, tmp.join("control.sock"))
             check_status(results, tmp.join("control.sock"))
-            results.check("meridiand still running", [] if meridiand.alive() else
-                          [meridiand.log_tail()])
-        except RuntimeError as e:
-            results.check("servers start", [str(e)])
-        finally:
-            if knotd:
-                knotd.stop()
-            status = meridiand.stop()
-        results.check("meridiand exits cleanly on SIGTERM (%s)" % status,
-                      [] if status == 0 else [meridiand.log_tail()])
+
+        h.run_servers(results, meridiand, body)
     return results.finish()
 
 

@@ -136,6 +136,38 @@ test_transfer_forms(void **state)
     config_free(cfg);
 }
 
+/* `journal`: server.journal is the default of every zone (true unless set), a zone's own
+ * setting wins; the directory is `journal` beside the state file, else beside the config. */
+static void
+test_journal(void **state)
+{
+    (void)state;
+    struct config *cfg = must_load("zones:\n"
+                                   "  - { origin: a.example, file: a.zone }\n"
+                                   "  - { origin: b.example, file: b.zone, journal: false }\n");
+    char want[PATH_MAX + 16];
+    assert_true(cfg->journal);
+    assert_true(cfg->zones[0].journal);
+    assert_false(cfg->zones[1].journal);
+    snprintf(want, sizeof(want), "%s/journal", dir);
+    assert_string_equal(cfg->journal_directory, want);
+    config_free(cfg);
+    cfg = must_load("server:\n  journal: false\n  state_file: /var/lib/m/state\n"
+                    "zones:\n"
+                    "  - { origin: a.example, file: a.zone }\n"
+                    "  - { origin: b.example, file: b.zone, journal: true }\n");
+    assert_false(cfg->zones[0].journal);
+    assert_true(cfg->zones[1].journal);
+    assert_string_equal(cfg->journal_directory, "/var/lib/m/journal");
+    config_free(cfg);
+    cfg = must_load("server:\n  journal_directory: jnl\nzones:\n  - { origin: a.example, "
+                    "file: a.zone }\n");
+    snprintf(want, sizeof(want), "%s/jnl", dir);
+    assert_string_equal(cfg->journal_directory, want);
+    config_free(cfg);
+    must_fail("    journal: maybe\n", "4: journal: expected true or false, not 'maybe'");
+}
+
 static void
 test_transfer_errors(void **state)
 {
@@ -193,6 +225,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transfer_forms),
         cmocka_unit_test(test_transfer_errors),
+        cmocka_unit_test(test_journal),
     };
     test_tmpdir_template = dir;
     return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
