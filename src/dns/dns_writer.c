@@ -341,12 +341,13 @@ dns_writer_wire_below(struct dns_writer *w, enum dns_section section, const uint
     memcpy(out, wire, len);
     dnswire_put16(out + label, (uint16_t)(0xC000 | suffix_at));
     /* The first record's RDLENGTH, then each later record: pointer, type, class, TTL,
-     * RDLENGTH, RDATA. */
-    size_t off = label + 2 + 10 + dnswire_get16(out + label + 2 + 8);
+     * RDLENGTH, RDATA. The lengths are read from `wire`, not from the copy: reading back
+     * two bytes just written by memcpy's wide stores stalls until they reach the cache. */
+    size_t off = label + 2 + 10 + dnswire_get16(wire + label + 2 + 8);
     uint16_t records = 1;
     while (off + 12 <= len) {
         dnswire_put16(out + off, (uint16_t)(0xC000 | at));
-        off += 12u + dnswire_get16(out + off + 10);
+        off += 12u + dnswire_get16(wire + off + 10);
         records++;
     }
     w->pos += len;

@@ -143,8 +143,11 @@ nsec3_chain_wire(const struct nsec3_chain *c, const struct nsec3_entry *e, size_
 }
 
 /* Starts loading entry e's response bytes into the cache: a proof's records are then fetched
- * from memory at once, not one after the other while the response is written. */
-static inline void
+ * from memory at once, not one after the other while the response is written.
+ * always_inline: prefetches have no side effects GCC must keep, so GCC 12 at -O2 found a
+ * plain inline function of them pure and deleted every call before inlining it, and nothing
+ * was fetched (tests/unit/dnssec/prefetch_kept.cmake compiles a caller and checks). */
+static inline __attribute__((always_inline)) void
 nsec3_chain_prefetch(const struct nsec3_chain *c, const struct nsec3_entry *e)
 {
     if (!c->wire || e < c->entries || e >= c->entries + c->count)
