@@ -195,7 +195,7 @@ answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len)
     if (!l)
         return 0;
     if (fq.dns_len < NET_DNS_HEADER_SIZE) {
-        net_event_report(q->worker, NET_EVENT_SHORT);
+        net_event_report(q->worker->net, q->worker->id, NET_EVENT_SHORT);
         return 0;
     }
     struct net_query nq = {
