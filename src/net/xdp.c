@@ -43,8 +43,8 @@ extern const unsigned int xdp_filter_obj_len;
 #define XDP_RING_SIZE 2048u
 /* Frames per queue: a full fill ring plus a full TX ring in flight. */
 #define XDP_FRAMES (2u * XDP_RING_SIZE)
-/* RX descriptors per peek, and peeks per wakeup (bounded like net/udp.c's batches so one
- * queue does not starve the worker's sockets; the fd stays readable for the rest). */
+/* RX descriptors per peek, and peeks per wakeup (bounded so that one queue does not starve
+ * the worker's TCP connections and other queues; the fd stays readable for the rest). */
 #define XDP_BATCH 64u
 #define XDP_MAX_BATCHES 8
 
