@@ -2,11 +2,13 @@
 /* Lifecycle of the network front end. net_start (on the caller's thread) copies what it needs
  * from the config, checks that no other process serves any listen address, opens every
  * listen address once per worker for UDP and TCP (SO_REUSEPORT) so that a bind error is
- * reported before any thread exists, builds each worker's libev loop,
- * buffers and TCP connection table, and then starts one pthread per worker. A worker thread
- * runs only its own loop: handler->thread_start, UDP (udp.c) and TCP (tcp.c) until net_stop
- * wakes it through an ev_async, then handler->thread_stop. net_stop joins the threads and
- * closes and frees everything on the caller's thread. */
+ * reported before any thread exists, builds each worker's libev loop, buffers and TCP
+ * connection table, and then starts one pthread per worker and one per worker's UDP socket.
+ * A worker thread runs only its own loop: handler->thread_start, TCP (tcp.c) and AF_XDP
+ * (xdp.c) until net_stop wakes it through an ev_async, then handler->thread_stop; a UDP
+ * thread (udp.c) the same around its blocking receive, until net_stop sets `stopping` and
+ * shuts its socket's receive side. net_stop joins the threads and closes and frees everything
+ * on the caller's thread. */
 #include "net/net_internal.h"
 
 #include <errno.h>
@@ -180,7 +182,7 @@ worker_fini(struct net_worker *w)
 {
     if (w->tcp_state)
         net_tcp_worker_fini(w);
-    if (w->udp_state)
+    if (w->udp)
         net_udp_worker_fini(w);
     for (size_t i = 0; i < w->net->listen_count; i++) {
         if (w->udp && w->udp[i].fd >= 0)
@@ -293,21 +295,30 @@ net_run(struct net *net, char err[CONFIG_ERR_MAX])
 {
     sigset_t all, old;
 
-    /* Workers inherit this mask: signals are the main thread's business, and a handler must
-     * never run on a worker in the middle of a batch. */
+    /* Workers and UDP threads inherit this mask: signals are the main thread's business, and
+     * a handler must never run on a worker in the middle of a batch. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (unsigned i = 0; i < net->worker_count; i++) {
+    int ret = 0;
+    for (unsigned i = 0; i < net->worker_count && ret == 0; i++) {
         struct net_worker *w = &net->workers[i];
         int rc = pthread_create(&w->thread, NULL, worker_main, w);
         if (rc != 0) {
             snprintf(err, CONFIG_ERR_MAX, "worker %u: pthread_create: %s", i, strerror(rc));
+            ret = -1;
             break;
         }
         w->started = true;
+        ret = net_udp_run(w, err);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return net->workers[net->worker_count - 1].started ? 0 : -1;
+    return ret;
+}
+
+unsigned
+net_lanes(const struct config *cfg)
+{
+    return cfg->workers * (1 + (unsigned)cfg->listen_count);
 }
 
 int
@@ -331,13 +342,18 @@ net_stop(struct net *net)
 {
     if (!net)
         return;
-    /* Wake all first, then join: the workers wind down in parallel. */
-    for (unsigned i = 0; i < net->worker_count; i++)
+    /* Wake all first, then join: the workers and UDP threads wind down in parallel. */
+    atomic_store_explicit(&net->stopping, true, memory_order_release);
+    for (unsigned i = 0; i < net->worker_count; i++) {
         if (net->workers[i].started)
             ev_async_send(net->workers[i].loop, &net->workers[i].stop);
-    for (unsigned i = 0; i < net->worker_count; i++)
+        net_udp_wake(&net->workers[i]);
+    }
+    for (unsigned i = 0; i < net->worker_count; i++) {
         if (net->workers[i].started)
             pthread_join(net->workers[i].thread, NULL);
+        net_udp_join(&net->workers[i]);
+    }
     for (unsigned i = 0; i < net->worker_count; i++)
         worker_fini(&net->workers[i]);
     net_xdp_free(net->xdp);

@@ -3,8 +3,10 @@
  * UDP socket per listen address (recvmmsg/sendmmsg in batches) and its own SO_REUSEPORT TCP
  * listener per address (RFC 7766: pipelining, idle and per-message timeouts, a per-client
  * quota, and a connection cap or descriptor shortage closing a silent or the longest-idle
- * connection first; ARCHITECTURE.md §14). net/ only moves bytes: answers come from the handler. No
- * allocation per query: buffers and TCP connection slots are allocated when a worker starts. */
+ * connection first; ARCHITECTURE.md §14). Each UDP socket is served by a thread of its own
+ * (blocking recvmmsg, udp.c); the loop keeps TCP and AF_XDP. net/ only moves bytes: answers
+ * come from the handler. No allocation per query: buffers and TCP connection slots are
+ * allocated when a worker starts. */
 #ifndef MERIDIAN_NET_NET_H
 #define MERIDIAN_NET_NET_H
 
@@ -54,20 +56,22 @@ enum net_event {
     NET_EVENT_TCP_EVICTED,       /* closed to give its slot to a new connection */
 };
 
+/* `worker` in these calls is the calling thread's lane (net_lanes below): a worker's loop
+ * (TCP, AF_XDP) or one of its UDP threads; no two threads share one. */
 struct net_handler {
-    /* Called on worker `worker` for each query. Writes the response into out (capacity
+    /* Called on lane `worker` for each query. Writes the response into out (capacity
      * out_max: 65535 for TCP; for UDP the largest datagram the handler may send) and returns
      * its length, or 0 to send nothing (drop). Must not block. */
     size_t (*answer)(void *ctx, unsigned worker, const struct net_query *q, uint8_t *out,
                      size_t out_max);
-    /* Called on each worker thread as it starts / before it exits (e.g. RCU registration).
-     * Either may be NULL. */
+    /* Called on each thread of a lane as it starts / before it exits (e.g. RCU
+     * registration). Either may be NULL. */
     void (*thread_start)(void *ctx, unsigned worker);
     void (*thread_stop)(void *ctx, unsigned worker);
-    /* Called by each worker once per loop iteration after a batch is handled, outside any
-     * query (e.g. an RCU quiescent point). May be NULL. */
+    /* Called on each lane outside any query: by a worker once per loop iteration, by a UDP
+     * thread after each batch (e.g. an RCU quiescent point). May be NULL. */
     void (*idle)(void *ctx, unsigned worker);
-    /* Called on worker `worker` for each net_event. May be NULL. Must not block. */
+    /* Called on lane `worker` for each net_event. May be NULL. Must not block. */
     void (*event)(void *ctx, unsigned worker, enum net_event event);
     void *ctx;
 };
@@ -89,6 +93,12 @@ int net_run(struct net *net, char err[CONFIG_ERR_MAX]) __attribute__((warn_unuse
 /* net_open and net_run in one. */
 int net_start(const struct config *cfg, const struct net_handler *handler, struct net **out,
               char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+
+/* The handler's `worker` argument is a lane: every thread that calls it has its own, so
+ * per-thread state (counters, random state, query-log queues) needs no lock. Lanes
+ * 0..workers-1 are the workers' loops (TCP, AF_XDP); each worker's UDP socket of each listen
+ * address has its own thread and lane after those. This many in all, for cfg. */
+unsigned net_lanes(const struct config *cfg);
 
 /* Stops the workers (each finishes its current batch), joins them and closes the sockets. */
 void net_stop(struct net *net);

@@ -9,6 +9,7 @@
 #include <ev.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,16 +32,22 @@ struct net_listen {
     char text[INET6_ADDRSTRLEN + 8]; /* "1.2.3.4:53" / "[::1]:53", for error messages */
 };
 
-/* A worker's socket for one listen address: a UDP socket or a TCP listener. */
+struct udp_state;
+
+/* A worker's socket for one listen address: a UDP socket (served by its own thread, udp.c)
+ * or a TCP listener (a watcher on the worker's loop). */
 struct net_sock {
-    ev_io io;      /* io.data points back to this struct */
-    ev_idle busy;  /* UDP: keeps reading without epoll while the queue stays full */
+    ev_io io; /* TCP: io.data points back to this struct */
     int fd;   /* -1 when not open */
     const struct net_listen *listen;
     struct net_worker *worker;
+    /* UDP only: */
+    struct udp_state *udp; /* the thread's batch buffers */
+    unsigned lane;         /* the handler's per-thread index (net_lanes) */
+    pthread_t thread;
+    bool started; /* the thread runs and must be joined */
 };
 
-struct udp_state;
 struct tcp_state;
 
 struct net_worker {
@@ -51,7 +58,6 @@ struct net_worker {
     ev_prepare idle;      /* handler->idle once per loop iteration */
     struct net_sock *udp; /* listen_count entries */
     struct net_sock *tcp; /* listen_count entries */
-    struct udp_state *udp_state;
     struct tcp_state *tcp_state;
     pthread_t thread;
     bool started; /* thread is running and must be joined */
@@ -69,15 +75,16 @@ struct net {
     uint32_t tcp_max_pipelined;   /* answers per connection per wakeup, at least 1 */
     struct net_worker *workers;
     struct net_xdp *xdp; /* the AF_XDP fast path (xdp.h), or NULL */
+    atomic_bool stopping; /* set by net_stop before it wakes the UDP threads */
 };
 
-/* Reports an event to the handler's counters, if it counts. Worker thread. */
+/* Reports an event to the handler's counters, if it counts, from the thread of `lane`. */
 static inline void
-net_event_report(struct net_worker *w, enum net_event event)
+net_event_report(const struct net *net, unsigned lane, enum net_event event)
 {
-    const struct net_handler *h = &w->net->handler;
+    const struct net_handler *h = &net->handler;
     if (h->event)
-        h->event(h->ctx, w->id, event);
+        h->event(h->ctx, lane, event);
 }
 
 /* net.c: writes "listen <addr>: [<what>: ]<strerror>" into err. */
@@ -90,8 +97,15 @@ int net_socket_open(const struct net_listen *l, int type, int *out, char err[CON
 /* udp.c: a bound UDP socket with buffers and (wildcard) packet-info options set. */
 int net_udp_open(const struct net_listen *l, int *out, char err[CONFIG_ERR_MAX])
     __attribute__((warn_unused_result));
-/* udp.c: allocates the worker's batch buffers and starts watchers on its UDP sockets. */
+/* udp.c: allocates the batch buffers of the worker's UDP sockets and gives each its lane. */
 void net_udp_worker_init(struct net_worker *w);
+/* udp.c: starts one thread per UDP socket of the worker. 0, or -1 with err (the threads
+ * already started are stopped by net_stop). */
+int net_udp_run(struct net_worker *w, char err[CONFIG_ERR_MAX]) __attribute__((warn_unused_result));
+/* udp.c: wakes the worker's UDP threads (net->stopping is set), then waits for them. */
+void net_udp_wake(struct net_worker *w);
+void net_udp_join(struct net_worker *w);
+/* udp.c: frees the buffers, after net_udp_join. */
 void net_udp_worker_fini(struct net_worker *w);
 
 /* tcp.c: a bound, listening TCP socket. */

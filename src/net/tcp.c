@@ -278,7 +278,7 @@ conn_close(struct tcp_conn *c, bool abortive)
     }
     close(c->fd);
     c->fd = -1;
-    net_event_report(ts->worker, NET_EVENT_TCP_CLOSED);
+    net_event_report(ts->worker->net, ts->worker->id, NET_EVENT_TCP_CLOSED);
     tcp_slot_unlink(list_of(ts, c), &c->slot);
     client_remove(ts, c);
     c->free_next = ts->free_list;
@@ -394,7 +394,7 @@ conn_process(struct tcp_conn *c)
         /* A zero length or one shorter than a header is not a message; longer than our
          * buffer is not a query we would answer. Either way the stream cannot be trusted. */
         if (len < NET_DNS_HEADER_SIZE || len > TCP_QUERY_MAX) {
-            net_event_report(w, NET_EVENT_TCP_FRAMING);
+            net_event_report(w->net, w->id, NET_EVENT_TCP_FRAMING);
             ret = -1;
             goto out;
         }
@@ -524,7 +524,7 @@ evict_one(struct tcp_state *ts)
     if (!victim)
         return false;
     struct tcp_conn *c = conn_of(victim);
-    net_event_report(ts->worker, NET_EVENT_TCP_EVICTED);
+    net_event_report(ts->worker->net, ts->worker->id, NET_EVENT_TCP_EVICTED);
     conn_close(c, conn_stalled(c));
     return true;
 }
@@ -566,7 +566,7 @@ conn_open(struct tcp_state *ts, const struct net_listen *l, int fd,
     c->slot.partial = false;
     c->slot.opened = c->slot.since = mono_now();
     tcp_slot_append(&ts->idle, &c->slot);
-    net_event_report(ts->worker, NET_EVENT_TCP_ACCEPTED);
+    net_event_report(ts->worker->net, ts->worker->id, NET_EVENT_TCP_ACCEPTED);
     ev_io_init(&c->io, conn_cb, fd, EV_READ);
     c->io.data = c;
     ev_io_start(ts->worker->loop, &c->io);

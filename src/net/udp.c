@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: MIT
-/* DNS over UDP for one worker. Each worker owns one SO_REUSEPORT socket per listen address;
- * when one becomes readable it reads up to UDP_BATCH datagrams with one recvmmsg, asks the
- * handler for each answer, and sends all answers with one sendmmsg: the per-packet syscalls
- * are what limits a core (measured here: ~400k qps per core with batching, ~170k without). Runs
- * only on the worker's thread; all buffers are allocated once when the worker is built.
+/* DNS over UDP. Each worker owns one SO_REUSEPORT socket per listen address, and each such
+ * socket has a thread of its own that blocks in recvmmsg (MSG_WAITFORONE) for up to UDP_BATCH
+ * datagrams, asks the handler for each answer, and sends all answers with one sendmmsg: the
+ * per-packet syscalls are what limits a core (measured here: ~400k qps per core with batching,
+ * ~170k without). A thread per socket instead of a watcher on the worker's libev loop spares
+ * the epoll_wait per wake-up, the epoll callback the kernel runs for every datagram queued on
+ * a registered socket, and the switching between reading from epoll and from an idle watcher
+ * that a busy socket needed (README "Performance", ARCHITECTURE.md §3). The worker's loop keeps
+ * TCP and AF_XDP. Each thread calls the handler with its own lane (net.h), so per-thread
+ * state needs no lock. All buffers are allocated once when the worker is built.
  * Per-packet problems (truncated or short queries, send errors) are dropped silently. */
 #include "net/net_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,15 +28,14 @@
 /* Receive buffer per datagram. DNS queries are small (a question plus OPT, a cookie, maybe
  * ECS): one that does not fit is cut by the kernel, flagged MSG_TRUNC and dropped. */
 #define UDP_RECV_SIZE 4096
-/* Batches per wakeup: enough to drain a burst, bounded so that one busy socket does not
- * starve the worker's other sockets and TCP connections. The socket is level-triggered, so
- * what is left is read in the next loop iteration. */
-#define UDP_MAX_BATCHES 8
 /* Answers of one batch wait here for sendmmsg. The handler is always given NET_MSG_MAX bytes
  * to write into; when less is left, the pending answers are sent early. 256 KiB holds a full
  * batch of answers up to 6 KiB each without that. */
 #define UDP_SEND_SPACE (256 * 1024)
-/* Kernel socket buffers: room for bursts while the worker is busy elsewhere. The kernel caps
+/* Longest sleep in recvmmsg before the thread looks at the stop flag again, should the
+ * shutdown(SHUT_RD) wake-up of net_udp_wake not reach it. An idle socket wakes this often. */
+#define UDP_RCVTIMEO_S 1
+/* Kernel socket buffers: room for bursts while the thread answers or waits for the CPU. The kernel caps
  * this at net.core.rmem_max / wmem_max; a smaller buffer is not an error. */
 #define UDP_SOCKBUF_SIZE (4 * 1024 * 1024)
 
@@ -59,6 +66,7 @@ net_udp_open(const struct net_listen *l, int *out, char err[CONFIG_ERR_MAX])
 {
     int one = 1;
     int size = UDP_SOCKBUF_SIZE;
+    const struct timeval rcvtimeo = {.tv_sec = UDP_RCVTIMEO_S};
     int fd = -1;
     int ret = -1;
 
@@ -66,6 +74,14 @@ net_udp_open(const struct net_listen *l, int *out, char err[CONFIG_ERR_MAX])
         goto out;
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    /* The socket's thread blocks in recvmmsg (udp_thread_main); sends stay non-blocking
+     * (MSG_DONTWAIT). */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcvtimeo, sizeof(rcvtimeo)) < 0) {
+        net_error(err, l, "blocking receive", errno);
+        goto out;
+    }
 
     if (l->addr.ss_family == AF_INET) {
         /* Send without DF and ignore ICMP "fragmentation needed": a forged ICMP must not be
@@ -178,8 +194,8 @@ udp_answer_one(struct net_sock *s, struct udp_state *u, unsigned i)
     /* A truncated query would be answered as a different message; one shorter than a header
      * has nothing to answer to. */
     if ((rh->msg_flags & MSG_TRUNC) || len < NET_DNS_HEADER_SIZE) {
-        net_event_report(s->worker, (rh->msg_flags & MSG_TRUNC) ? NET_EVENT_UDP_TRUNCATED
-                                                                 : NET_EVENT_SHORT);
+        net_event_report(s->worker->net, s->lane,
+                         (rh->msg_flags & MSG_TRUNC) ? NET_EVENT_UDP_TRUNCATED : NET_EVENT_SHORT);
         return;
     }
     if (UDP_SEND_SPACE - u->sused < NET_MSG_MAX)
@@ -195,7 +211,7 @@ udp_answer_one(struct net_sock *s, struct udp_state *u, unsigned i)
         .len = len,
     };
     uint8_t *out = u->sbuf + u->sused;
-    size_t n = h->answer(h->ctx, s->worker->id, &q, out, NET_MSG_MAX);
+    size_t n = h->answer(h->ctx, s->lane, &q, out, NET_MSG_MAX);
     if (n == 0 || n > NET_MSG_MAX)
         return;
 
@@ -212,91 +228,107 @@ udp_answer_one(struct net_sock *s, struct udp_state *u, unsigned i)
     u->sused += n;
 }
 
-/* Reads and answers up to UDP_MAX_BATCHES batches; true if the last one was full (more
- * datagrams are probably waiting). */
-static bool
-udp_drain(struct net_sock *s)
+/* The socket's thread: one blocking recvmmsg per batch. MSG_WAITFORONE sleeps in the kernel
+ * until the first datagram and then takes whatever else is queued without waiting, so a busy
+ * socket costs one recvmmsg and one sendmmsg per batch and an idle one sleeps in the same
+ * call: no poll or epoll call per wake-up, no empty EAGAIN read, and no epoll wake-up
+ * callback per datagram queued. net_udp_stop wakes it with shutdown(SHUT_RD) (the receive
+ * then returns at once); SO_RCVTIMEO bounds the wait should that wake-up not come. */
+static void *
+udp_thread_main(void *arg)
 {
-    struct udp_state *u = s->worker->udp_state;
-    for (int b = 0; b < UDP_MAX_BATCHES; b++) {
+    struct net_sock *s = arg;
+    struct udp_state *u = s->udp;
+    const struct net_handler *h = &s->worker->net->handler;
+
+    if (h->thread_start)
+        h->thread_start(h->ctx, s->lane);
+    while (!atomic_load_explicit(&s->worker->net->stopping, memory_order_acquire)) {
         /* recvmmsg overwrites these lengths and flags; give every slot its full room back. */
         for (unsigned i = 0; i < UDP_BATCH; i++) {
             u->rmsg[i].msg_hdr.msg_namelen = sizeof(u->rname[i]);
             u->rmsg[i].msg_hdr.msg_controllen = sizeof(u->rctl[i]);
             u->rmsg[i].msg_hdr.msg_flags = 0;
         }
-        int n = recvmmsg(s->fd, u->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false; /* EAGAIN: drained */
-        }
+        int n = recvmmsg(s->fd, u->rmsg, UDP_BATCH, MSG_WAITFORONE, NULL);
+        if (n <= 0)
+            continue; /* EAGAIN (the timeout), EINTR: look at the stop flag again */
+        if (atomic_load_explicit(&s->worker->net->stopping, memory_order_acquire))
+            break; /* after shutdown(SHUT_RD) the kernel reports empty datagrams */
         for (unsigned i = 0; i < (unsigned)n; i++)
             udp_answer_one(s, u, i);
         /* The answers point into rname and rbuf: send them before the next recvmmsg. */
         udp_flush(s, u);
-        if (n < UDP_BATCH)
-            return false; /* a short batch means the queue is empty: spare the EAGAIN */
+        if (h->idle)
+            h->idle(h->ctx, s->lane);
     }
-    return true;
-}
-
-/* Under load the socket stays out of epoll: while it is registered, every datagram the
- * kernel queues also runs epoll's wake-up callback under a spinlock, about 10% of a core at
- * 400k qps. So when a wake-up finds a full queue, the worker stops the io watcher (libev
- * then drops the fd from epoll) and keeps reading from an idle watcher, which lets other
- * watchers run between rounds; once a read comes back short, the io watcher returns. */
-static void
-udp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct net_sock *s = io->data;
-    (void)revents;
-    if (udp_drain(s)) {
-        ev_io_stop(loop, io);
-        ev_idle_start(loop, &s->busy);
-    }
-}
-
-static void
-udp_busy_cb(struct ev_loop *loop, ev_idle *idle, int revents)
-{
-    struct net_sock *s = idle->data;
-    (void)revents;
-    if (!udp_drain(s)) {
-        ev_idle_stop(loop, idle);
-        ev_io_start(loop, &s->io);
-    }
+    if (h->thread_stop)
+        h->thread_stop(h->ctx, s->lane);
+    return NULL;
 }
 
 void
 net_udp_worker_init(struct net_worker *w)
 {
-    struct udp_state *u = xcalloc(1, sizeof(*u));
+    for (size_t j = 0; j < w->net->listen_count; j++) {
+        struct net_sock *s = &w->udp[j];
+        struct udp_state *u = xcalloc(1, sizeof(*u));
+        for (unsigned i = 0; i < UDP_BATCH; i++) {
+            u->riov[i] = (struct iovec){.iov_base = u->rbuf[i], .iov_len = UDP_RECV_SIZE};
+            u->rmsg[i].msg_hdr = (struct msghdr){
+                .msg_name = &u->rname[i],
+                .msg_iov = &u->riov[i],
+                .msg_iovlen = 1,
+                .msg_control = u->rctl[i].buf,
+            };
+        }
+        s->udp = u;
+        s->lane = w->net->worker_count + w->id * (unsigned)w->net->listen_count + (unsigned)j;
+    }
+}
 
-    for (unsigned i = 0; i < UDP_BATCH; i++) {
-        u->riov[i] = (struct iovec){.iov_base = u->rbuf[i], .iov_len = UDP_RECV_SIZE};
-        u->rmsg[i].msg_hdr = (struct msghdr){
-            .msg_name = &u->rname[i],
-            .msg_iov = &u->riov[i],
-            .msg_iovlen = 1,
-            .msg_control = u->rctl[i].buf,
-        };
+int
+net_udp_run(struct net_worker *w, char err[CONFIG_ERR_MAX])
+{
+    for (size_t j = 0; j < w->net->listen_count; j++) {
+        struct net_sock *s = &w->udp[j];
+        int rc = pthread_create(&s->thread, NULL, udp_thread_main, s);
+        if (rc != 0) {
+            snprintf(err, CONFIG_ERR_MAX, "worker %u: udp thread for %s: pthread_create: %s",
+                     w->id, s->listen->text, strerror(rc));
+            return -1;
+        }
+        s->started = true;
     }
-    w->udp_state = u;
-    for (size_t i = 0; i < w->net->listen_count; i++) {
-        struct net_sock *s = &w->udp[i];
-        ev_io_init(&s->io, udp_read_cb, s->fd, EV_READ);
-        s->io.data = s;
-        ev_idle_init(&s->busy, udp_busy_cb);
-        s->busy.data = s;
-        ev_io_start(w->loop, &s->io);
-    }
+    return 0;
+}
+
+void
+net_udp_wake(struct net_worker *w)
+{
+    /* On an unbound-peer UDP socket shutdown returns ENOTCONN, but it still marks the
+     * receive side shut and wakes the thread sleeping in recvmmsg. */
+    for (size_t j = 0; j < w->net->listen_count; j++)
+        if (w->udp[j].started)
+            (void)shutdown(w->udp[j].fd, SHUT_RD);
+}
+
+void
+net_udp_join(struct net_worker *w)
+{
+    for (size_t j = 0; j < w->net->listen_count; j++)
+        if (w->udp[j].started) {
+            pthread_join(w->udp[j].thread, NULL);
+            w->udp[j].started = false;
+        }
 }
 
 void
 net_udp_worker_fini(struct net_worker *w)
 {
-    /* The sockets belong to net.c, which closes them; the watchers die with the loop. */
-    free(w->udp_state);
-    w->udp_state = NULL;
+    /* The sockets belong to net.c, which closes them. */
+    for (size_t j = 0; j < w->net->listen_count; j++) {
+        free(w->udp[j].udp);
+        w->udp[j].udp = NULL;
+    }
 }

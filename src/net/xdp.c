@@ -49,8 +49,8 @@ extern const unsigned int xdp_filter_obj_len;
 #define XDP_FRAMES (XDP_RX_FRAMES + XDP_TX_FRAMES)
 /* RX descriptors per peek: the kernel's copy-mode transmit sends at most 32 descriptors per
  * system call (TX_BATCH_SIZE in net/xdp/xsk.c), so a batch's replies go in one sendto.
- * Peeks per wakeup are bounded like net/udp.c's batches, so one queue does not starve the
- * worker's sockets; the fd stays readable for the rest. */
+ * Peeks per wakeup are bounded, so one queue does not starve the worker's TCP connections and
+ * other queues; the fd stays readable for the rest. */
 #define XDP_BATCH 32u
 #define XDP_MAX_BATCHES 16
 /* sendto calls per batch when the kernel says it has more to send (EAGAIN). */
@@ -229,7 +229,7 @@ answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len, uint64_t reply)
     if (!l)
         return 0;
     if (fq.dns_len < NET_DNS_HEADER_SIZE) {
-        net_event_report(q->worker, NET_EVENT_SHORT);
+        net_event_report(q->worker->net, q->worker->id, NET_EVENT_SHORT);
         return 0;
     }
     struct net_query nq = {

@@ -312,7 +312,7 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     /* Answers per service, pool and member carry over by name (stats.h): once before the
      * publish, and again once no worker counts into the old set. */
     snap->stats_steer = stats_steer_new(snap->policies, srv->stats ? srv->stats->worker_count
-                                                                   : snap->cfg->workers);
+                                                                   : net_lanes(snap->cfg));
     stats_steer_carry(snap->stats_steer, snapshot_current_get()->stats_steer);
     /* The monitor publishes into the new snapshot from now on, states carried over. A monitor
      * that cannot start leaves the new snapshot without health: its members count as up. */
@@ -520,21 +520,23 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
      * socket or child exists, so that abort leaves nothing behind. */
     if (snap->health_count)
         (void)get_default_call_rcu_data();
-    srv->rngs = rngs_new(cfg->workers);
-    srv->stats = stats_new(cfg->workers);
+    /* Per-thread state is per lane: each worker's loop and each of its UDP threads (net.h). */
+    unsigned lanes = net_lanes(cfg);
+    srv->rngs = rngs_new(lanes);
+    srv->stats = stats_new(lanes);
     metrics_register(srv->stats);
-    snap->stats_steer = stats_steer_new(snap->policies, cfg->workers);
+    snap->stats_steer = stats_steer_new(snap->policies, lanes);
     (void)snapshot_publish(snap);
     srv->published = true;
     uint8_t rrl_key[16];
     randombytes_buf(rrl_key, sizeof(rrl_key));
-    srv->rrl = rrl_new(cfg->rrl.table_size, cfg->workers, rrl_key);
+    srv->rrl = rrl_new(cfg->rrl.table_size, lanes, rrl_key);
     control_set_rrl(srv->rrl);
     metrics_register_rrl(srv->rrl);
     if (open_sockets_and_drop(srv, snap, err) < 0)
         goto out;
     /* The query log's file or socket is the server user's, like every file after the drop. */
-    if (dnstap_open(cfg, cfg->workers, &srv->dnstap, err) < 0)
+    if (dnstap_open(cfg, lanes, &srv->dnstap, err) < 0)
         goto out;
     control_set_dnstap(srv->dnstap);
     metrics_register_dnstap(srv->dnstap);

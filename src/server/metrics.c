@@ -378,6 +378,9 @@ metrics_prometheus(FILE *out, struct health_monitor *monitor)
     steer_counters(out, snap);
     zone_metrics(out, snap);
     reload_metrics(out, snap);
+    /* The counters have a block per lane (net.h: each worker's loop and UDP threads); this
+     * is the configured number of workers. */
+    unsigned workers = snap->cfg->workers;
     rcu_read_unlock();
     struct health_report r = {0};
     if (monitor)
@@ -388,7 +391,7 @@ metrics_prometheus(FILE *out, struct health_monitor *monitor)
           control_site_drained());
     gauge(out, "meridian_resident_memory_bytes", "Resident memory (VmRSS) of meridiand",
           (double)metrics_rss_bytes());
-    gauge(out, "meridian_workers", "Worker threads answering queries", st ? st->worker_count : 0);
+    gauge(out, "meridian_workers", "Worker threads answering queries", workers);
 }
 
 void

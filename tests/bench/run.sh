@@ -78,9 +78,28 @@ report() { # results.tsv
         st(mode, srv, c, "min"), st(mode, srv, c, "max")) }
     function ratio(mode, srv, c,   r) { r = st(mode, ref, c, "med")
         return (r == "" || r == 0) ? "-" : sprintf("%.2f", st(mode, srv, c, "med") / r) }
+    # Per-round ratios a/b of column c between servers x and y (each round pairs the two
+    # servers under the same load): median, min or max over the rounds both were measured.
+    function prr(mode, x, y, c, inv, what,   r, n, a, u, v) { n = 0
+        for (r = 1; r <= maxr; r++) {
+            u = X[mode, x, r, c]; v = X[mode, y, r, c]
+            if (u == "" || v == "" || u + 0 == 0 || v + 0 == 0) continue
+            a[++n] = inv ? v / u : u / v }
+        if (n == 0) return ""
+        sortv(a, n)
+        if (what == "n") return n
+        if (what == "min") return a[1]
+        if (what == "max") return a[n]
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function prrs(mode, x, y, c, inv) { if (prr(mode, x, y, c, inv, "n") == "") return "-"
+        return sprintf("%.2f (%.2f-%.2f)", prr(mode, x, y, c, inv, "med"),
+            prr(mode, x, y, c, inv, "min"), prr(mode, x, y, c, inv, "max")) }
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     { nr++; M[nr] = $col["mode"]; S[nr] = $col["server"]
       for (k in col) V[nr, k] = $col[k]
+      r = $col["round"] + 0; if (r > maxr) maxr = r
+      X[M[nr], S[nr], r, "us_per_query"] = $col["us_per_query"]
+      X[M[nr], S[nr], r, "answered_qps"] = $col["answered_qps"]
       if (!(S[nr] in seen)) { seen[S[nr]] = 1; order[++ns] = S[nr] } }
     END {
       printf "### Saturation: blast, one server worker on one core\n\n"
@@ -93,6 +112,15 @@ report() { # results.tsv
           ratio("blast", s, "us_per_query"), st("blast", s, "lost_pct"), st("blast", s, "nxdomain_pct"),
           st("blast", s, "resp_bytes"), st("blast", s, "gen_cpu_pct"), pos(st("blast", s, "other_server_core_pct")),
           pos(st("blast", s, "other_gen_core_pct")) }
+      printf "\n### Per-round ratios: each meridiand build against each other server\n\n"
+      printf "Each round measures every server under the same load, so the ratio of two servers in one round is steadier than the ratio of their medians. CPU per answer: the other server'"'"'s / meridiand'"'"'s (above 1: meridiand spends less); qps: meridiand'"'"'s / the other'"'"'s. Median (min-max) over rounds.\n\n"
+      printf "| meridiand | against | rounds | saturation: CPU per answer, other / meridiand | saturation: qps, meridiand / other | at the latency rate (dnsperf): CPU per answer, other / meridiand |\n"
+      printf "|---|---|---|---|---|---|\n"
+      for (k = 1; k <= ns; k++) { x = order[k]; if (x !~ /^meridiand/) continue
+        for (j = 1; j <= ns; j++) { y = order[j]; if (y == x) continue
+          n = prr("blast", x, y, "us_per_query", 1, "n"); if (n == "") continue
+          printf "| %s | %s | %d | %s | %s | %s |\n", x, y, n, prrs("blast", x, y, "us_per_query", 1),
+            prrs("blast", x, y, "answered_qps", 0), prrs("latency", x, y, "us_per_query", 1) } }
       printf "\n### Latency at a fixed rate: blast paced, dnsperf\n\n"
       printf "| server | offered qps | blast paced: avg / p50 / p99 ms | p99 vs %s | dnsperf: avg ms, median (min-max) | avg vs %s | dnsperf: p50 / p99 / max ms | dnsperf lost | server CPU us/query at this rate | us/query vs %s | other load %%, server / generator core |\n", ref, ref, ref
       printf "|---|---|---|---|---|---|---|---|---|---|---|\n"

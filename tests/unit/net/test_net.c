@@ -19,10 +19,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -50,6 +52,7 @@
 #define STREAM_QTYPE 252   /* asks for a stream */
 #define STREAM_MSGS 64     /* messages of a stream, the first included */
 #define STREAM_MSG_LEN 60000
+#define MAX_LANES 16 /* lanes a test front end may have (workers x (1 + addresses)) */
 
 struct counters {
     atomic_uint answered;
@@ -58,6 +61,12 @@ struct counters {
     atomic_uint idle;
     atomic_uint streams;     /* started */
     atomic_uint stream_ends; /* end() calls */
+    /* Lanes (net.h): the thread each lane's calls came from, and what broke the promise. */
+    _Atomic(pthread_t) lane_thread[MAX_LANES];
+    atomic_uint lane_starts[MAX_LANES];
+    atomic_bool lane_shared;      /* one lane seen on two threads */
+    atomic_uint lane_udp_min;     /* smallest lane of a UDP query (UINT_MAX: none yet) */
+    atomic_uint lane_tcp_max;     /* largest lane of a TCP query */
 };
 
 /* What a test stream keeps between messages (inside net_stream.state). */
@@ -105,13 +114,33 @@ struct fixture {
     unsigned workers;
 };
 
+/* Records that `lane` ran on this thread; a lane seen on another thread before is a bug. */
+static void
+lane_note(struct counters *k, unsigned lane)
+{
+    pthread_t zero = 0;
+    assert_true(lane < MAX_LANES);
+    if (!atomic_compare_exchange_strong(&k->lane_thread[lane], &zero, pthread_self()) &&
+        !pthread_equal(zero, pthread_self()))
+        atomic_store(&k->lane_shared, true);
+}
+
 static size_t
 echo_answer(void *ctx, unsigned worker, const struct net_query *q, uint8_t *out, size_t out_max)
 {
     struct counters *k = ctx;
     size_t len = q->len;
-    (void)worker;
 
+    lane_note(k, worker);
+    if (q->tcp) {
+        unsigned m = atomic_load(&k->lane_tcp_max);
+        while (worker > m && !atomic_compare_exchange_weak(&k->lane_tcp_max, &m, worker)) {
+        }
+    } else {
+        unsigned m = atomic_load(&k->lane_udp_min);
+        while (worker < m && !atomic_compare_exchange_weak(&k->lane_udp_min, &m, worker)) {
+        }
+    }
     atomic_fetch_add(&k->answered, 1);
     if (q->len < 12 || q->len > out_max || !q->client || !q->local ||
         q->client->sa_family != q->local->sa_family)
@@ -143,22 +172,26 @@ echo_answer(void *ctx, unsigned worker, const struct net_query *q, uint8_t *out,
 static void
 on_start(void *ctx, unsigned worker)
 {
-    (void)worker;
-    atomic_fetch_add(&((struct counters *)ctx)->started, 1);
+    struct counters *k = ctx;
+    lane_note(k, worker);
+    atomic_fetch_add(&k->lane_starts[worker], 1);
+    atomic_fetch_add(&k->started, 1);
 }
 
 static void
 on_stop(void *ctx, unsigned worker)
 {
-    (void)worker;
-    atomic_fetch_add(&((struct counters *)ctx)->stopped, 1);
+    struct counters *k = ctx;
+    lane_note(k, worker);
+    atomic_fetch_add(&k->stopped, 1);
 }
 
 static void
 on_idle(void *ctx, unsigned worker)
 {
-    (void)worker;
-    atomic_fetch_add(&((struct counters *)ctx)->idle, 1);
+    struct counters *k = ctx;
+    lane_note(k, worker);
+    atomic_fetch_add(&k->idle, 1);
 }
 
 static double
@@ -293,6 +326,7 @@ fixture_start(void **state, unsigned workers, uint32_t max_conns, uint32_t idle_
     char err[CONFIG_ERR_MAX];
 
     f->workers = workers;
+    atomic_store(&f->counters.lane_udp_min, UINT_MAX);
     if (test_port_hold(&f->port) < 0) {
         free(f);
         return -1;
@@ -954,8 +988,9 @@ test_lifecycle(void **state)
     close(fd);
     net_stop(f->net);
     f->net = NULL;
-    assert_int_equal(atomic_load(&f->counters.started), f->workers);
-    assert_int_equal(atomic_load(&f->counters.stopped), f->workers);
+    /* Each worker's loop and its UDP thread for each of the two addresses. */
+    assert_int_equal(atomic_load(&f->counters.started), f->workers * 3);
+    assert_int_equal(atomic_load(&f->counters.stopped), f->workers * 3);
     assert_true(atomic_load(&f->counters.idle) > 0);
 
     for (int i = 0; i < 5; i++) {
@@ -965,6 +1000,42 @@ test_lifecycle(void **state)
         f->net = NULL;
     }
     assert_int_equal(atomic_load(&f->counters.started), atomic_load(&f->counters.stopped));
+}
+
+/* Lanes (net.h): every thread that calls the handler has a lane of its own, each lane is
+ * started once, UDP is answered on the UDP threads' lanes (after the workers') and TCP on
+ * the workers'. Per-lane counters and random state rely on this to need no lock. */
+static void
+test_lanes(void **state)
+{
+    struct fixture *f = *state;
+    struct config cfg = {.workers = f->workers, .listen_count = 2};
+    unsigned lanes = net_lanes(&cfg);
+    uint8_t q[QUERY_LEN], a[512];
+
+    assert_int_equal(lanes, f->workers * 3);
+    /* Several client sockets per family, so that both workers' sockets get some. */
+    for (int i = 0; i < 8; i++) {
+        int family = i % 2 ? AF_INET6 : AF_INET;
+        int fd = udp_client(family);
+        query_make(q, (uint16_t)i, false);
+        udp_send(fd, family, f->port, q, sizeof(q));
+        assert_true(wait_readable(fd, WAIT_MS));
+        check_answer(a, (size_t)recv(fd, a, sizeof(a), 0), (uint16_t)i, false);
+        close(fd);
+        int t = tcp_connect(family, f->port, 0);
+        tcp_roundtrip(t, (uint16_t)(0x100 + i));
+        close(t);
+    }
+    net_stop(f->net);
+    f->net = NULL;
+    assert_int_equal(atomic_load(&f->counters.started), lanes);
+    for (unsigned l = 0; l < lanes; l++)
+        assert_int_equal(atomic_load(&f->counters.lane_starts[l]), 1);
+    assert_false(atomic_load(&f->counters.lane_shared));
+    assert_true(atomic_load(&f->counters.lane_udp_min) >= f->workers);
+    assert_true(atomic_load(&f->counters.lane_udp_min) < lanes);
+    assert_true(atomic_load(&f->counters.lane_tcp_max) < f->workers);
 }
 
 /* A port held by a socket without SO_REUSEPORT: net_start fails, names the address, and
@@ -1054,6 +1125,7 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tcp_stream_abandoned, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_lanes, setup_default, teardown),
         cmocka_unit_test(test_bind_conflict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
