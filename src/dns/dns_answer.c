@@ -508,6 +508,64 @@ add_policy_rrset(struct answer *a, const struct zone *zone, const struct zone_no
     add_required(a, DNS_SECTION_AN, owner, &set);
 }
 
+/* The policy's choice for `qtype` at a steered name: the decision (the first one of the
+ * query, for the counters) and the ECS scope are noted in the answer. */
+static void
+steer_select(struct answer *a, const struct zone_node *node, const struct policy_service *svc,
+             uint16_t qtype, struct policy_answer *ans)
+{
+    policy_select(svc, policy_client(a), qtype, a->client->health, a->client->random,
+                  a->client->now_s, ans);
+    if (!a->steered)
+        a->decision = (struct dns_decision){
+            .service = (uint32_t)(node->steer - 1), .order = ans->order, .pool = ans->pool,
+            .members = ans->count, .member = ans->count ? ans->members[0] : NULL,
+            .ttl_s = ans->ttl_s, .scope = ans->scope, .failed_open = ans->failed_open};
+    a->steered = true;
+    if (ans->scope > a->ecs_scope)
+        a->ecs_scope = ans->scope;
+}
+
+/* ANY over TCP at an address service: every RRset of the name, as add_any gives a static
+ * name over TCP (RFC 8482 §4.1 lets UDP answer a subset; a client that came over TCP asked
+ * for all): the service's answer for each family it has, then the name's own records of
+ * other types. A and AAAA records the zone file has at the name are the service's to
+ * answer, as for a query of either type. NODATA only when there is nothing at all. */
+static void
+answer_steered_any(struct answer *a, const struct zone *zone, const struct zone_node *node,
+                   const uint8_t *owner, const struct policy_service *svc)
+{
+    static const uint16_t families[] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+    bool answered = false;
+    uint32_t ttl_s = svc->ttl_s;
+    for (int i = 0; i < 2; i++) {
+        if (!(i == 0 ? svc->has_v4 : svc->has_v6))
+            continue;
+        struct policy_answer ans;
+        steer_select(a, node, svc, families[i], &ans);
+        if (ans.count == 0) {
+            ttl_s = ans.ttl_s;
+            continue;
+        }
+        add_policy_rrset(a, zone, node, owner, svc, &ans, families[i]);
+        answered = true;
+    }
+    for (uint16_t i = 0; i < node->rrset_count; i++) {
+        const struct zone_rrset *set = &node->rrsets[i];
+        if (set->type == DNS_TYPE_A || set->type == DNS_TYPE_AAAA)
+            continue;
+        add_required(a, DNS_SECTION_AN, owner, set);
+        answered = true;
+    }
+    for (uint16_t i = 0; i < node->rrset_count; i++)
+        if (node->rrsets[i].type != DNS_TYPE_A && node->rrsets[i].type != DNS_TYPE_AAAA)
+            add_additional(a, zone, &node->rrsets[i], NULL);
+    if (!answered) {
+        add_negative_capped(a, zone, ttl_s);
+        add_steered_proof(a, zone, node, svc->has_v4 ? DNS_TYPE_A : DNS_TYPE_AAAA, ttl_s);
+    }
+}
+
 /* A steered name (ARCHITECTURE.md §5). Returns false when the static data should answer instead
  * (address services asked for types other than A/AAAA). */
 static bool
@@ -517,22 +575,18 @@ answer_steered(struct answer *a, const struct zone *zone, const struct zone_node
     /* The zone compiler set node->steer from the policy set this view was built with. */
     const struct policy_service *svc = &a->view->policies->services[node->steer - 1];
     uint16_t qtype = a->q->qtype;
-    /* RFC 8482 §4.1: ANY gets one RRset; at an address service that is its answer. */
-    if (qtype == DNS_TYPE_ANY && !svc->cname)
+    if (qtype == DNS_TYPE_ANY && !svc->cname) {
+        if (a->tcp) {
+            answer_steered_any(a, zone, node, owner, svc);
+            return true;
+        }
+        /* RFC 8482 §4.1: over UDP ANY gets one RRset, the service's address answer. */
         qtype = svc->has_v4 ? DNS_TYPE_A : DNS_TYPE_AAAA;
+    }
     if (!svc->cname && qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA)
         return false;
     struct policy_answer ans;
-    policy_select(svc, policy_client(a), qtype, a->client->health, a->client->random,
-                  a->client->now_s, &ans);
-    if (!a->steered)
-        a->decision = (struct dns_decision){
-            .service = (uint32_t)(node->steer - 1), .order = ans.order, .pool = ans.pool,
-            .members = ans.count, .member = ans.count ? ans.members[0] : NULL,
-            .ttl_s = ans.ttl_s, .scope = ans.scope, .failed_open = ans.failed_open};
-    a->steered = true;
-    if (ans.scope > a->ecs_scope)
-        a->ecs_scope = ans.scope;
+    steer_select(a, node, svc, qtype, &ans);
     if (ans.count == 0) {
         /* Cap the negative TTL at the service's: health may bring members back soon. */
         add_negative_capped(a, zone, ans.ttl_s);

@@ -37,6 +37,15 @@ struct rrl_counters {
     uint64_t exempt_prefix;            /* not limited: an `exempt` prefix, or loopback */
 };
 
+/* A head start on a response's bucket, made from the query before it is answered
+ * (rrl_prefetch): the hash of the query's name and the client's network, which every class
+ * drawing on that name shares, and the client's exemption. */
+struct rrl_hint {
+    const uint8_t *name; /* the query's name in the message, NULL: none (malformed query) */
+    uint64_t hash;       /* of name and the client's network */
+    bool exempt;         /* an `exempt` prefix, or loopback with exempt_loopback */
+};
+
 /* One response to decide on. */
 struct rrl_response {
     const struct sockaddr *client; /* AF_INET or AF_INET6 */
@@ -44,6 +53,10 @@ struct rrl_response {
     const uint8_t *name; /* uncompressed wire name, any case, or NULL (dns_result.class_name) */
     size_t size;         /* octets: above cfg->large_size the class is DNS_RESP_LARGE */
     bool cookie_valid;
+    /* rrl_prefetch's, with the same client and cfg, or NULL. Its hash is used when `name`
+     * is the very pointer it was made from (dns_result.class_name points at the query's
+     * name for positive, NODATA and ANY answers). */
+    const struct rrl_hint *hint;
 };
 
 enum rrl_verdict {
@@ -59,6 +72,18 @@ struct rrl *rrl_new(uint32_t table_size, unsigned workers, const uint8_t key[16]
 void rrl_free(struct rrl *rrl);
 /* Its number of buckets. */
 uint32_t rrl_table_size(const struct rrl *rrl);
+/* The number of buckets rrl_new makes for `table_size` (to tell whether a reload's setting
+ * differs from the table's). */
+uint32_t rrl_buckets_for(uint32_t table_size);
+
+/* Before the query (query, len) from `client` is answered: hashes its name (read with
+ * bounds: the query is not parsed yet), notes the client's exemption into *hint and starts
+ * loading the bucket a positive answer (an ANY query: a large one) would use, so that
+ * rrl_check does not wait for memory. Worker threads; no allocation, no lock, no write to the
+ * table. */
+void rrl_prefetch(const struct rrl *rrl, const struct config_rrl *cfg,
+                  const struct sockaddr *client, const uint8_t *query, size_t len,
+                  struct rrl_hint *hint);
 
 /* Decides on one UDP response on worker `worker` with the settings `cfg` (the current
  * snapshot's: rate, slip, prefixes, exempt and log_only may change on reload) at `now_ms`

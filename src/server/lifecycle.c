@@ -92,7 +92,8 @@ listen_ecs_ignore(const struct config *cfg, const struct sockaddr *local)
  * to send, the answer's, a TC=1 stub's, or 0 to drop it. */
 static size_t
 rate_limit(struct rrl *rrl, unsigned worker, const struct config_rrl *cfg,
-           const struct net_query *nq, const struct dns_result *result, uint8_t *out, size_t n)
+           const struct net_query *nq, const struct dns_result *result,
+           const struct rrl_hint *hint, uint8_t *out, size_t n)
 {
     if (!cfg->enabled || n == 0 || nq->tcp)
         return n;
@@ -100,7 +101,7 @@ rate_limit(struct rrl *rrl, unsigned worker, const struct config_rrl *cfg,
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO, no system call */
     struct rrl_response resp = {.client = nq->client, .cls = result->response_class,
                                 .name = result->class_name, .size = n,
-                                .cookie_valid = result->cookie_valid};
+                                .cookie_valid = result->cookie_valid, .hint = hint};
     uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
     switch (rrl_check(rrl, worker, cfg, &resp, now_ms)) {
     case RRL_SEND:
@@ -143,6 +144,12 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
         client.wall_s = (uint64_t)wall.tv_sec;
     }
     client.ecs_ignore = listen_ecs_ignore(snap->cfg, nq->local);
+    /* Rate limiting's bucket is loaded while the answer is made: a table of megabytes misses
+     * the cache on most responses (ARCHITECTURE.md §16). */
+    const struct config_rrl *rrl_cfg = &snap->cfg->rrl;
+    struct rrl_hint hint;
+    if (rrl_cfg->enabled && !nq->tcp)
+        rrl_prefetch(srv->rrl, rrl_cfg, nq->client, nq->data, nq->len, &hint);
     size_t n = dns_answer(&snap->view, &client, nq->data, nq->len, out, out_max, &result);
     /* Start window: a waiting service's answer is dropped, as if the query were still in the
      * socket buffer; the client asks again (RFC 1035 §4.2.1: retransmission) and is answered
@@ -166,7 +173,7 @@ handle_query(void *ctx, unsigned worker, const struct net_query *nq, uint8_t *ou
     stats_count(stats_worker_get(srv->stats, worker), snap->stats_steer, worker, &result, nq->tcp,
                 nq->client->sa_family, n);
     /* Inside the read side: result.class_name may point into the snapshot's zones. */
-    n = rate_limit(srv->rrl, worker, &snap->cfg->rrl, nq, &result, out, n);
+    n = rate_limit(srv->rrl, worker, rrl_cfg, nq, &result, &hint, out, n);
     /* After rate limiting: the log records what was sent (a stub, or no response). */
     if (tapped)
         dnstap_log(srv->dnstap, worker, &tap, out, n, snap->policies, &result);
@@ -266,10 +273,6 @@ health_attach(struct server *srv, struct snapshot *snap, char err[CONFIG_ERR_MAX
     return 0;
 }
 
-/* SIGHUP, `meridianctl reload` (`why` NULL) or the DNSSEC upkeep (`why` says what is due):
- * runs the queued `dnssec roll`/`ds-seen` requests, then builds a new snapshot while the
- * workers keep answering from the old one; any error keeps the old one. True if published;
- * err (may be NULL) gets the error. */
 /* server.xdp is read at start only (net/xdp.h): did a reload change it? */
 static bool
 xdp_config_changed(const struct config_xdp *old, const struct config_xdp *new)
@@ -280,6 +283,10 @@ xdp_config_changed(const struct config_xdp *old, const struct config_xdp *new)
                               old->mode != new->mode || old->zero_copy != new->zero_copy);
 }
 
+/* SIGHUP, `meridianctl reload` (`why` NULL) or the DNSSEC upkeep (`why` says what is due):
+ * runs the queued `dnssec roll`/`ds-seen` requests, then builds a new snapshot while the
+ * workers keep answering from the old one; any error keeps the old one. True if published;
+ * err (may be NULL) gets the error. */
 static bool
 reload(struct server *srv, const char *why, char *error, size_t error_size)
 {
@@ -308,6 +315,13 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     if (xdp_config_changed(&snapshot_current_get()->cfg->xdp, &snap->cfg->xdp))
         log_warning("reload: server.xdp changed: the AF_XDP fast path keeps its settings from "
                     "the start until meridiand restarts");
+    /* The bucket table is shared by the workers without a lock (rrl.h): swapping it would
+     * need a grace period and a way to carry the buckets and counters over, so its size
+     * stays; every other rrl setting applies with the new snapshot. */
+    if (srv->rrl && rrl_buckets_for(snap->cfg->rrl.table_size) != rrl_table_size(srv->rrl))
+        log_warning("reload: server.rrl.table_size changed to %u: rate limiting keeps its table "
+                    "of %u buckets until meridiand restarts",
+                    snap->cfg->rrl.table_size, rrl_table_size(srv->rrl));
     log_set_format((enum log_format)snap->cfg->log_format);
     /* Answers per service, pool and member carry over by name (stats.h): once before the
      * publish, and again once no worker counts into the old set. */

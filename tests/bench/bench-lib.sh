@@ -102,10 +102,14 @@ port_free() { [[ -z $(ss -Hlun "sport = :$1" 2>/dev/null) ]]; }
 # to 0 below; Knot and gdnsd have none configured). MERIDIAND_B_NO_RRL=1: meridiand-b is a
 # build from before rate limiting, which would refuse the key. MERIDIAND_B_RRL="rrl: {...}":
 # meridiand-b's own setting instead (e.g. the same binary with `log_only: true`, to measure
-# what rate limiting costs per response without holding any back).
+# what rate limiting costs per response without holding any back). MERIDIAND_RRL: the same
+# for meridiand (A), e.g. both builds with `log_only: true` to compare two versions of rate
+# limiting itself.
 meridiand_rrl() { # name -> ", rrl: ..." for a flow-style server mapping, or nothing
     if [[ $1 == meridiand-b* && -n ${MERIDIAND_B_RRL:-} ]]; then
         echo ", $MERIDIAND_B_RRL"
+    elif [[ $1 != meridiand-b* && -n ${MERIDIAND_RRL:-} ]]; then
+        echo ", $MERIDIAND_RRL"
     elif [[ $1 != meridiand-b* || ${MERIDIAND_B_NO_RRL:-0} != 1 ]]; then
         echo ", rrl: { enabled: false }"
     fi

@@ -13,15 +13,20 @@ default settings (rate 20, slip 2, loopback not exempt):
   and question (smaller than the query); its bytes out / bytes in is printed (after);
 * meanwhile another prefix (127.1.0.1, a different /24) asks 100 q/s over ten 1 KB names,
   the flooded one among them, 10/s each: every answer arrives in full, untruncated;
-* `meridianctl rrl` counts the drops and stubs;
+* `meridianctl rrl` counts the drops and stubs, and the log names who is limited: the
+  flooding prefix (127.2.0.0/24), the class and the name ("limiting large responses for
+  big0.rrl.test. to 127.2.0.0/24"), never the other prefix, which stays under its rate;
 * after the flood, a client with a valid server cookie (RFC 7873) asks the same name at
   200 q/s for 2 s and gets every answer; the same pattern without a cookie from another prefix
-  is limited (so the exemption is what lets the first through).
+  is limited (so the exemption is what lets the first through);
+* a reload that changes rrl.table_size logs that it needs a restart (the table is sized at
+  start); a reload that keeps it (or only rounds to the same size) does not.
 
 The flood is bounded in time and count and goes to loopback only.
 """
 
 import os
+import signal
 import socket
 import sys
 import threading
@@ -50,9 +55,11 @@ def zone():
     return h.small_zone(ORIGIN, *("big%d TXT %s" % (i, TXT) for i in range(10)))
 
 
-def write_config(tmp, port, rrl_on):
+def write_config(tmp, port, rrl_on, table_size=None):
     # No exempt_loopback: its default (false) must let a flood from loopback be limited.
-    rrl = ("rrl: {rate: %d, slip: %d}" % (RATE, SLIP)) if rrl_on else "rrl: {enabled: false}"
+    rrl = ("rrl: {rate: %d, slip: %d%s}" % (RATE, SLIP, ", table_size: %d" % table_size
+                                            if table_size else "")) \
+        if rrl_on else "rrl: {enabled: false}"
     lines = ["server:",
              '  listen: ["%s:%d"]' % (h.V4, port),
              "  workers: 2",
@@ -164,6 +171,35 @@ def get_cookie(port, addr):
     return None
 
 
+def check_log(srv, check):
+    """The limiting line names the prefix, class and name (1 KB TXT over 1024: large)."""
+    flooded = r"rrl: limiting large responses for %s\. to 127\.2\.0\.0/24 over %d/s" \
+        % (NAMES[0].replace(".", r"\."), RATE)
+    check(h.log_has(srv, flooded),
+          "the log names the flooding prefix and name (%s):\n%s" % (flooded, srv.log_tail(10)))
+    check(not h.log_has(srv, r"rrl: .* to 127\.1\.0\.0/24"),
+          "the log never names the prefix under its rate (127.1.0.0/24)")
+
+
+def check_table_size_reload(srv, tmp, ctl, check):
+    """table_size is read at start: a reload that changes it says so; one that keeps it (or
+    rounds to the same power of two, 262143 -> 262144) does not."""
+    warning = r"reload: server\.rrl\.table_size changed to 4096: .* 262144 buckets"
+    for size, warns in ((262143, False), (4096, True)):
+        write_config(tmp, srv.port, True, table_size=size)
+        before = srv.log_tail(1000).count("reloaded:")
+        srv.proc.send_signal(signal.SIGHUP)
+        done = h.wait_for(lambda: srv.log_tail(1000).count("reloaded:") > before,
+                          timeout=h.scaled(15))
+        check(done, "reload with table_size %d done:\n%s" % (size, srv.log_tail(5)))
+        check(h.log_has(srv, warning) == warns,
+              "reload with table_size %d: %s" % (size, "warns that it needs a restart" if warns
+                                                 else "no warning"))
+    rc, out = ctl("rrl")
+    check(rc == 0 and "table 262144 buckets" in out,
+          "the table keeps its size after the reload:\n" + out)
+
+
 def main():
     args = h.parse_args(__doc__, extra=h.meridianctl_option)
     ctl_bin = h.meridianctl_path(args)
@@ -234,6 +270,8 @@ def main():
                 check(without.full <= RATE * (without.elapsed + 2),
                       "without a cookie the same pattern is limited: %d/%d in full"
                       % (without.full, without.sent))
+                check_log(srv, check)
+                check_table_size_reload(srv, tmp, ctl, check)
             finally:
                 srv.stop()
         if False in results and True in results:

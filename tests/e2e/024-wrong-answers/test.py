@@ -13,7 +13,8 @@ knotd still differs:
   an AliasMode chain is followed (RFC 9460 §4.1 SHOULD; knotd does neither).
 Then meridiand alone: a 512-octet NSID is left out of a reply it does not fit (RFC 5001)
 instead of the reply being lost; an RRset of 65,537 records is a file:line error of
-`meridiand -n`; ANY at a steered name (address and CNAME services) over UDP and TCP; a TCP
+`meridiand -n`; ANY at a steered name (address and CNAME services) over UDP (one RRset)
+and TCP (both families of an address service); a TCP
 query followed by a bad length prefix is answered before the close; `ecs: ignore` follows
 its listener's address across a reload that reorders `listen`.
 """
@@ -122,13 +123,17 @@ def check_nsid(results, ours):
 
 
 def check_any_steered(results, port):
-    for name, rdtype in (("st.wa.test", "A"), ("cn.wa.test", "CNAME")):
+    """RFC 8482 §4.1: over UDP one RRset; over TCP every RRset of the name, as knotd and we
+    answer a static name: at an address service with both families, A and AAAA."""
+    for name, udp, tcp_types in (("st.wa.test", ["A"], ["A", "AAAA"]),
+                                 ("cn.wa.test", ["CNAME"], ["CNAME"])):
         for tcp in (False, True):
             msg = ask(port, query(name, "ANY"), tcp)
-            types = [dns.rdatatype.to_text(r.rdtype) for r in msg.answer] if msg else []
+            types = sorted(dns.rdatatype.to_text(r.rdtype) for r in msg.answer) if msg else []
+            want = tcp_types if tcp else udp
             results.check("ANY at steered %s over %s answers %s" % (name, "TCP" if tcp else "UDP",
-                                                                   rdtype),
-                          [] if rdtype in types else [h.summary(msg)])
+                                                                   " and ".join(want)),
+                          [] if types == want else [h.summary(msg)])
 
 
 def check_tcp_bad_prefix(results, port):

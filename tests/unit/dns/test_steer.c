@@ -603,6 +603,42 @@ test_select_all(void **state)
     ldns_pkt_free(r);
 }
 
+/* ANY at an address service: over UDP one RRset, the service's A (RFC 8482 §4.1); over TCP
+ * every RRset of the name, as a static name answers over TCP: the service's A and AAAA for
+ * the client and the name's own MX (with its target's address), not one family alone. A
+ * service of one family gives that one; NODATA only when nothing is there. */
+static void
+test_any_address_service(void **state)
+{
+    (void)state;
+    /* DE (10.2/16): the eu pool, both families. */
+    ldns_pkt *r = ask((struct answer_q){.name = "geo.example.com.", .type = LDNS_RR_TYPE_ANY,
+                                        .ecs = "10.2.0.0/24"});
+    expect_a(r, "geo.example.com.", 20, "A", "192.0.2.10");
+    ldns_pkt_free(r);
+    r = ask((struct answer_q){.name = "geo.example.com.", .type = LDNS_RR_TYPE_ANY,
+                              .ecs = "10.2.0.0/24", .tcp = true});
+    answer_assert_section(ldns_pkt_answer(r), "geo.example.com. 20 IN A 192.0.2.10\n"
+                                              "geo.example.com. 3600 IN MX 10 mail.example.com.\n"
+                                              "geo.example.com. 20 IN AAAA 2001:db8::10\n");
+    answer_assert_section(ldns_pkt_additional(r), "mail.example.com. 3600 IN A 192.0.2.25\n");
+    assert_ecs(r, "10.2.0.0/24", 16);
+    assert_true(answer_last.steered);
+    assert_int_equal(answer_last.response_class, DNS_RESP_LARGE);
+    ldns_pkt_free(r);
+    /* IPv4 only: its A over TCP too, no AAAA, nothing else at the name. */
+    r = ask((struct answer_q){.name = "v4.example.com.", .type = LDNS_RR_TYPE_ANY, .tcp = true});
+    expect_a(r, "v4.example.com.", 600, "A", "192.0.2.30");
+    ldns_pkt_free(r);
+    /* Every member down and all_down: nodata: NODATA over TCP as over UDP. */
+    entry("198.51.100.20")->state = HEALTH_DOWN;
+    entry("192.0.2.20")->state = HEALTH_DOWN;
+    r = ask((struct answer_q){.name = "nodata.example.com.", .type = LDNS_RR_TYPE_ANY,
+                              .tcp = true});
+    assert_nodata(r, 15);
+    ldns_pkt_free(r);
+}
+
 int
 main(void)
 {
@@ -618,6 +654,7 @@ main(void)
         cmocka_unit_test_setup(test_weighted_health, reset_health),
         cmocka_unit_test_setup(test_sticky, reset_health),
         cmocka_unit_test_setup(test_select_all, reset_health),
+        cmocka_unit_test_setup(test_any_address_service, reset_health),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

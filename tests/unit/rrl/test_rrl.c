@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* rrl_check on an injected millisecond clock: the token bucket (burst, refill, fractions at
  * low rates), slip, the bucket key (client prefix, class, name ignoring case), the
- * exemptions (valid cookie, exempt prefixes), log_only, the large class, and the counters. */
+ * exemptions (valid cookie, exempt prefixes), log_only, the large class, the counters, and
+ * rrl_prefetch's hint (the same buckets as without it; malformed queries; exemptions). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -213,6 +214,133 @@ test_large(void **state)
     rrl_free(rrl);
 }
 
+/* A query message for WWW (type A, or `qtype`) from a client: header, question. */
+static size_t
+make_query(uint8_t *out, const char *name, uint16_t qtype)
+{
+    memset(out, 0, 12);
+    out[5] = 1; /* QDCOUNT */
+    size_t n = strlen(name) + 1;
+    memcpy(out + 12, name, n);
+    out[12 + n] = (uint8_t)(qtype >> 8);
+    out[13 + n] = (uint8_t)qtype;
+    out[14 + n] = 0;
+    out[15 + n] = 1;
+    return 16 + n;
+}
+
+/* One check of a response about `name` (NULL: the query's name, as dns_answer reports it
+ * for positive and NODATA answers) with the hint made from the query. */
+static enum rrl_verdict
+check_hinted(struct rrl *rrl, const struct config_rrl *cfg, const uint8_t *query, size_t len,
+             const char *from, const char *name, enum dns_response_class cls, size_t size)
+{
+    struct rrl_hint hint;
+    const struct sockaddr *sa = client(from);
+    rrl_prefetch(rrl, cfg, sa, query, len, &hint);
+    struct rrl_response r = {.client = sa, .cls = cls,
+                             .name = name ? (const uint8_t *)name : query + 12, .size = size,
+                             .hint = &hint};
+    return rrl_check(rrl, 0, cfg, &r, 1000);
+}
+
+/* The hint is a shortcut, not another key: a response checked with it draws on the same
+ * bucket as one checked without, for every class that uses the query's name. */
+static void
+test_hint_same_buckets(void **state)
+{
+    (void)state;
+    struct rrl *rrl = rrl_new(1 << 16, 1, key);
+    struct config_rrl cfg = settings(3, 0);
+    uint8_t q[300];
+    /* The query's name in another case: the same budget (RFC 4343). */
+    size_t len = make_query(q, "\3WWW\7example\3COM", 1);
+    assert_int_equal(check_hinted(rrl, &cfg, q, len, "192.0.2.1", NULL, DNS_RESP_POSITIVE, 100),
+                     RRL_SEND);
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.9", WWW, DNS_RESP_POSITIVE, 1, 1000), 1);
+    assert_int_equal(check_hinted(rrl, &cfg, q, len, "192.0.2.1", NULL, DNS_RESP_POSITIVE, 100),
+                     RRL_SEND);
+    assert_int_equal(check_hinted(rrl, &cfg, q, len, "192.0.2.1", NULL, DNS_RESP_POSITIVE, 100),
+                     RRL_DROP);
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.9", WWW, DNS_RESP_POSITIVE, 1, 1000), 0);
+    /* NODATA (negative) and a positive answer above large_size: their own budgets, whether
+     * the hash came from the hint or not. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            check_hinted(rrl, &cfg, q, len, "192.0.2.1", NULL, DNS_RESP_NEGATIVE, 100), RRL_SEND);
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.1", WWW, DNS_RESP_NEGATIVE, 1, 1000), 0);
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.1", WWW, DNS_RESP_LARGE, 3, 1000), 3);
+    assert_int_equal(check_hinted(rrl, &cfg, q, len, "192.0.2.1", NULL, DNS_RESP_POSITIVE, 2000),
+                     RRL_DROP);
+    /* A response drawing on another name (NXDOMAIN: the zone's) ignores the hint's hash. */
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.1", "\7example\3com", DNS_RESP_NEGATIVE, 3, 1000),
+                     3);
+    assert_int_equal(check_hinted(rrl, &cfg, q, len, "192.0.2.1", "\7example\3com",
+                                  DNS_RESP_NEGATIVE, 100),
+                     RRL_DROP);
+    /* Errors draw on the network alone. */
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.1", NULL, DNS_RESP_ERROR, 3, 1000), 3);
+    struct rrl_hint hint;
+    rrl_prefetch(rrl, &cfg, client("192.0.2.1"), q, len, &hint);
+    struct rrl_response err = {.client = client("192.0.2.1"), .cls = DNS_RESP_ERROR,
+                               .name = NULL, .size = 30, .hint = &hint};
+    assert_int_equal(rrl_check(rrl, 0, &cfg, &err, 1000), RRL_DROP);
+    rrl_free(rrl);
+}
+
+/* Queries whose name cannot be read give no hint (and no read past the message); the
+ * response is then checked as without one. Exemptions come with the hint. */
+static void
+test_hint_malformed_and_exempt(void **state)
+{
+    (void)state;
+    struct rrl *rrl = rrl_new(1024, 1, key);
+    struct config_rrl cfg = settings(1, 0);
+    uint8_t q[300];
+    size_t len = make_query(q, "\3www\7example\3com", 1);
+    struct rrl_hint hint;
+    const struct sockaddr *sa = client("192.0.2.1");
+    /* Cut inside the name, a compression pointer, a header only, a name over 255 octets. */
+    rrl_prefetch(rrl, &cfg, sa, q, 12 + 6, &hint);
+    assert_null(hint.name);
+    uint8_t ptr[14] = {[5] = 1, [12] = 0xC0, [13] = 0};
+    rrl_prefetch(rrl, &cfg, sa, ptr, sizeof(ptr), &hint);
+    assert_null(hint.name);
+    rrl_prefetch(rrl, &cfg, sa, q, 12, &hint);
+    assert_null(hint.name);
+    uint8_t longq[12 + 300] = {[5] = 1};
+    for (size_t i = 12; i + 64 < sizeof(longq); i += 64)
+        longq[i] = 63;
+    rrl_prefetch(rrl, &cfg, sa, longq, sizeof(longq), &hint);
+    assert_null(hint.name);
+    /* Well formed: the name, and the end of the message respected for the QTYPE. */
+    rrl_prefetch(rrl, &cfg, sa, q, len - 4, &hint);
+    assert_ptr_equal(hint.name, q + 12);
+    assert_false(hint.exempt);
+    /* A response with a hint that has no name is checked on its own name. */
+    hint.name = NULL;
+    struct rrl_response r = {.client = sa, .cls = DNS_RESP_POSITIVE, .name = q + 12,
+                             .size = 100, .hint = &hint};
+    assert_int_equal(rrl_check(rrl, 0, &cfg, &r, 1000), RRL_SEND);
+    assert_int_equal(sent(rrl, &cfg, "192.0.2.1", WWW, DNS_RESP_POSITIVE, 1, 1000), 0);
+    /* exempt_loopback: the hint says so, and rrl_check counts it as exempt. */
+    struct config_rrl loop = settings(1, 0);
+    loop.exempt_loopback = true;
+    rrl_prefetch(rrl, &loop, client("127.0.0.1"), q, len, &hint);
+    assert_true(hint.exempt);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            check_hinted(rrl, &loop, q, len, "127.0.0.1", NULL, DNS_RESP_POSITIVE, 100),
+            RRL_SEND);
+    struct rrl_counters c;
+    rrl_counters_sum(rrl, &c);
+    assert_int_equal(c.exempt_prefix, 3);
+    assert_int_equal(rrl_buckets_for(262144), 262144);
+    assert_int_equal(rrl_buckets_for(262145), 524288);
+    assert_int_equal(rrl_buckets_for(1), 1024);
+    rrl_free(rrl);
+}
+
 int
 main(void)
 {
@@ -223,6 +351,8 @@ main(void)
         cmocka_unit_test(test_bucket_key),
         cmocka_unit_test(test_exemptions_and_log_only),
         cmocka_unit_test(test_large),
+        cmocka_unit_test(test_hint_same_buckets),
+        cmocka_unit_test(test_hint_malformed_and_exempt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
