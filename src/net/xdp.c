@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -78,6 +79,10 @@ struct xdp_queue {
     uint32_t tx_free_count;
     /* need_wakeup was granted (zero-copy): kick the kernel only when a ring says so. */
     bool need_wakeup;
+    /* The longest reply frame: the Ethernet header plus the interface's MTU, at most a frame.
+     * The kernel does not fragment what an AF_XDP socket sends, and a longer frame is dropped
+     * on the wire (veth drops it in veth_xmit), so a larger answer must be truncated. */
+    uint32_t frame_max;
 };
 
 struct net_xdp {
@@ -88,6 +93,23 @@ struct net_xdp {
     struct xdp_queue *queues;
     unsigned queue_count;
 };
+
+/* The longest frame the interface sends: its MTU (SIOCGIFMTU) plus the untagged Ethernet
+ * header xdp_frame_parse accepts, at most XDP_FRAME_SIZE; 1500 when the MTU cannot be read. */
+static uint32_t
+interface_frame_max(const char *ifname)
+{
+    struct ifreq ifr = {0};
+    int mtu = 1500;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+    if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+        mtu = ifr.ifr_mtu;
+    if (fd >= 0)
+        close(fd);
+    uint32_t frame = 14u + (uint32_t)mtu;
+    return frame < XDP_FRAME_SIZE ? frame : XDP_FRAME_SIZE;
+}
 
 /* Receive queues of the interface: its queues/rx-N entries in sysfs (veth and every
  * multiqueue NIC list them). */
@@ -241,8 +263,12 @@ answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len, uint64_t reply)
         .data = fq.dns,
         .len = fq.dns_len,
     };
-    /* The answer goes straight to its place in the reply frame, after the headers. */
-    size_t room = XDP_FRAME_SIZE - fq.header_len;
+    /* The answer goes straight to its place in the reply frame, after the headers, and must
+     * leave the frame within the MTU: the handler sets TC on what does not fit (RFC 1035
+     * §4.2.1), as for a small EDNS buffer, and the client retries over TCP. */
+    if (fq.header_len >= q->frame_max)
+        return 0;
+    size_t room = q->frame_max - fq.header_len;
     size_t n = h->answer(h->ctx, q->worker->id, &nq, out + fq.header_len, room);
     if (n == 0 || n > room)
         return 0;
@@ -479,16 +505,19 @@ net_xdp_open(struct net *net, const struct config_xdp *cfg, struct net_xdp **out
     if (x->queue_count > XDP_FILTER_MAX_QUEUES)
         x->queue_count = XDP_FILTER_MAX_QUEUES;
     x->queues = xcalloc(x->queue_count, sizeof(*x->queues));
+    uint32_t frame_max = interface_frame_max(x->ifname);
     for (unsigned i = 0; i < x->queue_count; i++) {
         struct xdp_queue *q = &x->queues[i];
         q->id = i;
         q->net = net;
         q->worker = &net->workers[i % net->worker_count];
+        q->frame_max = frame_max;
         if (queue_open(x, q, cfg, err) < 0)
             goto out;
     }
-    log_info("xdp %s: %s mode, %u queue%s, %s", x->ifname, attached_mode(x), x->queue_count,
-             x->queue_count == 1 ? "" : "s", zero_copy(&x->queues[0]) ? "zero-copy" : "copy");
+    log_info("xdp %s: %s mode, %u queue%s, %s, replies up to %u bytes (the MTU at start)",
+             x->ifname, attached_mode(x), x->queue_count, x->queue_count == 1 ? "" : "s",
+             zero_copy(&x->queues[0]) ? "zero-copy" : "copy", frame_max - 14u);
     *out = x;
     x = NULL;
     ret = 0;

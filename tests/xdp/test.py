@@ -194,6 +194,11 @@ def query(name, rdtype, **kw):
     return m.to_wire()
 
 
+# The veth's MTU (the kernel's default) and a query whose answer exceeds it.
+MTU = 1500
+WIDE_QUERY = query("wide.xdp.test", "TXT", use_edns=0, payload=4096)
+
+
 def ecs(prefix, length):
     return [dns.edns.ECSOption(prefix, length)]
 
@@ -278,6 +283,15 @@ def run_all(tmp):
                   "TCP to %s answers as UDP over XDP does" % a)
             tc = via_xdp[a]["TC without EDNS"]
             check(tc is not None and h.parse(tc).flags & dns.flags.TC, "TC over XDP (%s)" % a)
+            # Larger than the MTU: a frame that long would be dropped on the wire, so the
+            # answer must come back truncated, within the MTU (step 2 shows that on sockets
+            # the same query gets the whole answer).
+            wide = h.udp_exchange(WIDE_QUERY, 53, a, timeout=h.scaled(1.5))
+            ip_udp = (40 if ":" in a else 20) + 8
+            check(wide is not None and h.parse(wide).flags & dns.flags.TC and
+                  len(wide) + ip_udp <= MTU,
+                  "an answer larger than the MTU comes back with TC over XDP (%s): %s" % (
+                      a, len(wide) if wide else "no answer"))
         # Another UDP port: the program passes it, the kernel answers port unreachable.
         for a in (SRV4, SRV6):
             fam = socket.AF_INET6 if ":" in a else socket.AF_INET
@@ -310,6 +324,11 @@ def run_all(tmp):
                 x, s = via_xdp[a][label], via_sockets[a][label]
                 check(x == s, "%s over %s: XDP %s, sockets %s" % (
                     label, a, x.hex() if x else None, s.hex() if s else None))
+        for a in (SRV4, SRV6):
+            wide = h.udp_exchange(WIDE_QUERY, 53, a, timeout=h.scaled(1.5))
+            check(wide is not None and not h.parse(wide).flags & dns.flags.TC and
+                  len(wide) > MTU, "over sockets the wide answer is whole and larger than the "
+                  "MTU (%s): %s" % (a, len(wide) if wide else "no answer"))
         check(via_sockets[SRV4]["steered by source"] != via_sockets[SRV6]["steered by source"],
               "the source address steers (the comparison can tell sources apart)")
         stop(proc)
