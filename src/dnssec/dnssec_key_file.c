@@ -20,6 +20,7 @@
 #include "common/alloc.h"
 #include "common/base64.h"
 #include "common/dnswire.h"
+#include "common/fd_io.h"
 #include "dnssec/dnssec_internal.h"
 
 #define KEY_FILE_MAX 65536 /* a .key file of ours is under 300 bytes */
@@ -95,21 +96,6 @@ time_text(time_t t, char out[TIME_TEXT_LEN + 1])
     strftime(out, TIME_TEXT_LEN + 1, "%Y%m%d%H%M%S", &tm);
 }
 
-static int
-write_all(int fd, const char *text, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, text, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        text += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int
 dnssec_file_write(const char *path, const char *text, mode_t mode, bool replace,
                   char err[DNSSEC_ERR_MAX])
@@ -125,7 +111,7 @@ dnssec_file_write(const char *path, const char *text, mode_t mode, bool replace,
         dnssec_errorf(err, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;
     }
-    bool ok = fchmod(fd, mode) == 0 && write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
+    bool ok = fchmod(fd, mode) == 0 && fd_write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok) {
         ok = false;

@@ -28,6 +28,7 @@
 
 #include "common/alloc.h"
 #include "common/dnswire.h"
+#include "common/fd_io.h"
 
 #define MAGIC "MERIDIAN-JNL"
 #define MAGIC_LEN 12
@@ -241,21 +242,6 @@ put_records(struct buf *b, struct xfr_diff *const *diffs, uint32_t count,
 
 /* --- writing ------------------------------------------------------------------------------- */
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* mkdir of path's directory (one level: the state directory itself exists), and an fd on it
  * to sync the rename. -1 with errno on failure. */
 static int
@@ -289,7 +275,7 @@ xfr_journal_write(const char *path, const uint8_t *origin, struct xfr_diff *cons
         goto out;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0) {
+    if (fd < 0 || fd_write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0) {
         snprintf(err, XFR_JOURNAL_ERR_MAX, "%.300s: %.150s", tmp, strerror(errno));
         goto out;
     }
@@ -334,7 +320,7 @@ xfr_journal_append(const char *path, size_t file_bytes, struct xfr_diff *const *
                  path, (long long)st.st_size, file_bytes);
         goto out;
     }
-    if (lseek(fd, (off_t)file_bytes, SEEK_SET) < 0 || write_all(fd, b.data, b.len) < 0 ||
+    if (lseek(fd, (off_t)file_bytes, SEEK_SET) < 0 || fd_write_all(fd, b.data, b.len) < 0 ||
         fdatasync(fd) < 0) {
         snprintf(err, XFR_JOURNAL_ERR_MAX, "%.300s: %.150s", path, strerror(errno));
         /* Cut the partial record off: the file stays a valid journal of the old records

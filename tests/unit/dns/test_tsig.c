@@ -54,10 +54,8 @@ setup(void **state)
     uint8_t secret[32];
     memcpy(secret, "secret-secret-secret-secret-1234", 32); /* SECRET decoded */
     ring = tsig_keyring_new();
-    static const char *const names[] = {"\x07xfr-key",
-                                        "\x04k384\x07"
-                                        "example",
-                                        "\x04k512"};
+    /* Octal length escapes: a hex one would swallow the label's first letters. */
+    static const char *const names[] = {"\007xfr-key", "\004k384\007example", "\004k512"};
     for (int a = 0; a < 3; a++)
         assert_int_equal(tsig_keyring_add(ring, (const uint8_t *)names[a], (enum tsig_algorithm)a,
                                           secret, sizeof(secret)),
