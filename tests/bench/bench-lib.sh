@@ -692,7 +692,7 @@ sched_ns() { # name
 }
 
 # Columns of a slices TSV (slice_record writes one line per slice).
-SLICE_COLUMNS="round	slice	pos	item	server	dur_s	sent	answered	lost	server_ns	wall_ns	gen_ns	sbusy_ticks	gbusy_ticks	nxdomain	resp_bytes	us_per_answer	gen_us_per_query	other_server_core_pct"
+SLICE_COLUMNS="round	slice	pos	item	server	dur_s	sent	answered	lost	server_ns	wall_ns	gen_ns	sbusy_ticks	gbusy_ticks	nxdomain	tc	resp_bytes	us_per_answer	gen_us_per_query	other_server_core_pct"
 
 # One saturation slice against SERVER for SECONDS with blast options ARGS (queries etc.),
 # from CPU $GEN_CPU. Sets SLICE_OUT (blast's key=value line; empty if it failed), SLICE_NS
@@ -722,9 +722,10 @@ slice_record() { # tsv round slice pos item server
         -v lost="$(kv lost "$SLICE_OUT")" -v ns="$SLICE_NS" -v w="$SLICE_WALL_NS" \
         -v gu="$(kv cpu_user_s "$SLICE_OUT")" -v gs="$(kv cpu_sys_s "$SLICE_OUT")" \
         -v sb="$SLICE_SBUSY" -v gb="$SLICE_GBUSY" -v nx="$(kv rcode_NXDOMAIN "$SLICE_OUT")" \
+        -v tc="$(kv tc "$SLICE_OUT")" \
         -v rb="$(kv avg_resp_bytes "$SLICE_OUT")" -v hz="$CLK_TCK" 'BEGIN {
         gen = (gu + gs) * 1e9; o = 100 * (sb / hz - ns / 1e9) / (w / 1e9)
-        print r, j, pos, item, s, d, sent, ans, lost, ns, w, sprintf("%d", gen), sb, gb, nx + 0, rb,
+        print r, j, pos, item, s, d, sent, ans, lost, ns, w, sprintf("%d", gen), sb, gb, nx + 0, tc + 0, rb,
             sprintf("%.4f", ns / 1000 / ans), sprintf("%.4f", sent > 0 ? gen / 1000 / sent : 0),
             sprintf("%.1f", o < 0 ? 0 : o) }' >>"$1"
 }
@@ -749,7 +750,7 @@ paired_slices() { # round slices seconds items...
 }
 
 # Sums of ROUND's slices of ITEM in a slices TSV, as "key=value ..." (kv): slices, dur_s,
-# sent, answered, lost, server_ns, wall_ns, gen_ns, sbusy_ticks, gbusy_ticks, nxdomain,
+# sent, answered, lost, server_ns, wall_ns, gen_ns, sbusy_ticks, gbusy_ticks, nxdomain, tc,
 # resp_bytes (answer-weighted mean); nothing if there were none.
 slices_sum() { # tsv round item
     awk -F'\t' -v r="$2" -v it="$3" '
@@ -758,7 +759,7 @@ slices_sum() { # tsv round item
             for (k in c) if (k != "round" && k != "slice" && k != "pos" && k != "item" && k != "server") S[k] += $c[k]
             rb += $c["resp_bytes"] * $c["answered"] }
         END { if (!n) exit
-            printf "slices=%d dur_s=%.3f sent=%d answered=%d lost=%d server_ns=%d wall_ns=%d gen_ns=%d sbusy_ticks=%d gbusy_ticks=%d nxdomain=%d resp_bytes=%.1f\n",
+            printf "slices=%d dur_s=%.3f sent=%d answered=%d lost=%d server_ns=%d wall_ns=%d gen_ns=%d sbusy_ticks=%d gbusy_ticks=%d nxdomain=%d tc=%d resp_bytes=%.1f\n",
                 n, S["dur_s"], S["sent"], S["answered"], S["lost"], S["server_ns"], S["wall_ns"], S["gen_ns"],
-                S["sbusy_ticks"], S["gbusy_ticks"], S["nxdomain"], S["answered"] ? rb / S["answered"] : 0 }' "$1"
+                S["sbusy_ticks"], S["gbusy_ticks"], S["nxdomain"], S["tc"], S["answered"] ? rb / S["answered"] : 0 }' "$1"
 }
