@@ -725,7 +725,7 @@ slice_record() { # tsv round slice pos item server
         -v tc="$(kv tc "$SLICE_OUT")" \
         -v rb="$(kv avg_resp_bytes "$SLICE_OUT")" -v hz="$CLK_TCK" 'BEGIN {
         gen = (gu + gs) * 1e9; o = 100 * (sb / hz - ns / 1e9) / (w / 1e9)
-        print r, j, pos, item, s, d, sent, ans, lost, ns, w, sprintf("%d", gen), sb, gb, nx + 0, tc + 0, rb,
+        print r, j, pos, item, s, d, sent, ans, lost, ns, w, sprintf("%.0f", gen), sb, gb, nx + 0, tc + 0, rb,
             sprintf("%.4f", ns / 1000 / ans), sprintf("%.4f", sent > 0 ? gen / 1000 / sent : 0),
             sprintf("%.1f", o < 0 ? 0 : o) }' >>"$1"
 }
@@ -759,7 +759,7 @@ slices_sum() { # tsv round item
             for (k in c) if (k != "round" && k != "slice" && k != "pos" && k != "item" && k != "server") S[k] += $c[k]
             rb += $c["resp_bytes"] * $c["answered"] }
         END { if (!n) exit
-            printf "slices=%d dur_s=%.3f sent=%d answered=%d lost=%d server_ns=%d wall_ns=%d gen_ns=%d sbusy_ticks=%d gbusy_ticks=%d nxdomain=%d tc=%d resp_bytes=%.1f\n",
+            printf "slices=%d dur_s=%.3f sent=%.0f answered=%.0f lost=%.0f server_ns=%.0f wall_ns=%.0f gen_ns=%.0f sbusy_ticks=%.0f gbusy_ticks=%.0f nxdomain=%.0f tc=%.0f resp_bytes=%.1f\n",
                 n, S["dur_s"], S["sent"], S["answered"], S["lost"], S["server_ns"], S["wall_ns"], S["gen_ns"],
                 S["sbusy_ticks"], S["gbusy_ticks"], S["nxdomain"], S["tc"], S["answered"] ? rb / S["answered"] : 0 }' "$1"
 }
