@@ -24,6 +24,8 @@ dns_writer_init(struct dns_writer *w, uint8_t *buf, size_t limit)
     w->pos = DNS_HEADER_LEN;
     memset(w->count, 0, sizeof(w->count));
     w->comp_count = 0;
+    w->keys_pending = 0;
+    w->qname_len = 0;
     w->last_owner = SIZE_MAX;
 }
 
@@ -69,18 +71,55 @@ suffix_keys(const uint8_t *name, const uint8_t *offsets, int labels, int len, ui
     }
 }
 
+/* Labels of the uncompressed `name`: their offsets; returns the count, *len the wire length
+ * with the root byte. */
+static int
+name_labels(const uint8_t *name, uint8_t *offsets, int *len)
+{
+    int labels = 0, n = 0;
+    offsets[0] = 0; /* the root's (no labels); also tells GCC the array is written */
+    while (name[n]) {
+        offsets[labels++] = (uint8_t)n;
+        n += 1 + name[n];
+    }
+    *len = n + 1;
+    return labels;
+}
+
+/* Gives the question's entries the keys dns_writer_question left out. */
+static void
+question_keys(struct dns_writer *w)
+{
+    uint8_t offsets[DNAME_MAX_LABELS];
+    uint16_t keys[DNAME_MAX_LABELS];
+    int len;
+    int labels = name_labels(w->buf + DNS_HEADER_LEN, offsets, &len);
+    suffix_keys(w->buf + DNS_HEADER_LEN, offsets, labels, len, keys);
+    for (int i = 0; i < w->keys_pending && i < labels; i++)
+        w->comp_key[i] = keys[i];
+    w->keys_pending = 0;
+}
+
 /* Writes `name` compressed; returns 0 or -1 (no room). */
 static int
 put_name(struct dns_writer *w, const uint8_t *name)
 {
     uint8_t offsets[DNAME_MAX_LABELS];
     uint16_t keys[DNAME_MAX_LABELS];
-    int labels = 0, len = 0;
-    while (name[len]) {
-        offsets[labels++] = (uint8_t)len;
-        len += 1 + name[len];
+    int len;
+    int labels = name_labels(name, offsets, &len);
+    /* The question's very bytes again (most owners): the search would end at its entry,
+     * the first; point there without hashing anything. The root is one byte as it is. */
+    if (labels > 0 && w->qname_len == (size_t)len && w->comp_count > 0 &&
+        w->comp[0] == DNS_HEADER_LEN && memcmp(w->buf + DNS_HEADER_LEN, name, (size_t)len) == 0) {
+        if (w->pos + 2 > w->limit)
+            return -1;
+        dnswire_put16(w->buf + w->pos, (uint16_t)(0xC000 | DNS_HEADER_LEN));
+        w->pos += 2;
+        return 0;
     }
-    len++;
+    if (w->keys_pending)
+        question_keys(w);
     suffix_keys(name, offsets, labels, len, keys);
     /* The longest suffix already in the packet. */
     int match_label = labels;
@@ -119,10 +158,29 @@ put_name(struct dns_writer *w, const uint8_t *name)
     return 0;
 }
 
+/* The first name of the message, so nothing to compress against: written as it is, its
+ * labels recorded as targets whose keys wait (keys_pending) until a search needs them. */
 int
 dns_writer_question(struct dns_writer *w, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
 {
-    if (put_name(w, qname) < 0 || w->pos + 4 > w->limit)
+    uint8_t offsets[DNAME_MAX_LABELS];
+    int len;
+    int labels = name_labels(qname, offsets, &len);
+    if (w->pos != DNS_HEADER_LEN || w->comp_count != 0 || labels > DNS_COMPRESS_MAX) {
+        if (put_name(w, qname) < 0) /* not the first name: the general way */
+            return -1;
+    } else {
+        if (w->pos + (size_t)len > w->limit)
+            return -1;
+        memcpy(w->buf + w->pos, qname, (size_t)len);
+        for (int i = 0; i < labels; i++)
+            w->comp[i] = (uint16_t)(DNS_HEADER_LEN + offsets[i]);
+        w->comp_count = labels;
+        w->keys_pending = labels;
+        w->qname_len = (size_t)len;
+        w->pos += (size_t)len;
+    }
+    if (w->pos + 4 > w->limit)
         return -1;
     dnswire_put16(w->buf + w->pos, qtype);
     dnswire_put16(w->buf + w->pos + 2, qclass);
@@ -372,6 +430,18 @@ dns_writer_rewind(struct dns_writer *w, const struct dns_writer_mark *m)
     w->pos = m->pos;
     memcpy(w->count, m->count, sizeof(w->count));
     w->comp_count = m->comp_count;
+    if (w->keys_pending > w->comp_count)
+        w->keys_pending = w->comp_count;
+    if (w->comp_count == 0)
+        w->qname_len = 0;
+}
+
+void
+dns_writer_forget_names(struct dns_writer *w)
+{
+    w->comp_count = 0;
+    w->keys_pending = 0;
+    w->qname_len = 0;
 }
 
 void

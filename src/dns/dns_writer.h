@@ -28,6 +28,11 @@ struct dns_writer {
      * h0000001.example. h0000002.example. ...). */
     uint16_t comp[DNS_COMPRESS_MAX];
     uint16_t comp_key[DNS_COMPRESS_MAX];
+    /* The question's entries (the first keys_pending of comp) have no key yet: it is only
+     * computed when a later name is searched for, which most answers never do (their only
+     * other name repeats the question and takes the shortcut in put_name). */
+    int keys_pending;
+    size_t qname_len; /* wire length of the question's name at DNS_HEADER_LEN, 0 if none */
     size_t last_owner; /* where the last RRset written put its first owner name */
 };
 
@@ -71,6 +76,9 @@ struct dns_writer_mark {
     int comp_count;
 };
 void dns_writer_mark(const struct dns_writer *w, struct dns_writer_mark *m);
+/* Later names are not compressed against any name written so far (the zone transfer's
+ * messages keep the zone's case rather than the question's, RFC 4343). */
+void dns_writer_forget_names(struct dns_writer *w);
 void dns_writer_rewind(struct dns_writer *w, const struct dns_writer_mark *m);
 /* Writes the counts into the header. */
 void dns_writer_finish(struct dns_writer *w);

@@ -232,7 +232,7 @@ message_begin(const struct xfr_stream *s, struct dns_writer *w, uint8_t *out, si
     (void)dns_writer_question(w, s->qname, s->qtype, DNS_CLASS_IN);
     /* Names compress to what the message already holds, case and all (RFC 4343 keeps them
      * equal): not to the question as the client wrote it, so the zone keeps its own case. */
-    w->comp_count = 0;
+    dns_writer_forget_names(w);
 }
 
 /* The counts, the OPT and the signature: a finished message of w's length. */

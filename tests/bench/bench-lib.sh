@@ -667,3 +667,99 @@ stats_line() { sort -g | awk '{v[NR] = $1} END {
     if (NR == 0) { print "- - -"; exit }
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
     print m, v[1], v[NR] }'; }
+
+# ---------------------------------------------------------------------------- paired slices
+# Saturation measured in short interleaved slices (run.sh): every server stays up side by
+# side, and each round gives each of them several short blasts ("slices") in a rotating
+# order, so all servers of a round meet the same host speed. This VM's speed drifts for
+# kernel-heavy work (the same server: 2.2 to 3.5 us per answer in rounds a minute apart),
+# which long back-to-back runs per server turn into false differences between servers.
+# Server CPU comes from /proc/PID/task/*/schedstat (nanoseconds on the CPU, user and system,
+# every thread of every process of the server), not 10 ms ticks, so a 2 s slice resolves well
+# under 1%. Blast is the same client for every server: its own CPU per query is recorded per
+# slice as a host-speed proxy (a round where it rose too was a slow host, not a slow server).
+
+# Time on the CPU (ns) of every thread of NAME's processes.
+sched_ns() { # name
+    local p t a sum=0
+    for p in $(server_pids "$1"); do
+        for t in /proc/"$p"/task/*/schedstat; do
+            read -r a _ <"$t" 2>/dev/null || continue
+            sum=$((sum + a))
+        done
+    done
+    echo "$sum"
+}
+
+# Columns of a slices TSV (slice_record writes one line per slice).
+SLICE_COLUMNS="round	slice	pos	item	server	dur_s	sent	answered	lost	server_ns	wall_ns	gen_ns	sbusy_ticks	gbusy_ticks	nxdomain	tc	resp_bytes	us_per_answer	gen_us_per_query	other_server_core_pct"
+
+# One saturation slice against SERVER for SECONDS with blast options ARGS (queries etc.),
+# from CPU $GEN_CPU. Sets SLICE_OUT (blast's key=value line; empty if it failed), SLICE_NS
+# (server CPU, ns), SLICE_WALL_NS, SLICE_SBUSY / SLICE_GBUSY (busy ticks of the server's and
+# the generator's core).
+slice_blast() { # server seconds args...
+    local s=$1 secs=$2 ns0 sb0 gb0 t0
+    shift 2
+    ns0=$(sched_ns "$s") sb0=$(busy_ticks "cpu$SERVER_CPU") gb0=$(busy_ticks "cpu$GEN_CPU")
+    t0=$(date +%s%N)
+    SLICE_OUT=$(taskset -c "$GEN_CPU" timeout $((secs + 15)) "$BLAST" -s "$BENCH_ADDR" \
+        -p "$(port_of "$s")" "$@" -d "$secs" -c "$BLAST_SOCKETS" -w "$BLAST_WINDOW") || true
+    SLICE_WALL_NS=$(($(date +%s%N) - t0))
+    SLICE_NS=$(($(sched_ns "$s") - ns0))
+    SLICE_SBUSY=$(($(busy_ticks "cpu$SERVER_CPU") - sb0))
+    SLICE_GBUSY=$(($(busy_ticks "cpu$GEN_CPU") - gb0))
+}
+
+# Appends the last slice_blast as one line of TSV (columns SLICE_COLUMNS); returns 1 if
+# blast failed or nothing was answered.
+slice_record() { # tsv round slice pos item server
+    local ans
+    ans=$(kv answered "$SLICE_OUT")
+    ((${ans:-0} > 0)) || return 1
+    awk -v OFS='\t' -v r="$2" -v j="$3" -v pos="$4" -v item="$5" -v s="$6" \
+        -v d="$(kv duration_s "$SLICE_OUT")" -v sent="$(kv sent "$SLICE_OUT")" -v ans="$ans" \
+        -v lost="$(kv lost "$SLICE_OUT")" -v ns="$SLICE_NS" -v w="$SLICE_WALL_NS" \
+        -v gu="$(kv cpu_user_s "$SLICE_OUT")" -v gs="$(kv cpu_sys_s "$SLICE_OUT")" \
+        -v sb="$SLICE_SBUSY" -v gb="$SLICE_GBUSY" -v nx="$(kv rcode_NXDOMAIN "$SLICE_OUT")" \
+        -v tc="$(kv tc "$SLICE_OUT")" \
+        -v rb="$(kv avg_resp_bytes "$SLICE_OUT")" -v hz="$CLK_TCK" 'BEGIN {
+        gen = (gu + gs) * 1e9; o = 100 * (sb / hz - ns / 1e9) / (w / 1e9)
+        print r, j, pos, item, s, d, sent, ans, lost, ns, w, sprintf("%.0f", gen), sb, gb, nx + 0, tc + 0, rb,
+            sprintf("%.4f", ns / 1000 / ans), sprintf("%.4f", sent > 0 ? gen / 1000 / sent : 0),
+            sprintf("%.1f", o < 0 ? 0 : o) }' >>"$1"
+}
+
+# ROUND's slices: SLICES turns of SECONDS each over ITEMS ("server" or "server:mix"), slice j
+# starting at item (j + ROUND) mod n, so that every item takes every place in the order
+# over the rounds and no server always follows the same one. Each run is the caller's
+# `run_slice ITEM ROUND SLICE POS SECONDS`. A server that died is reported.
+paired_slices() { # round slices seconds items...
+    local round=$1 nsl=$2 secs=$3 j k n item
+    shift 3
+    local items=("$@")
+    n=${#items[@]}
+    for ((j = 1; j <= nsl; j++)); do
+        for ((k = 0; k < n; k++)); do
+            item=${items[(j + round + k) % n]}
+            kill -0 "${SRV_PID[${item%%:*}]}" 2>/dev/null ||
+                die "${item%%:*} (pid ${SRV_PID[${item%%:*}]}) exited"
+            run_slice "$item" "$round" "$j" "$((k + 1))" "$secs"
+        done
+    done
+}
+
+# Sums of ROUND's slices of ITEM in a slices TSV, as "key=value ..." (kv): slices, dur_s,
+# sent, answered, lost, server_ns, wall_ns, gen_ns, sbusy_ticks, gbusy_ticks, nxdomain, tc,
+# resp_bytes (answer-weighted mean); nothing if there were none.
+slices_sum() { # tsv round item
+    awk -F'\t' -v r="$2" -v it="$3" '
+        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $c["round"] == r && $c["item"] == it { n++
+            for (k in c) if (k != "round" && k != "slice" && k != "pos" && k != "item" && k != "server") S[k] += $c[k]
+            rb += $c["resp_bytes"] * $c["answered"] }
+        END { if (!n) exit
+            printf "slices=%d dur_s=%.3f sent=%.0f answered=%.0f lost=%.0f server_ns=%.0f wall_ns=%.0f gen_ns=%.0f sbusy_ticks=%.0f gbusy_ticks=%.0f nxdomain=%.0f tc=%.0f resp_bytes=%.1f\n",
+                n, S["dur_s"], S["sent"], S["answered"], S["lost"], S["server_ns"], S["wall_ns"], S["gen_ns"],
+                S["sbusy_ticks"], S["gbusy_ticks"], S["nxdomain"], S["tc"], S["answered"] ? rb / S["answered"] : 0 }' "$1"
+}

@@ -3,7 +3,7 @@
 # DNSSEC benchmarks (issue 11): what online-served, load-time-signed zones cost meridiand,
 # with Knot DNS (and ldns-signzone for signing) on the same data and machine.
 #
-#   dnssec.sh [-P PHASES] [-r ROUNDS] [-d BLAST_S] [-w WARMUP_S] [-M MIXES] [-n CHECK_N]
+#   dnssec.sh [-P PHASES] [-r ROUNDS] [-k SLICES] [-d SLICE_S] [-w WARMUP_S] [-M MIXES] [-n CHECK_N]
 #             [-b BIG_REPS] [-B SIGNERS] [-s SETTLE_S] [-o OUTDIR] [SERVER...]
 #   dnssec.sh -R OUTDIR                     re-print the tables of an earlier run
 #
@@ -27,9 +27,12 @@
 #   checks and the first CHECK_N (-n, 500) steered queries against the database; a signed
 #   server also 9 dig +dnssec checks (RRSIGs in answers, NSEC3 in NXDOMAIN / NODATA /
 #   wildcard / insecure-referral answers, signed steered answers per ECS) and 11 answers
-#   validated by delv with the server's own DNSKEY as trust anchor.  Then WARMUP_S (2) s per
-#   server and mix, and ROUNDS (3) rounds of BLAST_S (5) s per server and mix, grouped by
-#   mix (the servers of a mix back to back), order reversed every other round.
+#   validated by delv with the server's own DNSKEY as trust anchor.  All servers stay up side
+#   by side.  Then WARMUP_S (2) s per server and mix, and ROUNDS (3) rounds; in each round,
+#   mix by mix, the servers get SLICES (-k, 3) turns of one SLICE_S (-d, 2) s blast each in a
+#   rotating order (bench-lib.sh paired_slices: signed and unsigned of a mix meet the same
+#   host speed); a round's CPU per answer is its slices' server CPU (schedstat, every
+#   thread) over their answers; every slice in OUTDIR/cap-slices.tsv.
 # Phase big (1,000,005-record big.test; SIGNERS, -B, default "meridiand knot ldns"), BIG_REPS
 #   (-b, 1) repetitions of:
 #     meridiand unsigned (2 cores), signed pinned to 1 core, signed on 2 cores; Knot the
@@ -55,7 +58,7 @@ set -euo pipefail
 PORT_BASE=${PORT_BASE:-5480}
 . "$(dirname "$0")/bench-lib.sh"
 
-PHASES="cap big" ROUNDS=3 BLAST_S=5 WARMUP_S=2 MIXES="static geo nx plain" CHECK_N=500
+PHASES="cap big" ROUNDS=3 SLICES=3 BLAST_S=2 WARMUP_S=2 MIXES="static geo nx plain" CHECK_N=500
 BIG_REPS=1 SIGNERS="meridiand knot ldns" SETTLE_S=2 OUTDIR="" REPORT_ONLY=""
 BLAST_SOCKETS=${BLAST_SOCKETS:-16} BLAST_WINDOW=${BLAST_WINDOW:-16}
 FILLER=${FILLER:-20000} NQUERIES=${NQUERIES:-50000}
@@ -63,10 +66,11 @@ CAP_SERVERS="meridiand meridiand-signed knot knot-signed"
 # Before/after a change: meridiand-b and meridiand-b-signed run $MERIDIAND_B (bench-lib.sh).
 CAP_KNOWN="$CAP_SERVERS meridiand-b meridiand-b-signed"
 BIG_READY_TIMEOUT=900
-while getopts "P:r:d:w:M:n:b:B:s:o:R:h" opt; do
+while getopts "P:r:k:d:w:M:n:b:B:s:o:R:h" opt; do
     case $opt in
     P) PHASES=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
+    k) SLICES=$OPTARG ;;
     d) BLAST_S=$OPTARG ;;
     w) WARMUP_S=$OPTARG ;;
     M) MIXES=$OPTARG ;;
@@ -263,10 +267,11 @@ if [[ -n $REPORT_ONLY ]]; then
 fi
 
 # ---------------------------------------------------------------------------- setup
-for v in ROUNDS BLAST_S WARMUP_S CHECK_N BIG_REPS SETTLE_S FILLER NQUERIES; do
+for v in ROUNDS SLICES BLAST_S WARMUP_S CHECK_N BIG_REPS SETTLE_S FILLER NQUERIES; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
 done
-((BLAST_S >= 1 && BLAST_S <= 300)) || die "-d: 1-300 s"
+((BLAST_S >= 1 && BLAST_S <= 60)) || die "-d: 1-60 s"
+((SLICES >= 1 && SLICES <= 20)) || die "-k: 1-20"
 ((ROUNDS >= 1 && ROUNDS <= 20)) || die "-r: 1-20"
 ((BIG_REPS >= 1 && BIG_REPS <= 5)) || die "-b: 1-5"
 ((SETTLE_S <= 60)) || die "-s: 0-60 s"
@@ -387,33 +392,40 @@ prepare_geo() {
     echo "www.geo.test A" >"$GEO_QFILE"
 }
 
-# One blast saturation run of SERVER with MIX.
-run_one() { # server mix round seconds record(0/1)
-    local s=$1 mix=$2 out args gen_s
+# One saturation slice (bench-lib.sh paired_slices) of ITEM "server:mix"; round 0 is the
+# warm-up, not recorded.
+run_slice() { # item round slice pos seconds
+    local s=${1%%:*} mix=${1#*:} args
     case $mix in
     static) args=(-q "$BENCH_DATA/queries.txt" -D) ;;
     geo) args=(-q "$GEO_QFILE" -e "$ECS.ecs" -D) ;;
     nx) args=(-q "$BENCH_DATA/queries-nx.txt" -D) ;;
     plain) args=(-q "$BENCH_DATA/queries.txt") ;;
     esac
-    blast_measure "$s" "$4" "${args[@]}"
-    out=$BLAST_OUT gen_s=$BLAST_GEN_S
-    (($5)) || return 0
-    [[ -n $out ]] || {
-        add_note "round $3: blast against $s ($mix) failed"
-        return 0
-    }
-    echo "round=$3 server=$s mix=$mix $out" >>"$OUTDIR/blast.log"
-    awk -v OFS='\t' -v r="$3" -v s="$s" -v mix="$mix" -v d="$(kv duration_s "$out")" \
-        -v sent="$(kv sent "$out")" -v ans="$(kv answered "$out")" -v lost="$(kv lost "$out")" \
-        -v t="$T_TICKS" -v hz="$CLK_TCK" -v w="$T_WALL" -v sbusy="$T_SBUSY" -v gbusy="$T_GBUSY" \
-        -v gen="$gen_s" -v nx="$(kv rcode_NXDOMAIN "$out")" -v tc="$(kv tc "$out")" \
-        -v rb="$(kv avg_resp_bytes "$out")" '
-        BEGIN { cpu = t / hz
-          print r, s, mix, d, sent, ans, lost, ans / d, t, 100 * cpu / w,
-            (ans > 0 ? cpu * 1e6 / ans : 0), 100 * gen / w, 100 * (sbusy / hz - cpu) / w,
-            100 * (gbusy / hz - gen) / w, (sent > 0 ? 100 * lost / sent : 0),
-            (ans > 0 ? 100 * nx / ans : 0), (ans > 0 ? 100 * tc / ans : 0), rb }' >>"$CAP_TSV"
+    slice_blast "$s" "$5" "${args[@]}"
+    (($2 >= 1)) || return 0
+    echo "round=$2 slice=$3 server=$s mix=$mix $SLICE_OUT" >>"$OUTDIR/blast.log"
+    slice_record "$SLICE_TSV" "$2" "$3" "$4" "$1" "$s" || add_note "round $2: blast against $s ($mix) failed"
+}
+
+# A round's row per server and mix in cap.tsv: its slices summed, so CPU per answer = all
+# its slices' server CPU (schedstat) / all their answers.
+cap_rows() { # round items...
+    local r=$1 item sum
+    shift
+    for item in "$@"; do
+        sum=$(slices_sum "$SLICE_TSV" "$r" "$item")
+        [[ -n $sum ]] || continue
+        awk -v OFS='\t' -v r="$r" -v s="${item%%:*}" -v mix="${item#*:}" -v hz="$CLK_TCK" \
+            -v d="$(kv dur_s "$sum")" -v sent="$(kv sent "$sum")" -v ans="$(kv answered "$sum")" \
+            -v lost="$(kv lost "$sum")" -v ns="$(kv server_ns "$sum")" -v w="$(kv wall_ns "$sum")" \
+            -v gen="$(kv gen_ns "$sum")" -v sb="$(kv sbusy_ticks "$sum")" -v gb="$(kv gbusy_ticks "$sum")" \
+            -v nx="$(kv nxdomain "$sum")" -v tc="$(kv tc "$sum")" -v rb="$(kv resp_bytes "$sum")" '
+            BEGIN { cpu = ns / 1e9; w /= 1e9; g = gen / 1e9
+              print r, s, mix, d, sent, ans, lost, ans / d, int(cpu * hz), 100 * cpu / w,
+                cpu * 1e6 / ans, 100 * g / w, 100 * (sb / hz - cpu) / w, 100 * (gb / hz - g) / w,
+                (sent > 0 ? 100 * lost / sent : 0), 100 * nx / ans, 100 * tc / ans, rb }' >>"$CAP_TSV"
+    done
 }
 
 phase_cap() {
@@ -428,7 +440,7 @@ phase_cap() {
     printf 'server\tstatic\tgeo\tgeo_n\tgeo_wrong\tdig\tdelv\n' >"$OUTDIR/checks.tsv"
     local items=() active=() s m ok fails tally wrong tmo dig_r delv_r
     local nitems=$((${#SERVERS[@]} * $(wc -w <<<"$MIXES")))
-    SERVER_MAX_LIFE=$((ROUNDS * nitems * (BLAST_S + 10) + WARMUP_S * nitems * 2 + 600))
+    SERVER_MAX_LIFE=$((ROUNDS * nitems * SLICES * (BLAST_S + 3) + WARMUP_S * nitems * 2 + 600))
     WRITE_CONFIG=write_geo_config
     for s in "${SERVERS[@]}"; do
         WAIT_RRSIG=0
@@ -481,12 +493,25 @@ phase_cap() {
         add_note "cap: no server passed the checks"
         return 0
     }
+    SLICE_TSV=$OUTDIR/cap-slices.tsv
+    echo "$SLICE_COLUMNS" >"$SLICE_TSV"
+    note "warm-up ${WARMUP_S}s per server and mix; then $ROUNDS rounds, each mix in $SLICES turns of ${BLAST_S}s per server (rotating order)"
     for m in $MIXES; do
+        items=()
         for s in "${active[@]}"; do items+=("$s:$m"); done
+        ((WARMUP_S > 0)) && paired_slices 0 1 "$WARMUP_S" "${items[@]}"
     done
-    # shellcheck disable=SC2016 # an awk program
-    run_items "$CAP_TSV" "$OUTDIR/cap" \
-        '{printf "qps %.0f, us/query %.2f, %.0f bytes, server CPU %.0f%%, other load %.0f%%", $8, $11, $18, $10, $13}' "${items[@]}"
+    local r n0
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for m in $MIXES; do
+            items=()
+            for s in "${active[@]}"; do items+=("$s:$m"); done
+            paired_slices "$r" "$SLICES" "$BLAST_S" "${items[@]}"
+            n0=$(wc -l <"$CAP_TSV")
+            cap_rows "$r" "${items[@]}"
+            note "round $r $m: $(tail -n +$((n0 + 1)) "$CAP_TSV" | awk -F'\t' '{printf "%s %.0f qps %.2f us/q  ", $2, $8, $11}')"
+        done
+    done
     stop_all
 }
 
@@ -771,7 +796,7 @@ done
         "Knot $(knotd -V | awk '{print $NF}'); ldns $(ldns-signzone -v 2>&1 | sed -n 's/.*ldns version \([0-9.]*\).*/\1/p' | head -1)." \
         "Signing: ECDSAP256SHA256 CSK, NSEC3 (SHA-1, 0 extra iterations, no salt)."
     echo "Capacity: one worker per server, all threads on CPU $SERVER_CPU; blast ${BLAST_SOCKETS}x${BLAST_WINDOW} in flight from CPU $GEN_CPU," \
-        "${BLAST_S} s per run, $ROUNDS rounds (mixes back to back, order reversed every other round); medians (min-max)."
+        "$ROUNDS rounds; per round and mix $SLICES turns of one ${BLAST_S}-s blast per server in rotating order, server CPU from schedstat; medians (min-max)."
     echo
     print_report "$OUTDIR"
 } | tee "$OUTDIR/table.md"
