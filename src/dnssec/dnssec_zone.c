@@ -332,8 +332,7 @@ signing_keys(const struct dnssec_zone *dz, bool sep, unsigned *n)
 static const struct zone_rrset *
 new_rrsig(struct arena *arena, uint16_t count, uint32_t ttl, const uint8_t *rdata, size_t len)
 {
-    struct zone_rrset *sig =
-        arena_alloc(arena, sizeof(*sig) + len, _Alignof(struct zone_rrset));
+    struct zone_rrset *sig = arena_alloc(arena, sizeof(*sig) + len, _Alignof(struct zone_rrset));
     uint8_t *rd = (uint8_t *)(sig + 1);
     memcpy(rd, rdata, len);
     *sig = (struct zone_rrset){.type = DNS_TYPE_RRSIG, .count = count, .ttl = ttl, .rdata = rd};
