@@ -631,6 +631,8 @@ answer_node(struct answer *a, const struct zone *zone, const struct zone_node *n
     if ((node->flags & ZONE_NODE_CNAME) && qtype != DNS_TYPE_CNAME && qtype != DNS_TYPE_ANY) {
         /* RFC 1034 §3.6.2: answer with the CNAME and restart at its target. */
         const struct zone_rrset *cname = zone_node_rrset(node, DNS_TYPE_CNAME);
+        if (signing(a, zone))
+            zone_rrset_prefetch_rrsig(cname);
         add_required(a, DNS_SECTION_AN, owner, cname);
         if (wildcard)
             add_proof(a, zone, DENY_WILDCARD_ANSWER, lname);
@@ -644,6 +646,8 @@ answer_node(struct answer *a, const struct zone *zone, const struct zone_node *n
     if (qtype == DNS_TYPE_RRSIG && zone->dnssec && add_rrsigs(a, node, owner))
         return;
     const struct zone_rrset *set = zone_node_rrset(node, qtype);
+    if (signing(a, zone))
+        zone_rrset_prefetch_rrsig(set ? set : zone->soa);
     if (!set) {
         add_negative(a, zone); /* NODATA: RFC 2308 §2.2 */
         add_proof(a, zone, wildcard ? DENY_WILDCARD_NODATA : DENY_NODATA,
@@ -752,7 +756,10 @@ resolve(struct answer *a, const struct zone *zone, const uint8_t *owner, const u
     }
     a->rcode = DNS_RCODE_NXDOMAIN;
     /* The proof is only noted here (finish_sections writes it after the SOA), so finding it
-     * first lets its records' bytes arrive from memory while the SOA is written. */
+     * first lets its records' bytes, and the SOA's signatures, arrive from memory while the
+     * next closer name is hashed and the SOA is written. */
+    if (signing(a, zone))
+        zone_rrset_prefetch_rrsig(zone->soa);
     add_nxdomain_proof(a, zone, node, lname + offsets[labels - depth]);
     add_negative(a, zone);
 }

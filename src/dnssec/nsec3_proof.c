@@ -40,6 +40,10 @@ search(const struct nsec3_chain *c, const uint8_t *hash, bool *equal)
         return 0; /* an empty (or finished) chain has no index */
     uint64_t key = nsec3_hash_prefix(hash);
     uint64_t b = c->bucket_bits ? key >> (64 - c->bucket_bits) : 0;
+    /* Hashes are uniform, so the bucket starts near b / 2^bits of the way through the
+     * prefixes: fetching that line beside the bucket's bounds takes one memory round trip
+     * where reading the bounds first and the prefixes after took two. */
+    __builtin_prefetch(&c->prefix[(uint32_t)(((uint64_t)b * c->count) >> c->bucket_bits)]);
     uint32_t lo = c->bucket[b], hi = c->bucket[b + 1];
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
