@@ -110,18 +110,6 @@ for s in "$SRV_A" "$SRV_B"; do
 done
 WAIT_RRSIG=0
 
-# Run time (ns) of every thread of NAME's processes.
-run_ns() { # name
-    local p sum=0 t a
-    for p in $(server_pids "$1"); do
-        for t in /proc/"$p"/task/*/schedstat; do
-            read -r a _ <"$t" 2>/dev/null || continue
-            sum=$((sum + a))
-        done
-    done
-    echo "$sum"
-}
-
 # System-time clock ticks of NAME's processes (all threads), for the kernel's share.
 sys_ticks() { # name
     local p sum=0 f a
@@ -150,10 +138,10 @@ mix_args() { # mix
 one() { # name mix seconds
     local ns0 ns b0 t0 s0 out args
     read -r -a args <<<"$(mix_args "$2")"
-    ns0=$(run_ns "$1") b0=$(busy_ticks "cpu$SERVER_CPU") t0=$(date +%s%N) s0=$(sys_ticks "$1")
+    ns0=$(sched_ns "$1") b0=$(busy_ticks "cpu$SERVER_CPU") t0=$(date +%s%N) s0=$(sys_ticks "$1")
     out=$(taskset -c "$GEN_CPU" timeout $(($3 + 15)) "$BLAST" -s "$BENCH_ADDR" -p "$(port_of "$1")" \
         "${args[@]}" -d "$3" -c "$BLAST_SOCKETS" -w "$BLAST_WINDOW") || true
-    ns=$(($(run_ns "$1") - ns0))
+    ns=$(($(sched_ns "$1") - ns0))
     echo "$(kv answered "$out") $ns $(awk -v b="$(($(busy_ticks "cpu$SERVER_CPU") - b0))" \
         -v hz="$CLK_TCK" -v ns="$ns" -v w="$(($(date +%s%N) - t0))" \
         -v st="$(($(sys_ticks "$1") - s0))" -v rb="$(kv avg_resp_bytes "$out")" \
