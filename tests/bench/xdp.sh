@@ -17,7 +17,7 @@
 # (0), BENCH_OUT (/tmp/meridian-bench), SERVERS (a subset of the four names, or
 # meridiand-b-xdp: the binary MERIDIAND_B through XDP, for before/after runs), XDP_NET (the
 # veth's /24, default 10.78.0) and XDP_NS (namespace name prefix, default mxb), so that two
-# runs on one machine do not collide. Root only.
+# runs on one machine do not collide; XDP_PERF_STAT and XDP_PERF_RECORD (below). Root only.
 set -euo pipefail
 
 # shellcheck source=tests/bench/bench-lib.sh
