@@ -200,7 +200,9 @@ server_ticks() {
 # XDP_PERF_STAT=1: perf stat counts the server's system calls and context switches per rate
 # (its tracepoints, attached to the server's threads: no ptrace slowing what it counts), per
 # 1,000 answers in syscalls.tsv. XDP_PERF_RECORD=1: perf record -g of SERVER_CPU for each
-# rate, in NAME-RATE.perf.data (perf report --comm NAME). Both cost some CPU themselves:
+# rate, in NAME-RATE.perf.data (perf report --comm NAME). XDP_PERF_TRACE=1: perf trace -s
+# of the server's threads, the time spent in each system call (trace-NAME-RATE.txt; a
+# non-blocking sendto's time is the CPU of the transmit it runs). All cost some CPU themselves:
 # compare servers within one such run, not with a run without them.
 PERF_PID=""
 perf_start() { # name rate
@@ -211,6 +213,10 @@ perf_start() { # name rate
             -e syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_poll \
             -e syscalls:sys_enter_ppoll,syscalls:sys_enter_epoll_wait \
             -e syscalls:sys_enter_epoll_pwait -t "$tids" -- sleep $((DURATION + 1)) &
+        PERF_PID=$!
+    elif [[ -n ${XDP_PERF_TRACE:-} ]]; then
+        perf trace -s -t "$tids" -o "$OUTDIR/trace-$1-$2.txt" -- sleep $((DURATION + 1)) \
+            >/dev/null 2>&1 &
         PERF_PID=$!
     elif [[ -n ${XDP_PERF_RECORD:-} ]]; then
         perf record -q -g -C "$SERVER_CPU" -o "$OUTDIR/$1-$2.perf.data" \
