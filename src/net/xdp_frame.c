@@ -37,23 +37,50 @@ put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)v;
 }
 
-/* RFC 1071: the one's complement sum of 16-bit words, not yet folded. */
-static uint32_t
-sum16(const uint8_t *p, size_t len, uint32_t sum)
+/* RFC 1071: the one's complement sum of 16-bit words, not yet folded. Summed in the host's
+ * byte order, four bytes at a time: the sum is independent of byte order (RFC 1071 §2(B)),
+ * so stored back the same way (put_sum) its bytes are those of a sum in network order, and
+ * a 64-bit accumulator of 32-bit words folds to the same 16 bits. Values added to it
+ * (pseudo-header fields) must be in network order (net16). */
+static uint64_t
+sum_words(const uint8_t *p, size_t len, uint64_t sum)
 {
-    for (; len > 1; p += 2, len -= 2)
-        sum += get16(p);
-    if (len)
-        sum += (uint32_t)p[0] << 8;
+    uint32_t w;
+    uint16_t h;
+    for (; len >= 4; p += 4, len -= 4) {
+        memcpy(&w, p, 4);
+        sum += w;
+    }
+    if (len >= 2) {
+        memcpy(&h, p, 2);
+        sum += h;
+        p += 2;
+        len -= 2;
+    }
+    if (len) {
+        /* An odd last byte is padded with a zero byte after it (RFC 768). */
+        const uint8_t pad[2] = {p[0], 0};
+        memcpy(&h, pad, 2);
+        sum += h;
+    }
     return sum;
 }
 
+static uint64_t
+net16(uint16_t v)
+{
+    return htons(v);
+}
+
+/* Folds sum to 16 bits and stores its complement at p, in the order it was summed. */
 static uint16_t
-fold(uint32_t sum)
+put_sum(uint8_t *p, uint64_t sum)
 {
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
+    uint16_t check = (uint16_t)~sum;
+    memcpy(p, &check, 2);
+    return check;
 }
 
 /* The client (source) and local (destination) addresses and ports of the query. */
@@ -64,6 +91,10 @@ set_addresses(struct xdp_frame_query *q, int family, const uint8_t *src, const u
     if (family == AF_INET) {
         struct sockaddr_in *c = (struct sockaddr_in *)&q->client;
         struct sockaddr_in *l = (struct sockaddr_in *)&q->local;
+        /* Only the address's own bytes: a whole sockaddr_storage each would be 256 bytes of
+         * stores per query. */
+        memset(c, 0, sizeof(*c));
+        memset(l, 0, sizeof(*l));
         c->sin_family = l->sin_family = AF_INET;
         memcpy(&c->sin_addr, src, 4);
         memcpy(&l->sin_addr, dst, 4);
@@ -73,6 +104,8 @@ set_addresses(struct xdp_frame_query *q, int family, const uint8_t *src, const u
     } else {
         struct sockaddr_in6 *c = (struct sockaddr_in6 *)&q->client;
         struct sockaddr_in6 *l = (struct sockaddr_in6 *)&q->local;
+        memset(c, 0, sizeof(*c));
+        memset(l, 0, sizeof(*l));
         c->sin6_family = l->sin6_family = AF_INET6;
         memcpy(&c->sin6_addr, src, 16);
         memcpy(&l->sin6_addr, dst, 16);
@@ -92,8 +125,6 @@ xdp_frame_parse(const uint8_t *frame, size_t len, struct xdp_frame_query *q)
         return false;
     uint16_t type = get16(frame + 12);
     const uint8_t *ip = frame + ETH_HEADER;
-    memset(&q->client, 0, sizeof(q->client));
-    memset(&q->local, 0, sizeof(q->local));
     if (type == ETHERTYPE_IPV4) {
         if (len < ETH_HEADER + IPV4_HEADER + UDP_HEADER || ip[0] != 0x45 || ip[9] != PROTO_UDP)
             return false;
@@ -138,7 +169,7 @@ xdp_frame_reply(uint8_t *reply, const uint8_t *query, const struct xdp_frame_que
     uint8_t *ip = reply + ETH_HEADER;
     uint8_t *udp = ip + ip_len;
     size_t udp_len = UDP_HEADER + n;
-    uint32_t sum;
+    uint64_t sum;
 
     /* Back to where the query came from: MACs, addresses and ports swapped. */
     memcpy(reply, query + ETH_ADDR, ETH_ADDR);
@@ -159,9 +190,9 @@ xdp_frame_reply(uint8_t *reply, const uint8_t *query, const struct xdp_frame_que
         memcpy(ip + 12, qip + 16, 4);
         memcpy(ip + 16, qip + 12, 4);
         put16(ip + 10, 0);
-        put16(ip + 10, fold(sum16(ip, IPV4_HEADER, 0)));
+        (void)put_sum(ip + 10, sum_words(ip, IPV4_HEADER, 0));
         /* RFC 768: pseudo-header of source, destination, protocol and UDP length. */
-        sum = sum16(ip + 12, 8, PROTO_UDP + (uint32_t)udp_len);
+        sum = sum_words(ip + 12, 8, net16(PROTO_UDP) + net16((uint16_t)udp_len));
     } else {
         /* Version 6, traffic class and flow label 0 (RFC 8200 §3). */
         ip[0] = 0x60;
@@ -172,10 +203,11 @@ xdp_frame_reply(uint8_t *reply, const uint8_t *query, const struct xdp_frame_que
         memcpy(ip + 8, qip + 24, 16);
         memcpy(ip + 24, qip + 8, 16);
         /* RFC 8200 §8.1: the pseudo-header of addresses, upper-layer length and next header. */
-        sum = sum16(ip + 8, 32, PROTO_UDP + (uint32_t)udp_len);
+        sum = sum_words(ip + 8, 32, net16(PROTO_UDP) + net16((uint16_t)udp_len));
     }
-    uint16_t check = fold(sum16(udp, udp_len, sum));
-    /* RFC 768: a computed zero is sent as all ones (zero means "none", forbidden for IPv6). */
-    put16(udp + 6, check ? check : 0xffff);
+    /* RFC 768: a computed zero is sent as all ones (zero means "none", forbidden for IPv6,
+     * RFC 8200 §8.1); all ones reads the same in either byte order. */
+    if (put_sum(udp + 6, sum_words(udp, udp_len, sum)) == 0)
+        put16(udp + 6, 0xffff);
     return q->header_len + n;
 }

@@ -17,7 +17,7 @@
 # (0), BENCH_OUT (/tmp/meridian-bench), SERVERS (a subset of the four names, or
 # meridiand-b-xdp: the binary MERIDIAND_B through XDP, for before/after runs), XDP_NET (the
 # veth's /24, default 10.78.0) and XDP_NS (namespace name prefix, default mxb), so that two
-# runs on one machine do not collide. Root only.
+# runs on one machine do not collide; XDP_PERF_STAT and XDP_PERF_RECORD (below). Root only.
 set -euo pipefail
 
 # shellcheck source=tests/bench/bench-lib.sh
@@ -197,6 +197,57 @@ server_ticks() {
     echo "$u $s"
 }
 
+# XDP_PERF_STAT=1: perf stat counts the server's system calls and context switches per rate
+# (its tracepoints, attached to the server's threads: no ptrace slowing what it counts), per
+# 1,000 answers in syscalls.tsv. XDP_PERF_RECORD=1: perf record -g of SERVER_CPU for each
+# rate, in NAME-RATE.perf.data (perf report --comm NAME). XDP_PERF_TRACE=1: perf trace -s
+# of the server's threads, the time spent in each system call (trace-NAME-RATE.txt; a
+# non-blocking sendto's time is the CPU of the transmit it runs). All cost some CPU themselves:
+# compare servers within one such run, not with a run without them.
+PERF_PID=""
+perf_start() { # name rate
+    local tids
+    tids=$(for p in $(pgrep -P "$SERVER_PID"); do ls /proc/"$p"/task; done | paste -sd,)
+    if [[ -n ${XDP_PERF_STAT:-} ]]; then
+        perf stat -x, -o "$OUTDIR/perf-$1-$2.csv" -e context-switches,raw_syscalls:sys_enter \
+            -e syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_poll \
+            -e syscalls:sys_enter_ppoll,syscalls:sys_enter_epoll_wait \
+            -e syscalls:sys_enter_epoll_pwait -t "$tids" -- sleep $((DURATION + 1)) &
+        PERF_PID=$!
+    elif [[ -n ${XDP_PERF_TRACE:-} ]]; then
+        perf trace -s -t "$tids" -o "$OUTDIR/trace-$1-$2.txt" -- sleep $((DURATION + 1)) \
+            >/dev/null 2>&1 &
+        PERF_PID=$!
+    elif [[ -n ${XDP_PERF_RECORD:-} ]]; then
+        perf record -q -g -C "$SERVER_CPU" -o "$OUTDIR/$1-$2.perf.data" \
+            -- sleep $((DURATION + 1)) >/dev/null 2>&1 &
+        PERF_PID=$!
+    fi
+    [[ -z $PERF_PID ]] || sleep 0.3 # attached before the load starts
+}
+
+perf_stop() {
+    [[ -n $PERF_PID ]] || return 0
+    wait "$PERF_PID" || true
+    PERF_PID=""
+}
+
+perf_counts() { # name rate answered
+    [[ -f $OUTDIR/syscalls.tsv ]] || printf 'server\trate\tanswered\tsyscalls_k\tcs_k\tsendto_k\trecvfrom_k\tpoll_k\tepoll_k\n' >"$OUTDIR/syscalls.tsv"
+    awk -F, -v OFS='\t' -v n="$1" -v r="$2" -v a="$3" '
+        /^#/ || NF < 3 { next }
+        { v = $1 + 0; e = $3
+          if (e == "context-switches") cs = v
+          else if (e == "raw_syscalls:sys_enter") sc = v
+          else if (e ~ /sendto$/) st = v
+          else if (e ~ /recvfrom$/) rf = v
+          else if (e ~ /_p?poll$/) pl += v
+          else if (e ~ /epoll_p?wait$/) ep += v }
+        END { k = a > 0 ? 1000 / a : 0
+          printf "%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", n, r, a, sc * k, cs * k,
+              st * k, rf * k, pl * k, ep * k }' "$OUTDIR/perf-$1-$2.csv" | tee -a "$OUTDIR/syscalls.tsv"
+}
+
 printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\tuser_ticks\tsys_ticks\n' | tee "$OUTDIR/results.tsv"
 for name in $SERVERS; do
     case $name in
@@ -208,10 +259,12 @@ for name in $SERVERS; do
         note "$name: no XDP program on $IF_S (see $OUTDIR/$name.log)"
     fi
     for rate in $RATES; do
+        perf_start "$name" "$rate"
         read -r u0 s0 <<<"$(server_ticks)"
         out=$(ip netns exec "$NS_C" "$KXDPGUN" -t "$DURATION" -Q "$rate" -F "$GEN_CPU" \
             -I "$IF_C" -i "$WD/queries.txt" $SRV 2>&1) || true
         read -r u1 s1 <<<"$(server_ticks)"
+        perf_stop
         echo "$out" >"$OUTDIR/$name-$rate.kxdpgun"
         sent=$(sed -n 's/^total queries: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
         answered=$(sed -n 's/^total replies: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
@@ -221,6 +274,7 @@ for name in $SERVERS; do
                 printf "%s\t%d\t%d\t%d\t%.3f\t%s\t%d\t%d\n", n, r, s, a, s ? a / s : 0,
                     a ? sprintf("%.2f", (u + y) / hz * 1e6 / a) : "-", u, y }' |
             tee -a "$OUTDIR/results.tsv"
+        [[ -z ${XDP_PERF_STAT:-} ]] || perf_counts "$name" "$rate" "$answered"
     done
     stop "$name"
 done
