@@ -12,6 +12,7 @@
 
 #include "common/dnswire.h"
 #include "common/log.h"
+#include "dnssec/dnssec_sigstore.h"
 #include "dnssec/dnssec_sign.h"
 #include "dnssec/typebitmap.h"
 
@@ -252,6 +253,17 @@ dnssec_zone_steered_denial(const struct dnssec_zone *dz, uint32_t node, uint16_t
 
 /* RFC 4035 §2.2: every authoritative RRset is signed; NS at a delegation and glue are not
  * (RFC 4035 §2.2: "NS RRsets that appear at delegation points ... MUST NOT" be signed). */
+/* The RRset at owner in the version this one replaces: previous's (from_previous, found by
+ * the caller), else the store's equal one; NULL if there is none. */
+static const struct zone_rrset *
+earlier(const struct signer *s, const struct zone_rrset *from_previous, const uint8_t *owner,
+        const struct zone_rrset *set)
+{
+    if (s->p->previous)
+        return from_previous;
+    return s->p->stored ? dnssec_sigstore_find(s->p->stored, owner, set) : NULL;
+}
+
 static void
 collect_jobs(struct signer *s, struct zone *zone)
 {
@@ -270,7 +282,9 @@ collect_jobs(struct signer *s, struct zone *zone)
                 continue;
             bool sep = i == 0 && (set->type == DNS_TYPE_DNSKEY || set->type == DNS_TYPE_CDS ||
                                   set->type == DNS_TYPE_CDNSKEY);
-            add_job(s, &cap, node->name, set, old ? zone_node_rrset(old, set->type) : NULL, sep);
+            add_job(s, &cap, node->name, set,
+                    earlier(s, old ? zone_node_rrset(old, set->type) : NULL, node->name, set),
+                    sep);
         }
     }
     for (uint32_t d = 0; d < s->dz->denial_count; d++) {
@@ -283,13 +297,16 @@ collect_jobs(struct signer *s, struct zone *zone)
                                              denial->without)
                 : NULL;
         add_job(s, &cap, denial->entry.owner, &denial->entry.rrset,
-                old_entry ? &old_entry->rrset : NULL, false);
+                earlier(s, old_entry ? &old_entry->rrset : NULL, denial->entry.owner,
+                        &denial->entry.rrset),
+                false);
     }
     for (uint32_t e = 0; e < s->dz->chain.count; e++) {
         struct nsec3_entry *entry = &s->dz->chain.entries[e];
         const struct nsec3_entry *old = prev_chain ? nsec3_chain_match(prev_chain, entry->hash)
                                                    : NULL;
-        add_job(s, &cap, entry->owner, &entry->rrset, old ? &old->rrset : NULL, false);
+        add_job(s, &cap, entry->owner, &entry->rrset,
+                earlier(s, old ? &old->rrset : NULL, entry->owner, &entry->rrset), false);
     }
 }
 
@@ -408,6 +425,36 @@ can_reuse(const struct signer *s, const struct sign_job *job)
         p += 2u + len;
     }
     return true;
+}
+
+/* RFC 1982 §3.2: a is newer than b when the distance forward from b to a is below 2^31. */
+static bool
+serial_newer(uint32_t a, uint32_t b)
+{
+    return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+/* Collects the jobs under the serial to serve (see dnssec_zone_sign in dnssec_zone.h).
+ * Secondaries fetch only a serial newer than theirs (RFC 1034 §4.3.5): signatures
+ * made anew under the old serial would never reach them, and their copies would expire. */
+static void
+collect_with_serial(struct signer *s, struct zone *zone)
+{
+    const struct zone *prev = s->p->previous;
+    const struct dnssec_sigstore *stored = prev ? NULL : s->p->stored;
+    bool known = prev || stored;
+    uint32_t served = prev ? prev->serial : stored ? dnssec_sigstore_serial(stored) : 0;
+    s->dz->file_serial = zone->serial;
+    if (known && !serial_newer(zone->serial, served))
+        zone_set_serial(zone, served); /* the SOA is then equal to the one served */
+    collect_jobs(s, zone);
+    bool same = known && zone->serial == served;
+    for (size_t i = 0; same && i < s->job_count; i++)
+        same = can_reuse(s, &s->jobs[i]);
+    /* The SOA's job sees the new serial: its RDATA differs now, so it is signed anew. */
+    if (!same && known && zone->serial == served)
+        zone_set_serial(zone, served + 1);
+    s->dz->changed = !same;
 }
 
 static int
@@ -544,7 +591,7 @@ dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p, struct d
     zone_node_add_rrset(zone, &zone->nodes[0], &dz->chain.param);
     if (build_denials(dz, zone, err) < 0)
         goto out;
-    collect_jobs(&s, zone);
+    collect_with_serial(&s, zone);
     if (sign_jobs(&s, err) < 0)
         goto out;
     nsec3_chain_render_wire(&dz->chain);

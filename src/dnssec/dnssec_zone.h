@@ -24,6 +24,8 @@
 #include "dnssec/nsec3.h"
 #include "zone/zone.h"
 
+struct dnssec_sigstore;
+
 struct dnssec_sign_params {
     const char *key_directory;
     uint8_t algorithm;      /* DNSSEC_ALG_* */
@@ -34,6 +36,9 @@ struct dnssec_sign_params {
     time_t now;
     unsigned threads;       /* signing threads; 0 = one per online CPU */
     const struct zone *previous; /* the zone this one replaces (same origin), or NULL */
+    /* Without a previous zone (a start): the signatures the last run served
+     * (dnssec_sigstore.h), reused as previous's are; or NULL. */
+    const struct dnssec_sigstore *stored;
     uint32_t variants;      /* steered RRsets expected in this zone (dnssec_variants) */
 };
 
@@ -76,6 +81,10 @@ struct dnssec_zone {
     uint32_t earliest_expiration; /* seconds since the epoch */
     uint32_t signed_rrsets;       /* RRsets signed now */
     uint32_t reused_rrsets;       /* RRsets whose signatures came from `previous` */
+    uint32_t file_serial;         /* the zone file's SOA serial (zone->serial is the served one) */
+    /* The version differs from the one `previous` or `stored` describes (new signatures or a
+     * new serial), or there was none: the signature store should be written again. */
+    bool changed;
     uint32_t signatures;          /* RRSIG records in the zone */
 };
 
@@ -88,7 +97,11 @@ uint32_t dnssec_zone_spread(uint32_t validity_s, uint32_t refresh_s);
  * made since (dnssec_variants) included; UINT32_MAX if none. Any thread. */
 uint32_t dnssec_zone_earliest_expiration(struct dnssec_zone *dz);
 
-/* Signs `zone` (not yet shared: its RRsets are written). On success zone->dnssec is set and
+/* Signs `zone` (not yet shared: its RRsets are written). The serial served follows RFC 1982
+ * so that secondaries fetch every version with new signatures: the zone file's when it is
+ * newer than the one served before (previous's or stored's), else that one when nothing
+ * changes, else that one + 1 (a re-signing, or data edited without raising the serial;
+ * zone_set_serial). On success zone->dnssec is set and
  * the result returned in *out (free it after the zone is no longer read); -1 with a message
  * naming the key file or the step in err. */
 int dnssec_zone_sign(struct zone *zone, const struct dnssec_sign_params *p,

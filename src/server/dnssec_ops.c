@@ -6,10 +6,13 @@
 #include "server/dnssec_ops.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/log.h"
 #include "dnssec/dnssec_report.h"
+#include "dnssec/dnssec_sigstore.h"
 
 #define MAX_REQUESTS 16 /* as many as the control thread parks */
 
@@ -244,6 +247,37 @@ stamp(const struct snapshot *snap, size_t i, const struct dnssec_roll *cur, time
         log_info("%s: %s rollover %u -> %u: phase %s published", zone,
                  dnssec_roll_kind_name(next.kind), next.old_tag, next.new_tag,
                  dnssec_roll_phase_name(next.phase));
+}
+
+/* Writes what a restart reuses (dnssec_sigstore.h): the zone's signatures and those of the
+ * steered RRsets its transfers carry. A failure is only logged: the next start signs anew. */
+static void
+keep_signatures(const struct snapshot *snap, size_t i, struct dnssec_zone *dz)
+{
+    const struct zone *zone = snap->zones->zones[i];
+    const struct xfr_zone *xz = snap->xfr_zones ? snap->xfr_zones[i] : NULL;
+    char err[DNSSEC_ERR_MAX];
+    if (zone->dnssec != dz)
+        return;
+    uint32_t n = xz ? xz->extra_count : 0;
+    struct dnssec_sigstore_rrset *more = xcalloc(n ? n : 1, sizeof(*more));
+    for (uint32_t e = 0; e < n; e++)
+        more[e] = (struct dnssec_sigstore_rrset){.owner = zone->nodes[xz->extras[e].node].name,
+                                                 .set = &xz->extras[e].set};
+    if (dnssec_sigstore_save(snap->cfg->zones[i].dnssec.key_directory, zone, more, n, err) < 0)
+        log_error("zone %s: signatures not kept for the next start: %s",
+                  snap->cfg->zones[i].origin, err);
+    else
+        dz->changed = false;
+    free(more);
+}
+
+void
+dnssec_ops_keep_signatures(const struct snapshot *snap)
+{
+    for (size_t i = 0; snap->signed_zones && i < snap->cfg->zone_count; i++)
+        if (snap->signed_zones[i] && snap->signed_zones[i]->changed)
+            keep_signatures(snap, i, snap->signed_zones[i]);
 }
 
 void

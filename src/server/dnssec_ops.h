@@ -59,6 +59,11 @@ void dnssec_ops_run_requests(const struct snapshot *current, time_t now);
  * counts from now (dnssec_roll_published), saved. */
 void dnssec_ops_published(const struct snapshot *snap, time_t now);
 
+/* Main thread, once snap is published and the reload answered: writes the signature store
+ * (dnssec_sigstore.h) of each signed zone whose signatures or serial are new, for the next
+ * start. Last, since a large zone's store takes a while to write. */
+void dnssec_ops_keep_signatures(const struct snapshot *snap);
+
 /* Main thread, from the timer: whether zone i of snap is due for re-signing at `now` (its
  * earliest expiration, steered answers included, is less than refresh away); *due_at is
  * when it will be (or was). False for an unsigned zone. */

@@ -351,6 +351,7 @@ reload(struct server *srv, const char *why, char *error, size_t error_size)
     log_info("reloaded: %s (listen addresses, workers, user and group change only on restart)",
              summary);
     notify_systemd("READY=1");
+    dnssec_ops_keep_signatures(snap);
     return true;
 }
 
@@ -591,6 +592,7 @@ server_start(struct server *srv, struct snapshot *snap, const struct timespec *l
     /* Secondary zones: the transfer thread starts once we answer (its SIGUSR1 asks for a
      * reload, which the start's own signal wait would take as a stop). */
     secondary_published(snap);
+    dnssec_ops_keep_signatures(snap);
     ret = 0;
     if (reload_pending)
         (void)server_reload(srv);

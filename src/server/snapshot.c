@@ -17,6 +17,7 @@
 #include "common/alloc.h"
 #include "common/dnswire.h"
 #include "common/log.h"
+#include "dnssec/dnssec_sigstore.h"
 #include "server/catalog.h"
 #include "server/secondary.h"
 #include "server/steer_sign.h"
@@ -246,6 +247,14 @@ sign_zone(struct snapshot *snap, size_t i, struct zone *zone, char err[CONFIG_ER
     char derr[DNSSEC_ERR_MAX];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* A start (or a zone new to this run): the signatures the last run served, if kept. A
+     * store that cannot be used costs only the time to sign anew. */
+    struct dnssec_sigstore *stored = NULL;
+    if (!p.previous && dnssec_sigstore_load(d->key_directory, zone->origin, &stored, derr) < 0)
+        log_warning("zone %s: signatures kept from the last run not used (the zone is signed "
+                    "anew): %s",
+                    cz->origin, derr);
+    p.stored = snap->sigstores[i] = stored;
     if (dnssec_zone_sign(zone, &p, &snap->signed_zones[i], derr) < 0) {
         snprintf(err, CONFIG_ERR_MAX, "%.150s:%d: zone %.80s: dnssec: %.250s", cfg->path, d->line,
                  cz->origin, derr);
@@ -253,8 +262,13 @@ sign_zone(struct snapshot *snap, size_t i, struct zone *zone, char err[CONFIG_ER
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     const struct dnssec_zone *dz = snap->signed_zones[i];
-    log_info("zone %s signed: %u RRsets signed, %u reused, %u NSEC3 records, %.3f s",
-             cz->origin, dz->signed_rrsets, dz->reused_rrsets, dz->chain.count,
+    char serial[64] = "";
+    if (zone->serial != dz->file_serial)
+        snprintf(serial, sizeof(serial), " (the zone file has %u)", dz->file_serial);
+    log_info("zone %s signed: serial %u%s, %u RRsets signed, %u reused%s, %u NSEC3 records, "
+             "%.3f s",
+             cz->origin, zone->serial, serial, dz->signed_rrsets, dz->reused_rrsets,
+             p.stored ? " (kept from the last run)" : "", dz->chain.count,
              (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return 0;
 }
@@ -274,6 +288,7 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
     struct zone **zones = xcalloc(cfg->zone_count, sizeof(*zones));
 
     snap->signed_zones = xcalloc(cfg->zone_count, sizeof(*snap->signed_zones));
+    snap->sigstores = xcalloc(cfg->zone_count, sizeof(*snap->sigstores));
     snap->secondaries = xcalloc(cfg->zone_count, sizeof(*snap->secondaries));
     if (policies >= UINT16_MAX) {
         snprintf(err, CONFIG_ERR_MAX, "%s: %u services; at most %u are supported", cfg->path,
@@ -385,6 +400,15 @@ cookie_secrets(const struct config *cfg, struct dns_cookie_secrets *out)
     memcpy(out->current, random_secret, sizeof(out->current));
 }
 
+static void
+free_sigstores(struct snapshot *snap)
+{
+    for (size_t i = 0; snap->sigstores && i < snap->cfg->zone_count; i++)
+        dnssec_sigstore_free(snap->sigstores[i]);
+    free(snap->sigstores);
+    snap->sigstores = NULL;
+}
+
 int
 snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
 {
@@ -412,6 +436,7 @@ snapshot_load(const char *path, struct snapshot **out, char err[CONFIG_ERR_MAX])
      * tables, and each history follows the version served now. */
     if (xfr_serve_load(snap, err) < 0)
         goto fail;
+    free_sigstores(snap);
     snap->loaded_at = snapshot_now();
     snap->view.zones = snap->zones;
     snap->view.identity = cfg->hide_identity ? NULL : cfg->identity;
@@ -441,6 +466,7 @@ snapshot_free(struct snapshot *snap)
     if (!snap)
         return;
     explicit_bzero(&snap->cookies, sizeof(snap->cookies));
+    free_sigstores(snap);
     for (size_t i = 0; snap->xfr_zones && snap->zones && i < snap->zones->count; i++)
         xfr_zone_free(snap->xfr_zones[i]);
     free(snap->xfr_zones);

@@ -28,6 +28,9 @@ struct snapshot {
     struct geo_db *geo;                /* NULL without a geoip section */
     struct policy_set *policies;       /* NULL without services */
     struct dnssec_zone **signed_zones; /* per config zone: what the signer made, or NULL */
+    /* While loading only: per config zone the signatures the last run kept
+     * (dnssec_sigstore.h), or NULL; freed once the transfer views took theirs. */
+    struct dnssec_sigstore **sigstores;
     struct tsig_keyring *tsig;         /* the config's tsig_keys; NULL without any */
     struct dns_cookie_secrets cookies; /* cookie_secret_file's, or the process's random one */
     struct dns_view view;

@@ -121,6 +121,7 @@ xfr_serve_load(struct snapshot *snap, char err[CONFIG_ERR_MAX])
             .transfer = &cz->transfer,
             .stats = xfr_serve_stats(zone->origin),
             .previous = prev,
+            .stored = snap->sigstores ? snap->sigstores[i] : NULL,
             .refresh_s = cz->dnssec.refresh_ms / 1000,
             .now = now,
         };

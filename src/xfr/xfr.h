@@ -97,6 +97,9 @@ struct xfr_zone_params {
      * than refresh_s is left (as dnssec_zone_sign reuses the zone's), so a reload that
      * changes nothing leaves nothing for IXFR to carry. */
     const struct xfr_zone *previous;
+    /* Without a previous version (a start): the signature store the zone was signed from
+     * (dnssec_sigstore.h), whose steered RRsets are reused the same way; or NULL. */
+    const struct dnssec_sigstore *stored;
     uint32_t refresh_s;
     time_t now;
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/dnswire.h"
+#include "dnssec/dnssec_sigstore.h"
 
 static bool
 pool_has(const struct policy_pool *pool, int family, bool up_only)
@@ -107,7 +108,10 @@ find_extra(const struct xfr_zone *xz, uint32_t idx, uint16_t type)
 }
 
 /* Is every signature of `sig` by one of the keys that sign RRsets now (dnssec_zone.h: the
- * zone-signing keys, or the SEP keys of a combined key) and valid for more than refresh_s? */
+ * zone-signing keys, or the SEP keys of a combined key) and valid for more than refresh_s
+ * plus the expiration jitter? The zone's own RRsets are kept by the same rule
+ * (dnssec_zone.c can_reuse), so all signatures made together are made anew together, in a
+ * version whose serial the signer raised for them. */
 static bool
 still_good(const struct dnssec_zone *dz, const struct zone_rrset *sig, time_t now,
            uint32_t refresh_s)
@@ -124,7 +128,7 @@ still_good(const struct dnssec_zone *dz, const struct zone_rrset *sig, time_t no
         bool known = false;
         for (unsigned k = 0; k < nkeys && !known; k++)
             known = keys[k]->tag == tag && keys[k]->algorithm == rd[2];
-        if (!known || (int64_t)expiration - (int64_t)now <= (int64_t)refresh_s)
+        if (!known || (int64_t)expiration - (int64_t)now <= (int64_t)refresh_s + dz->spread_s)
             return false;
         pos += 2u + dnswire_get16(sig->rdata + pos);
     }
@@ -142,13 +146,17 @@ reused_signature(struct xfr_zone *xz, const struct xfr_zone_params *p, const uin
         prev ? zone_lookup(prev->zone, owner, dname_wire_length(owner, DNAME_MAX_LEN)) : NULL;
     const struct xfr_extra *e =
         old ? find_extra(prev, (uint32_t)(old - prev->zone->nodes), set->type) : NULL;
-    if (!e || !e->set.rrsig || e->set.ttl != set->ttl || e->set.count != set->count ||
-        zone_rrset_rdata_len(&e->set) != len || memcmp(e->set.rdata, set->rdata, len) != 0 ||
-        !still_good(p->dz, e->set.rrsig, p->now, p->refresh_s))
+    const struct zone_rrset *earlier = e ? &e->set : NULL;
+    /* A start: the RRset as the last run served it, if the signature store has it. */
+    if (!prev && p->stored)
+        earlier = dnssec_sigstore_find(p->stored, owner, set);
+    if (!earlier || !earlier->rrsig || earlier->ttl != set->ttl || earlier->count != set->count ||
+        zone_rrset_rdata_len(earlier) != len || memcmp(earlier->rdata, set->rdata, len) != 0 ||
+        !still_good(p->dz, earlier->rrsig, p->now, p->refresh_s))
         return NULL;
     struct zone_rrset *sig = arena_alloc(&xz->arena, sizeof(*sig), _Alignof(struct zone_rrset));
-    *sig = *e->set.rrsig;
-    sig->rdata = arena_memdup(&xz->arena, e->set.rrsig->rdata, zone_rrset_rdata_len(e->set.rrsig));
+    *sig = *earlier->rrsig;
+    sig->rdata = arena_memdup(&xz->arena, earlier->rrsig->rdata, zone_rrset_rdata_len(earlier->rrsig));
     return sig;
 }
 

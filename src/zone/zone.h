@@ -125,6 +125,10 @@ void zone_records_add(struct zone_records *r, const uint8_t *owner, uint16_t typ
  * refresh, retry, expire, minimum. false if the RDATA is not a SOA's. */
 bool zone_soa_fields(const uint8_t *rd, size_t rdlen, uint32_t *serial, uint32_t timers[4]);
 
+/* Rewrites the serial in the zone's SOA RDATA and zone->serial: only before the zone is
+ * shared (a signer raising it, dnssec_zone.h). */
+void zone_set_serial(struct zone *zone, uint32_t serial);
+
 /* Reads a master file like zone_load, without compiling it: its records into `out`
  * (initialized here; fini it either way). 0, or -1 with "file:line: message". */
 int zone_records_load(const char *origin, const char *file, struct zone_records *out,

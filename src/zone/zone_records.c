@@ -75,6 +75,20 @@ zone_soa_fields(const uint8_t *rd, size_t rdlen, uint32_t *serial, uint32_t time
     return true;
 }
 
+void
+zone_set_serial(struct zone *zone, uint32_t serial)
+{
+    /* The zone is still private to its loader: its arena's bytes may be written. */
+    uint8_t *rd = (uint8_t *)(uintptr_t)(zone->soa->rdata + 2);
+    size_t rdlen = dnswire_get16(zone->soa->rdata);
+    int mname = dname_wire_length(rd, rdlen);
+    int rname = mname < 0 ? -1 : dname_wire_length(rd + mname, rdlen - (size_t)mname);
+    if (rname < 0 || (size_t)mname + (size_t)rname + 20 != rdlen)
+        return; /* not a SOA's RDATA: zone_load refused such a zone */
+    dnswire_put32(rd + mname + rname, serial);
+    zone->serial = serial;
+}
+
 /* The names a file's parser would have checked: RDATA of these types holds them at fixed
  * places (RFC 1035 §3.3, RFC 2782, RFC 6672), each a valid uncompressed name, and nothing
  * may follow the last. */

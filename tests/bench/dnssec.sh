@@ -41,8 +41,8 @@
 #     start until the zone's last name answers with its RRSIG (DO set, polled every 0.1 s);
 #     CPU is utime + stime at that moment; memory (RSS, PSS, peak = VmHWM) SETTLE_S (-s, 2) s
 #     later; signing CPU = CPU signed - CPU unsigned (same server, same zone).  meridiand's
-#     signer time and counts come from its log line "zone big.test signed: N RRsets signed,
-#     M reused, K NSEC3 records, T s".  Its signer starts one thread per online CPU: "1
+#     signer time and counts come from its log line "zone big.test signed: serial S, N RRsets
+#     signed, M reused, K NSEC3 records, T s".  Its signer starts one thread per online CPU: "1
 #     core" pins both to one core (the per-core rate), "2 cores" lets them spread.
 #     Reload (meridiand, 2 cores, unsigned and signed): one A record changed in the zone
 #     file, `meridianctl reload` (SIGHUP and the log without it): the server's reload time,
@@ -557,7 +557,7 @@ signer_field() { # log which(first|last) field(signed|reused|nsec3|s)
     fi
     [[ -n $line ]] || return 0
     case $3 in
-    signed) sed -n 's/.*signed: \([0-9]*\) RRsets signed.*/\1/p' <<<"$line" ;;
+    signed) sed -n 's/.* \([0-9]*\) RRsets signed.*/\1/p' <<<"$line" ;;
     reused) sed -n 's/.* \([0-9]*\) reused.*/\1/p' <<<"$line" ;;
     nsec3) sed -n 's/.* \([0-9]*\) NSEC3 records.*/\1/p' <<<"$line" ;;
     s) sed -n 's/.*, \([0-9.]*\) s$/\1/p' <<<"$line" ;;
@@ -694,8 +694,9 @@ big_server() { # rep signer(meridiand|knot) variant(unsigned|signed) cores reloa
     note "big rep $rep $s ($cores cores): ready ${ROW[ready_ms]} ms, CPU ${ROW[cpu_s]} s, signer ${ROW[sign_s]:--} s, signatures ${ROW[signatures]:--}, RSS ${ROW[rss_kb]} kB, peak ${ROW[peak_kb]} kB${ROW[reload_ms]:+, reload ${ROW[reload_ms]} ms}"
     big_row
     stop_server "$s"
-    # Knot and meridiand keep nothing between runs: a new key and a new database each time.
-    rm -f "$wd/big.test.zone"
+    # Knot and meridiand keep nothing between runs: a new key and a new database each time
+    # (meridiand's kept signatures, K<zone>.signatures, live with its keys).
+    rm -rf "$wd/big.test.zone" "$wd/keys"
 }
 
 # ldns: ldns-read-zone (parse and print, the baseline) and ldns-signzone, one core.

@@ -276,7 +276,8 @@ def direct_checks(results, port, keys):
 def signed_counts(log_text, zone):
     """[(signed, reused)] of every "zone Z signed:" log line for zone."""
     return [(int(a), int(b)) for a, b in re.findall(
-        r"zone %s signed: (\d+) RRsets signed, (\d+) reused" % re.escape(zone.rstrip(".")),
+        r"zone %s signed: serial \d+(?: \(the zone file has \d+\))?, (\d+) RRsets signed, "
+        r"(\d+) reused" % re.escape(zone.rstrip(".")),
         log_text)]
 
 

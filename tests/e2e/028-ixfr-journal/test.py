@@ -12,8 +12,10 @@ only the last few of its 14 versions (RFC 1995 §5), has its journal trimmed and
 with it and reads the same history back after a restart. knotd, which held
 serial 1 and is told of serial 3 only by the NOTIFY of the restarted server, must fetch it
 by IXFR and then hold what we serve. off.test, with the same changes but no journal, gives
-the whole zone (so the journal is what makes the difference), and so does signed.test,
-whose restart re-signs it (new signatures under the same serial: its journal is discarded).
+the whole zone (so the journal is what makes the difference). signed.test restarts from the
+signatures kept in the key directory: the same AXFR byte for byte, its journal read back and
+IXFR incremental; an edit without raising the file's serial is served as serial 4, which a
+restart keeps; a damaged signature store is a warning and a fresh signing.
 Then the journal as the first run left it is put back under three faults, each restart
 giving a full transfer and never a stale difference: the zone file changed to serial 4
 while meridiand was down (the journal is deleted), the data changed under serial 3, and a
@@ -229,6 +231,84 @@ def reload_to(results, tmp, port, serial):
                   [] if rc == 0 and h.soa_serial(port, PLAIN) == serial else [out])
 
 
+def ixfr_text(got):
+    return got if isinstance(got, str) else [text for _, text, _ in got]
+
+
+def check_signed_restart(results, tmp, port, meridiand, before):
+    """The signatures kept in the key directory (README, DNSSEC: restarts) make the restarted
+    server serve signed.test byte for byte as before, so its journal still fits."""
+    axfr_before, ixfr_before = before
+    store = tmp.join("keys", "K%s.signatures" % SIGNED)
+    mode = stat.S_IMODE(os.stat(store).st_mode) if os.path.exists(store) else None
+    results.check("the signatures of %s are kept in %s, mode 0600" % (SIGNED, store),
+                  [] if mode == 0o600 else ["mode %r" % mode])
+    results.check("%s: the restart signs nothing anew (log)" % SIGNED,
+                  [] if h.log_has(meridiand, r"zone %s signed: serial 3, 0 RRsets signed, "
+                                           r"[1-9]\d* reused \(kept from the last run\)"
+                                  % re.escape(SIGNED)) else [meridiand.log_tail()])
+    axfr_after = h.axfr_records(port, SIGNED)
+    results.check("%s: the AXFR after the restart equals the one before, signatures included"
+                  % SIGNED,
+                  [] if not isinstance(axfr_after, str) and axfr_after == axfr_before and
+                  any(" RRSIG " in line for line in axfr_after) else
+                  ["before %d records, after %s" % (len(axfr_before), axfr_after[:3]
+                                                    if isinstance(axfr_after, str) else
+                                                    len(axfr_after))])
+    results.check("%s: the IXFR history is read back at start" % SIGNED,
+                  [] if h.log_has(meridiand, r"zone %s: IXFR history read from .*: 2 "
+                                           r"versions \(serials 1\.\.3\)"
+                                  % re.escape(SIGNED + ".")) else [meridiand.log_tail()])
+    got = ixfr(port, SIGNED, 1)
+    serials = [rd.serial for t, _, rd in got if t == dns.rdatatype.SOA] \
+        if not isinstance(got, str) else got
+    # RFC 1995 §4: SOA 3, then 1 > 2 and 2 > 3 (old SOA, removals, new SOA, additions), SOA 3.
+    results.check("IXFR of %s from serial 1 after the restart: incremental (SOAs 3 1 2 2 3 3), "
+                  "the same records as before the restart" % SIGNED,
+                  [] if serials == [3, 1, 2, 2, 3, 3] and
+                  ixfr_text(got) == ixfr_text(ixfr_before) else
+                  ["SOA serials %s" % (serials,)])
+
+
+def check_signed_serial(results, tmp, port, meridiand):
+    """New signatures reach secondaries only under a newer serial (RFC 1034 §4.3.5): data
+    changed without raising the zone file's serial is served under the old one + 1, which a
+    restart keeps although the file still says 3."""
+    h.write_file(tmp.join(SIGNED + ".zone"), zone_text(SIGNED, 3, www="192.0.2.99"))
+    rc, out = h.control(tmp.join("control.sock"), "reload")
+    serial = h.soa_serial(port, SIGNED)
+    results.check("%s edited under serial 3 and reloaded: served as serial 4" % SIGNED,
+                  [] if rc == 0 and serial == 4 and
+                  h.log_has(meridiand, r"zone %s signed: serial 4 \(the zone file has 3\)"
+                            % re.escape(SIGNED)) else ["rc %d serial %s" % (rc, serial), out])
+    got = ixfr(port, SIGNED, 3)
+    added = [t for t in ixfr_text(got) if " A 192.0.2.99" in t] if not isinstance(got, str) \
+        else got
+    results.check("IXFR of %s from serial 3: incremental, adds the new address" % SIGNED,
+                  [] if added == ["www.%s. 300 IN A 192.0.2.99" % SIGNED] else [str(added)])
+    status = restart(meridiand, "signed-serial")
+    serial = h.soa_serial(port, SIGNED)
+    results.check("after a restart %s is still served as serial 4, nothing signed anew "
+                  "(exit %s)" % (SIGNED, status),
+                  [] if serial == 4 and
+                  h.log_has(meridiand, r"zone %s signed: serial 4 \(the zone file has 3\), "
+                                       r"0 RRsets signed" % re.escape(SIGNED)) else
+                  ["serial %s" % serial, meridiand.log_tail()])
+    # A damaged store is only a cache: a warning naming it, the zone signed anew and served.
+    store = tmp.join("keys", "K%s.signatures" % SIGNED)
+    data = bytearray(open(store, "rb").read())
+    data[len(data) // 2] ^= 0x55
+    open(store, "wb").write(bytes(data))
+    restart(meridiand, "signed-damaged")
+    results.check("a damaged signature store: a warning naming it, %s signed anew and served"
+                  % SIGNED,
+                  [] if h.log_has(meridiand, r"warning: zone %s: signatures kept from the last "
+                                           r"run not used .*K%s\.signatures: checksum mismatch"
+                                  % (re.escape(SIGNED), re.escape(SIGNED))) and
+                  h.soa_serial(port, SIGNED) is not None else [meridiand.log_tail()])
+    write_zones(tmp, 3)  # back to the common serial-3 data for the faults that follow
+
+
 def check_knot(results, meridiand, knotd, port):
     kport = knotd.port
     ok = h.wait_for(lambda: h.soa_serial(kport, PLAIN) == 3, h.scaled(20))
@@ -378,6 +458,7 @@ def main():
             results.check("no journal for the zone with journal: false",
                           [] if not os.path.exists(tmp.join("journal", OFF + ".jnl")) else
                           ["off.test.jnl exists"])
+            signed_before = (h.axfr_records(port, SIGNED), ixfr(port, SIGNED, 1))
             # The restart, now notifying knotd (RFC 1996: every zone is announced at start).
             meridian_config(tmp, port, nsid, notify_ports=(kport,))
             status = restart(meridiand, "restarted")
@@ -390,11 +471,8 @@ def main():
             check_incremental(results, port, PLAIN, 2, 3)
             check_knot(results, meridiand, knotd, port)
             check_full(results, port, OFF, 1, "(journal: false) after the restart")
-            check_full(results, port, SIGNED, 1, "(signed, re-signed at start)")
-            results.check("signed.test: journal discarded as re-signed (info)",
-                          [] if h.log_has(meridiand, r"zone %s: journal .* ends at serial 3, "
-                                                   r"but the zone as signed now differs"
-                                          % re.escape(SIGNED + ".")) else [meridiand.log_tail()])
+            check_signed_restart(results, tmp, port, meridiand, signed_before)
+            check_signed_serial(results, tmp, port, meridiand)
             knotd.stop()
             saved = tmp.join("saved.jnl")
             if os.path.exists(jpath):

@@ -5,7 +5,8 @@
  * members forced down left out, a CNAME service's first target), each authoritative RRset with
  * signatures that ldns verifies against the DNSKEY RRset of the transfer. A second version
  * re-signed with the first as previous reuses the steered RRsets' signatures, so its
- * difference holds only what changed. Policies come from a config against geoip/sample.mmdb
+ * difference holds only what changed; a restart from the signature store serves the same
+ * bytes, and new signatures raise the serial. Policies come from a config against geoip/sample.mmdb
  * (tests/unit/steer_view.c); keys are made in a temp directory. Single-threaded. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
 #include "common/dnswire.h"
+#include "dnssec/dnssec_sigstore.h"
 #include "steer_view.h"
 #include "test_tmpdir.h"
 #include "xfr_test.h"
@@ -74,8 +77,11 @@ struct version {
     struct xfr_zone *xz;
 };
 
+/* Loads and signs text as version v at `now`, replacing previous (or, without one, taking
+ * the signatures of `stored`). */
 static void
-load(struct version *v, const char *text, const struct xfr_zone *previous)
+load_at(struct version *v, const char *text, const struct xfr_zone *previous,
+        const struct dnssec_sigstore *stored, time_t now)
 {
     const char *src = getenv("MERIDIAN_SOURCE_DIR");
     char mmdb[PATH_MAX], err[STEER_VIEW_ERR_MAX];
@@ -88,9 +94,10 @@ load(struct version *v, const char *text, const struct xfr_zone *previous)
         .algorithm = DNSSEC_ALG_ECDSAP256SHA256,
         .validity_s = 14 * 86400,
         .refresh_s = 5 * 86400,
-        .now = time(NULL),
+        .now = now,
         .threads = 1,
         .previous = previous ? previous->zone : NULL,
+        .stored = stored,
         .variants = 64,
     };
     char derr[DNSSEC_ERR_MAX];
@@ -100,6 +107,7 @@ load(struct version *v, const char *text, const struct xfr_zone *previous)
                                  .dz = v->dz,
                                  .transfer = &xt_allow_all,
                                  .previous = previous,
+                                 .stored = stored,
                                  .refresh_s = p.refresh_s,
                                  .now = p.now};
     char xerr[XFR_ERR_MAX];
@@ -107,6 +115,12 @@ load(struct version *v, const char *text, const struct xfr_zone *previous)
         fail_msg("xfr_zone_new: %s", xerr);
     if (previous)
         (void)xfr_zone_follow(v->xz, previous, XFR_HISTORY_VERSIONS, XFR_HISTORY_BYTES);
+}
+
+static void
+load(struct version *v, const char *text, const struct xfr_zone *previous)
+{
+    load_at(v, text, previous, NULL, time(NULL));
 }
 
 static void
@@ -332,6 +346,167 @@ test_signed_difference(void **state)
     unload(&v1);
 }
 
+/* v's signature store, with the steered RRsets its transfers carry (as dnssec_ops.c). */
+static int
+save_store(const struct version *v, char err[DNSSEC_ERR_MAX])
+{
+    const struct zone *z = v->sv.zones->zones[0];
+    struct dnssec_sigstore_rrset more[32];
+    assert_true(v->xz->extra_count <= 32);
+    for (uint32_t e = 0; e < v->xz->extra_count; e++)
+        more[e] = (struct dnssec_sigstore_rrset){.owner = z->nodes[v->xz->extras[e].node].name,
+                                                 .set = &v->xz->extras[e].set};
+    return dnssec_sigstore_save(keydir, z, more, v->xz->extra_count, err);
+}
+
+/* Every record of both transfers equal, in order. */
+static void
+assert_same_axfr(struct version *a, struct version *b)
+{
+    ldns_rr_list *x = axfr(a), *y = axfr(b);
+    assert_int_equal(ldns_rr_list_rr_count(x), ldns_rr_list_rr_count(y));
+    for (size_t i = 0; i < ldns_rr_list_rr_count(x); i++)
+        assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(x, i), ldns_rr_list_rr(y, i)), 0);
+    ldns_rr_list_deep_free(x);
+    ldns_rr_list_deep_free(y);
+}
+
+static void
+flip_byte(const char *path, long at)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, at < 0 ? SEEK_END : SEEK_SET), 0);
+    int c = fgetc(f);
+    assert_int_equal(fseek(f, -1, SEEK_CUR), 0);
+    fputc(c ^ 0x55, f);
+    fclose(f);
+}
+
+/* A restart: the version signed from the store equals the one that wrote it, signatures and
+ * serial included, without a signature made; a store of another zone or damaged anywhere
+ * is refused with the reason. */
+static void
+test_signed_restart(void **state)
+{
+    (void)state;
+    struct version v1 = {0}, v2 = {0};
+    char err[DNSSEC_ERR_MAX], path[PATH_MAX];
+    struct dnssec_sigstore *st = NULL;
+    time_t now = time(NULL);
+    load_at(&v1, zone_v1, NULL, NULL, now);
+    assert_true(v1.dz->changed);
+    const struct zone *z1 = v1.sv.zones->zones[0];
+    assert_int_equal(save_store(&v1, err), 0);
+    assert_int_equal(dnssec_sigstore_load(keydir, z1->origin, &st, err), 0);
+    assert_non_null(st);
+    assert_int_equal(dnssec_sigstore_serial(st), 1);
+    /* Every signed RRset: the nodes', the steered denials' and the chain's, and the steered
+     * RRsets the transfer carries. */
+    assert_true(v1.xz->extra_count > 0);
+    assert_int_equal(dnssec_sigstore_count(st), v1.dz->signed_rrsets + v1.xz->extra_count);
+
+    load_at(&v2, zone_v1, NULL, st, now + 3600);
+    assert_int_equal(v2.dz->signed_rrsets, 0);
+    assert_int_equal(v2.dz->reused_rrsets, v1.dz->signed_rrsets);
+    assert_false(v2.dz->changed);
+    assert_int_equal(v2.sv.zones->zones[0]->serial, 1);
+    assert_same_axfr(&v1, &v2);
+    dnssec_sigstore_free(st);
+    unload(&v2);
+
+    /* Another zone's origin. */
+    uint8_t other[DNAME_MAX_LEN];
+    assert_true(dname_from_text("example.org", other) > 0);
+    snprintf(path, sizeof(path), "%s/Kexample.com.signatures", keydir);
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof(copy), "%s/Kexample.org.signatures", keydir);
+    assert_int_equal(link(path, copy), 0);
+    assert_int_equal(dnssec_sigstore_load(keydir, other, &st, err), -1);
+    assert_non_null(strstr(err, "written for another zone"));
+    unlink(copy);
+    /* A flipped byte in the middle, in the checksum, and a file cut short. */
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(save_store(&v1, err), 0);
+        if (k == 0)
+            flip_byte(path, 200);
+        else if (k == 1)
+            flip_byte(path, -1);
+        else
+            assert_int_equal(truncate(path, 100), 0);
+        assert_int_equal(dnssec_sigstore_load(keydir, z1->origin, &st, err), -1);
+        assert_null(st);
+        assert_non_null(strstr(err, "checksum mismatch"));
+    }
+    unlink(path);
+    assert_int_equal(dnssec_sigstore_load(keydir, z1->origin, &st, err), 0);
+    assert_null(st); /* none at all: not an error */
+    unload(&v1);
+}
+
+/* RFC 1034 §4.3.5: secondaries fetch only a newer serial. Signatures made anew raise the
+ * served serial by one when the file's is not newer; nothing new keeps it; a file serial
+ * newer than the served one is taken as is. */
+static void
+test_signed_serial(void **state)
+{
+    (void)state;
+    struct version v1 = {0}, v2 = {0}, v3 = {0}, v4 = {0};
+    time_t now = time(NULL);
+    load_at(&v1, zone_v1, NULL, NULL, now);
+    /* validity 14 d, refresh 5 d: 10 days on, every signature is due. */
+    load_at(&v2, zone_v1, v1.xz, NULL, now + 10 * 86400);
+    assert_int_equal(v2.dz->reused_rrsets, 0);
+    assert_true(v2.dz->changed);
+    assert_int_equal(v2.dz->file_serial, 1);
+    assert_int_equal(v2.sv.zones->zones[0]->serial, 2);
+    /* Every signature changed: the difference would outgrow the zone, so IXFR gives it
+     * whole (RFC 1995 §5) and there is no history. */
+    assert_int_equal(v2.xz->history.count, 0);
+    ldns_rr_list *all = axfr(&v2);
+    assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(all, 0), 2)), 2);
+    /* The raised SOA is signed (verified below for an edit: these signatures start ten days
+     * from now, which ldns would refuse today). */
+    assert_true(signed_type(all, "example.com.", LDNS_RR_TYPE_SOA));
+    ldns_rr_list_deep_free(all);
+
+    load_at(&v3, zone_v1, v2.xz, NULL, now + 10 * 86400 + 60);
+    assert_int_equal(v3.dz->signed_rrsets, 0);
+    assert_false(v3.dz->changed);
+    assert_int_equal(v3.sv.zones->zones[0]->serial, 2);
+
+    char text[sizeof(zone_v1) + 64];
+    snprintf(text, sizeof(text), "%s", zone_v1);
+    char *serial = strstr(text, " 1 7200");
+    memcpy(serial + 1, "7", 1);
+    load_at(&v4, text, v3.xz, NULL, now + 10 * 86400 + 120);
+    assert_int_equal(v4.sv.zones->zones[0]->serial, 7);
+    assert_int_equal(v4.dz->file_serial, 7);
+    assert_true(v4.dz->changed);
+    assert_int_equal(v4.dz->signed_rrsets, 1); /* the SOA alone */
+    unload(&v4);
+
+    /* An edit without raising the file's serial, today: served as 2, with the TXT and the
+     * SOA signed anew, and every signature verifies against the DNSKEY RRset. */
+    struct version v5 = {0}, v6 = {0};
+    load_at(&v5, zone_v1, NULL, NULL, now);
+    snprintf(text, sizeof(text), "%s", zone_v1);
+    memcpy(strstr(text, "\"one\""), "\"two\"", 5);
+    load_at(&v6, text, v5.xz, NULL, now);
+    assert_int_equal(v6.sv.zones->zones[0]->serial, 2);
+    assert_int_equal(v6.dz->signed_rrsets, 2);
+    assert_int_equal(v6.xz->history.count, 1);
+    all = axfr(&v6);
+    assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(all, 0), 2)), 2);
+    assert_true(verify_all(all) >= 20);
+    ldns_rr_list_deep_free(all);
+    unload(&v6);
+    unload(&v5);
+    unload(&v3);
+    unload(&v2);
+    unload(&v1);
+}
+
 static int
 setup(void **state)
 {
@@ -352,6 +527,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signed_axfr),
         cmocka_unit_test(test_signed_difference),
+        cmocka_unit_test(test_signed_restart),
+        cmocka_unit_test(test_signed_serial),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
