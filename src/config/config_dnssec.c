@@ -189,14 +189,15 @@ cfg_check_dnssec(struct cfg_ctx *ctx)
     struct config *cfg = ctx->cfg;
     for (size_t i = 0; i < cfg->zone_count; i++) {
         struct config_dnssec *d = &cfg->zones[i].dnssec;
+        /* Unsigned zones too: one signed before keeps its serial floor there (snapshot.c). */
+        if (!d->key_directory)
+            d->key_directory = default_key_directory(ctx);
         if (!d->enabled)
             continue;
         if (d->refresh_ms >= d->validity_ms)
             return cfg_error_at(ctx, NULL, d->line,
                                 "dnssec: refresh must be shorter than validity (signatures "
                                 "are renewed when `refresh` is left of their `validity`)");
-        if (!d->key_directory)
-            d->key_directory = default_key_directory(ctx);
     }
     return 0;
 }

@@ -351,6 +351,18 @@ dnssec_sigstore_load(const char *dir, const uint8_t *origin, struct dnssec_sigst
     return 0;
 }
 
+int
+dnssec_sigstore_remove(const char *dir, const uint8_t *origin, char err[DNSSEC_ERR_MAX])
+{
+    char path[PATH_MAX];
+    store_path(dir, origin, path);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        dnssec_errorf(err, "%s: cannot remove: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 uint32_t
 dnssec_sigstore_serial(const struct dnssec_sigstore *st)
 {

@@ -29,8 +29,8 @@ struct dnssec_sigstore_rrset {
     const struct zone_rrset *set;
 };
 
-/* Writes the signatures of `zone` (signed: zone->dnssec set) and of `more`, and the zone's
- * serial, to <dir>/K<zone>.signatures. 0, or -1 with err (the file is then left as it
+/* Writes the signatures of `zone` (if signed: zone->dnssec set) and of `more`, and the
+ * zone's serial, to <dir>/K<zone>.signatures. 0, or -1 with err (the file is then left as it
  * was). */
 int dnssec_sigstore_save(const char *dir, const struct zone *zone,
                          const struct dnssec_sigstore_rrset *more, size_t more_count,
@@ -41,6 +41,10 @@ int dnssec_sigstore_save(const char *dir, const struct zone *zone,
  * exists but cannot be used. */
 int dnssec_sigstore_load(const char *dir, const uint8_t *origin, struct dnssec_sigstore **out,
                          char err[DNSSEC_ERR_MAX]) __attribute__((warn_unused_result));
+
+/* Removes <dir>/K<zone>.signatures of origin if there is one. 0, or -1 with err. */
+int dnssec_sigstore_remove(const char *dir, const uint8_t *origin, char err[DNSSEC_ERR_MAX])
+    __attribute__((warn_unused_result));
 
 /* The SOA serial of the version the store was written for. */
 uint32_t dnssec_sigstore_serial(const struct dnssec_sigstore *st);

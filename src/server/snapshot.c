@@ -273,6 +273,55 @@ sign_zone(struct snapshot *snap, size_t i, struct zone *zone, char err[CONFIG_ER
     return 0;
 }
 
+/* RFC 1982 §3.2: a is newer than b. */
+static bool
+serial_newer(uint32_t a, uint32_t b)
+{
+    return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+/* A primary zone served unsigned that was signed before. Signing raised the served serial
+ * above the file's (dnssec_zone.h), and secondaries would not fetch the unsigned zone under a
+ * lower one (RFC 1034 §4.3.5): it is served as the signed version's serial + 1 until the
+ * file's is newer. The signature store keeps that floor across restarts, emptied of its
+ * signatures (small), and goes once the file has taken the numbering back. */
+static void
+unsigned_serial(const struct config_zone *cz, struct zone *zone)
+{
+    const struct zone *prev = serving_zone(zone->origin);
+    const char *dir = cz->dnssec.key_directory;
+    struct dnssec_sigstore *stored = NULL;
+    char derr[DNSSEC_ERR_MAX];
+    uint32_t floor;
+    bool was_signed;
+    if (prev && prev->dnssec) {
+        floor = prev->serial;
+        was_signed = true;
+    } else {
+        /* No store: never signed (or the operator removed it). A damaged one: warned about
+         * at the last signing; nothing to go by. */
+        if (!dir || dnssec_sigstore_load(dir, zone->origin, &stored, derr) < 0 || !stored)
+            return;
+        floor = dnssec_sigstore_serial(stored);
+        was_signed = dnssec_sigstore_count(stored) > 0;
+        dnssec_sigstore_free(stored);
+    }
+    if (serial_newer(zone->serial, floor)) {
+        if (dnssec_sigstore_remove(dir, zone->origin, derr) < 0)
+            log_warning("zone %s: %s", cz->origin, derr);
+        return;
+    }
+    uint32_t serial = was_signed ? floor + 1 : floor;
+    if (serial != zone->serial)
+        log_warning("zone %s is no longer signed: served as serial %u, above the signed "
+                    "version's (the zone file has %u: give it a higher serial to take the "
+                    "numbering back)",
+                    cz->origin, serial, zone->serial);
+    zone_set_serial(zone, serial);
+    if (was_signed && dnssec_sigstore_save(dir, zone, NULL, 0, derr) < 0)
+        log_warning("zone %s: %s", cz->origin, derr);
+}
+
 /* Loads every zone, each told which of the (already built) policies answer inside it. */
 static int
 load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
@@ -334,8 +383,12 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
             zone_error(err, cfg, cz, zerr);
             goto out;
         }
-        if (cz->dnssec.enabled && sign_zone(snap, i, zones[i], err) < 0)
-            goto out;
+        if (cz->dnssec.enabled) {
+            if (sign_zone(snap, i, zones[i], err) < 0)
+                goto out;
+        } else if (!cz->primaries) {
+            unsigned_serial(cz, zones[i]);
+        }
         snap->record_count += zones[i]->record_count;
     }
     snap->zones = zone_set_new(zones, cfg->zone_count);

@@ -15,7 +15,8 @@ by IXFR and then hold what we serve. off.test, with the same changes but no jour
 the whole zone (so the journal is what makes the difference). signed.test restarts from the
 signatures kept in the key directory: the same AXFR byte for byte, its journal read back and
 IXFR incremental; an edit without raising the file's serial is served as serial 4, which a
-restart keeps; a damaged signature store is a warning and a fresh signing.
+restart keeps; a damaged signature store is a warning and a fresh signing; with `dnssec`
+turned off it is served above the signed serial, across a restart, until the file's is newer.
 Then the journal as the first run left it is put back under three faults, each restart
 giving a full transfer and never a stale difference: the zone file changed to serial 4
 while meridiand was down (the journal is deleted), the data changed under serial 3, and a
@@ -68,7 +69,7 @@ DIFFS = {
 }
 
 
-def meridian_config(tmp, port, nsid, notify_ports=()):
+def meridian_config(tmp, port, nsid, notify_ports=(), signed=True):
     targets = ", ".join('"127.0.0.1:%d"' % p for p in notify_ports)
     notify = ["    notify: [%s]" % targets] if notify_ports else []
     lines = ["server:",
@@ -88,7 +89,7 @@ def meridian_config(tmp, port, nsid, notify_ports=()):
              '    transfer: { allow: ["127.0.0.1/32"] }',
              "  - origin: %s" % SIGNED,
              "    file: %s.zone" % SIGNED,
-             "    dnssec: true",
+             "    dnssec: %s" % ("true" if signed else "false"),
              '    transfer: { allow: ["127.0.0.1/32"] }',
              "  - origin: %s" % TRIM,
              "    file: %s.zone" % TRIM,
@@ -306,7 +307,42 @@ def check_signed_serial(results, tmp, port, meridiand):
                                            r"run not used .*K%s\.signatures: checksum mismatch"
                                   % (re.escape(SIGNED), re.escape(SIGNED))) and
                   h.soa_serial(port, SIGNED) is not None else [meridiand.log_tail()])
+    check_unsigned_serial(results, tmp, port, meridiand)
     write_zones(tmp, 3)  # back to the common serial-3 data for the faults that follow
+
+
+def check_unsigned_serial(results, tmp, port, meridiand):
+    """Signing off: the unsigned zone must still reach secondaries holding the signed one,
+    so it is served above the signed version's serial until the file's is newer; the floor
+    survives a restart (README, DNSSEC: the serial of a signed zone)."""
+    sock = tmp.join("control.sock")
+    nsid = meridiand.nsid.decode()
+    signed_serial = h.soa_serial(port, SIGNED)
+    meridian_config(tmp, port, nsid, signed=False)
+    rc, out = h.control(sock, "reload")
+    serial = h.soa_serial(port, SIGNED)
+    q = dns.message.make_query(SIGNED + ".", "SOA", want_dnssec=True)
+    r = h.parse(h.udp_exchange(q.to_wire(), port, timeout=h.REPLY_TIMEOUT))
+    rrsigs = [x for x in (r.answer if r else []) if x.rdtype == dns.rdatatype.RRSIG]
+    results.check("dnssec turned off for %s (signed as %s): served unsigned as serial %s"
+                  % (SIGNED, signed_serial, (signed_serial or 0) + 1),
+                  [] if rc == 0 and signed_serial and serial == signed_serial + 1 and r and
+                  not rrsigs and h.log_has(meridiand, r"zone %s is no longer signed: served as "
+                                                      r"serial %d" % (re.escape(SIGNED),
+                                                                       serial)) else
+                  ["rc %d serial %s rrsigs %d" % (rc, serial, len(rrsigs)), out])
+    restart(meridiand, "unsigned")
+    results.check("after a restart the unsigned %s keeps serial %s" % (SIGNED, serial),
+                  [] if h.soa_serial(port, SIGNED) == serial else [meridiand.log_tail()])
+    store = tmp.join("keys", "K%s.signatures" % SIGNED)
+    h.write_file(tmp.join(SIGNED + ".zone"), zone_text(SIGNED, serial + 1))
+    rc, out = h.control(sock, "reload")
+    results.check("the zone file raised to %d: served as such, the kept serial floor removed"
+                  % (serial + 1),
+                  [] if rc == 0 and h.soa_serial(port, SIGNED) == serial + 1 and
+                  not os.path.exists(store) else
+                  ["serial %s, store %s" % (h.soa_serial(port, SIGNED), os.path.exists(store))])
+    meridian_config(tmp, port, nsid)
 
 
 def check_knot(results, meridiand, knotd, port):
