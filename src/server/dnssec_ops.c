@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -264,11 +265,18 @@ keep_signatures(const struct snapshot *snap, size_t i, struct dnssec_zone *dz)
     for (uint32_t e = 0; e < n; e++)
         more[e] = (struct dnssec_sigstore_rrset){.owner = zone->nodes[xz->extras[e].node].name,
                                                  .set = &xz->extras[e].set};
-    if (dnssec_sigstore_save(snap->cfg->zones[i].dnssec.key_directory, zone, more, n, err) < 0)
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (dnssec_sigstore_save(snap->cfg->zones[i].dnssec.key_directory, zone, more, n, err) < 0) {
         log_error("zone %s: signatures not kept for the next start: %s",
                   snap->cfg->zones[i].origin, err);
-    else
+    } else {
         dz->changed = false;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        log_info("zone %s: signatures kept for the next start (serial %u, %.3f s)",
+                 snap->cfg->zones[i].origin, zone->serial,
+                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
     free(more);
 }
 

@@ -186,6 +186,13 @@ def check_running(results, args, ctlbin, tmp, nobody, nogroup):
         results.check("/proc/%d/status: uid %s, gid %s (real, effective, saved, fs), groups %s, "
                       "no capabilities" % (pid, st.get("Uid"), st.get("Gid"), st.get("Groups")),
                       errs)
+        # The signature store (README, DNSSEC: restarts) is written once the server is
+        # ready: a file legitimately open until then.
+        ok = h.wait_for(lambda: h.log_has(server, r"signatures kept for the next start"))
+        results.check("the signature store written after the start, as nobody",
+                      [] if ok and os.stat(os.path.join(run_dir, "keys", "K%s.signatures"
+                                                        % ORIGIN)).st_uid == nobody
+                      else [server.log_tail()])
         results.check("no regular file open for writing but the inherited stdout/stderr",
                       open_for_writing(pid))
 
