@@ -51,10 +51,6 @@ int dnssec_keystore_new_key(const struct dnssec_keyset *set, const uint8_t *orig
  * directory is not synced (dnssec_dir_sync). 0 or -1 with err. */
 int dnssec_file_write(const char *path, const char *text, mode_t mode, bool replace,
                       char err[DNSSEC_ERR_MAX]) __attribute__((warn_unused_result));
-/* The same for len bytes of data. */
-int dnssec_file_write_bytes(const char *path, const void *data, size_t len, mode_t mode,
-                            bool replace, char err[DNSSEC_ERR_MAX])
-    __attribute__((warn_unused_result));
 /* fsync of a directory, so new names survive a crash as the files' data does. */
 int dnssec_dir_sync(const char *dir, char err[DNSSEC_ERR_MAX]) __attribute__((warn_unused_result));
 /* A small file (64 KiB at most) whole, NUL-terminated, on the heap; NULL with err. */

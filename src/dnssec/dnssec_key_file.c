@@ -100,13 +100,6 @@ int
 dnssec_file_write(const char *path, const char *text, mode_t mode, bool replace,
                   char err[DNSSEC_ERR_MAX])
 {
-    return dnssec_file_write_bytes(path, text, strlen(text), mode, replace, err);
-}
-
-int
-dnssec_file_write_bytes(const char *path, const void *data, size_t len, mode_t mode, bool replace,
-                        char err[DNSSEC_ERR_MAX])
-{
     char tmp[PATH_MAX];
     int ret = -1;
     if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp)) {
@@ -118,7 +111,7 @@ dnssec_file_write_bytes(const char *path, const void *data, size_t len, mode_t m
         dnssec_errorf(err, "%s: cannot create: %s", tmp, strerror(errno));
         return -1;
     }
-    bool ok = fchmod(fd, mode) == 0 && fd_write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    bool ok = fchmod(fd, mode) == 0 && fd_write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok) {
         ok = false;

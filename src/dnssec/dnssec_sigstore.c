@@ -55,50 +55,84 @@ struct dnssec_sigstore {
 
 /* --- writing -------------------------------------------------------------------------------- */
 
+/* The file is streamed through stdio and the digest: a zone of a million records makes a
+ * store of hundreds of megabytes, which must not double the server's peak memory. */
 struct out {
-    uint8_t *data;
-    size_t len, cap;
+    FILE *f;
+    EVP_MD_CTX *md;
+    bool ok;
 };
-
-static uint8_t *
-out_grow(struct out *o, size_t n)
-{
-    if (o->len + n > o->cap) {
-        o->cap = o->cap ? o->cap : 1 << 16;
-        while (o->cap < o->len + n)
-            o->cap *= 2;
-        o->data = xrealloc(o->data, o->cap);
-    }
-    uint8_t *p = o->data + o->len;
-    o->len += n;
-    return p;
-}
 
 static void
 out_bytes(struct out *o, const void *p, size_t n)
 {
-    if (n)
-        memcpy(out_grow(o, n), p, n);
+    if (n && o->ok)
+        o->ok = fwrite(p, 1, n, o->f) == n && EVP_DigestUpdate(o->md, p, n) == 1;
 }
 
+static void
+out_u16(struct out *o, uint16_t v)
+{
+    uint8_t b[2];
+    dnswire_put16(b, v);
+    out_bytes(o, b, sizeof(b));
+}
+
+static void
+out_u32(struct out *o, uint32_t v)
+{
+    uint8_t b[4];
+    dnswire_put32(b, v);
+    out_bytes(o, b, sizeof(b));
+}
+
+static void
+out_name(struct out *o, const uint8_t *name)
+{
+    out_bytes(o, name, (size_t)dname_wire_length(name, DNAME_MAX_LEN));
+}
+
+/* One entry (see the layout above); NULL o only counts it. Unsigned RRsets (delegation NS,
+ * glue) are not entries. */
 static void
 out_rrset(struct out *o, const uint8_t *owner, const struct zone_rrset *set, uint32_t *count)
 {
     if (!set->rrsig)
-        return; /* not signed: delegation NS, glue */
-    size_t bytes = zone_rrset_rdata_len(set), sig_bytes = zone_rrset_rdata_len(set->rrsig);
-    out_bytes(o, owner, (size_t)dname_wire_length(owner, DNAME_MAX_LEN));
-    uint8_t *p = out_grow(o, 12);
-    dnswire_put16(p, set->type);
-    dnswire_put32(p + 2, set->ttl);
-    dnswire_put16(p + 6, set->count);
-    dnswire_put32(p + 8, (uint32_t)bytes);
-    out_bytes(o, set->rdata, bytes);
-    p = out_grow(o, 6);
-    dnswire_put16(p, set->rrsig->count);
-    dnswire_put32(p + 2, (uint32_t)sig_bytes);
-    out_bytes(o, set->rrsig->rdata, sig_bytes);
+        return;
     (*count)++;
+    if (!o)
+        return;
+    size_t bytes = zone_rrset_rdata_len(set), sig_bytes = zone_rrset_rdata_len(set->rrsig);
+    out_name(o, owner);
+    out_u16(o, set->type);
+    out_u32(o, set->ttl);
+    out_u16(o, set->count);
+    out_u32(o, (uint32_t)bytes);
+    out_bytes(o, set->rdata, bytes);
+    out_u16(o, set->rrsig->count);
+    out_u32(o, (uint32_t)sig_bytes);
+    out_bytes(o, set->rrsig->rdata, sig_bytes);
+}
+
+/* Every entry of the store, in order: what dnssec_zone.c signs (the nodes' authoritative
+ * RRsets, the steered names' NSEC3 records without a type, the NSEC3 chain), then the
+ * caller's. Returns how many. */
+static uint32_t
+out_entries(struct out *o, const struct zone *zone, const struct dnssec_sigstore_rrset *more,
+            size_t more_count)
+{
+    const struct dnssec_zone *dz = zone->dnssec;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < zone->node_count; i++)
+        for (uint16_t r = 0; r < zone->nodes[i].rrset_count; r++)
+            out_rrset(o, zone->nodes[i].name, &zone->nodes[i].rrsets[r], &count);
+    for (uint32_t d = 0; dz && d < dz->denial_count; d++)
+        out_rrset(o, dz->denials[d].entry.owner, &dz->denials[d].entry.rrset, &count);
+    for (uint32_t e = 0; dz && e < dz->chain.count; e++)
+        out_rrset(o, dz->chain.entries[e].owner, &dz->chain.entries[e].rrset, &count);
+    for (size_t m = 0; m < more_count; m++)
+        out_rrset(o, more[m].owner, more[m].set, &count);
+    return count;
 }
 
 static void
@@ -114,39 +148,58 @@ dnssec_sigstore_save(const char *dir, const struct zone *zone,
                      const struct dnssec_sigstore_rrset *more, size_t more_count,
                      char err[DNSSEC_ERR_MAX])
 {
-    const struct dnssec_zone *dz = zone->dnssec;
-    char path[PATH_MAX];
-    struct out o = {0};
-    uint32_t count = 0;
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    uint8_t sum[SUM_LEN];
+    struct out o = {.ok = true};
+    int ret = -1;
 
     store_path(dir, zone->origin, path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
+    if (fd < 0) {
+        dnssec_errorf(err, "%s: cannot create: %s", tmp, strerror(errno));
+        return -1;
+    }
+    o.f = fdopen(fd, "w");
+    o.md = EVP_MD_CTX_new();
+    if (!o.f || !o.md || EVP_DigestInit_ex(o.md, EVP_sha256(), NULL) != 1) {
+        dnssec_crypto_errorf(err, "%s: cannot start writing", tmp);
+        if (!o.f)
+            close(fd);
+        goto out;
+    }
+    setvbuf(o.f, NULL, _IOFBF, 1 << 20);
     out_bytes(&o, MAGIC, MAGIC_LEN);
-    dnswire_put16(out_grow(&o, 2), VERSION);
-    out_bytes(&o, zone->origin, (size_t)dname_wire_length(zone->origin, DNAME_MAX_LEN));
-    dnswire_put32(out_grow(&o, 4), zone->serial);
-    size_t count_at = o.len;
-    out_grow(&o, 4);
-    /* What dnssec_zone.c signs: the nodes' authoritative RRsets, the steered names' NSEC3
-     * records without a type, the NSEC3 chain; then the caller's. */
-    for (uint32_t i = 0; i < zone->node_count; i++)
-        for (uint16_t r = 0; r < zone->nodes[i].rrset_count; r++)
-            out_rrset(&o, zone->nodes[i].name, &zone->nodes[i].rrsets[r], &count);
-    for (uint32_t d = 0; dz && d < dz->denial_count; d++)
-        out_rrset(&o, dz->denials[d].entry.owner, &dz->denials[d].entry.rrset, &count);
-    for (uint32_t e = 0; dz && e < dz->chain.count; e++)
-        out_rrset(&o, dz->chain.entries[e].owner, &dz->chain.entries[e].rrset, &count);
-    for (size_t m = 0; m < more_count; m++)
-        out_rrset(&o, more[m].owner, more[m].set, &count);
-    dnswire_put32(o.data + count_at, count);
-    size_t body = o.len;
-    uint8_t *sum = out_grow(&o, SUM_LEN);
-    int rc = -1;
-    if (EVP_Digest(o.data, body, sum, NULL, EVP_sha256(), NULL) != 1)
-        dnssec_crypto_errorf(err, "%s: SHA-256", path);
-    else if (dnssec_file_write_bytes(path, o.data, o.len, 0600, true, err) == 0)
-        rc = 0;
-    free(o.data);
-    return rc;
+    out_u16(&o, VERSION);
+    out_name(&o, zone->origin);
+    out_u32(&o, zone->serial);
+    out_u32(&o, out_entries(NULL, zone, more, more_count));
+    out_entries(&o, zone, more, more_count);
+    /* The digest follows the bytes it covers and is not part of them. */
+    o.ok = o.ok && EVP_DigestFinal_ex(o.md, sum, NULL) == 1 &&
+           fwrite(sum, 1, SUM_LEN, o.f) == SUM_LEN && fflush(o.f) == 0 && fsync(fd) == 0;
+    int saved = errno;
+    if (fclose(o.f) != 0 && o.ok) {
+        o.ok = false;
+        saved = errno;
+    }
+    o.f = NULL;
+    if (!o.ok) {
+        dnssec_errorf(err, "%s: cannot write: %s", tmp, strerror(saved));
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        dnssec_errorf(err, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    ret = 0;
+out:
+    if (o.f)
+        fclose(o.f);
+    EVP_MD_CTX_free(o.md);
+    if (ret < 0)
+        unlink(tmp);
+    return ret;
 }
 
 /* --- reading -------------------------------------------------------------------------------- */
