@@ -365,7 +365,8 @@ paired_table() { # paired.tsv ref
         function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }
         function q(a, n, f,   x) { x = 1 + (n - 1) * f; return a[int(x)] + (x - int(x)) * (a[int(x) + (x > int(x))] - a[int(x)]) }
         NR == 1 { next }
-        { cpu[$3, $1, $2] = $7; share[$3, $2] = ($3, $2) in share && share[$3, $2] < $6 ? share[$3, $2] : $6
+        { cpu[$3, $1, $2] = $7
+          if (!(($3, $2) in share) || $6 + 0 < share[$3, $2]) share[$3, $2] = $6 + 0
           if (!($3 in seen_rate)) { seen_rate[$3] = 1; rates[++nr] = $3 }
           if (!($2 in seen_srv)) { seen_srv[$2] = 1; srvs[++ns] = $2 }
           if ($1 > rounds) rounds = $1 }
@@ -385,11 +386,11 @@ paired_table() { # paired.tsv ref
         }' "$1"
 }
 
-printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\tuser_ticks\tsys_ticks\n' | tee "$OUTDIR/results.tsv"
 if ((PAIRS > 0)); then
     paired_run
     exit 0
 fi
+printf 'server\trate\tsent\tanswered\tshare\tcpu_us_per_answer\tuser_ticks\tsys_ticks\n' | tee "$OUTDIR/results.tsv"
 
 make_pair 0
 use_pair 0
