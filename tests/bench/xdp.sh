@@ -156,7 +156,7 @@ start() { # name
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do
-        if ip netns exec "$NS_C" dig +short +tries=1 +time=1 @$SRV www.bench.xdp A 2>/dev/null |
+        if ip netns exec "$NS_C" dig +short +tries=1 +time=1 @"$SRV" www.bench.xdp A 2>/dev/null |
             grep -q 192.0.2.80; then
             pin_threads
             return 0
@@ -408,7 +408,7 @@ for name in $SERVERS; do
         read -r u0 s0 <<<"$(server_ticks)"
         thread_ticks >"$WD/threads0"
         out=$(ip netns exec "$NS_C" "$KXDPGUN" -t "$DURATION" -Q "$rate" -F "$GEN_CPU" \
-            -I "$IF_C" -i "$WD/queries.txt" $SRV 2>&1) || true
+            -I "$IF_C" -i "$WD/queries.txt" "$SRV" 2>&1) || true
         read -r u1 s1 <<<"$(server_ticks)"
         thread_ticks >"$WD/threads1"
         [[ -f $OUTDIR/threads.tsv ]] || printf 'server\trate\ttid\tthread\tuser_ticks\tsys_ticks\n' >"$OUTDIR/threads.tsv"
