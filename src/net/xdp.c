@@ -85,6 +85,10 @@ struct xdp_queue {
      * The kernel does not fragment what an AF_XDP socket sends, and a longer frame is dropped
      * on the wire (veth drops it in veth_xmit), so a larger answer must be truncated. */
     uint32_t frame_max;
+    /* How the loop batches, logged at stop (log_batching): wake-ups (read callbacks),
+     * replies queued, sendto calls, and wake-ups that left replies to the next epoll_wait's
+     * poll of the socket (each a transmit of its own). */
+    uint64_t wakeups, replies, sendtos, poll_transmits;
 };
 
 struct net_xdp {
@@ -215,6 +219,7 @@ kick(struct xdp_queue *q)
     for (int i = 0; i < XDP_MAX_KICKS; i++) {
         if (q->poll_tx && tx_pending(q) <= XDP_BATCH)
             return;
+        q->sendtos++;
         if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 || errno != EAGAIN)
             return;
     }
@@ -320,10 +325,14 @@ drain_batch(struct xdp_queue *q)
 
     /* The kernel wrote these frames on another CPU (on veth, the sender's): the first read
      * of each is a cache miss, measured at an eighth of the worker's time when taken one by
-     * one. Ask for all of the batch's headers at once so the misses overlap. */
-    for (uint32_t i = 0; i < n; i++)
-        __builtin_prefetch(
-            xsk_umem__get_data(q->area, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr));
+     * one. Ask for all of the batch's frames at once so the misses overlap: the headers (42
+     * bytes over IPv4, 62 over IPv6) and the question after them span two cache lines. */
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *f =
+            xsk_umem__get_data(q->area, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr);
+        __builtin_prefetch(f);
+        __builtin_prefetch(f + 64);
+    }
     for (uint32_t i = 0; i < n; i++) {
         const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx_rx + i);
         sent += answer_one(q, d);
@@ -332,6 +341,7 @@ drain_batch(struct xdp_queue *q)
     if (n)
         xsk_ring_cons__release(&q->rx, n);
     if (sent) {
+        q->replies += sent;
         xsk_ring_prod__submit(&q->tx, sent);
         kick(q);
     }
@@ -356,6 +366,8 @@ xdp_read_cb(struct ev_loop *loop, ev_io *io, int revents)
             break;
     }
     complete(q);
+    q->wakeups++;
+    q->poll_transmits += q->poll_tx && tx_pending(q) > 0;
 }
 
 /* The UMEM (its rings) and the socket of queue q, bound with flags; a negative errno. */
@@ -564,6 +576,22 @@ net_xdp_worker_init(struct net_xdp *x, struct net_worker *w)
     }
 }
 
+/* How queue q batched, logged at stop. Each transmit and each wake-up has a fixed cost on top
+ * of its replies (a system call; in copy mode the kernel's transmit pass, ARCHITECTURE.md
+ * §18), so replies per transmit and per wake-up say how well the loop amortised them. */
+static void
+log_batching(const struct net_xdp *x, const struct xdp_queue *q)
+{
+    uint64_t transmits = q->sendtos + q->poll_transmits;
+    if (q->wakeups == 0)
+        return;
+    log_info("xdp %s queue %u: %llu replies in %llu transmits (%llu by sendto), %.1f per "
+             "transmit; %llu wake-ups, %.1f replies each",
+             x->ifname, q->id, (unsigned long long)q->replies, (unsigned long long)transmits,
+             (unsigned long long)q->sendtos, transmits ? (double)q->replies / transmits : 0.0,
+             (unsigned long long)q->wakeups, (double)q->replies / q->wakeups);
+}
+
 /* What the kernel dropped on queue q's socket, logged at stop when it dropped anything. */
 static void
 log_drops(const struct net_xdp *x, const struct xdp_queue *q)
@@ -592,6 +620,7 @@ net_xdp_free(struct net_xdp *x)
     for (unsigned i = 0; x->queues && i < x->queue_count; i++) {
         struct xdp_queue *q = &x->queues[i];
         if (q->xsk) {
+            log_batching(x, q);
             log_drops(x, q);
             xsk_socket__delete(q->xsk);
         }
