@@ -27,13 +27,9 @@
  * is dearer still in a virtual machine): measured here with tests/bench/pair.sh against 256
  * queries in flight, 64 spent 2% less CPU per answer than 32, and 16 (gdnsd's) 7% more. */
 #define UDP_BATCH 64
-/* Receive room per datagram. A query is a question (at most 259 bytes of name, type and
- * class) and an additional section: OPT with ECS and a cookie (RFC 6891, 7871, 7873) and a TSIG
- * (RFC 8945 §4.2: two names of at most 255 bytes and a MAC of at most 64), under 1 KiB even
- * then; a NOTIFY (RFC 1996 §3.7) adds at most one SOA. Beyond an Ethernet MTU (1500) a query
- * would arrive fragmented, which senders avoid (RFC 8900). A datagram that does not fit is cut
- * by the kernel, flagged MSG_TRUNC and dropped (counted as udp_truncated). */
-#define UDP_RECV_SIZE 1760
+/* Receive buffer per datagram. DNS queries are small (a question plus OPT, a cookie, maybe
+ * ECS): one that does not fit is cut by the kernel, flagged MSG_TRUNC and dropped. */
+#define UDP_RECV_SIZE 4096
 /* Answers of one batch wait here for sendmmsg. The handler is always given NET_MSG_MAX bytes
  * to write into; when less is left, the pending answers are sent early. 384 KiB holds a full
  * batch of answers up to 5 KiB each without that. Pages never written stay unallocated. */
@@ -51,37 +47,19 @@ union udp_cmsg {
     uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
 
-/* A client's address: the socket is of one family, and an IPv6 socket reports IPv4 clients
- * as mapped IPv6 addresses. */
-union udp_name {
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-};
-
-/* Slot i of a batch: what recvmmsg fills for datagram i, the address, the control message
- * and the iovec beside the datagram, so a small query and its metadata share two cache lines.
- * Slots are not a power of two apart (buffers of 4 KiB put every query's first line into the
- * same L1 cache set, and each into a page of its own). */
-struct udp_slot {
-    union udp_name name;
-    union udp_cmsg ctl;
-    struct iovec iov;
-    uint8_t buf[UDP_RECV_SIZE];
-} __attribute__((aligned(64)));
-/* An odd number of cache lines per slot: consecutive slots then start in different sets of a
- * cache whose set index repeats every 4 KiB, through the whole batch. */
-_Static_assert((sizeof(struct udp_slot) / 64) % 2 == 1, "udp_slot: an odd number of lines");
-
 struct udp_state {
-    /* Receive side: rmsg[i] describes slot[i], datagram i of the current batch. */
+    /* Receive side: slot i holds datagram i of the current batch. */
     struct mmsghdr rmsg[UDP_BATCH];
-    struct udp_slot slot[UDP_BATCH];
+    struct iovec riov[UDP_BATCH];
+    struct sockaddr_storage rname[UDP_BATCH];
+    union udp_cmsg rctl[UDP_BATCH];
     /* Send side: answers not yet handed to sendmmsg, in sbuf[0, sused). */
     struct mmsghdr smsg[UDP_BATCH];
     struct iovec siov[UDP_BATCH];
     union udp_cmsg sctl[UDP_BATCH];
     unsigned scount;
     size_t sused;
+    uint8_t rbuf[UDP_BATCH][UDP_RECV_SIZE];
     uint8_t sbuf[UDP_SEND_SPACE];
 };
 
@@ -226,12 +204,12 @@ udp_answer_one(struct net_sock *s, struct udp_state *u, unsigned i)
         udp_flush(s, u);
 
     struct net_query q = {
-        .client = (const struct sockaddr *)&u->slot[i].name,
+        .client = (const struct sockaddr *)&u->rname[i],
         .client_len = rh->msg_namelen,
         .local = (const struct sockaddr *)&s->listen->addr,
         .listen_index = s->listen->index,
         .tcp = false,
-        .data = u->slot[i].buf,
+        .data = u->rbuf[i],
         .len = len,
     };
     uint8_t *out = u->sbuf + u->sused;
@@ -270,8 +248,8 @@ udp_thread_main(void *arg)
     while (!atomic_load_explicit(&s->worker->net->stopping, memory_order_acquire)) {
         /* recvmmsg overwrites these lengths and flags; give every slot its full room back. */
         for (unsigned i = 0; i < UDP_BATCH; i++) {
-            u->rmsg[i].msg_hdr.msg_namelen = sizeof(u->slot[i].name);
-            u->rmsg[i].msg_hdr.msg_controllen = sizeof(u->slot[i].ctl);
+            u->rmsg[i].msg_hdr.msg_namelen = sizeof(u->rname[i]);
+            u->rmsg[i].msg_hdr.msg_controllen = sizeof(u->rctl[i]);
             u->rmsg[i].msg_hdr.msg_flags = 0;
         }
         int n = recvmmsg(s->fd, u->rmsg, UDP_BATCH, MSG_WAITFORONE, NULL);
@@ -281,7 +259,7 @@ udp_thread_main(void *arg)
             break; /* after shutdown(SHUT_RD) the kernel reports empty datagrams */
         for (unsigned i = 0; i < (unsigned)n; i++)
             udp_answer_one(s, u, i);
-        /* The answers point into the slots: send them before the next recvmmsg. */
+        /* The answers point into rname and rbuf: send them before the next recvmmsg. */
         udp_flush(s, u);
         if (h->idle)
             h->idle(h->ctx, s->lane);
@@ -298,13 +276,12 @@ net_udp_worker_init(struct net_worker *w)
         struct net_sock *s = &w->udp[j];
         struct udp_state *u = xcalloc(1, sizeof(*u));
         for (unsigned i = 0; i < UDP_BATCH; i++) {
-            struct udp_slot *sl = &u->slot[i];
-            sl->iov = (struct iovec){.iov_base = sl->buf, .iov_len = UDP_RECV_SIZE};
+            u->riov[i] = (struct iovec){.iov_base = u->rbuf[i], .iov_len = UDP_RECV_SIZE};
             u->rmsg[i].msg_hdr = (struct msghdr){
-                .msg_name = &sl->name,
-                .msg_iov = &sl->iov,
+                .msg_name = &u->rname[i],
+                .msg_iov = &u->riov[i],
                 .msg_iovlen = 1,
-                .msg_control = sl->ctl.buf,
+                .msg_control = u->rctl[i].buf,
             };
         }
         s->udp = u;
