@@ -321,6 +321,7 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         }
         if (cz->dnssec.enabled && sign_zone(snap, i, zones[i], err) < 0)
             goto out;
+        dns_negative_render(zones[i]);
         snap->record_count += zones[i]->record_count;
     }
     snap->zones = zone_set_new(zones, cfg->zone_count);
