@@ -154,8 +154,7 @@ replay_negative(struct answer *a, const struct zone *zone)
     if (signing(a, zone)) {
         level = 1;
         if (n->replay.len[2] && a->proof_ttl_cap == UINT32_MAX && a->proof_count >= 1 &&
-            a->proof[0] == n->ce &&
-            (!n->wc || (a->proof_count >= 2 && a->proof[1] == n->wc))) {
+            a->proof[0] == n->ce && (!n->wc || (a->proof_count >= 2 && a->proof[1] == n->wc))) {
             level = 2;
             written = n->wc ? 2 : 1;
         }

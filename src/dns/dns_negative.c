@@ -109,8 +109,7 @@ out:
 }
 
 bool
-dns_negative_conflict(const struct dns_negative *n, const uint8_t *lname, int len,
-                      int origin_len)
+dns_negative_conflict(const struct dns_negative *n, const uint8_t *lname, int len, int origin_len)
 {
     if (n->above_count == 0)
         return false;

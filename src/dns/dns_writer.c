@@ -433,16 +433,15 @@ capture_name(const uint8_t *buf, size_t p, size_t end, size_t start, struct dns_
     out->patch_at[*patches] = (uint16_t)(p - start);
     /* Before the run only the question is in the packet: a pointer there points into the
      * origin (the question's name is the origin when the run is made). */
-    out->patch_to[*patches] =
-        (uint16_t)(to < start ? 0x8000 | (to - DNS_HEADER_LEN) : to - start);
+    out->patch_to[*patches] = (uint16_t)(to < start ? 0x8000 | (to - DNS_HEADER_LEN) : to - start);
     (*patches)++;
     return p + 2;
 }
 
 int
 dns_writer_capture(const struct dns_writer *w, size_t start, const size_t *ends,
-                   const uint16_t *counts, const size_t *lasts, int levels,
-                   struct dns_replay *out, struct arena *arena)
+                   const uint16_t *counts, const size_t *lasts, int levels, struct dns_replay *out,
+                   struct arena *arena)
 {
     memset(out, 0, sizeof(*out));
     size_t end = start;

@@ -852,7 +852,9 @@ test_negative_replay(void **state)
         {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, true},
         {{.name = "X.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, true},
         {{.name = "AVeryLongLabelOfFortyCharactersOrSo-0123.ExAmPlE.cOm.",
-          .type = LDNS_RR_TYPE_AAAA, .dnssec_ok = true}, true},
+          .type = LDNS_RR_TYPE_AAAA,
+          .dnssec_ok = true},
+         true},
         {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .tcp = true, .dnssec_ok = true},
          true},
         {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A}, true},
@@ -864,8 +866,8 @@ test_negative_replay(void **state)
         {{.name = "a.Ns1.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, false},
         {{.name = "HostMaster.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, false},
         {{.name = "b.a.hostmaster.example.com.", .type = LDNS_RR_TYPE_A}, false},
-        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .udp_size = 512,
-          .dnssec_ok = true}, false},
+        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .udp_size = 512, .dnssec_ok = true},
+         false},
         {{.name = "alias.example.com.", .type = LDNS_RR_TYPE_MX, .dnssec_ok = true}, false},
     };
     static uint8_t with[65535], without[65535], changed[65535];
