@@ -136,4 +136,9 @@ size_t dns_answer(const struct dns_view *view, const struct dns_client *client,
  * is not limited. Returns the new length. */
 size_t dns_truncate_to_question(uint8_t *msg, size_t len);
 
+/* Makes zone->negative (dns_negative.c: the authority records of its negative answers,
+ * written once), or leaves it NULL where they cannot be made. Call on the loader thread after
+ * the zone is complete and signed (if it is to be), before it is shared. */
+void dns_negative_render(struct zone *zone);
+
 #endif

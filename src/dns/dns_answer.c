@@ -134,10 +134,44 @@ origin_at(const struct answer *a, const struct zone *zone)
     return zone == a->origin_zone ? a->origin_at : SIZE_MAX;
 }
 
+static bool signing(const struct answer *a, const struct zone *zone);
+
+/* The negative answer's authority records from zone->negative (dns_negative.c) when the
+ * response holds only the question so far (the state they were made in): the SOA, with its
+ * RRSIGs for DO, and, when the noted proof starts with the records made beside them (a name
+ * error directly below the apex: add_nxdomain_proof), those; the rest of the proof is
+ * written by finish_sections. False: nothing written, the record path's turn. */
+static bool
+replay_negative(struct answer *a, const struct zone *zone)
+{
+    const struct dns_negative *n = zone->negative;
+    const struct dns_query *q = a->q;
+    if (!n || truncated(a) || a->origin_zone != zone ||
+        a->w.pos != DNS_HEADER_LEN + a->w.qname_len + 4 ||
+        dns_negative_conflict(n, q->lname, q->qname_len, zone->origin_len))
+        return false;
+    int level = 0, written = 0;
+    if (signing(a, zone)) {
+        level = 1;
+        if (n->replay.len[2] && a->proof_ttl_cap == UINT32_MAX && a->proof_count >= 1 &&
+            a->proof[0] == n->ce && (!n->wc || (a->proof_count >= 2 && a->proof[1] == n->wc))) {
+            level = 2;
+            written = n->wc ? 2 : 1;
+        }
+    }
+    if (dns_writer_replay(&a->w, DNS_SECTION_NS, &n->replay, level, a->origin_at) != 0)
+        return false;
+    a->proof_count -= written;
+    memmove(a->proof, a->proof + written, (size_t)a->proof_count * sizeof(a->proof[0]));
+    return true;
+}
+
 /* RFC 2308 §3 and §5: SOA in the authority section with TTL min(SOA TTL, SOA MINIMUM). */
 static void
 add_negative_capped(struct answer *a, const struct zone *zone, uint32_t ttl_cap)
 {
+    if (ttl_cap == UINT32_MAX && replay_negative(a, zone))
+        return;
     struct zone_rrset soa = *zone->soa;
     soa.ttl = zone->negative_ttl < ttl_cap ? zone->negative_ttl : ttl_cap;
     add_required_placed(a, DNS_SECTION_NS, zone->origin, &soa, origin_at(a, zone), SIZE_MAX);
@@ -324,9 +358,18 @@ add_nxdomain_proof(struct answer *a, const struct zone *zone, const struct zone_
                    const uint8_t *next_closer)
 {
     struct nsec3_proof proof;
-    if (signing(a, zone) &&
-        nsec3_prove_nxdomain_at(&zone->dnssec->chain, zone, ce, next_closer, &proof) == 0)
-        note_proof(a, zone, &proof);
+    if (!signing(a, zone) ||
+        nsec3_prove_nxdomain_at(&zone->dnssec->chain, zone, ce, next_closer, &proof) != 0)
+        return;
+    /* The two records that depend on ce alone first, the next closer name's cover last (RFC
+     * 5155 §7.2.2 sets no order): directly below the apex they are the ones made in advance
+     * beside the SOA (replay_negative). */
+    if (proof.count == 3) {
+        const struct nsec3_entry *cover = proof.entries[1];
+        proof.entries[1] = proof.entries[2];
+        proof.entries[2] = cover;
+    }
+    note_proof(a, zone, &proof);
 }
 
 /* A steered name's NODATA (its policy has no answer of the asked type here and now): the

@@ -49,4 +49,23 @@ struct dns_query {
  * anywhere else is FORMERR (RFC 8945 §5.1). */
 int dns_parse_query(const uint8_t *pkt, size_t len, bool ecs_ignore, struct dns_query *q);
 
+/* A zone's pre-made negative authority records (dns_negative.c): prefix 0 the SOA at the
+ * negative TTL, 1 with its RRSIGs, 2 with the apex's NSEC3 (ce) and the one covering
+ * "*.<apex>" (wc, NULL when it is ce), each with their RRSIGs, in a zone that has them. */
+struct nsec3_entry;
+struct dns_negative {
+    struct dns_replay replay;
+    const struct nsec3_entry *ce, *wc;
+    /* The labels right above the origin (lowercased, length octet first) of MNAME and
+     * RNAME when they are below it (dns_negative_conflict). */
+    uint8_t above[2][64];
+    unsigned above_count;
+};
+
+/* Whether the question's lname (len octets, ending in an origin of origin_len octets) has
+ * one of n's `above` labels right above the origin: the record path would compress MNAME or
+ * RNAME against the question's name there, so n's bytes do not hold for it. */
+bool dns_negative_conflict(const struct dns_negative *n, const uint8_t *lname, int len,
+                           int origin_len);
+
 #endif

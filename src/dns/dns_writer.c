@@ -414,6 +414,108 @@ dns_writer_wire_below(struct dns_writer *w, enum dns_section section, const uint
     return 0;
 }
 
+/* Notes the compression pointer of the name at buf[p] (labels then a pointer or the root);
+ * returns the offset after the name, or 0 when the name runs past `end` or the patches are
+ * full. */
+static size_t
+capture_name(const uint8_t *buf, size_t p, size_t end, size_t start, struct dns_replay *out,
+             unsigned *patches)
+{
+    while (p < end && buf[p] != 0 && (buf[p] & 0xC0) != 0xC0)
+        p += 1u + buf[p];
+    if (p >= end)
+        return 0;
+    if (buf[p] == 0)
+        return p + 1;
+    if (p + 2 > end || *patches == DNS_REPLAY_PATCHES)
+        return 0;
+    size_t to = (size_t)(buf[p] & 0x3F) << 8 | buf[p + 1];
+    out->patch_at[*patches] = (uint16_t)(p - start);
+    /* Before the run only the question is in the packet: a pointer there points into the
+     * origin (the question's name is the origin when the run is made). */
+    out->patch_to[*patches] = (uint16_t)(to < start ? 0x8000 | (to - DNS_HEADER_LEN) : to - start);
+    (*patches)++;
+    return p + 2;
+}
+
+int
+dns_writer_capture(const struct dns_writer *w, size_t start, const size_t *ends,
+                   const uint16_t *counts, const size_t *lasts, int levels, struct dns_replay *out,
+                   struct arena *arena)
+{
+    memset(out, 0, sizeof(*out));
+    size_t end = start;
+    for (int i = 0; i < levels; i++)
+        end = ends[i] > end ? ends[i] : end;
+    if (levels > DNS_REPLAY_LEVELS || end >= 0x4000)
+        return -1;
+    unsigned patches = 0;
+    int level = 0;
+    size_t p = start;
+    while (p < end) {
+        p = capture_name(w->buf, p, end, start, out, &patches);
+        if (!p || p + 10 > end)
+            return -1;
+        uint16_t type = dnswire_get16(w->buf + p);
+        size_t rd = p + 10, rd_end = rd + dnswire_get16(w->buf + p + 8);
+        /* The names inside RDATA that put_rdata compressed (compressible_names). */
+        const int8_t *names = compressible_names(type);
+        for (p = rd; names && *names >= 0 && p; names++)
+            p = capture_name(w->buf, p + (size_t)*names, rd_end, start, out, &patches);
+        if (!p || rd_end > end)
+            return -1;
+        p = rd_end;
+        while (level < levels && (ends[level] == p || ends[level] == 0)) {
+            out->patches[level] = (uint8_t)patches;
+            level++;
+        }
+    }
+    for (int i = 0; i < levels; i++) {
+        if (ends[i] == 0)
+            continue;
+        out->len[i] = (uint16_t)(ends[i] - start);
+        out->records[i] = counts[i];
+        out->last_owner[i] = (uint16_t)(lasts[i] - start);
+    }
+    for (int j = 0; j < w->comp_count; j++) {
+        if (w->comp[j] < start)
+            continue;
+        if (out->names == DNS_REPLAY_NAMES)
+            return -1;
+        out->name_at[out->names] = (uint16_t)(w->comp[j] - start);
+        out->name_key[out->names++] = w->comp_key[j];
+    }
+    out->wire = arena_memdup(arena, w->buf + start, end - start);
+    return 0;
+}
+
+int
+dns_writer_replay(struct dns_writer *w, enum dns_section section, const struct dns_replay *r,
+                  int level, size_t origin_at)
+{
+    size_t at = w->pos, len = r->len[level];
+    /* Every pointer and every noted target must stay within 14 bits (RFC 1035 §4.1.4), and
+     * put_name would have noted all the run's targets. */
+    if (len == 0 || at + len > 0x4000 || at + len > w->limit || origin_at >= 0x4000 ||
+        w->comp_count + r->names > DNS_COMPRESS_MAX)
+        return 1;
+    uint8_t *out = w->buf + at;
+    memcpy(out, r->wire, len);
+    for (unsigned i = 0; i < r->patches[level]; i++) {
+        uint16_t to = r->patch_to[i];
+        size_t base = (to & 0x8000) ? origin_at : at;
+        dnswire_put16(out + r->patch_at[i], (uint16_t)(0xC000 | (base + (to & 0x7FFF))));
+    }
+    for (unsigned i = 0; i < r->names && r->name_at[i] < len; i++) {
+        w->comp[w->comp_count] = (uint16_t)(at + r->name_at[i]);
+        w->comp_key[w->comp_count++] = r->name_key[i];
+    }
+    w->pos += len;
+    w->count[section] = (uint16_t)(w->count[section] + r->records[level]);
+    w->last_owner = at + r->last_owner[level];
+    return 0;
+}
+
 void
 dns_writer_mark(const struct dns_writer *w, struct dns_writer_mark *m)
 {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/alloc.h"
 #include "common/dnswire.h"
 #include "zone/zone.h"
 
@@ -68,6 +69,45 @@ int dns_writer_wire_below(struct dns_writer *w, enum dns_section section, const 
 int dns_writer_rr(struct dns_writer *w, enum dns_section section, const uint8_t *owner,
                   uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
                   uint16_t rdlen);
+/* Records written once after a question whose name was a zone's origin, kept as bytes to be
+ * written again after any question that ends in that origin (dns_writer_replay): the
+ * negative answer's fixed authority records (dns_negative.c). Each compression pointer in
+ * them (RFC 1035 §4.1.4) is noted with what it points to, the origin's labels in the
+ * question or a name inside the run; the names the run added as compression targets are
+ * noted too, so the writer ends in the state the record path leaves. A run has up to
+ * DNS_REPLAY_LEVELS nested prefixes (len[i] <= len[i + 1]; 0: that prefix was not made). */
+#define DNS_REPLAY_LEVELS 3
+#define DNS_REPLAY_PATCHES 48
+#define DNS_REPLAY_NAMES 16
+struct dns_replay {
+    const uint8_t *wire;
+    uint16_t len[DNS_REPLAY_LEVELS];
+    uint16_t records[DNS_REPLAY_LEVELS];    /* records in each prefix */
+    uint16_t last_owner[DNS_REPLAY_LEVELS]; /* dns_writer.last_owner after it, from wire */
+    uint8_t patches[DNS_REPLAY_LEVELS];     /* pointers inside each prefix */
+    uint8_t names;
+    uint16_t patch_at[DNS_REPLAY_PATCHES]; /* where the pointer is, from wire */
+    /* what it points to: bit 15 set, the origin's offset + the low bits; else wire + them */
+    uint16_t patch_to[DNS_REPLAY_PATCHES];
+    uint16_t name_at[DNS_REPLAY_NAMES], name_key[DNS_REPLAY_NAMES]; /* dns_writer.comp */
+};
+
+/* Captures what w wrote from `start` (right after a question for the origin, at
+ * DNS_HEADER_LEN) as a run with `levels` prefixes ending at ends[i] (0: none), with the
+ * section counts[i] and last_owner lasts[i] w had there; the bytes go into `arena`. Loader
+ * thread. 0, or -1 when the run does not fit the limits above (then out is unusable). */
+int dns_writer_capture(const struct dns_writer *w, size_t start, const size_t *ends,
+                       const uint16_t *counts, const size_t *lasts, int levels,
+                       struct dns_replay *out, struct arena *arena)
+    __attribute__((warn_unused_result));
+/* Writes prefix `level` of r to `section`, its pointers set for a question whose origin is at
+ * origin_at. Only for a writer holding nothing but a question that ends in that origin, with
+ * no label of the question above the origin equal to one the run's names compress against
+ * (the caller checks: dns_negative_conflict). 0, or 1 when it cannot be used here (prefix
+ * not made, past 14-bit pointers, too many compression targets, no room): nothing written,
+ * use the record path. */
+int dns_writer_replay(struct dns_writer *w, enum dns_section section, const struct dns_replay *r,
+                      int level, size_t origin_at);
 /* A point in the response to go back to: everything written after dns_writer_mark() is
  * dropped by dns_writer_rewind(). */
 struct dns_writer_mark {

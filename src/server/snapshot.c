@@ -389,6 +389,8 @@ load_zones(struct snapshot *snap, char err[CONFIG_ERR_MAX])
         } else if (!cz->primaries) {
             unsigned_serial(cz, zones[i]);
         }
+        /* After the serial is final: the pre-made negative answer holds the SOA. */
+        dns_negative_render(zones[i]);
         snap->record_count += zones[i]->record_count;
     }
     snap->zones = zone_set_new(zones, cfg->zone_count);

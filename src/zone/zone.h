@@ -17,6 +17,7 @@
 #include "common/dname.h"
 
 struct dnssec_zone; /* dnssec/dnssec_zone.h */
+struct dns_negative; /* dns/dns_internal.h */
 struct zone;
 
 #define ZONE_ERR_MAX 512
@@ -177,6 +178,10 @@ struct zone {
     /* Signed zones: what the signer made (NSEC3 chain, keys, signatures), set by dnssec/ before
      * the zone is shared and freed by whoever signed it (the snapshot); NULL = unsigned. */
     const struct dnssec_zone *dnssec;
+    /* The authority records of a negative answer, made once by dns/ (dns_negative_render)
+     * before the zone is shared, in `arena`; NULL: the answer path writes them record by
+     * record. */
+    const struct dns_negative *negative;
 };
 
 /* Reads `file` (RFC 1035 master format, $ORIGIN/$TTL, RFC 3597 unknown types) for zone

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "answer_test.h"
-#include "dns/dns_writer.h"
+#include "dns/dns_internal.h"
 #include "dnssec/dnssec_zone.h"
 #include "dnssec/nsec3.h"
 #include "dnssec_check.h"
@@ -120,6 +120,7 @@ struct hashed {
 
 static char keydir[64];
 static struct zone_set *zones;
+static struct zone *zone0; /* the zone of `zones`, for its pre-made negative records */
 static struct dnssec_zone *dz;
 static struct dns_view view;
 static time_t now;
@@ -275,9 +276,11 @@ add_nxdomain_proof(const char *ce, const char *nc)
 {
     char wild[DNAME_TEXT_MAX];
     snprintf(wild, sizeof(wild), "*.%s", ce);
+    /* dns_answer's order: the two records of the closest encloser, then the next closer's
+     * cover (add_nxdomain_proof). */
     add_nsec3(match(ce));
-    add_nsec3(cover(nc));
     add_nsec3(cover(wild));
+    add_nsec3(cover(nc));
 }
 
 static int
@@ -309,6 +312,10 @@ group_setup(void **state)
     memcpy(p.nsec3.salt, sp->salt, sp->salt_len);
     if (dnssec_zone_sign(list[0], &p, &dz, err) < 0)
         fail_msg("%s", err);
+    /* As the server's snapshot does: every test answers with the pre-made negative records. */
+    dns_negative_render(list[0]);
+    assert_non_null(list[0]->negative);
+    zone0 = list[0];
     assert_int_equal(dz->keys.count, sp->split ? 2 : 1);
     zones = zone_set_new(list, 1);
     view = (struct dns_view){.zones = zones, .identity = "ns.test", .udp_max_size = 1232};
@@ -765,9 +772,12 @@ test_proof_wire(void **state)
         struct dns_result res;
         size_t max = q.tcp ? sizeof(fast) : 1232;
         size_t fast_len = dns_answer(&view, &client, query, qlen, fast, max, &res);
+        const struct dns_negative *negative = zone0->negative;
         c->wire = NULL;
+        zone0->negative = NULL; /* it holds NSEC3 bytes too */
         size_t slow_len = dns_answer(&view, &client, query, qlen, slow, max, &res);
         c->wire = wire;
+        zone0->negative = negative;
         assert_true(fast_len > 0);
         if (!(fast[2] & 0x02)) {
             assert_int_equal(fast_len, slow_len);
@@ -823,6 +833,77 @@ test_proof_wire(void **state)
     assert_int_equal(dnswire_get16(buf + pos + label), 0xC000 | 12);
     size_t sig_at = pos + label + 2 + 10 + dnswire_get16(e->rrset.rdata);
     assert_int_equal(dnswire_get16(buf + sig_at), 0xC000 | pos);
+}
+
+/* The negative answers' authority records made once per zone (dns_negative.c) must be the
+ * very bytes the record path writes (zone->negative cleared): names directly below the apex
+ * of different lengths and case (the pointers into the question move), with and without DO,
+ * NODATA at the apex and below it, a deeper name error, truncation, and questions whose
+ * label above the origin is MNAME's or RNAME's (ns1, hostmaster), where the record path
+ * compresses against the question's name instead. Whether the pre-made bytes were used is
+ * seen by serving a copy with its SOA TTL changed. */
+static void
+test_negative_replay(void **state)
+{
+    static const struct {
+        struct answer_q q;
+        bool replayed;
+    } cases[] = {
+        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, true},
+        {{.name = "X.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, true},
+        {{.name = "AVeryLongLabelOfFortyCharactersOrSo-0123.ExAmPlE.cOm.",
+          .type = LDNS_RR_TYPE_AAAA,
+          .dnssec_ok = true},
+         true},
+        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .tcp = true, .dnssec_ok = true},
+         true},
+        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A}, true},
+        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .edns = true}, true},
+        {{.name = "Example.COM.", .type = LDNS_RR_TYPE_TXT, .dnssec_ok = true}, true},
+        {{.name = "www.example.com.", .type = LDNS_RR_TYPE_TXT, .dnssec_ok = true}, true},
+        {{.name = "x.y.ent.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, true},
+        {{.name = "NS1.example.com.", .type = LDNS_RR_TYPE_MX, .dnssec_ok = true}, false},
+        {{.name = "a.Ns1.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, false},
+        {{.name = "HostMaster.example.com.", .type = LDNS_RR_TYPE_A, .dnssec_ok = true}, false},
+        {{.name = "b.a.hostmaster.example.com.", .type = LDNS_RR_TYPE_A}, false},
+        {{.name = "nope.example.com.", .type = LDNS_RR_TYPE_A, .udp_size = 512, .dnssec_ok = true},
+         false},
+        {{.name = "alias.example.com.", .type = LDNS_RR_TYPE_MX, .dnssec_ok = true}, false},
+    };
+    static uint8_t with[65535], without[65535], changed[65535];
+    const struct dns_negative *negative = zone0->negative;
+    /* The copy: the SOA's TTL (after its owner pointer, type and class) one higher. */
+    struct dns_negative other = *negative;
+    uint8_t *wire = malloc(negative->replay.len[2]);
+    memcpy(wire, negative->replay.wire, negative->replay.len[2]);
+    wire[2 + 2 + 2 + 3]++;
+    other.replay.wire = wire;
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t qlen;
+        uint8_t *query = answer_build(&cases[i].q, &qlen);
+        struct dns_client client = {.tcp = cases[i].q.tcp};
+        struct dns_result res;
+        size_t max = cases[i].q.tcp ? sizeof(with) : 1232;
+        if (cases[i].q.udp_size)
+            max = sizeof(with);
+        size_t len = dns_answer(&view, &client, query, qlen, with, max, &res);
+        zone0->negative = NULL;
+        size_t len_without = dns_answer(&view, &client, query, qlen, without, max, &res);
+        zone0->negative = &other;
+        size_t len_changed = dns_answer(&view, &client, query, qlen, changed, max, &res);
+        zone0->negative = negative;
+        assert_true(len > DNS_HEADER_LEN);
+        assert_int_equal(len, len_without);
+        assert_memory_equal(with, without, len);
+        assert_int_equal(len_changed, len);
+        if ((memcmp(changed, with, len) != 0) != cases[i].replayed)
+            fail_msg("%s: pre-made records %s", cases[i].q.name,
+                     cases[i].replayed ? "not used" : "used");
+        free(query);
+        ldns_pkt_free(ask(cases[i].q)); /* and it reads as a verified response */
+    }
+    free(wire);
 }
 
 /* RFC 3225 §3, RFC 4035 §3.1: without DO (or without EDNS) no RRSIG, NSEC3 or referral DS,
@@ -912,6 +993,7 @@ main(void)
         cmocka_unit_test(test_no_do),
         cmocka_unit_test(test_cd_cleared),
         cmocka_unit_test(test_proof_wire),
+        cmocka_unit_test(test_negative_replay),
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof(setups) / sizeof(setups[0]); i++) {
