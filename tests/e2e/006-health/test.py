@@ -599,7 +599,15 @@ def check_initial(results, port, ctl, first):
     results.check("meridianctl states: web members up, the dead one down (%s)"
                   % (s and s["error"]),
                   errs)
-    rc, out, fields = ctl.status()
+    # The first round is not over for every check yet (`startup: wait` only waits for its
+    # own members, and a `steady` check may take its whole timeout): poll, bounded, until no
+    # state is unknown rather than assume a moment when none is.
+    def all_known():
+        got = ctl.status()
+        return got if re.search(r"^health: \d+ up, \d+ down, 0 unknown$", got[1], re.M) else None
+
+    got, _ = wait_for(all_known, STEADY_INTERVAL + STEADY_TIMEOUT + SLACK, step=0.1)
+    rc, out, fields = got or ctl.status()
     errs = [] if rc == 0 else ["exit status %d: %s" % (rc, out)]
     if fields.get("site") != "active":
         errs.append("site: %r" % fields.get("site"))
