@@ -108,6 +108,14 @@ enum {
     DNS_OFF_ARCOUNT = 10,
 };
 
+/* RFC 1982 §3.2 serial number arithmetic (SOA serials): a precedes b when the distance
+ * forward from a to b is below 2^31. */
+static inline bool
+dnswire_serial_before(uint32_t a, uint32_t b)
+{
+    return a != b && (uint32_t)(b - a) < 0x80000000u;
+}
+
 /* Byte cursors: network order, no alignment needed. */
 static inline uint16_t
 dnswire_get16(const uint8_t *p)

@@ -427,13 +427,6 @@ can_reuse(const struct signer *s, const struct sign_job *job)
     return true;
 }
 
-/* RFC 1982 §3.2: a is newer than b when the distance forward from b to a is below 2^31. */
-static bool
-serial_newer(uint32_t a, uint32_t b)
-{
-    return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
-
 /* Collects the jobs under the serial to serve (see dnssec_zone_sign in dnssec_zone.h).
  * Secondaries fetch only a serial newer than theirs (RFC 1034 §4.3.5): signatures
  * made anew under the old serial would never reach them, and their copies would expire. */
@@ -445,7 +438,7 @@ collect_with_serial(struct signer *s, struct zone *zone)
     bool known = prev || stored;
     uint32_t served = prev ? prev->serial : stored ? dnssec_sigstore_serial(stored) : 0;
     s->dz->file_serial = zone->serial;
-    if (known && !serial_newer(zone->serial, served))
+    if (known && !dnswire_serial_before(served, zone->serial))
         zone_set_serial(zone, served); /* the SOA is then equal to the one served */
     collect_jobs(s, zone);
     bool same = known && zone->serial == served;

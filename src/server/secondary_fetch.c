@@ -314,7 +314,7 @@ secondary_fetch(struct secondary_fetch *f)
     if (incremental) {
         if (query_soa(c, f) < 0)
             goto out;
-        if (f->serial == f->base_serial || xfr_serial_before(f->serial, f->base_serial)) {
+        if (f->serial == f->base_serial || dnswire_serial_before(f->serial, f->base_serial)) {
             f->outcome = SECONDARY_UP_TO_DATE;
             goto out;
         }

@@ -273,13 +273,6 @@ sign_zone(struct snapshot *snap, size_t i, struct zone *zone, char err[CONFIG_ER
     return 0;
 }
 
-/* RFC 1982 §3.2: a is newer than b. */
-static bool
-serial_newer(uint32_t a, uint32_t b)
-{
-    return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
-
 /* A primary zone served unsigned that was signed before. Signing raised the served serial
  * above the file's (dnssec_zone.h), and secondaries would not fetch the unsigned zone under a
  * lower one (RFC 1034 §4.3.5): it is served as the signed version's serial + 1 until the
@@ -306,7 +299,7 @@ unsigned_serial(const struct config_zone *cz, struct zone *zone)
         was_signed = dnssec_sigstore_count(stored) > 0;
         dnssec_sigstore_free(stored);
     }
-    if (serial_newer(zone->serial, floor)) {
+    if (dnswire_serial_before(floor, zone->serial)) {
         if (dnssec_sigstore_remove(dir, zone->origin, derr) < 0)
             log_warning("zone %s: %s", cz->origin, derr);
         return;

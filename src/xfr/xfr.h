@@ -169,9 +169,6 @@ struct xfr_rr {
 /* Reads the record at run[*pos] and moves *pos past it; false at the end. */
 bool xfr_rr_next(const uint8_t *run, size_t len, size_t *pos, struct xfr_rr *rr);
 
-/* RFC 1982 serial arithmetic: is a before b? */
-bool xfr_serial_before(uint32_t a, uint32_t b);
-
 /* May `client` (its address; key: the wire name of the TSIG key that signed the request,
  * verified, or NULL) transfer under `t`? allow and keys both given: both must match; one
  * given: that one; `transfer:` absent: never. Any thread, no allocation. */

@@ -304,14 +304,6 @@ xfr_diff_unref(struct xfr_diff *d)
     free(d);
 }
 
-bool
-xfr_serial_before(uint32_t a, uint32_t b)
-{
-    /* RFC 1982 §3.2: s1 < s2 when the distance forward from s1 is below 2^31. */
-    uint32_t ahead = b - a;
-    return a != b && ahead < 0x80000000u;
-}
-
 static bool
 same_soa(const struct zone_rrset *a, const struct zone_rrset *b)
 {
@@ -372,7 +364,7 @@ xfr_zone_follow(struct xfr_zone *xz, const struct xfr_zone *previous, uint32_t m
     if (!enabled(xz) || !enabled(previous))
         return XFR_CHANGE_NONE;
     uint32_t a = previous->zone->serial, b = xz->zone->serial;
-    if (a != b && !xfr_serial_before(a, b))
+    if (a != b && !dnswire_serial_before(a, b))
         return XFR_CHANGE_BACKWARDS;
     struct xfr_diff *d = xfr_diff_new(previous, xz);
     if (a == b) {

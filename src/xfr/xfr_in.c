@@ -281,7 +281,7 @@ static enum xfr_in_status
 incremental_soa(struct xfr_in *x, uint32_t v)
 {
     if (!x->adding) {
-        if (!xfr_serial_before(x->from, v) || xfr_serial_before(x->serial, v))
+        if (!dnswire_serial_before(x->from, v) || dnswire_serial_before(x->serial, v))
             return fail(x, "IXFR step from serial %u goes to %u (expected a newer serial up to "
                            "%u)",
                         x->from, v, x->serial);
@@ -407,7 +407,7 @@ xfr_in_message(struct xfr_in *x, const uint8_t *msg, size_t len)
     if (x->kind == XFR_IN_UNKNOWN && x->records == 1) {
         /* RFC 1995 §4: the SOA alone means our version is current; a newer one alone is an
          * answer we cannot use (UDP's "use TCP"): the caller falls back to AXFR. */
-        if (x->serial != x->base_serial && !xfr_serial_before(x->serial, x->base_serial))
+        if (x->serial != x->base_serial && !dnswire_serial_before(x->serial, x->base_serial))
             return fail(x, "the IXFR answer is a newer SOA (serial %u) alone", x->serial);
         x->kind = XFR_IN_UP_TO_DATE;
         x->done = true;

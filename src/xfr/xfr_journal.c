@@ -475,7 +475,7 @@ parse_payload(struct cursor *c, const uint8_t *origin, uint8_t fp[XFR_FINGERPRIN
     d->new_soa = (struct zone_rrset){
         .type = DNS_TYPE_SOA, .count = 1, .ttl = new_ttl, .rdata = d->soa_rdata + 2 + old_len};
     if (!soa_ok(&d->old_soa, d->from_serial) || !soa_ok(&d->new_soa, d->to_serial) ||
-        !xfr_serial_before(d->from_serial, d->to_serial) || d->bytes > XFR_HISTORY_BYTES)
+        !dnswire_serial_before(d->from_serial, d->to_serial) || d->bytes > XFR_HISTORY_BYTES)
         goto out;
     if (!take_run(c, &d->removed, &d->removed_len, &d->removed_count, origin) ||
         !take_run(c, &d->added, &d->added_len, &d->added_count, origin) || c->pos != c->len)

@@ -368,7 +368,7 @@ ixfr_kind(struct xfr_stream *s, const struct xfr_zone *xz, uint32_t serial)
     /* §2: "If an IXFR query with the same or newer version number than that of the server
      * is received, it is replied to with a single SOA record of the server's current
      * version." */
-    if (serial == ours || xfr_serial_before(ours, serial))
+    if (serial == ours || dnswire_serial_before(ours, serial))
         return XFR_KIND_UP_TO_DATE;
     if (find_diff(xz, serial, &s->diff)) {
         s->diff_end = xz->history.count;

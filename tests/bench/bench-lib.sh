@@ -679,16 +679,22 @@ stats_line() { sort -g | awk '{v[NR] = $1} END {
 # under 1%. Blast is the same client for every server: its own CPU per query is recorded per
 # slice as a host-speed proxy (a round where it rose too was a slow host, not a slow server).
 
-# Time on the CPU (ns) of every thread of NAME's processes.
-sched_ns() { # name
+# Time on the CPU (ns) of every thread of the processes PID...
+pids_sched_ns() { # pid...
     local p t a sum=0
-    for p in $(server_pids "$1"); do
+    for p in "$@"; do
         for t in /proc/"$p"/task/*/schedstat; do
             read -r a _ <"$t" 2>/dev/null || continue
             sum=$((sum + a))
         done
     done
     echo "$sum"
+}
+
+# Time on the CPU (ns) of every thread of NAME's processes.
+sched_ns() { # name
+    # shellcheck disable=SC2046 # one argument per pid
+    pids_sched_ns $(server_pids "$1")
 }
 
 # Columns of a slices TSV (slice_record writes one line per slice).

@@ -289,14 +289,8 @@ perf_counts() { # name rate answered
 
 # CPU time of the server's threads so far, in nanoseconds (schedstat: exact, unlike ticks).
 server_ns() {
-    local p t n=0 f
-    for p in $(pgrep -P "$SERVER_PID"); do
-        for t in /proc/"$p"/task/*/schedstat; do
-            read -r f _ <"$t" 2>/dev/null || continue
-            n=$((n + f))
-        done
-    done
-    echo "$n"
+    # shellcheck disable=SC2046 # one argument per pid
+    pids_sched_ns $(pgrep -P "$SERVER_PID")
 }
 
 # -p PAIRS: every server up at once, each on a veth pair of its own (server i on pair i), all

@@ -211,9 +211,9 @@ test_history(void **state)
     /* Wrapping forward is an increase: 0x80000005 -> 3 is 2^31 - 2 ahead. */
     expect_history(next(&c, small_change(3, "j"), 3, big, XFR_CHANGE_DIFF), "2147483653>3");
     chain_free(&c);
-    assert_true(xfr_serial_before(0xFFFFFFFFu, 0));
-    assert_false(xfr_serial_before(0, 0x80000000u));
-    assert_false(xfr_serial_before(7, 7));
+    assert_true(dnswire_serial_before(0xFFFFFFFFu, 0));
+    assert_false(dnswire_serial_before(0, 0x80000000u));
+    assert_false(dnswire_serial_before(7, 7));
 }
 
 /* RFC 1995 §5: no history longer than the zone; and the byte bound. */
