@@ -322,7 +322,7 @@ paired_run() {
         pin_threads
     done
     SERVER_PID=""
-    printf 'round\tserver\trate\tsent\tanswered\tshare\tcpu_us_per_answer\n' >"$OUTDIR/paired.tsv"
+    printf 'round\tserver\trate\tsent\tanswered\tshare\tcpu_us_per_answer\tuser_ticks\tsys_ticks\n' >"$OUTDIR/paired.tsv"
     for rate in $RATES; do
         for r in $(seq 1 "$PAIRS"); do
             order=()
@@ -335,15 +335,18 @@ paired_run() {
                 use_pair "$i"
                 SERVER_PID=${PIDS[$name]}
                 n0=$(server_ns)
+                read -r u0 s0 <<<"$(server_ticks)"
                 out=$(ip netns exec "$NS_C" "$KXDPGUN" -t "$SLICE" -Q "$rate" -F "$GEN_CPU" \
                     -I "$IF_C" -i "$WD/queries.txt" "$SRV" 2>&1) || true
                 n1=$(server_ns)
+                read -r u1 s1 <<<"$(server_ticks)"
                 sent=$(sed -n 's/^total queries: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
                 answered=$(sed -n 's/^total replies: *\([0-9]*\).*/\1/p' <<<"$out" | head -1)
                 sent=${sent:-0} answered=${answered:-0}
                 awk -v OFS='\t' -v r="$r" -v n="$name" -v q="$rate" -v s="$sent" -v a="$answered" \
-                    -v ns=$((n1 - n0)) 'BEGIN { print r, n, q, s, a, sprintf("%.3f", s ? a / s : 0),
-                        a ? sprintf("%.3f", ns / 1000 / a) : "-" }' >>"$OUTDIR/paired.tsv"
+                    -v ns=$((n1 - n0)) -v u=$((u1 - u0)) -v y=$((s1 - s0)) 'BEGIN {
+                        print r, n, q, s, a, sprintf("%.3f", s ? a / s : 0),
+                            a ? sprintf("%.3f", ns / 1000 / a) : "-", u, y }' >>"$OUTDIR/paired.tsv"
             done
             SERVER_PID=""
         done
