@@ -9,7 +9,9 @@
  * handler as udp.c to write the answer straight into a reply frame and sends that on the TX
  * ring. Each UMEM has two kinds of frame: receive frames (fill ring -> kernel -> RX ring ->
  * back to the fill ring once the batch is answered) and reply frames (the queue's reply
- * stack -> TX ring -> completion ring -> the stack). Nothing is allocated per packet. */
+ * stack -> TX ring -> completion ring -> the stack). The reply limit follows the interface's
+ * MTU while meridiand runs: the worker of queue 0 reads the kernel's link notifications
+ * (xdp_mtu.c) and sets every queue's limit. Nothing is allocated per packet. */
 #include "net/xdp.h"
 
 #include <bpf/bpf.h>
@@ -18,11 +20,11 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -32,6 +34,7 @@
 #include "common/log.h"
 #include "net/xdp_filter.h"
 #include "net/xdp_frame.h"
+#include "net/xdp_mtu.h"
 
 /* The program's object file, embedded by the build (xxd -i of xdp_filter.bpf.o). */
 extern const unsigned char xdp_filter_obj[];
@@ -56,6 +59,12 @@ extern const unsigned int xdp_filter_obj_len;
 #define XDP_MAX_BATCHES 16
 /* sendto calls per batch when the kernel says it has more to send (EAGAIN). */
 #define XDP_MAX_KICKS 4
+/* One netlink datagram: an RTM_NEWLINK of a plain interface is 1-2 KiB; a longer one (a NIC
+ * with many virtual functions) arrives truncated and the MTU is then read with SIOCGIFMTU. */
+#define XDP_NETLINK_BUF 16384u
+/* Netlink datagrams read per wake-up, so a storm of link changes on a host with many
+ * interfaces does not hold the worker; the socket stays readable for the rest. */
+#define XDP_NETLINK_READS 64
 
 struct xdp_queue {
     ev_io io; /* io.data points back here */
@@ -83,8 +92,12 @@ struct xdp_queue {
     bool poll_tx;
     /* The longest reply frame: the Ethernet header plus the interface's MTU, at most a frame.
      * The kernel does not fragment what an AF_XDP socket sends, and a longer frame is dropped
-     * on the wire (veth drops it in veth_xmit), so a larger answer must be truncated. */
-    uint32_t frame_max;
+     * on the wire (veth drops it in veth_xmit), so a larger answer must be truncated. Written
+     * by the worker watching the MTU (follow_mtu), which may not be this queue's: atomic,
+     * relaxed on both sides, as nothing else is published with it and a query answered with
+     * the old limit while the MTU changes is no different from one in flight at the change;
+     * on x86 and arm64 the relaxed load is a plain load. */
+    _Atomic uint32_t frame_max;
     /* How the loop batches, logged at stop (log_batching): wake-ups (read callbacks),
      * replies queued, sendto calls, and wake-ups that left replies to the next epoll_wait's
      * poll of the socket (each a transmit of its own). */
@@ -98,24 +111,14 @@ struct net_xdp {
     int link_fd;
     struct xdp_queue *queues;
     unsigned queue_count;
+    /* Link notifications (xdp_mtu.c), read by the worker of queue 0; -1 when they could not
+     * be had (the limit then stays the MTU at start). */
+    int nl_fd;
+    ev_io nl_io;     /* nl_io.data points back here */
+    uint8_t *nl_buf; /* XDP_NETLINK_BUF bytes */
+    /* The MTU the limit follows; after the start only the netlink watcher's thread uses it. */
+    uint32_t mtu;
 };
-
-/* The longest frame the interface sends: its MTU (SIOCGIFMTU) plus the untagged Ethernet
- * header xdp_frame_parse accepts, at most XDP_FRAME_SIZE; 1500 when the MTU cannot be read. */
-static uint32_t
-interface_frame_max(const char *ifname)
-{
-    struct ifreq ifr = {0};
-    int mtu = 1500;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-    if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
-        mtu = ifr.ifr_mtu;
-    if (fd >= 0)
-        close(fd);
-    uint32_t frame = 14u + (uint32_t)mtu;
-    return frame < XDP_FRAME_SIZE ? frame : XDP_FRAME_SIZE;
-}
 
 /* Receive queues of the interface: its queues/rx-N entries in sysfs (veth and every
  * multiqueue NIC list them). */
@@ -286,9 +289,10 @@ answer_frame(struct xdp_queue *q, uint64_t addr, uint32_t len, uint64_t reply)
     /* The answer goes straight to its place in the reply frame, after the headers, and must
      * leave the frame within the MTU: the handler sets TC on what does not fit (RFC 1035
      * §4.2.1), as for a small EDNS buffer, and the client retries over TCP. */
-    if (fq.header_len >= q->frame_max)
+    uint32_t frame_max = atomic_load_explicit(&q->frame_max, memory_order_relaxed);
+    if (fq.header_len >= frame_max)
         return 0;
-    size_t room = q->frame_max - fq.header_len;
+    size_t room = frame_max - fq.header_len;
     size_t n = h->answer(h->ctx, q->worker->id, &nq, out + fq.header_len, room);
     if (n == 0 || n > room)
         return 0;
@@ -517,6 +521,89 @@ zero_copy(const struct xdp_queue *q)
            (o.flags & XDP_OPTIONS_ZEROCOPY);
 }
 
+/* Whether the 2 KiB frame, not the MTU, limits replies (a jumbo MTU): the log says so. */
+static bool
+frame_limits(uint32_t mtu, uint32_t frame_max)
+{
+    return frame_max - XDP_MTU_ETH_HEADER < mtu;
+}
+
+/* Sets every queue's reply limit from the MTU. The queues' workers see the new limit from
+ * their next query on (relaxed atomics, see frame_max). */
+static uint32_t
+set_mtu(struct net_xdp *x, uint32_t mtu)
+{
+    uint32_t frame_max = xdp_mtu_frame_max(mtu, XDP_FRAME_SIZE);
+    x->mtu = mtu;
+    for (unsigned i = 0; i < x->queue_count; i++)
+        atomic_store_explicit(&x->queues[i].frame_max, frame_max, memory_order_relaxed);
+    return frame_max;
+}
+
+/* A new MTU from the kernel (0: none in what was read): the limit follows and the change is
+ * logged, once per change. */
+static void
+follow_mtu(struct net_xdp *x, uint32_t mtu)
+{
+    if (mtu == 0 || mtu == x->mtu)
+        return;
+    uint32_t frame_max = set_mtu(x, mtu);
+    log_info("xdp %s: MTU now %u, replies up to %u bytes%s", x->ifname, mtu,
+             frame_max - XDP_MTU_ETH_HEADER,
+             frame_limits(mtu, frame_max) ? " (all a 2 KiB frame holds)" : "");
+}
+
+/* Reads one datagram of link notifications; false when there is nothing more to read. A
+ * datagram the kernel could not deliver (ENOBUFS: the socket's buffer overflowed) or not
+ * whole (MSG_TRUNC) may have carried our change, so then the MTU is asked for directly. */
+static bool
+read_link_notification(struct net_xdp *x)
+{
+    struct sockaddr_nl from = {0};
+    struct iovec iov = {.iov_base = x->nl_buf, .iov_len = XDP_NETLINK_BUF};
+    struct msghdr msg = {
+        .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n = recvmsg(x->nl_fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+        int e = errno;
+        if (e == ENOBUFS)
+            follow_mtu(x, xdp_mtu_get(x->ifname));
+        return e == ENOBUFS || e == EINTR;
+    }
+    if (msg.msg_flags & MSG_TRUNC)
+        follow_mtu(x, xdp_mtu_get(x->ifname));
+    else if (from.nl_pid == 0) /* only the kernel's word: another process may send too */
+        follow_mtu(x, xdp_mtu_parse(x->nl_buf, (size_t)n, x->ifindex));
+    return true;
+}
+
+static void
+xdp_link_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct net_xdp *x = io->data;
+    (void)loop;
+    (void)revents;
+    for (int i = 0; i < XDP_NETLINK_READS; i++)
+        if (!read_link_notification(x))
+            break;
+}
+
+/* Subscribes to link notifications before the MTU is first read, so that no change can fall
+ * between the read and the subscription. Without them (no netlink: a seccomp filter, an
+ * exotic kernel) XDP still serves, with the MTU at start, and says so. */
+static void
+watch_mtu(struct net_xdp *x)
+{
+    int rc = xdp_mtu_watch_open(&x->nl_fd);
+    if (rc < 0) {
+        x->nl_fd = -1;
+        log_warning("xdp %s: cannot follow MTU changes (netlink: %s); a change needs a restart",
+                    x->ifname, strerror(-rc));
+        return;
+    }
+    x->nl_buf = xmalloc(XDP_NETLINK_BUF);
+}
+
 int
 net_xdp_open(struct net *net, const struct config_xdp *cfg, struct net_xdp **out,
              char err[CONFIG_ERR_MAX])
@@ -525,6 +612,7 @@ net_xdp_open(struct net *net, const struct config_xdp *cfg, struct net_xdp **out
     int ret = -1;
 
     x->link_fd = -1;
+    x->nl_fd = -1;
     snprintf(x->ifname, sizeof(x->ifname), "%s", cfg->interface);
     x->ifindex = (int)if_nametoindex(x->ifname);
     if (x->ifindex == 0) {
@@ -540,19 +628,25 @@ net_xdp_open(struct net *net, const struct config_xdp *cfg, struct net_xdp **out
     if (x->queue_count > XDP_FILTER_MAX_QUEUES)
         x->queue_count = XDP_FILTER_MAX_QUEUES;
     x->queues = xcalloc(x->queue_count, sizeof(*x->queues));
-    uint32_t frame_max = interface_frame_max(x->ifname);
     for (unsigned i = 0; i < x->queue_count; i++) {
         struct xdp_queue *q = &x->queues[i];
         q->id = i;
         q->net = net;
         q->worker = &net->workers[i % net->worker_count];
-        q->frame_max = frame_max;
         if (queue_open(x, q, cfg, err) < 0)
             goto out;
     }
-    log_info("xdp %s: %s mode, %u queue%s, %s, replies up to %u bytes (the MTU at start)",
-             x->ifname, attached_mode(x), x->queue_count, x->queue_count == 1 ? "" : "s",
-             zero_copy(&x->queues[0]) ? "zero-copy" : "copy", frame_max - 14u);
+    watch_mtu(x);
+    /* 1500, Ethernet's, when the MTU cannot be read. */
+    uint32_t mtu = xdp_mtu_get(x->ifname);
+    uint32_t frame_max = set_mtu(x, mtu ? mtu : 1500);
+    char limit[64] = "the MTU at start";
+    if (frame_limits(x->mtu, frame_max))
+        snprintf(limit, sizeof(limit), "all a 2 KiB frame holds; the MTU at start is %u", x->mtu);
+    log_info("xdp %s: %s mode, %u queue%s, %s, replies up to %u bytes (%s)", x->ifname,
+             attached_mode(x), x->queue_count, x->queue_count == 1 ? "" : "s",
+             zero_copy(&x->queues[0]) ? "zero-copy" : "copy", frame_max - XDP_MTU_ETH_HEADER,
+             limit);
     *out = x;
     x = NULL;
     ret = 0;
@@ -573,6 +667,14 @@ net_xdp_worker_init(struct net_xdp *x, struct net_worker *w)
         ev_io_init(&q->io, xdp_read_cb, xsk_socket__fd(q->xsk), EV_READ);
         q->io.data = q;
         ev_io_start(w->loop, &q->io);
+    }
+    /* One netlink socket for the process, on one worker that serves XDP anyway (queue 0's),
+     * rather than one per worker: every link change in the namespace wakes each such socket
+     * once, and one reader can set all queues' limits. */
+    if (x->nl_fd >= 0 && x->queues[0].worker == w) {
+        ev_io_init(&x->nl_io, xdp_link_cb, x->nl_fd, EV_READ);
+        x->nl_io.data = x;
+        ev_io_start(w->loop, &x->nl_io);
     }
 }
 
@@ -632,6 +734,9 @@ net_xdp_free(struct net_xdp *x)
         free(q->tx_free);
     }
     free(x->queues);
+    if (x->nl_fd >= 0)
+        close(x->nl_fd);
+    free(x->nl_buf);
     if (x->obj)
         bpf_object__close(x->obj);
     free(x);

@@ -11,7 +11,10 @@ meridiand in the server namespace three times:
      server namespace's kernel UDP counter (/proc/net/snmp InDatagrams) must not move, so the
      answers came from the AF_XDP sockets; TCP to the same addresses still answers, another
      UDP port still gets the kernel's ICMP port unreachable and ping still works (ARP, NDP and
-     ICMP pass); then kill -9, and the interface must have no XDP program left;
+     ICMP pass); the MTU of both veth ends is changed while meridiand runs (1280, 3000, 1500,
+     as an operator would): the answers over XDP must follow each limit (an answer that fits
+     1500 but not 1280 comes back with TC, a 3000 MTU is held to a 2 KiB frame), and the log
+     must say so; then kill -9, and the interface must have no XDP program left;
   2. without server.xdp: the same query set must give byte-identical answers, and the UDP
      counter must move (the control: the counter does see socket traffic);
   3. with server.xdp on an interface that does not exist: a clear error in the log, and the
@@ -19,8 +22,9 @@ meridiand in the server namespace three times:
   4. with server.xdp again: a reload without the section warns and keeps XDP; with meridiand
      stopped (SIGSTOP), 10000 queries overflow the receive frames, and the SIGTERM stop logs
      what the kernel dropped; SIGTERM detaches the program;
-  5. with server.xdp and server.user nobody: XDP answers after the privilege drop, and
-     kill -9 detaches the program.
+  5. with server.xdp and server.user nobody, started at MTU 3000: the log names the 2 KiB
+     frame as the limit, XDP answers after the privilege drop and still follows an MTU
+     change, and kill -9 detaches the program.
 Root only (namespaces, XDP); SKIP (77) otherwise. Network safety: only addresses inside the
 namespaces this test creates; every wait is bounded.
 """
@@ -199,6 +203,99 @@ MTU = 1500
 WIDE_QUERY = query("wide.xdp.test", "TXT", use_edns=0, payload=4096)
 
 
+# Fits a 1500-byte MTU (about 1,370 octets of DNS) but not a 1280-byte one.
+MID_QUERY = query("mid.xdp.test", "TXT", use_edns=0, payload=4096)
+# With a jumbo MTU replies are still held to a 2 KiB frame: its Ethernet header off.
+FRAME_IP_MAX = 2048 - 14
+
+
+def ip_udp_len(addr):
+    """The IP and UDP headers in front of a DNS message to addr."""
+    return (40 if ":" in addr else 20) + 8
+
+
+def set_mtu(mtu):
+    """Both ends of the veth pair, as an operator would change a link's MTU."""
+    run("ip", "-n", NS_SRV, "link", "set", "dev", VETH_SRV, "mtu", str(mtu))
+    run("ip", "-n", NS_CLI, "link", "set", "dev", VETH_CLI, "mtu", str(mtu))
+
+
+def poll(cond, seconds=10):
+    """cond() until it is true or the (scaled) bound passes; its last value."""
+    deadline = time.monotonic() + h.scaled(seconds)
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(0.1)
+
+
+def logged(log, line):
+    """Whether meridiand's log holds the line, waiting for it (bounded)."""
+    return poll(lambda: line in open(log).read())
+
+
+def xdp_answer(wire, limit, truncated):
+    """Per server address, the answer to wire over XDP if it has TC (truncated) or not, and
+    fits an IP packet of limit bytes; None where it does not (yet)."""
+    out = {}
+    for a in (SRV4, SRV6):
+        r = h.udp_exchange(wire, 53, a, timeout=h.scaled(1.5))
+        ok = (r is not None and bool(h.parse(r).flags & dns.flags.TC) == truncated and
+              len(r) + ip_udp_len(a) <= limit)
+        out[a] = r if ok else None
+    return out
+
+
+def answers_follow(wire, limit, truncated):
+    """Polls (bounded) until both addresses answer as xdp_answer asks; the last answers."""
+    last = {}
+
+    def both():
+        last.update(xdp_answer(wire, limit, truncated))
+        return all(last.values())
+
+    poll(both)
+    return last
+
+
+def check_mtu_changes(log):
+    """Step 1's MTU changes at run time (ARCHITECTURE.md §18): the reply limit follows the
+    link's MTU, from the kernel's link notifications, without a restart."""
+    # The control: at 1500 the mid answer is whole, and larger than a 1280 MTU holds.
+    for a in (SRV4, SRV6):
+        r = h.udp_exchange(MID_QUERY, 53, a, timeout=h.scaled(1.5))
+        check(r is not None and not h.parse(r).flags & dns.flags.TC and
+              1280 < len(r) + ip_udp_len(a) <= MTU,
+              "at MTU %d the mid answer is whole and above 1280 (%s): %s" % (
+                  MTU, a, len(r) if r else "no answer"))
+    set_mtu(1280)
+    # Lowered: a reply built for 1500 would be dropped by veth; it must come back with TC
+    # within the new MTU.
+    seen = answers_follow(MID_QUERY, 1280, truncated=True)
+    check(all(seen.values()), "after the MTU went down to 1280 the mid answer comes back "
+          "with TC within it: %s" % {a: len(r) if r else None for a, r in seen.items()})
+    check(logged(log, "xdp %s: MTU now 1280, replies up to 1280 bytes\n" % VETH_SRV),
+          "the log says the MTU is now 1280")
+    # Jumbo: the 2 KiB frame, not the MTU, is the limit now, and the wide answer (TC at
+    # 1500) fits it whole.
+    set_mtu(3000)
+    seen = answers_follow(WIDE_QUERY, FRAME_IP_MAX, truncated=False)
+    check(all(seen.values()), "at MTU 3000 the wide answer comes whole within a 2 KiB "
+          "frame: %s" % {a: len(r) if r else None for a, r in seen.items()})
+    check(logged(log, "xdp %s: MTU now 3000, replies up to %d bytes (all a 2 KiB frame "
+                 "holds)" % (VETH_SRV, FRAME_IP_MAX)), "the log says a 2 KiB frame limits")
+    # Back to 1500: the mid answer is whole again, the wide one truncated again.
+    set_mtu(MTU)
+    seen = answers_follow(MID_QUERY, MTU, truncated=False)
+    check(all(seen.values()), "back at MTU 1500 the mid answer is whole again: %s" % {
+        a: len(r) if r else None for a, r in seen.items()})
+    seen = xdp_answer(WIDE_QUERY, MTU, truncated=True)
+    check(all(seen.values()), "back at MTU 1500 the wide answer has TC again")
+    check(logged(log, "xdp %s: MTU now %d, replies up to %d bytes\n" % (VETH_SRV, MTU, MTU)),
+          "the log says the MTU is 1500 again")
+
+
 def ecs(prefix, length):
     return [dns.edns.ECSOption(prefix, length)]
 
@@ -309,6 +406,7 @@ def run_all(tmp):
             check(refused, "UDP to %s:9 passes to the kernel (port unreachable)" % a)
         for a in (SRV4, SRV6):
             check(echo(a), "ICMP echo to %s passes through XDP" % a)
+        check_mtu_changes(log)
         kill_and_check_detached(proc, "kill -9 left no XDP program on the interface")
         proc = None
 
@@ -374,13 +472,23 @@ def run_all(tmp):
 
         # 5. After the privilege drop (server.user) the sockets keep answering, and the
         # program still goes with the process.
+        # Started with a jumbo MTU: the start's log names the 2 KiB frame as the limit.
         os.chmod(tmp.path, 0o755)
+        set_mtu(3000)
         proc, log = start(tmp.path, "privdrop", xdp_section + "\n  user: nobody")
         check("running as user nobody" in open(log).read(), "privileges dropped")
+        check("replies up to %d bytes (all a 2 KiB frame holds; the MTU at start is 3000)"
+              % FRAME_IP_MAX in open(log).read(), "the start's log names the 2 KiB frame")
         before = udp_in_datagrams()
         r = h.udp_exchange(query("www.xdp.test", "A"), 53, SRV6)
         check(r is not None and r == via_xdp[SRV6]["A static"] and udp_in_datagrams() == before,
               "XDP answers after the privilege drop")
+        # The link notifications are still read as nobody (the socket was opened as root).
+        set_mtu(1280)
+        check(logged(log, "xdp %s: MTU now 1280" % VETH_SRV), "the MTU is followed as nobody")
+        seen = answers_follow(MID_QUERY, 1280, truncated=True)
+        check(all(seen.values()), "as nobody the mid answer follows the MTU down to 1280")
+        set_mtu(MTU)
         kill_and_check_detached(proc, "kill -9 of an unprivileged meridiand detaches the program")
         proc = None
     finally:
