@@ -252,6 +252,10 @@ publish(struct health_monitor *m)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double mono_now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    /* ev_timer_remaining counts from the loop's clock, which lags by the callbacks run since
+     * the loop woke (long on a loaded host); brought up to date after reading mono_now, it
+     * makes each bound no later than the timer's due time. */
+    ev_now_update(m->loop);
     table->count = m->count;
     for (uint32_t i = 0; i < m->count; i++) {
         const struct target *t = &m->targets[i];
@@ -330,7 +334,12 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     struct health_monitor *m = t->m;
     (void)revents;
     double late_ms = (ev_now(loop) - t->due) * 1000.0;
-    t->due += t->spec->check->interval_ms / 1000.0;
+    /* The next probe starts a whole interval after this one, not on a fixed grid: after a
+     * stall, a grid would start it sooner, and the earliest-change bound that caps TTLs
+     * (earliest_change) counts whole intervals between probe starts. */
+    ev_now_update(loop);
+    ev_timer_again(loop, w);
+    t->due = ev_now(loop) + t->spec->check->interval_ms / 1000.0;
     if (late_ms < 0)
         late_ms = 0;
     int bucket = 0;
