@@ -116,8 +116,10 @@ struct net_xdp {
     int nl_fd;
     ev_io nl_io;     /* nl_io.data points back here */
     uint8_t *nl_buf; /* XDP_NETLINK_BUF bytes */
-    /* The MTU the limit follows; after the start only the netlink watcher's thread uses it. */
+    /* The MTU the limit follows; after the start only the netlink watcher's thread uses it,
+     * as gone (the link was removed, link_gone). */
     uint32_t mtu;
+    bool gone;
 };
 
 /* Receive queues of the interface: its queues/rx-N entries in sysfs (veth and every
@@ -553,6 +555,23 @@ follow_mtu(struct net_xdp *x, uint32_t mtu)
              frame_limits(mtu, frame_max) ? " (all a 2 KiB frame holds)" : "");
 }
 
+/* The interface was deleted or moved to another network namespace: its program and queues
+ * went with it, and nothing reaches the AF_XDP sockets any more. Said once: an interface
+ * made again under the name is a new link, which meridiand does not take over before a
+ * restart; meanwhile its UDP sockets, bound to the listen addresses, answer whatever the
+ * kernel delivers to them. */
+static void
+link_gone(struct net_xdp *x)
+{
+    if (x->gone)
+        return;
+    x->gone = true;
+    log_warning("xdp %s: the interface was removed: no query reaches meridiand through XDP "
+                "any more; UDP to the listen addresses is answered by sockets, and a new "
+                "interface is not taken over before a restart",
+                x->ifname);
+}
+
 /* Reads one datagram of link notifications; false when there is nothing more to read. A
  * datagram the kernel could not deliver (ENOBUFS: the socket's buffer overflowed) or not
  * whole (MSG_TRUNC) may have carried our change, so then the MTU is asked for directly. */
@@ -572,8 +591,12 @@ read_link_notification(struct net_xdp *x)
     }
     if (msg.msg_flags & MSG_TRUNC)
         follow_mtu(x, xdp_mtu_get(x->ifname));
-    else if (from.nl_pid == 0) /* only the kernel's word: another process may send too */
-        follow_mtu(x, xdp_mtu_parse(x->nl_buf, (size_t)n, x->ifindex));
+    else if (from.nl_pid == 0) { /* only the kernel's word: another process may send too */
+        bool gone = false;
+        follow_mtu(x, xdp_mtu_parse(x->nl_buf, (size_t)n, x->ifindex, &gone));
+        if (gone)
+            link_gone(x);
+    }
     return true;
 }
 

@@ -74,18 +74,26 @@ link_mtu(const struct nlmsghdr *nh)
 }
 
 uint32_t
-xdp_mtu_parse(const void *buf, size_t len, int ifindex)
+xdp_mtu_parse(const void *buf, size_t len, int ifindex, bool *gone)
 {
     uint32_t mtu = 0;
     /* int for NLMSG_OK/NLMSG_NEXT, as in link_mtu; a datagram is far below INT_MAX. */
     int left = len > INT_MAX ? INT_MAX : (int)len;
     /* Every message in the datagram, in order: the last word on our link wins. */
     for (const struct nlmsghdr *nh = buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-        if (nh->nlmsg_type != RTM_NEWLINK || nh->nlmsg_len < NLMSG_SPACE(sizeof(struct ifinfomsg)))
+        if ((nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK) ||
+            nh->nlmsg_len < NLMSG_SPACE(sizeof(struct ifinfomsg)))
             continue;
         const struct ifinfomsg *ifi = NLMSG_DATA(nh);
         if (ifi->ifi_index != ifindex)
             continue;
+        /* A link going away still carries its last MTU: not a change to follow. AF_BRIDGE
+         * RTM_DELLINKs only take a port out of a bridge; the link stays. */
+        if (nh->nlmsg_type == RTM_DELLINK) {
+            if (ifi->ifi_family == AF_UNSPEC)
+                *gone = true;
+            continue;
+        }
         uint32_t m = link_mtu(nh);
         if (m)
             mtu = m;

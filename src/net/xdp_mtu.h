@@ -5,6 +5,7 @@
 #ifndef MERIDIAN_NET_XDP_MTU_H
 #define MERIDIAN_NET_XDP_MTU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,9 +22,11 @@ int xdp_mtu_watch_open(int *fd) __attribute__((warn_unused_result));
 uint32_t xdp_mtu_get(const char *ifname);
 
 /* The MTU (IFLA_MTU) that the last RTM_NEWLINK for ifindex among the netlink messages in buf
- * (len bytes, one datagram as read from the socket) gives, or 0 when none does. Anything
- * malformed (a length beyond the buffer, an attribute too short) ends the walk there. */
-uint32_t xdp_mtu_parse(const void *buf, size_t len, int ifindex);
+ * (len bytes, one datagram as read from the socket) gives, or 0 when none does; *gone is set
+ * when an RTM_DELLINK says the link itself went (deleted, or moved to another network
+ * namespace), and left alone otherwise. Anything malformed (a length beyond the buffer, an
+ * attribute too short) ends the walk there. */
+uint32_t xdp_mtu_parse(const void *buf, size_t len, int ifindex, bool *gone);
 
 /* The longest reply frame for an MTU: the Ethernet header plus the MTU, at most frame_size
  * (a UMEM frame). */

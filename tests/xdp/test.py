@@ -122,6 +122,12 @@ def kill_and_check_detached(proc, what):
     check(not xdp_attached(), what)
 
 
+def cpu_ticks(pid):
+    """utime + stime of a process (all its threads), in clock ticks."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def udp_in_datagrams():
     """The server namespace's kernel UDP receive counters (RFC 4113 udpInDatagrams), IPv4
     (/proc/net/snmp) plus IPv6 (/proc/net/snmp6)."""
@@ -490,6 +496,23 @@ def run_all(tmp):
         check(all(seen.values()), "as nobody the mid answer follows the MTU down to 1280")
         set_mtu(MTU)
         kill_and_check_detached(proc, "kill -9 of an unprivileged meridiand detaches the program")
+        proc = None
+
+        # 6. The interface removed under a running meridiand (ip link del; moving it to another
+        # namespace looks the same from here): the log says so once, and meridiand runs on
+        # without spinning on its dead sockets and stops cleanly.
+        proc, log = start(tmp.path, "gone", xdp_section)
+        run("ip", "-n", NS_SRV, "link", "del", "dev", VETH_SRV)
+        check(logged(log, "xdp %s: the interface was removed" % VETH_SRV),
+              "the removal of the XDP interface is logged")
+        ticks0 = cpu_ticks(proc.pid)
+        time.sleep(3)
+        ticks = cpu_ticks(proc.pid) - ticks0
+        check(proc.poll() is None and ticks < 1.5 * os.sysconf("SC_CLK_TCK"),
+              "meridiand runs on after the removal, not spinning (%d ticks in 3 s)" % ticks)
+        check(open(log).read().count("the interface was removed") == 1, "said once")
+        stop(proc)
+        check(proc.returncode == 0, "and stops cleanly (exit %s)" % proc.returncode)
         proc = None
     finally:
         if proc:

@@ -54,15 +54,32 @@ put_link(size_t off, unsigned short type, int ifindex, uint32_t mtu, size_t mtu_
     return off;
 }
 
-/* xdp_mtu_parse of the first len bytes of dgram, from a buffer of exactly that length. */
+/* xdp_mtu_parse of the first len bytes of dgram, from a buffer of exactly that length: the
+ * MTU, and in *gone whether the link went away. */
 static uint32_t
-parse(size_t len, int ifindex)
+parse_report(size_t len, int ifindex, bool *gone)
 {
     void *copy = malloc(len ? len : 1);
     memcpy(copy, dgram.b, len);
-    uint32_t mtu = xdp_mtu_parse(copy, len, ifindex);
+    *gone = false;
+    uint32_t mtu = xdp_mtu_parse(copy, len, ifindex, gone);
     free(copy);
     return mtu;
+}
+
+static uint32_t
+parse(size_t len, int ifindex)
+{
+    bool gone;
+    return parse_report(len, ifindex, &gone);
+}
+
+static bool
+parse_gone(size_t len, int ifindex)
+{
+    bool gone;
+    (void)parse_report(len, ifindex, &gone);
+    return gone;
 }
 
 static void
@@ -84,6 +101,33 @@ test_other_messages(void **state)
     assert_int_equal(parse(len, IFINDEX), 0);
     len = put_link(0, RTM_NEWADDR, IFINDEX, 1280, 4);
     assert_int_equal(parse(len, IFINDEX), 0);
+    assert_false(parse_gone(len, IFINDEX));
+}
+
+static void
+test_link_gone(void **state)
+{
+    (void)state;
+    /* Our link deleted (or moved to another namespace): said, and no MTU taken from it. */
+    size_t len = put_link(0, RTM_NEWLINK, IFINDEX, 1400, 4);
+    len = put_link(len, RTM_DELLINK, IFINDEX, 1400, 4);
+    assert_true(parse_gone(len, IFINDEX));
+    assert_int_equal(parse(len, IFINDEX), 1400);
+    /* Another link going, or only our changes: not gone. */
+    assert_false(parse_gone(len, IFINDEX + 1));
+    len = put_link(0, RTM_NEWLINK, IFINDEX, 1400, 4);
+    assert_false(parse_gone(len, IFINDEX));
+    /* An AF_BRIDGE RTM_DELLINK takes a port out of a bridge; the link stays. */
+    len = put_link(0, RTM_DELLINK, IFINDEX, 1400, 4);
+    struct ifinfomsg ifi;
+    memcpy(&ifi, dgram.b + NLMSG_HDRLEN, sizeof(ifi));
+    ifi.ifi_family = AF_BRIDGE;
+    memcpy(dgram.b + NLMSG_HDRLEN, &ifi, sizeof(ifi));
+    assert_false(parse_gone(len, IFINDEX));
+    /* Cut short, the message is not read at all. */
+    len = put_link(0, RTM_DELLINK, IFINDEX, 1400, 4);
+    for (size_t cut = 0; cut < NLMSG_SPACE(sizeof(struct ifinfomsg)); cut++)
+        assert_false(parse_gone(cut, IFINDEX));
 }
 
 static void
@@ -185,10 +229,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_our_link),         cmocka_unit_test(test_other_messages),
-        cmocka_unit_test(test_last_wins),        cmocka_unit_test(test_short_attribute),
-        cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_lengths_inside_lie),
-        cmocka_unit_test(test_random_bytes),     cmocka_unit_test(test_frame_max),
+        cmocka_unit_test(test_our_link),           cmocka_unit_test(test_other_messages),
+        cmocka_unit_test(test_link_gone),          cmocka_unit_test(test_last_wins),
+        cmocka_unit_test(test_short_attribute),    cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_lengths_inside_lie), cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_frame_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
